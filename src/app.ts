@@ -1,0 +1,67 @@
+import http from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Core } from './core.js';
+import { Dispatcher, errorResponse, type WireResponse } from './http/dispatch.js';
+import { VaultError, payloadTooLarge } from './http/errors.js';
+
+/**
+ * Builds the HTTP application around the core. It never listens: `server.ts` attaches it
+ * to sockets (with the LIST translation) and tests use `app.inject`.
+ */
+export async function buildApp(core: Core): Promise<FastifyInstance> {
+  const dispatcher = new Dispatcher(core);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: core.maxRequestSize,
+    exposeHeadRoutes: false,
+    // Node's own server; `server.ts` feeds it connections itself.
+    serverFactory: (handler) => http.createServer(handler),
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 10_000 },
+  });
+
+  // Vault parses JSON regardless of Content-Type (the Go client sends none), so every body
+  // reaches the dispatcher as raw bytes and is interpreted there, in one place.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const send = (reply: import('fastify').FastifyReply, res: WireResponse) =>
+    reply.code(res.status).headers(res.headers).send(res.body === '' ? undefined : Buffer.from(res.body));
+
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v1/*',
+    handler: async (request, reply) => {
+      const started = performance.now();
+      const res = await dispatcher.handle({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        remoteAddress: request.socket.remoteAddress ?? '',
+      });
+      // Paths only: query strings and bodies may carry secrets and never reach the log.
+      core.log.debug(
+        { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+      return send(reply, res);
+    },
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const known = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+    const err = known.includes(request.method) ? new VaultError(404, []) : new VaultError(405, []);
+    return send(reply, errorResponse(err));
+  });
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, errorResponse(payloadTooLarge()));
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return send(reply, errorResponse(new VaultError(error.statusCode, [error.message])));
+    }
+    core.log.error({ err: error }, 'unhandled error');
+    return send(reply, errorResponse(new VaultError(500, ['internal error'])));
+  });
+
+  return app;
+}

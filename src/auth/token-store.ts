@@ -1,0 +1,186 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { withRetry, type Store, type WriteOp } from '../store/store.js';
+
+/** A token as stored; the token id itself is never stored, only its salted hash. */
+export interface TokenEntry {
+  /** Salted hash of the token id: the storage identity of the token. */
+  hash: string;
+  accessor: string;
+  policies: string[];
+  /** Hash of the parent token; null for orphans and the root token. */
+  parent: string | null;
+  path: string;
+  display_name: string;
+  meta: Record<string, string> | null;
+  /** Unix seconds. */
+  creation_time: number;
+  /** Seconds; 0 = never expires. */
+  creation_ttl: number;
+  /** Unix seconds of expiry; 0 = never. */
+  expire_at: number;
+  explicit_max_ttl: number;
+  period: number;
+  /** Remaining uses; 0 = unlimited. */
+  num_uses: number;
+  renewable: boolean;
+  orphan: boolean;
+  type: 'service';
+  last_renewal_time?: number;
+}
+
+export interface CreateTokenInput {
+  id?: string;
+  policies: string[];
+  parent: TokenEntry | null;
+  ttl: number;
+  explicit_max_ttl?: number;
+  period?: number;
+  num_uses?: number;
+  renewable?: boolean;
+  display_name?: string;
+  meta?: Record<string, string> | null;
+  path?: string;
+}
+
+const SALT_KEY = 'core/token-salt';
+const ID_PREFIX = 'auth/token/id/';
+const ACCESSOR_PREFIX = 'auth/token/accessor/';
+const CHILD_PREFIX = 'auth/token/parent/';
+
+/** Service tokens look like Vault's: `hvs.` + 24 random bytes in base62-ish base64url. */
+export function newTokenId(): string {
+  return `hvs.${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * Token storage: entries keyed by a salted hash of the token (so the store, and a stolen
+ * database file, never hold a usable token), an accessor index, and parent→child links
+ * so that revoking a token revokes its whole subtree.
+ */
+export class TokenStore {
+  private salt: Buffer | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private async saltKey(): Promise<Buffer> {
+    if (this.salt) return this.salt;
+    const existing = await this.store.get(SALT_KEY);
+    if (existing) {
+      this.salt = existing.value;
+    } else {
+      const salt = randomBytes(32);
+      try {
+        await this.store.commit([{ kind: 'put', key: SALT_KEY, value: salt }], [{ key: SALT_KEY, revision: 0 }]);
+        this.salt = salt;
+      } catch {
+        this.salt = (await this.store.get(SALT_KEY))!.value;
+      }
+    }
+    return this.salt;
+  }
+
+  /** Forgets cached key material (on seal). */
+  reset(): void {
+    this.salt = undefined;
+  }
+
+  async hash(tokenId: string): Promise<string> {
+    return createHmac('sha256', await this.saltKey()).update(tokenId).digest('hex');
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock() / 1000);
+  }
+
+  async create(input: CreateTokenInput): Promise<{ id: string; entry: TokenEntry }> {
+    const id = input.id ?? newTokenId();
+    const hash = await this.hash(id);
+    const now = this.nowSeconds();
+    const entry: TokenEntry = {
+      hash,
+      accessor: randomBytes(18).toString('base64url'),
+      policies: input.policies,
+      parent: input.parent?.hash ?? null,
+      path: input.path ?? 'auth/token/create',
+      display_name: input.display_name ?? 'token',
+      meta: input.meta ?? null,
+      creation_time: now,
+      creation_ttl: input.ttl,
+      expire_at: input.ttl > 0 ? now + input.ttl : 0,
+      explicit_max_ttl: input.explicit_max_ttl ?? 0,
+      period: input.period ?? 0,
+      num_uses: input.num_uses ?? 0,
+      renewable: input.renewable ?? input.ttl > 0,
+      orphan: input.parent === null,
+      type: 'service',
+    };
+    const ops: WriteOp[] = [
+      { kind: 'put', key: ID_PREFIX + hash, value: Buffer.from(JSON.stringify(entry)) },
+      { kind: 'put', key: ACCESSOR_PREFIX + entry.accessor, value: Buffer.from(hash) },
+    ];
+    if (entry.parent) ops.push({ kind: 'put', key: `${CHILD_PREFIX}${entry.parent}/${hash}`, value: Buffer.from('') });
+    await this.store.commit(ops, [{ key: ID_PREFIX + hash, revision: 0 }]);
+    return { id, entry };
+  }
+
+  /** The live entry for a token id, or undefined if unknown, expired or revoked. */
+  async lookup(tokenId: string): Promise<TokenEntry | undefined> {
+    return this.lookupByHash(await this.hash(tokenId));
+  }
+
+  async lookupByHash(hash: string): Promise<TokenEntry | undefined> {
+    const row = await this.store.get(ID_PREFIX + hash);
+    if (!row) return undefined;
+    const entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
+    if (entry.expire_at > 0 && entry.expire_at <= this.nowSeconds()) {
+      await this.revokeTree(entry.hash);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
+    const row = await this.store.get(ACCESSOR_PREFIX + accessor);
+    return row ? this.lookupByHash(row.value.toString('utf8')) : undefined;
+  }
+
+  async listAccessors(): Promise<string[]> {
+    return this.store.list(ACCESSOR_PREFIX);
+  }
+
+  /** Spends one use of a limited-use token; revokes it when the last use is spent. */
+  async consumeUse(entry: TokenEntry): Promise<void> {
+    if (entry.num_uses <= 0) return;
+    if (entry.num_uses === 1) {
+      await this.revokeTree(entry.hash);
+      return;
+    }
+    await this.save({ ...entry, num_uses: entry.num_uses - 1 });
+  }
+
+  async save(entry: TokenEntry): Promise<void> {
+    await this.store.commit([{ kind: 'put', key: ID_PREFIX + entry.hash, value: Buffer.from(JSON.stringify(entry)) }]);
+  }
+
+  /** Revokes a token and, recursively, every token created under it. */
+  async revokeTree(hash: string): Promise<void> {
+    await withRetry(async () => {
+      const children = await this.store.list(`${CHILD_PREFIX}${hash}/`);
+      for (const child of children) await this.revokeTree(child);
+      const row = await this.store.get(ID_PREFIX + hash);
+      const ops: WriteOp[] = [
+        { kind: 'delete', key: ID_PREFIX + hash },
+        { kind: 'deletePrefix', prefix: `${CHILD_PREFIX}${hash}/` },
+      ];
+      if (row) {
+        const entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
+        ops.push({ kind: 'delete', key: ACCESSOR_PREFIX + entry.accessor });
+        if (entry.parent) ops.push({ kind: 'delete', key: `${CHILD_PREFIX}${entry.parent}/${hash}` });
+      }
+      await this.store.commit(ops);
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { LIST_MARKER_HEADER } from './dispatch.js';
+
+/**
+ * Vault clients (curl -X LIST, hvac, node-vault) send the non-standard `LIST` method.
+ * Node's HTTP/1.1 parser (llhttp) rejects unknown methods with its own 400 before any
+ * handler runs, so the translation has to happen below it: every accepted socket is
+ * wrapped in a stream that follows HTTP/1.1 message framing on the way in and rewrites
+ * `LIST` request lines to `GET` plus a marker header the dispatcher reads.
+ *
+ * The framer only needs to find where each request head starts: it reads a head up to
+ * the blank line, then skips exactly the body that `Content-Length` or chunked
+ * `Transfer-Encoding` announces, so pipelined requests and bodies that happen to
+ * contain `LIST ` are handled correctly. Anything it does not understand (an upgrade,
+ * a head over 64 KiB) switches it to pass-through, leaving the verdict to llhttp.
+ */
+export class RequestLineRewriter {
+  private head = Buffer.alloc(0);
+  private state: 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-trailer' | 'passthrough' = 'head';
+  private remaining = 0;
+  private line = '';
+
+  static readonly MAX_HEAD = 64 * 1024;
+
+  /** Feeds bytes from the client; returns the bytes to hand to the HTTP parser. */
+  push(chunk: Buffer): Buffer {
+    const out: Buffer[] = [];
+    let i = 0;
+    while (i < chunk.length) {
+      switch (this.state) {
+        case 'passthrough':
+          out.push(chunk.subarray(i));
+          return Buffer.concat(out);
+        case 'head': {
+          const combined = Buffer.concat([this.head, chunk.subarray(i)]);
+          const end = combined.indexOf('\r\n\r\n');
+          if (end === -1) {
+            if (combined.length > RequestLineRewriter.MAX_HEAD) {
+              this.state = 'passthrough';
+              out.push(combined);
+              this.head = Buffer.alloc(0);
+              return Buffer.concat(out);
+            }
+            this.head = combined;
+            return Buffer.concat(out);
+          }
+          const headBytes = combined.subarray(0, end + 4);
+          const consumedFromChunk = end + 4 - this.head.length;
+          this.head = Buffer.alloc(0);
+          i += consumedFromChunk;
+          out.push(this.rewriteHead(headBytes));
+          break;
+        }
+        case 'body': {
+          const take = Math.min(this.remaining, chunk.length - i);
+          out.push(chunk.subarray(i, i + take));
+          i += take;
+          this.remaining -= take;
+          if (this.remaining === 0) this.state = 'head';
+          break;
+        }
+        case 'chunk-size':
+        case 'chunk-trailer': {
+          const nl = chunk.indexOf(0x0a, i);
+          const stop = nl === -1 ? chunk.length : nl + 1;
+          out.push(chunk.subarray(i, stop));
+          this.line += chunk.subarray(i, stop).toString('latin1');
+          i = stop;
+          if (nl === -1) {
+            if (this.line.length > 8192) this.state = 'passthrough';
+            break;
+          }
+          const text = this.line.replace(/\r?\n$/, '');
+          this.line = '';
+          if (this.state === 'chunk-size') {
+            const size = parseInt(text.split(';')[0]!.trim(), 16);
+            if (!Number.isFinite(size) || size < 0) {
+              this.state = 'passthrough';
+            } else if (size === 0) {
+              this.state = 'chunk-trailer';
+            } else {
+              this.remaining = size + 2; // data plus its CRLF
+              this.state = 'chunk-data';
+            }
+          } else if (text === '') {
+            this.state = 'head';
+          }
+          break;
+        }
+        case 'chunk-data': {
+          const take = Math.min(this.remaining, chunk.length - i);
+          out.push(chunk.subarray(i, i + take));
+          i += take;
+          this.remaining -= take;
+          if (this.remaining === 0) this.state = 'chunk-size';
+          break;
+        }
+      }
+    }
+    return Buffer.concat(out);
+  }
+
+  private rewriteHead(head: Buffer): Buffer {
+    let text = head.toString('latin1');
+    const lead = /^(\r\n)*/.exec(text)![0];
+    text = text.slice(lead.length);
+    const lines = text.split('\r\n');
+    let isList = false;
+    if (lines[0]!.startsWith('LIST ')) {
+      lines[0] = `GET ${lines[0]!.slice(5)}`;
+      isList = true;
+    }
+    let contentLength = 0;
+    let chunked = false;
+    let upgrade = false;
+    const kept: string[] = [lines[0]!];
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+      const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+      // A client must not be able to smuggle the marker in itself.
+      if (name === LIST_MARKER_HEADER) continue;
+      if (name === 'content-length') contentLength = Number(value);
+      if (name === 'transfer-encoding' && value.toLowerCase().split(',').map((s) => s.trim()).includes('chunked')) chunked = true;
+      if (name === 'upgrade') upgrade = true;
+      kept.push(line);
+    }
+    if (isList) kept.splice(1, 0, `${LIST_MARKER_HEADER}: 1`);
+    if (upgrade || !Number.isSafeInteger(contentLength) || contentLength < 0) {
+      this.state = 'passthrough';
+    } else if (chunked) {
+      this.state = 'chunk-size';
+    } else if (contentLength > 0) {
+      this.remaining = contentLength;
+      this.state = 'body';
+    } else {
+      this.state = 'head';
+    }
+    return Buffer.from(lead + kept.join('\r\n'), 'latin1');
+  }
+}
+
+/**
+ * A Duplex that stands in for the client socket in front of Node's HTTP server, passing
+ * writes straight through and reads through a `RequestLineRewriter`. It forwards the
+ * socket methods and properties the HTTP server and Fastify use.
+ */
+export class ListVerbSocket extends Duplex {
+  private readonly rewriter = new RequestLineRewriter();
+
+  constructor(private readonly inner: Socket) {
+    super({ allowHalfOpen: true });
+    inner.on('data', (chunk: Buffer) => {
+      const out = this.rewriter.push(chunk);
+      if (out.length > 0 && !this.push(out)) inner.pause();
+    });
+    inner.on('end', () => this.push(null));
+    inner.on('error', (err) => this.destroy(err));
+    inner.on('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+    inner.on('timeout', () => this.emit('timeout'));
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.inner.write(chunk, encoding, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.inner.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.inner.destroy(err ?? undefined);
+    cb(err);
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.inner.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.inner.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.inner.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.inner.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.inner.localPort;
+  }
+  get encrypted(): boolean {
+    return (this.inner as Socket & { encrypted?: boolean }).encrypted === true;
+  }
+  get bytesWritten(): number {
+    return this.inner.bytesWritten;
+  }
+  address(): ReturnType<Socket['address']> {
+    return this.inner.address();
+  }
+  setTimeout(ms: number, cb?: () => void): this {
+    this.inner.setTimeout(ms);
+    if (cb) this.once('timeout', cb);
+    return this;
+  }
+  setNoDelay(noDelay?: boolean): this {
+    this.inner.setNoDelay(noDelay);
+    return this;
+  }
+  setKeepAlive(enable?: boolean, delay?: number): this {
+    this.inner.setKeepAlive(enable, delay);
+    return this;
+  }
+  ref(): this {
+    this.inner.ref();
+    return this;
+  }
+  unref(): this {
+    this.inner.unref();
+    return this;
+  }
+}

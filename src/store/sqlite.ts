@@ -1,0 +1,237 @@
+import Database from 'better-sqlite3';
+import {
+  RevisionConflict,
+  type OutboxItem,
+  type OutboxSettlement,
+  type RevisionCheck,
+  type Store,
+  type StoreEntry,
+  type WriteOp,
+} from './store.js';
+
+/**
+ * Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`.
+ * Never edit a shipped migration: append a new one.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE entries (
+     key TEXT PRIMARY KEY,
+     value BLOB NOT NULL,
+     revision INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     queue TEXT NOT NULL,
+     order_key TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     available_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     claimed_by TEXT,
+     claim_until INTEGER
+   );
+   CREATE INDEX outbox_order ON outbox (queue, order_key, id);
+   CREATE INDEX outbox_due ON outbox (queue, available_at);`,
+];
+
+/** The first key after every key that starts with `prefix` (exclusive upper bound). */
+function prefixEnd(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:` for the dev server. */
+  path: string;
+  clock?: () => number;
+}
+
+interface OutboxRow {
+  id: number;
+  queue: string;
+  order_key: string;
+  payload: string;
+  attempts: number;
+  available_at: number;
+  created_at: number;
+}
+
+/**
+ * The embedded store: SQLite through better-sqlite3 in WAL mode with synchronous=NORMAL
+ * (durable across process crashes; a power loss may drop the last transactions, as with
+ * Vault's raft defaults). All methods are async to match the interface a network
+ * database needs, but each runs one synchronous SQLite transaction.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly stmts;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.db = new Database(opts.path);
+    this.now = opts.clock ?? Date.now;
+    if (opts.path !== ':memory:') this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.stmts = {
+      get: this.db.prepare<[string], { key: string; value: Buffer; revision: number }>(
+        'SELECT key, value, revision FROM entries WHERE key = ?',
+      ),
+      rev: this.db.prepare<[string], { revision: number }>('SELECT revision FROM entries WHERE key = ?'),
+      put: this.db.prepare(
+        `INSERT INTO entries (key, value, revision) VALUES (?, ?, 1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = entries.revision + 1`,
+      ),
+      del: this.db.prepare('DELETE FROM entries WHERE key = ?'),
+      delRange: this.db.prepare('DELETE FROM entries WHERE key >= ? AND key < ?'),
+      delAll: this.db.prepare('DELETE FROM entries'),
+      firstFrom: this.db.prepare<[string, string], { key: string }>(
+        'SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key LIMIT 1',
+      ),
+      firstFromOpen: this.db.prepare<[string], { key: string }>(
+        'SELECT key FROM entries WHERE key >= ? ORDER BY key LIMIT 1',
+      ),
+      scan: this.db.prepare<[string, string], { key: string; value: Buffer; revision: number }>(
+        'SELECT key, value, revision FROM entries WHERE key >= ? AND key < ? ORDER BY key',
+      ),
+      scanAll: this.db.prepare<[], { key: string; value: Buffer; revision: number }>(
+        'SELECT key, value, revision FROM entries ORDER BY key',
+      ),
+      enqueue: this.db.prepare(
+        'INSERT INTO outbox (queue, order_key, payload, available_at, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      claimable: this.db.prepare<[string, number, number, number], OutboxRow>(
+        `SELECT o.id, o.queue, o.order_key, o.payload, o.attempts, o.available_at, o.created_at FROM outbox o
+         WHERE o.queue = ? AND o.available_at <= ? AND (o.claim_until IS NULL OR o.claim_until < ?)
+           AND o.id = (SELECT MIN(h.id) FROM outbox h WHERE h.queue = o.queue AND h.order_key = o.order_key)
+         ORDER BY o.available_at, o.id LIMIT ?`,
+      ),
+      claim: this.db.prepare(
+        'UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1 WHERE id = ?',
+      ),
+      settleDone: this.db.prepare('DELETE FROM outbox WHERE id = ? AND claimed_by = ?'),
+      settleRetry: this.db.prepare(
+        'UPDATE outbox SET available_at = ?, claimed_by = NULL, claim_until = NULL WHERE id = ? AND claimed_by = ?',
+      ),
+      pending: this.db.prepare<[string, number], OutboxRow>(
+        `SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM outbox
+         WHERE queue = ? ORDER BY id LIMIT ?`,
+      ),
+    };
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async get(key: string): Promise<StoreEntry | undefined> {
+    return this.stmts.get.get(key);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const end = prefixEnd(prefix);
+    const out: string[] = [];
+    // Skip-scan: one indexed lookup per child, jumping over the whole subtree of a folder,
+    // so listing a folder does not read every descendant.
+    let cursor = prefix;
+    for (;;) {
+      const row = end === undefined ? this.stmts.firstFromOpen.get(cursor) : this.stmts.firstFrom.get(cursor, end);
+      if (!row) break;
+      const rest = row.key.slice(prefix.length);
+      if (rest === '') {
+        cursor = row.key + '\u0000';
+        continue;
+      }
+      const slash = rest.indexOf('/');
+      if (slash === -1) {
+        out.push(rest);
+        cursor = row.key + '\u0000';
+      } else {
+        const folder = rest.slice(0, slash + 1);
+        out.push(folder);
+        cursor = prefixEnd(prefix + folder)!;
+      }
+    }
+    return out;
+  }
+
+  async scan(prefix: string): Promise<StoreEntry[]> {
+    const end = prefixEnd(prefix);
+    return end === undefined ? this.stmts.scanAll.all() : this.stmts.scan.all(prefix, end);
+  }
+
+  async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<void> {
+    const now = this.now();
+    this.db.transaction(() => {
+      for (const check of checks) {
+        const row = this.stmts.rev.get(check.key);
+        if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
+      }
+      for (const op of ops) {
+        switch (op.kind) {
+          case 'put':
+            this.stmts.put.run(op.key, op.value);
+            break;
+          case 'delete':
+            this.stmts.del.run(op.key);
+            break;
+          case 'deletePrefix': {
+            const end = prefixEnd(op.prefix);
+            if (end === undefined) this.stmts.delAll.run();
+            else this.stmts.delRange.run(op.prefix, end);
+            break;
+          }
+          case 'enqueue':
+            this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
+            break;
+        }
+      }
+    })();
+  }
+
+  async claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number): Promise<OutboxItem[]> {
+    return this.db.transaction(() => {
+      const rows = this.stmts.claimable.all(queue, now, now, limit);
+      for (const row of rows) this.stmts.claim.run(owner, now + leaseMs, row.id);
+      return rows.map((r) => ({
+        id: r.id,
+        queue: r.queue,
+        orderKey: r.order_key,
+        payload: r.payload,
+        attempts: r.attempts + 1,
+        availableAt: r.available_at,
+        createdAt: r.created_at,
+      }));
+    })();
+  }
+
+  async settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {
+    // Final failures are recorded by the caller on the domain object (e.g. the association);
+    // the outbox row goes so that it no longer holds back later operations on the same target.
+    if (settlement.outcome === 'retry') this.stmts.settleRetry.run(settlement.availableAt, id, owner);
+    else this.stmts.settleDone.run(id, owner);
+  }
+
+  async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {
+    return this.stmts.pending.all(queue, limit).map((r) => ({
+      id: r.id,
+      queue: r.queue,
+      orderKey: r.order_key,
+      payload: r.payload,
+      attempts: r.attempts,
+      availableAt: r.available_at,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

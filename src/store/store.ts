@@ -1,0 +1,89 @@
+/**
+ * The storage port. Everything Ferry persists goes through this small interface so that
+ * an encryption barrier can wrap it and a PostgreSQL driver can implement it later.
+ *
+ * Multi-write actions are single atomic calls (`commit`) rather than open transactions:
+ * better-sqlite3 transactions are synchronous and must never span an `await`, and a
+ * network database would need the same shape anyway. Read-modify-write races are
+ * handled optimistically: a commit may carry `checks` on the revisions that were read,
+ * and fails with `RevisionConflict` if any of them moved, so the caller re-reads and retries.
+ */
+export interface StoreEntry {
+  key: string;
+  value: Buffer;
+  /** Monotonic per-store revision of the last write of this key. */
+  revision: number;
+}
+
+export type WriteOp =
+  | { kind: 'put'; key: string; value: Buffer }
+  | { kind: 'delete'; key: string }
+  /** Deletes every key under the prefix (used when a mount or a secret's metadata goes). */
+  | { kind: 'deletePrefix'; prefix: string }
+  /** Appends an outbox operation in the same atomic action as the writes it describes. */
+  | { kind: 'enqueue'; queue: string; orderKey: string; payload: string };
+
+/** `revision: 0` means "the key must not exist". */
+export interface RevisionCheck {
+  key: string;
+  revision: number;
+}
+
+export interface OutboxItem {
+  id: number;
+  queue: string;
+  orderKey: string;
+  payload: string;
+  attempts: number;
+  availableAt: number;
+  createdAt: number;
+}
+
+export type OutboxSettlement =
+  | { outcome: 'done' }
+  | { outcome: 'retry'; availableAt: number }
+  | { outcome: 'dead'; error: string };
+
+export interface Store {
+  get(key: string): Promise<StoreEntry | undefined>;
+  /** Immediate children of `prefix` (which ends with `/` or is empty); folders end with `/`. */
+  list(prefix: string): Promise<string[]>;
+  /** Every key under `prefix`, recursively, in key order. */
+  scan(prefix: string): Promise<StoreEntry[]>;
+  /** Applies every op atomically, or none if a check fails (throws RevisionConflict). */
+  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void>;
+
+  /**
+   * Claims up to `limit` due outbox items of a queue for `leaseMs`. Only the oldest
+   * unsettled item of each orderKey is claimable, so operations on one target apply in order.
+   * Claims left by a crashed worker become claimable again once their lease lapses.
+   */
+  claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number): Promise<OutboxItem[]>;
+  settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void>;
+  /** Pending (unsettled) outbox items of a queue, oldest first; for status and tests. */
+  pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]>;
+
+  close(): Promise<void>;
+}
+
+/** Thrown by `commit` when a revision check fails; callers re-read and retry. */
+export class RevisionConflict extends Error {
+  constructor(public readonly key: string) {
+    super(`storage revision conflict on ${key}`);
+    this.name = 'RevisionConflict';
+  }
+}
+
+/**
+ * Runs a read-modify-commit function until it commits without a revision conflict.
+ * Conflicts only happen under concurrent writes to one key, so a handful of tries is plenty.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof RevisionConflict) || i >= attempts - 1) throw err;
+    }
+  }
+}
