@@ -12,6 +12,7 @@ import { tokenLookupPaths } from './auth/token-routes.js';
 import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
+import { kvBackends } from './kv/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 
@@ -127,6 +128,13 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     },
   });
   tokenPaths.push(...tokenLookupPaths(core));
+  const kv = kvBackends(core);
+  engines['kv-v1'] = kv.v1;
+  engines['kv-v2'] = kv.v2;
+  documented.push(
+    { prefix: '{kv_v2_mount_path}/', backend: kv.v2, tag: 'secrets' },
+    { prefix: '{kv_v1_mount_path}/', backend: kv.v1, tag: 'secrets' },
+  );
 
   await mounts.load();
   let rootToken: string | undefined;
