@@ -108,10 +108,14 @@ function matchSegments(pattern: string[], segments: string[]): Record<string, st
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     if (p.startsWith(':') && (p.endsWith('+') || p.endsWith('*'))) {
-      const rest = segments.slice(i);
-      if (p.endsWith('+') && rest.length === 0) return undefined;
-      params[p.slice(1, -1)] = rest.join('/');
-      return params;
+      // A rest parameter takes everything up to the literal suffix that follows it (`:path+/tune`).
+      const suffix = pattern.slice(i + 1);
+      const restLength = segments.length - i - suffix.length;
+      if (restLength < (p.endsWith('+') ? 1 : 0)) return undefined;
+      const tail = matchSegments(suffix, segments.slice(i + restLength));
+      if (!tail) return undefined;
+      params[p.slice(1, -1)] = segments.slice(i, i + restLength).join('/');
+      return { ...params, ...tail };
     }
     const seg = segments[i];
     if (seg === undefined) return undefined;

@@ -1,0 +1,59 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { createServer, type CoreOptions, type Server } from '../../src/compose.js';
+import { listen, type RunningListener } from '../../src/http/server.js';
+
+export interface TestServer {
+  server: Server;
+  app: FastifyInstance;
+  rootToken: string;
+  /** Sends a request through `app.inject` with the root token unless `token` says otherwise. */
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<LightMyRequestResponse & { json(): any }>;
+  close(): Promise<void>;
+}
+
+/** A fresh dev server over an in-memory store: one per test, no globals. */
+export async function startTestServer(opts: Partial<CoreOptions> = {}): Promise<TestServer> {
+  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
+  const app = await buildApp(server.core);
+  await app.ready();
+  return {
+    server,
+    app,
+    rootToken: server.rootToken ?? 'root',
+    call: async (method, path, o = {}) => {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      const token = o.token === undefined ? (server.rootToken ?? 'root') : o.token;
+      if (token !== null) headers['x-vault-token'] = token;
+      let payload: string | undefined = o.rawBody;
+      if (payload === undefined && o.body !== undefined) payload = JSON.stringify(o.body);
+      return app.inject({ method: method as any, url: path, headers, payload });
+    },
+    close: async () => {
+      await app.close();
+      await server.close();
+    },
+  };
+}
+
+/** A dev server listening on a random loopback port, for end-to-end tests with real clients. */
+export async function startListeningServer(
+  opts: Partial<CoreOptions> = {},
+): Promise<{ server: Server; listener: RunningListener; rootToken: string; close(): Promise<void> }> {
+  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
+  const app = await buildApp(server.core);
+  const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
+  return {
+    server,
+    listener,
+    rootToken: server.rootToken ?? 'root',
+    close: async () => {
+      await listener.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app.js';
+
+let t: TestServer;
+beforeEach(async () => {
+  t = await startTestServer();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+describe('sys/mounts', () => {
+  it('enables kv-v2 as type kv with options.version "2" and answers 204', async () => {
+    const res = await t.call('POST', '/v1/sys/mounts/my-kv', {
+      body: { type: 'kv-v2', description: '', config: { options: null, default_lease_ttl: '0s', max_lease_ttl: '0s', force_no_cache: false }, local: false, seal_wrap: false, external_entropy_access: false, options: null },
+    });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['content-type']).toBe('application/json');
+    const read = await t.call('GET', '/v1/sys/mounts/my-kv');
+    expect(read.statusCode).toBe(200);
+    expect(read.json().data).toMatchObject({ type: 'kv', options: { version: '2' }, config: { default_lease_ttl: 0, max_lease_ttl: 0 } });
+    expect(read.json().data.accessor).toMatch(/^kv_[0-9a-f]{8}$/);
+  });
+});
