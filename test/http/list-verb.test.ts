@@ -1,0 +1,156 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestLineRewriter } from '../../src/http/list-verb.js';
+import { startListeningServer } from '../support/app.js';
+
+type Listening = Awaited<ReturnType<typeof startListeningServer>>;
+let srv: Listening;
+
+beforeAll(async () => {
+  srv = await startListeningServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+/** Sends raw bytes on one connection and collects what comes back until `responses` responses arrived. */
+async function rawExchange(payload: string | Buffer[], responses: number): Promise<string> {
+  const socket = net.connect(srv.listener.port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let received = '';
+  const done = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const statusLines = received.match(/HTTP\/1\.1 \d{3}/g) ?? [];
+      // Each response here carries a Content-Length, so the end of the last body is detectable.
+      if (statusLines.length >= responses && completeResponses(received) >= responses) resolve(received);
+    };
+    socket.on('data', (chunk) => {
+      received += chunk.toString('utf8');
+      check();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+  if (typeof payload === 'string') socket.write(payload);
+  else for (const part of payload) socket.write(part);
+  const out = await done;
+  socket.destroy();
+  return out;
+}
+
+function completeResponses(text: string): number {
+  let count = 0;
+  let rest = text;
+  for (;;) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    if (headEnd === -1) return count;
+    const head = rest.slice(0, headEnd);
+    const len = /content-length: (\d+)/i.exec(head);
+    const bodyLength = len ? Number(len[1]) : 0;
+    if (rest.length < headEnd + 4 + bodyLength) return count;
+    count++;
+    rest = rest.slice(headEnd + 4 + bodyLength);
+  }
+}
+
+function splitResponses(text: string): Array<{ status: number; body: string }> {
+  const out: Array<{ status: number; body: string }> = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    if (headEnd === -1) break;
+    const head = rest.slice(0, headEnd);
+    const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    out.push({ status: Number(head.slice(9, 12)), body: rest.slice(headEnd + 4, headEnd + 4 + len) });
+    rest = rest.slice(headEnd + 4 + len);
+  }
+  return out;
+}
+
+const listReq = (path: string, extra = '') =>
+  `LIST ${path} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n${extra}\r\n`;
+
+describe('LIST verb below the HTTP parser', () => {
+  it('answers a raw LIST request with a Vault response, not the parser 400', async () => {
+    const out = await rawExchange(listReq('/v1/sys/policies-does-not-exist'), 1);
+    const [res] = splitResponses(out);
+    // An unknown sys path: Vault's 404, proving the request reached the router as a list.
+    expect(res!.status).toBe(404);
+    expect(JSON.parse(res!.body)).toEqual({ errors: ['unsupported path'] });
+  });
+
+  it('treats LIST as the list operation (405 on a path that only reads)', async () => {
+    const out = await rawExchange(listReq('/v1/sys/mounts'), 1);
+    const [res] = splitResponses(out);
+    expect(res!.status).toBe(405);
+    expect(JSON.parse(res!.body)).toEqual({ errors: ['unsupported operation'] });
+  });
+
+  it('answers a pipelined LIST and GET on one connection, in order', async () => {
+    const out = await rawExchange(
+      listReq('/v1/sys/mounts') + 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n',
+      2,
+    );
+    const [first, second] = splitResponses(out);
+    expect(first!.status).toBe(405);
+    expect(second!.status).toBe(200);
+    expect(JSON.parse(second!.body)).toMatchObject({ initialized: true, sealed: false });
+  });
+
+  it('frames a LIST with Content-Length and a body, then serves the next request', async () => {
+    const body = 'LIST /v1/sys/mounts HTTP/1.1\r\n\r\n'; // a body that looks like a request line
+    const out = await rawExchange(
+      listReq('/v1/sys/mounts', `Content-Length: ${body.length}\r\n`) + body + 'GET /v1/sys/leader HTTP/1.1\r\nHost: x\r\n\r\n',
+      2,
+    );
+    const responses = splitResponses(out);
+    expect(responses).toHaveLength(2);
+    expect(responses[0]!.status).toBe(405);
+    expect(responses[1]!.status).toBe(200);
+    expect(JSON.parse(responses[1]!.body)).toMatchObject({ ha_enabled: false, active_time: '0001-01-01T00:00:00Z' });
+  });
+
+  it('frames a chunked body followed by a pipelined LIST', async () => {
+    const out = await rawExchange(
+      'POST /v1/sys/mounts/chunky HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nTransfer-Encoding: chunked\r\n\r\n' +
+        '10\r\n{"type":"kv-v2"}\r\n0\r\n\r\n' +
+        listReq('/v1/sys/mounts'),
+      2,
+    );
+    const responses = splitResponses(out);
+    expect(responses.map((r) => r.status)).toEqual([204, 405]);
+  });
+
+  it('handles a LIST request delivered one byte at a time', async () => {
+    const text = listReq('/v1/sys/mounts') + 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const parts = [...Buffer.from(text)].map((b) => Buffer.from([b]));
+    const out = await rawExchange(parts, 2);
+    expect(splitResponses(out).map((r) => r.status)).toEqual([405, 200]);
+  });
+
+  it('does not let a client smuggle the internal LIST marker header on a GET', async () => {
+    const out = await rawExchange(
+      'GET /v1/sys/mounts HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nX-Ferry-List-Verb: 1\r\n\r\n',
+      1,
+    );
+    expect(splitResponses(out)[0]!.status).toBe(200);
+  });
+});
+
+describe('RequestLineRewriter', () => {
+  it('rewrites only request lines, never bodies', () => {
+    const r = new RequestLineRewriter();
+    const input = 'PUT /v1/a HTTP/1.1\r\nContent-Length: 8\r\n\r\nLIST /x ' + 'LIST /v1/b HTTP/1.1\r\n\r\n';
+    const out = r.push(Buffer.from(input)).toString('latin1');
+    expect(out).toBe(
+      'PUT /v1/a HTTP/1.1\r\nContent-Length: 8\r\n\r\nLIST /x ' + 'GET /v1/b HTTP/1.1\r\nx-ferry-list-verb: 1\r\n\r\n',
+    );
+  });
+
+  it('passes through when the head exceeds the limit, leaving the verdict to the parser', () => {
+    const r = new RequestLineRewriter();
+    const big = 'LIST /v1/a HTTP/1.1\r\nX: ' + 'a'.repeat(70 * 1024);
+    const out = r.push(Buffer.from(big));
+    expect(out.toString('latin1')).toBe(big);
+  });
+});
