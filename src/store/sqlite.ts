@@ -111,6 +111,13 @@ export class SqliteStore implements Store {
         'UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1 WHERE id = ?',
       ),
       settleDone: this.db.prepare('DELETE FROM outbox WHERE id = ? AND claimed_by = ?'),
+      settleDoneUpTo: this.db.prepare(
+        `DELETE FROM outbox WHERE queue = (SELECT queue FROM outbox WHERE id = ? AND claimed_by = ?)
+           AND order_key = (SELECT order_key FROM outbox WHERE id = ?) AND id <= ?`,
+      ),
+      newest: this.db.prepare<[string, string], { id: number }>(
+        'SELECT MAX(id) AS id FROM outbox WHERE queue = ? AND order_key = ?',
+      ),
       settleRetry: this.db.prepare(
         'UPDATE outbox SET available_at = ?, claimed_by = NULL, claim_until = NULL WHERE id = ? AND claimed_by = ?',
       ),
@@ -196,11 +203,19 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number): Promise<OutboxItem[]> {
+  async claimOutbox(
+    queue: string,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    now: number,
+    opts: { coalesce?: boolean } = {},
+  ): Promise<OutboxItem[]> {
     return this.db.transaction(() => {
       const rows = this.stmts.claimable.all(queue, now, now, limit);
       for (const row of rows) this.stmts.claim.run(owner, now + leaseMs, row.id);
       return rows.map((r) => ({
+        ...(opts.coalesce ? { coalescedUpTo: this.stmts.newest.get(queue, r.order_key)!.id } : {}),
         id: r.id,
         queue: r.queue,
         orderKey: r.order_key,
@@ -216,6 +231,7 @@ export class SqliteStore implements Store {
     // Final failures are recorded by the caller on the domain object (e.g. the association);
     // the outbox row goes so that it no longer holds back later operations on the same target.
     if (settlement.outcome === 'retry') this.stmts.settleRetry.run(settlement.availableAt, id, owner);
+    else if (settlement.outcome === 'done' && settlement.upTo !== undefined) this.stmts.settleDoneUpTo.run(id, owner, id, settlement.upTo);
     else this.stmts.settleDone.run(id, owner);
   }
 

@@ -37,10 +37,17 @@ export interface OutboxItem {
   attempts: number;
   availableAt: number;
   createdAt: number;
+  /**
+   * With `coalesce`, the newest pending id of the same orderKey at claim time: settling
+   * the item as done also settles every item up to it, because the consumer acts on the
+   * latest state rather than on each item's payload.
+   */
+  coalescedUpTo?: number;
 }
 
 export type OutboxSettlement =
-  | { outcome: 'done' }
+  /** `upTo`: also settle the coalesced items of the same orderKey up to this id. */
+  | { outcome: 'done'; upTo?: number }
   | { outcome: 'retry'; availableAt: number }
   | { outcome: 'dead'; error: string };
 
@@ -58,7 +65,14 @@ export interface Store {
    * unsettled item of each orderKey is claimable, so operations on one target apply in order.
    * Claims left by a crashed worker become claimable again once their lease lapses.
    */
-  claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number): Promise<OutboxItem[]>;
+  claimOutbox(
+    queue: string,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    now: number,
+    opts?: { coalesce?: boolean },
+  ): Promise<OutboxItem[]>;
   settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void>;
   /** Pending (unsettled) outbox items of a queue, oldest first; for status and tests. */
   pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]>;

@@ -21,8 +21,8 @@ describe('ferry server -dev', () => {
     await p.waitFor(/Root Token: root\n/);
     const res = await fetch(`${addr}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': 'root' } });
     expect(res.status).toBe(200);
-    expect((await res.json()).data.policies).toEqual(['root']);
-    const mounts = await (await fetch(`${addr}/v1/sys/mounts/secret`, { headers: { 'X-Vault-Token': 'root' } })).json();
+    expect(((await res.json()) as any).data.policies).toEqual(['root']);
+    const mounts: any = await (await fetch(`${addr}/v1/sys/mounts/secret`, { headers: { 'X-Vault-Token': 'root' } })).json();
     expect(mounts.data).toMatchObject({ type: 'kv', options: { version: '2' } });
   });
 
