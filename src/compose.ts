@@ -13,6 +13,7 @@ import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
 import { kvBackends } from './kv/index.js';
+import { identityPaths } from './identity/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 
@@ -78,7 +79,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const tokenPaths: PathSpec[] = [];
   const system: Backend = { mountType: 'system', paths: systemPaths };
   const token: Backend = { mountType: 'token', paths: tokenPaths };
-  const identity: Backend = { mountType: 'identity', paths: [] };
+  const identityPathList: PathSpec[] = [];
+  const identity: Backend = { mountType: 'identity', paths: identityPathList };
   const engines: Record<string, Backend> = {};
 
   const core: Core = {
@@ -128,6 +130,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     },
   });
   tokenPaths.push(...tokenLookupPaths(core));
+  identityPathList.push(...identityPaths(core));
   const kv = kvBackends(core);
   engines['kv-v1'] = kv.v1;
   engines['kv-v2'] = kv.v2;
