@@ -56,6 +56,14 @@ export class FaultQueue {
     return fault;
   }
 
+  /** Consumes one call from every active fault of `kind` matching `operation`. */
+  takeAll(kind: FaultKind, operation: string | undefined, now: number): ActiveFault[] {
+    this.faults = this.faults.filter((f) => f.remaining > 0 && (f.untilMs === undefined || now < f.untilMs));
+    const hits = this.faults.filter((f) => f.kind === kind && (f.operation === undefined || f.operation === operation));
+    for (const f of hits) f.remaining -= 1;
+    return hits;
+  }
+
   list(): FaultSpec[] {
     return this.faults.map(({ remaining, ...spec }) => ({ ...spec, ...(Number.isFinite(remaining) ? { count: remaining } : {}) }));
   }

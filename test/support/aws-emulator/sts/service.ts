@@ -99,10 +99,11 @@ export async function handleSts(env: StsEnv, req: RawRequest, requestId: string)
     }
     if (action === 'AssumeRoleWithWebIdentity') {
       // Unsigned by design (smithy noAuth): never require or check Authorization here.
-      validateParams(params, [{ name: 'RoleArn', required: true, min: 20, max: 2048 }]);
-      const { accountId } = parseRoleArn(params.get('RoleArn')!);
-      if (!env.quotas.take(accountId, UNSIGNED_REGION, action, env.now(), env.wallNow())) {
-        log.accountId = accountId;
+      // Throttled per the role's account (the caller has no other identity); a malformed RoleArn
+      // skips the bucket and fails validation inside the pipeline.
+      const roleAccount = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(params.get('RoleArn') ?? '')?.[1];
+      if (roleAccount !== undefined && !env.quotas.take(roleAccount, UNSIGNED_REGION, action, env.now(), env.wallNow())) {
+        log.accountId = roleAccount;
         throw new AwsError('Throttling', 'Rate exceeded');
       }
       return xmlReply(action, await assumeRoleWithWebIdentity(env, params, log), requestId, log);
