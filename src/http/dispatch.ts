@@ -288,6 +288,7 @@ export class Dispatcher {
     const status = res.status ?? 200;
     await this.core.audit.logResponse(req, res, status);
     const headers = { ...JSON_HEADERS, ...extraHeaders, ...(res.headers ?? {}) };
+    if (res.empty) return { status, headers, body: '' };
     if (res.raw !== undefined) {
       return { status, headers, body: method === 'HEAD' ? '' : JSON.stringify(res.raw) };
     }

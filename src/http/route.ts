@@ -42,6 +42,8 @@ export interface LogicalResponse {
   headers?: Record<string, string>;
   /** Overrides the envelope's mount_type (Vault uses "" on KV's 404-with-data). */
   mountType?: string;
+  /** Answer `status` with an empty body (Vault's bare 404 for a KV PATCH of a missing secret). */
+  empty?: boolean;
 }
 
 export interface OperationSpec<F extends FieldShape = FieldShape> {
