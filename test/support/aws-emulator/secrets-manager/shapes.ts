@@ -133,6 +133,17 @@ export const UNIMPLEMENTED_OPERATIONS = new Set([
   'ValidateResourcePolicy',
 ]);
 
+const compiled = new Map<string, RegExp>();
+/** Model patterns use \p{…} classes (needing the u flag) or identity escapes like \! (forbidden with it). */
+function compile(pattern: string): RegExp {
+  let re = compiled.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(pattern, pattern.includes('\\p{') ? 'u' : '');
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
 function memberPath(parent: string, member: string): string {
   const lower = member.charAt(0).toLowerCase() + member.slice(1);
   return parent === '' ? lower : `${parent}.${lower}`;
@@ -161,7 +172,7 @@ function check(shape: Shape, value: unknown, path: string, violations: string[])
       const s = shape.sensitive === true;
       if (shape.min !== undefined && value.length < shape.min) fail(`Member must have length greater than or equal to ${shape.min}`, s);
       if (shape.max !== undefined && value.length > shape.max) fail(`Member must have length less than or equal to ${shape.max}`, s);
-      if (shape.pattern !== undefined && !new RegExp(shape.pattern, 'u').test(value)) {
+      if (shape.pattern !== undefined && !compile(shape.pattern).test(value)) {
         fail(`Member must satisfy regular expression pattern: ${shape.pattern}`, s);
       }
       if (shape.enum !== undefined && !shape.enum.includes(value)) fail(`Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
