@@ -9,8 +9,9 @@ import type { LogFields, ServiceReply } from '../log.js';
 export const STS_VERSION = '2011-06-15';
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
+/** Escapes element text (no attribute values are ever built from input). */
 export function xmlEscape(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
 }
 
 /** `<Name>value</Name>` elements from an object; undefined members are omitted, objects nest. */
