@@ -1,0 +1,477 @@
+import { randomUUID } from 'node:crypto';
+import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import type { MountEntry } from '../sys/mount-table.js';
+import { kvErrors } from './errors.js';
+import { kvEventOp, type KvChange } from './events.js';
+import { DEFAULT_CONFIG, KvKeys, decode, encode, type StoredConfig, type StoredMeta, type StoredVersion } from './layout.js';
+import {
+  casRequired,
+  customMetadataErrors,
+  effectiveMaxVersions,
+  markReported,
+  mergePatch,
+  parseCas,
+  prune,
+  scheduledDeletion,
+  unreportedExpiry,
+  versionState,
+} from './rules.js';
+
+/** One version as data/metadata responses describe it. */
+export interface VersionView {
+  version: number;
+  created: number;
+  deletion: number | null;
+  destroyed: boolean;
+  custom: Record<string, string> | null;
+}
+
+/** A read of one version: absent, present but deleted or destroyed, or readable. */
+export type ReadOutcome =
+  | { kind: 'missing' }
+  | { kind: 'gone'; view: VersionView }
+  | { kind: 'found'; view: VersionView; data: Record<string, unknown> };
+
+/** One version of a secret as the sync read API returns it. */
+export interface VersionSnapshot {
+  incarnation: string;
+  version: number;
+  /** Unix ms. */
+  createdTime: number;
+  /** Unix ms of the (past or scheduled) soft deletion; null when not deleted. */
+  deletionTime: number | null;
+  destroyed: boolean;
+  /** null when the version is deleted (deletion time passed) or destroyed. */
+  data: Record<string, unknown> | null;
+}
+
+export type PatchOutcome = { kind: 'missing' } | { kind: 'gone'; view: VersionView } | { kind: 'written'; view: VersionView };
+
+/** Key-level settings a metadata write may set; undefined = leave as is. */
+export interface MetadataInput {
+  maxVersions?: number;
+  casRequired?: boolean;
+  deleteVersionAfter?: number;
+  custom?: Record<string, string>;
+}
+
+/** A metadata merge patch: `null` resets a setting; in `custom`, `null` removes that key. */
+export interface MetadataPatch {
+  maxVersions?: number | null;
+  casRequired?: boolean | null;
+  deleteVersionAfter?: number | null;
+  custom?: Record<string, string | null> | null;
+}
+
+export const CAS_MANDATED_WARNING =
+  '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
+
+/** What one read-modify-commit decided. */
+interface Decision<T> {
+  result: T;
+  /** The metadata to store: unchanged when undefined, removed when null. */
+  meta?: StoredMeta | null;
+  /** Further writes of the same atomic action (version data, pruned versions). */
+  ops?: WriteOp[];
+  /** The change sync must see, appended to the outbox in the same commit. */
+  event?: KvChange;
+}
+
+function newMeta(now: number): StoredMeta {
+  return {
+    incarnation: randomUUID(),
+    created: now,
+    updated: now,
+    current: 0,
+    oldest: 0,
+    maxVersions: 0,
+    casRequired: false,
+    deleteVersionAfter: 0,
+    custom: null,
+    versions: {},
+    notified: null,
+  };
+}
+
+export function viewOf(meta: StoredMeta, version: number): VersionView {
+  const v = meta.versions[version]!;
+  return { version, created: v.created, deletion: v.deletion, destroyed: v.destroyed, custom: meta.custom };
+}
+
+function checkCas(config: StoredConfig, meta: StoredMeta, options: Record<string, unknown> | undefined): void {
+  const raw = options?.cas;
+  if (raw === undefined || raw === null) {
+    if (casRequired(config, meta)) throw kvErrors.casRequired();
+    return;
+  }
+  const cas = parseCas(raw);
+  if (cas === undefined) throw kvErrors.casUnparseable();
+  if (cas !== meta.current) throw kvErrors.casMismatch();
+}
+
+function checkCustom(custom: Record<string, string>): void {
+  const errors = customMetadataErrors(custom);
+  if (errors.length > 0) throw kvErrors.customMetadata(errors);
+}
+
+/**
+ * The KV v2 engine's domain: versioning, CAS, retention, expiry and change events over the
+ * store port. It knows nothing of HTTP; the `path-*.ts` declarations translate for it.
+ *
+ * Every change is one read-modify-commit of the secret's metadata entry (`mutate`): read the
+ * entry and its revision, decide, then commit the new metadata, the version entries and the
+ * outbox event atomically, with a check that the entry's revision has not moved. A concurrent
+ * writer makes the check fail and the whole decision is retried on fresh state, so CAS and
+ * version numbering stay exact without holding a transaction across an `await`.
+ */
+export class KvV2Engine {
+  private readonly keysByMount = new Map<string, KvKeys>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number,
+  ) {}
+
+  keys(mount: MountEntry): KvKeys {
+    let keys = this.keysByMount.get(mount.uuid);
+    if (!keys) {
+      keys = new KvKeys(mount);
+      this.keysByMount.set(mount.uuid, keys);
+    }
+    return keys;
+  }
+
+  // ---- config ---------------------------------------------------------------------------
+
+  async config(mount: MountEntry): Promise<StoredConfig> {
+    const entry = await this.store.get(this.keys(mount).config);
+    return entry ? { ...DEFAULT_CONFIG, ...decode<StoredConfig>(entry.value) } : DEFAULT_CONFIG;
+  }
+
+  /** Changes the supplied settings only; nothing supplied is a no-op. */
+  async setConfig(mount: MountEntry, change: Partial<StoredConfig>): Promise<void> {
+    if (Object.values(change).every((v) => v === undefined)) return;
+    const key = this.keys(mount).config;
+    await withRetry(async () => {
+      const entry = await this.store.get(key);
+      const current = entry ? { ...DEFAULT_CONFIG, ...decode<StoredConfig>(entry.value) } : { ...DEFAULT_CONFIG };
+      const next: StoredConfig = {
+        maxVersions: change.maxVersions ?? current.maxVersions,
+        casRequired: change.casRequired ?? current.casRequired,
+        deleteVersionAfter: change.deleteVersionAfter ?? current.deleteVersionAfter,
+      };
+      await this.store.commit([{ kind: 'put', key, value: encode(next) }], [{ key, revision: entry?.revision ?? 0 }]);
+    });
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  async loadMeta(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
+    const entry = await this.store.get(this.keys(mount).meta(path));
+    return entry ? decode<StoredMeta>(entry.value) : undefined;
+  }
+
+  /**
+   * Loads a secret's metadata for a read, first reporting an expiry of its current version
+   * that no event has reported yet ("observed" expiry; see `KvChangeEvent`).
+   */
+  async observe(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
+    const meta = await this.loadMeta(mount, path);
+    if (!meta || !unreportedExpiry(meta, this.clock())) return meta;
+    // The commit is a no-op decision: `mutate` itself appends the expiry event.
+    await this.mutate(mount, path, () => ({ result: undefined }));
+    return this.loadMeta(mount, path);
+  }
+
+  /** Metadata of every secret of the mount, for sweeps (not a request path: it reads them all). */
+  async scanMeta(mount: MountEntry): Promise<Array<{ path: string; meta: StoredMeta }>> {
+    const prefix = this.keys(mount).metaFolder('');
+    return (await this.store.scan(prefix)).map((e) => ({ path: e.key.slice(prefix.length), meta: decode<StoredMeta>(e.value) }));
+  }
+
+  async exists(mount: MountEntry, path: string): Promise<boolean> {
+    return (await this.store.get(this.keys(mount).meta(path))) !== undefined;
+  }
+
+  /** Version `version` (0 = current) with its data, if it exists and is neither deleted nor destroyed. */
+  async read(mount: MountEntry, path: string, version: number): Promise<ReadOutcome> {
+    const meta = await this.observe(mount, path);
+    if (!meta) return { kind: 'missing' };
+    const n = version === 0 ? meta.current : version;
+    const v = meta.versions[n];
+    if (n <= 0 || !v) return { kind: 'missing' };
+    if (versionState(v, this.clock()) !== 'live') return { kind: 'gone', view: viewOf(meta, n) };
+    const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
+    // Destroyed or pruned between the two reads by a concurrent request.
+    if (!entry) return { kind: 'missing' };
+    return { kind: 'found', view: viewOf(meta, n), data: decode<Record<string, unknown>>(entry.value) };
+  }
+
+  /** Version `n` of a loaded secret with its data when readable; undefined when there is no such version. */
+  async snapshot(mount: MountEntry, meta: StoredMeta, n: number): Promise<VersionSnapshot | undefined> {
+    const v = meta.versions[n];
+    if (n <= 0 || !v) return undefined;
+    const snapshot: VersionSnapshot = {
+      incarnation: meta.incarnation,
+      version: n,
+      createdTime: v.created,
+      deletionTime: v.deletion,
+      destroyed: v.destroyed,
+      data: null,
+    };
+    if (versionState(v, this.clock()) !== 'live') return snapshot;
+    const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
+    snapshot.data = entry ? decode<Record<string, unknown>>(entry.value) : null;
+    return snapshot;
+  }
+
+  /** A secret's metadata and version table, or undefined. */
+  async metadata(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
+    return this.observe(mount, path);
+  }
+
+  /** Direct children of a folder (`""` = root); folders end with `/`. */
+  async list(mount: MountEntry, folder: string, excludeDeleted: boolean): Promise<string[]> {
+    const keys = this.keys(mount);
+    const names = await this.store.list(keys.metaFolder(folder));
+    if (!excludeDeleted) return names;
+    const now = this.clock();
+    const prefix = folder === '' ? '' : `${folder}/`;
+    const kept: string[] = [];
+    for (const name of names) {
+      if (!name.endsWith('/')) {
+        const meta = await this.loadMeta(mount, prefix + name);
+        const v = meta?.versions[meta.current];
+        // Soft-deleted (by request or expiry), whether or not it was destroyed afterwards.
+        if (v && v.deletion !== null && v.deletion <= now) continue;
+      }
+      kept.push(name);
+    }
+    return kept;
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  /** Stores `data` as a new version (POST/PUT `data/<path>`). */
+  async write(mount: MountEntry, path: string, data: Record<string, unknown>, options?: Record<string, unknown>): Promise<VersionView> {
+    const config = await this.config(mount);
+    return this.mutate(mount, path, (before, now) => {
+      const meta = before ?? newMeta(now);
+      checkCas(config, meta, options);
+      return this.appendVersion(mount, config, meta, data, now, 'write');
+    });
+  }
+
+  /** Merge-patches the current version into a new one (PATCH `data/<path>`). */
+  async patch(mount: MountEntry, path: string, patch: Record<string, unknown>, options?: Record<string, unknown>): Promise<PatchOutcome> {
+    const config = await this.config(mount);
+    return this.mutate<PatchOutcome>(mount, path, async (meta, now) => {
+      if (!meta || meta.current === 0) return { result: { kind: 'missing' } };
+      checkCas(config, meta, options);
+      const current = meta.versions[meta.current]!;
+      if (versionState(current, now) !== 'live') return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
+      const entry = await this.store.get(this.keys(mount).version(meta.incarnation, meta.current));
+      if (!entry) return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
+      const merged = mergePatch(decode<Record<string, unknown>>(entry.value), patch) as Record<string, unknown>;
+      const decision = this.appendVersion(mount, config, meta, merged, now, 'patch');
+      return { ...decision, result: { kind: 'written', view: decision.result } };
+    });
+  }
+
+  private appendVersion(
+    mount: MountEntry,
+    config: StoredConfig,
+    meta: StoredMeta,
+    data: Record<string, unknown>,
+    now: number,
+    event: 'write' | 'patch',
+  ): Decision<VersionView> {
+    const keys = this.keys(mount);
+    const n = meta.current + 1;
+    const version: StoredVersion = { created: now, deletion: scheduledDeletion(now, config, meta), destroyed: false };
+    meta.versions[n] = version;
+    meta.current = n;
+    meta.updated = now;
+    const dropped = prune(meta, effectiveMaxVersions(config, meta));
+    const ops: WriteOp[] = [{ kind: 'put', key: keys.version(meta.incarnation, n), value: encode(data) }];
+    for (const old of dropped) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+    return { result: viewOf(meta, n), meta, ops, event };
+  }
+
+  /** Soft-deletes the current version (DELETE `data/<path>`); idempotent. */
+  async deleteLatest(mount: MountEntry, path: string): Promise<void> {
+    await this.mutate(mount, path, (meta, now) => {
+      const v = meta?.versions[meta.current];
+      if (!meta || !v || versionState(v, now) !== 'live') return { result: undefined };
+      v.deletion = now;
+      return { result: undefined, meta, event: 'delete' };
+    });
+  }
+
+  /** Soft-deletes the listed versions; unknown, deleted and destroyed ones are skipped. */
+  async deleteVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
+    await this.mutate(mount, path, (meta, now) => {
+      if (!meta) return { result: undefined };
+      let changed = false;
+      for (const n of versions) {
+        const v = meta.versions[n];
+        if (!v || versionState(v, now) !== 'live') continue;
+        v.deletion = now;
+        changed = true;
+      }
+      return changed ? { result: undefined, meta, event: 'delete' } : { result: undefined };
+    });
+  }
+
+  /**
+   * Restores the listed versions: clears their deletion time, then schedules a new one from
+   * now if `delete_version_after` applies. Destroyed versions stay destroyed.
+   */
+  async undeleteVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
+    const config = await this.config(mount);
+    await this.mutate(mount, path, (meta, now) => {
+      if (!meta) return { result: undefined };
+      let touched = false;
+      let restored = false;
+      for (const n of versions) {
+        const v = meta.versions[n];
+        if (!v || v.destroyed) continue;
+        if (versionState(v, now) === 'deleted') restored = true;
+        v.deletion = scheduledDeletion(now, config, meta);
+        touched = true;
+      }
+      if (!touched) return { result: undefined };
+      return restored ? { result: undefined, meta, event: 'undelete' } : { result: undefined, meta };
+    });
+  }
+
+  /** Permanently removes the data of the listed versions; their metadata stays, marked destroyed. */
+  async destroyVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
+    const keys = this.keys(mount);
+    await this.mutate(mount, path, (meta) => {
+      if (!meta) return { result: undefined };
+      const ops: WriteOp[] = [];
+      for (const n of versions) {
+        const v = meta.versions[n];
+        if (!v || v.destroyed) continue;
+        v.destroyed = true;
+        ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
+      }
+      return ops.length > 0 ? { result: undefined, meta, ops, event: 'destroy' } : { result: undefined };
+    });
+  }
+
+  /**
+   * Creates or updates key-level settings (POST/PUT `metadata/<path>`); returns warnings.
+   * Nothing supplied is a no-op that does not create the key.
+   */
+  async writeMetadata(mount: MountEntry, path: string, input: MetadataInput): Promise<string[]> {
+    if (Object.values(input).every((v) => v === undefined)) return [];
+    if (input.maxVersions !== undefined && input.maxVersions < 0) throw kvErrors.negative('max_versions');
+    if (input.custom !== undefined) checkCustom(input.custom);
+    const config = await this.config(mount);
+    await this.mutate(mount, path, (before, now) => {
+      const meta = before ?? newMeta(now);
+      if (input.maxVersions !== undefined) meta.maxVersions = input.maxVersions;
+      if (input.casRequired !== undefined) meta.casRequired = input.casRequired;
+      if (input.deleteVersionAfter !== undefined) meta.deleteVersionAfter = input.deleteVersionAfter;
+      if (input.custom !== undefined) meta.custom = Object.keys(input.custom).length > 0 ? { ...input.custom } : null;
+      meta.updated = now;
+      return { result: undefined, meta };
+    });
+    return input.casRequired === false && config.casRequired ? [CAS_MANDATED_WARNING] : [];
+  }
+
+  /** Merge-patches key-level settings (PATCH `metadata/<path>`); false when the key does not exist. */
+  async patchMetadata(mount: MountEntry, path: string, patch: MetadataPatch): Promise<{ found: boolean; warnings: string[] }> {
+    if (patch.maxVersions != null && patch.maxVersions < 0) throw kvErrors.negative('max_versions');
+    const config = await this.config(mount);
+    const found = await this.mutate(mount, path, (meta, now) => {
+      if (!meta) return { result: false };
+      if (patch.maxVersions !== undefined) meta.maxVersions = patch.maxVersions ?? 0;
+      if (patch.casRequired !== undefined) meta.casRequired = patch.casRequired ?? false;
+      if (patch.deleteVersionAfter !== undefined) meta.deleteVersionAfter = patch.deleteVersionAfter ?? 0;
+      if (patch.custom !== undefined) {
+        const merged: Record<string, string> = patch.custom === null ? {} : { ...(meta.custom ?? {}) };
+        for (const [k, v] of Object.entries(patch.custom ?? {})) {
+          if (v === null) delete merged[k];
+          else merged[k] = v;
+        }
+        checkCustom(merged);
+        meta.custom = Object.keys(merged).length > 0 ? merged : null;
+      }
+      meta.updated = now;
+      return { result: true, meta };
+    });
+    const warnings = found && patch.casRequired === false && config.casRequired ? [CAS_MANDATED_WARNING] : [];
+    return { found, warnings };
+  }
+
+  /** Removes a secret's metadata and every version (DELETE `metadata/<path>`); idempotent. */
+  async deleteMetadata(mount: MountEntry, path: string): Promise<void> {
+    const keys = this.keys(mount);
+    await this.mutate(mount, path, (meta) => {
+      if (!meta) return { result: undefined };
+      return {
+        result: undefined,
+        meta: null,
+        ops: [{ kind: 'deletePrefix', prefix: keys.versions(meta.incarnation) }],
+        event: 'metadata-delete',
+      };
+    });
+  }
+
+  // ---- the one read-modify-commit -------------------------------------------------------
+
+  /**
+   * Reads the metadata entry, lets `decide` work on a private copy, and commits its decision
+   * together with the change event, checked against the revision that was read. An expiry of
+   * the current version that no event has reported yet is reported here, by whichever access
+   * observes it first (a concurrent observer loses the revision check and finds it reported).
+   */
+  private async mutate<T>(
+    mount: MountEntry,
+    path: string,
+    decide: (meta: StoredMeta | undefined, now: number) => Decision<T> | Promise<Decision<T>>,
+  ): Promise<T> {
+    const metaKey = this.keys(mount).meta(path);
+    return withRetry(async () => {
+      const entry = await this.store.get(metaKey);
+      const before = entry ? decode<StoredMeta>(entry.value) : undefined;
+      const now = this.clock();
+      const decision = await decide(before, now);
+      const after = decision.meta === undefined ? before : decision.meta;
+      let event = decision.event;
+      let metaChanged = decision.meta !== undefined;
+      if (after) {
+        if (event) markReported(after, now);
+        else if (unreportedExpiry(after, now)) {
+          event = 'delete';
+          markReported(after, now);
+          metaChanged = true;
+        }
+      }
+      if (!metaChanged && !decision.ops?.length) return decision.result;
+
+      const ops: WriteOp[] = [];
+      if (after === null || after === undefined) ops.push({ kind: 'delete', key: metaKey });
+      else ops.push({ kind: 'put', key: metaKey, value: encode(after) });
+      if (decision.ops) ops.push(...decision.ops);
+      const subject = after ?? before;
+      if (event && subject) {
+        ops.push(
+          kvEventOp({
+            mountAccessor: mount.accessor,
+            path,
+            change: event,
+            version: subject.current,
+            incarnation: subject.incarnation,
+            at: now,
+          }),
+        );
+      }
+      await this.store.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
+      return decision.result;
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { MountTable, type MountEntry } from '../sys/mount-table.js';
+
+/**
+ * Storage layout of a KV v2 mount, under `MountTable.dataPrefix(mount)` (`logical/<uuid>/`):
+ *
+ * | key                               | value                                              |
+ * |-----------------------------------|----------------------------------------------------|
+ * | `config`                          | mount-wide settings (`StoredConfig`)               |
+ * | `meta/<path>`                     | one secret's metadata and version table (`StoredMeta`) |
+ * | `ver/<incarnation>/<n>`           | the data of version n (JSON object)               |
+ *
+ * One metadata entry per secret keeps every decision of a write (CAS, retention, expiry) to
+ * a single read, and every write to one atomic commit checked against that entry's revision.
+ * Versions are keyed by the secret's incarnation rather than its path, so that removing a
+ * secret is one prefix delete that cannot touch a sibling (`a` vs `a/b`), and data of a deleted
+ * secret can never resurface under a re-created one. Listing reads only the `meta/` subtree.
+ */
+
+/** Mount-wide settings (`<mount>/config`). */
+export interface StoredConfig {
+  maxVersions: number;
+  casRequired: boolean;
+  /** Seconds; negative disables expiry on the whole mount, 0 = unset. */
+  deleteVersionAfter: number;
+}
+
+/** One version's bookkeeping; its data lives in its own entry. */
+export interface StoredVersion {
+  /** Unix ms. */
+  created: number;
+  /** Unix ms of the soft deletion (past or scheduled); null when not deleted. */
+  deletion: number | null;
+  destroyed: boolean;
+}
+
+/** One secret's metadata (`<mount>/metadata/<path>`). */
+export interface StoredMeta {
+  /** Random id of this life of the secret; see `KvChangeEvent.incarnation`. */
+  incarnation: string;
+  created: number;
+  updated: number;
+  /** Newest version, 0 when only metadata exists. */
+  current: number;
+  /** Oldest retained version; 0 until pruning starts. */
+  oldest: number;
+  /** Key-level settings as written (not the effective values). */
+  maxVersions: number;
+  casRequired: boolean;
+  deleteVersionAfter: number;
+  custom: Record<string, string> | null;
+  /** Keyed by the decimal version number. */
+  versions: Record<string, StoredVersion>;
+  /**
+   * The soft deletion of the current version that a `delete` event has already reported, so
+   * that an observed `delete_version_after` expiry is reported exactly once.
+   */
+  notified: { version: number; deletion: number } | null;
+}
+
+export const DEFAULT_CONFIG: StoredConfig = { maxVersions: 0, casRequired: false, deleteVersionAfter: 0 };
+
+/** The storage keys of one KV v2 mount. */
+export class KvKeys {
+  readonly base: string;
+  readonly config: string;
+
+  constructor(mount: MountEntry) {
+    this.base = MountTable.dataPrefix(mount);
+    this.config = `${this.base}config`;
+  }
+
+  meta(path: string): string {
+    return `${this.base}meta/${path}`;
+  }
+
+  /** The `list` prefix of a folder (`""` = mount root). */
+  metaFolder(folder: string): string {
+    return folder === '' ? `${this.base}meta/` : `${this.base}meta/${folder}/`;
+  }
+
+  version(incarnation: string, n: number): string {
+    return `${this.base}ver/${incarnation}/${n}`;
+  }
+
+  versions(incarnation: string): string {
+    return `${this.base}ver/${incarnation}/`;
+  }
+}
+
+export const encode = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+export const decode = <T>(value: Buffer): T => JSON.parse(value.toString('utf8')) as T;
