@@ -1,0 +1,69 @@
+import { DeliveryError } from '../port.js';
+
+interface AwsLikeError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'ProvisionedThroughputExceededException',
+  'PriorRequestNotComplete',
+]);
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+const AUTH = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'AccessDeniedException',
+  'AccessDenied',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+]);
+
+function networkCode(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== 'object' || depth > 10) return undefined;
+  const e = err as AwsLikeError;
+  if (e.code && NETWORK.has(e.code)) return e.code;
+  return networkCode(e.cause, depth + 1);
+}
+
+/**
+ * Classifies an AWS SDK error once, for every call the adapter makes: throttling and
+ * transient faults are retried by the worker with backoff; everything else is a final
+ * error shown on the association. Messages carry the AWS code and text, never a value.
+ */
+export function classifyAwsError(err: unknown, context: string): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  const e = (err ?? {}) as AwsLikeError;
+  const name = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const text = `${context}: ${name}: ${e.message ?? 'unknown error'}`;
+  if (THROTTLING.has(name) || status === 429) return new DeliveryError('throttled', 'PENDING', name, text);
+  const net = networkCode(err);
+  if (net) return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', net, `${context}: cannot reach the endpoint (${net})`);
+  if (TIMEOUTS.has(name)) return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+  if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'RequestExpired') {
+    return new DeliveryError('transient', 'CLIENT_SIDE_ERROR', name, text);
+  }
+  if ((status !== undefined && status >= 500) || e.$fault === 'server') {
+    return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+  }
+  if (AUTH.has(name)) return new DeliveryError('final', 'CLIENT_SIDE_ERROR', name, text);
+  if (name === 'LimitExceededException') return new DeliveryError('final', 'EXTERNAL_SERVICE_ERROR', name, text);
+  if (status !== undefined && status >= 400) return new DeliveryError('final', 'CLIENT_SIDE_ERROR', name, text);
+  return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+}

@@ -1,0 +1,282 @@
+import { VaultError, badRequest } from '../http/errors.js';
+import {
+  DEFAULT_KEY_TEMPLATE,
+  DEFAULT_TEMPLATE,
+  MASK,
+  type AwsSmConnection,
+  type Destination,
+  type Granularity,
+  type SyncOptions,
+} from './model.js';
+import { TemplateError, normaliseAwsName, parseTemplate, renderTemplate, usesSecretKey } from './template.js';
+
+/** The destination types Ferry can sync to. */
+export const DESTINATION_TYPES = ['aws-sm'] as const;
+/** Types Vault has that Ferry does not (yet): named in the error so the user knows why. */
+const KNOWN_UNSUPPORTED = ['azure-kv', 'gcp-sm', 'gh', 'vercel-project'];
+
+export function checkDestinationType(type: string): asserts type is 'aws-sm' {
+  if (type === 'aws-sm') return;
+  if (KNOWN_UNSUPPORTED.includes(type)) {
+    throw badRequest(`destination type "${type}" is not supported by Ferry; supported types: aws-sm`);
+  }
+  throw badRequest(`invalid destination type "${type}"; supported types: aws-sm`);
+}
+
+/** Coerced aws-sm fields as the route delivers them; all optional (create, update and patch share them). */
+export interface AwsSmInput {
+  access_key_id?: string;
+  secret_access_key?: string;
+  region?: string;
+  role_arn?: string;
+  external_id?: string;
+  identity_token_audience?: string;
+  identity_token_key?: string;
+  identity_token_ttl?: number;
+  kms_key_id?: string;
+  replica_regions?: Record<string, string>;
+  regional_kms_keys?: Record<string, string>;
+  secret_name_template?: string;
+  custom_tags?: Record<string, string>;
+  tags_to_remove?: string[];
+  granularity?: string;
+  disable_strict_networking?: boolean;
+  allowed_ipv4_addresses?: string[];
+  allowed_ipv6_addresses?: string[];
+  allowed_ports?: number[];
+  endpoint_url?: string;
+  sts_endpoint_url?: string;
+}
+
+const SENSITIVE: Array<keyof AwsSmConnection> = ['access_key_id', 'secret_access_key', 'identity_token_audience', 'identity_token_key'];
+
+export const emptyConnection = (): AwsSmConnection => ({
+  access_key_id: '',
+  secret_access_key: '',
+  region: '',
+  role_arn: '',
+  external_id: '',
+  identity_token_audience: '',
+  identity_token_key: '',
+  identity_token_ttl: 3600,
+  kms_key_id: '',
+  replica_regions: {},
+  endpoint_url: '',
+  sts_endpoint_url: '',
+  disable_strict_networking: false,
+  allowed_ipv4_addresses: [],
+  allowed_ipv6_addresses: [],
+  allowed_ports: [],
+});
+
+const REGION = /^([a-z]+-)+\d+$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const RESERVED_TAG = 'hashicorp:vault';
+
+/**
+ * Applies a create, update (POST on an existing name) or merge-patch to a destination.
+ * `explicitNulls` lists fields a merge patch set to null: they return to their defaults.
+ * A masked `*****` sent back for a sensitive field counts as "unchanged".
+ */
+export function applyAwsSmInput(
+  existing: Destination | undefined,
+  name: string,
+  input: AwsSmInput,
+  explicitNulls: string[],
+  mode: 'write' | 'patch',
+  nowIso: string,
+): Destination {
+  const base: Destination = existing
+    ? structuredClone(existing)
+    : {
+        type: 'aws-sm',
+        name,
+        connection: emptyConnection(),
+        options: { granularity_level: 'secret-path', secret_name_template: '', custom_tags: {} },
+        generation: 0,
+        created_at: nowIso,
+      };
+  const c = base.connection;
+  const defaults = emptyConnection();
+  for (const field of explicitNulls) {
+    if (field in defaults) (c as unknown as Record<string, unknown>)[field] = (defaults as unknown as Record<string, unknown>)[field];
+    if (field === 'custom_tags') base.options.custom_tags = {};
+    if (field === 'granularity') base.options.granularity_level = 'secret-path';
+    if (field === 'secret_name_template') base.options.secret_name_template = '';
+  }
+
+  const setString = (field: keyof AwsSmConnection, value: string | undefined) => {
+    if (value === undefined) return;
+    if (SENSITIVE.includes(field) && /^\*+$/.test(value) && value.length > 0) return; // masked echo
+    (c as unknown as Record<string, unknown>)[field] = value.trim();
+  };
+  setString('access_key_id', input.access_key_id);
+  setString('secret_access_key', input.secret_access_key);
+  if (input.region !== undefined) {
+    const region = input.region.trim();
+    if (existing && existing.connection.region !== '' && region !== existing.connection.region) {
+      throw badRequest(
+        `region cannot be changed after the destination is created (it is "${existing.connection.region}"); create a new destination instead`,
+      );
+    }
+    c.region = region;
+  }
+  setString('role_arn', input.role_arn);
+  setString('external_id', input.external_id);
+  setString('identity_token_audience', input.identity_token_audience);
+  setString('identity_token_key', input.identity_token_key);
+  if (input.identity_token_ttl !== undefined) c.identity_token_ttl = input.identity_token_ttl;
+  setString('kms_key_id', input.kms_key_id);
+  const replicas = input.replica_regions ?? input.regional_kms_keys;
+  if (replicas !== undefined) c.replica_regions = replicas;
+  setString('endpoint_url', input.endpoint_url);
+  setString('sts_endpoint_url', input.sts_endpoint_url);
+  if (input.disable_strict_networking !== undefined) c.disable_strict_networking = input.disable_strict_networking;
+  if (input.allowed_ipv4_addresses !== undefined) c.allowed_ipv4_addresses = input.allowed_ipv4_addresses;
+  if (input.allowed_ipv6_addresses !== undefined) c.allowed_ipv6_addresses = input.allowed_ipv6_addresses;
+  if (input.allowed_ports !== undefined) c.allowed_ports = input.allowed_ports;
+
+  if (input.granularity !== undefined) {
+    if (input.granularity !== 'secret-path' && input.granularity !== 'secret-key') {
+      throw badRequest(`invalid granularity "${input.granularity}": must be "secret-path" or "secret-key"`);
+    }
+    base.options.granularity_level = input.granularity as Granularity;
+  }
+  if (input.secret_name_template !== undefined) base.options.secret_name_template = input.secret_name_template.trim();
+  if (input.custom_tags !== undefined) {
+    // POST replaces the map; PATCH merges it (the merge-patch null deletions arrive as tags_to_remove).
+    base.options.custom_tags = mode === 'patch' ? { ...base.options.custom_tags, ...input.custom_tags } : { ...input.custom_tags };
+  }
+  for (const key of input.tags_to_remove ?? []) delete base.options.custom_tags[key];
+
+  validateDestination(base);
+  base.generation += 1;
+  return base;
+}
+
+export function effectiveTemplate(options: SyncOptions): string {
+  if (options.secret_name_template) return options.secret_name_template;
+  return options.granularity_level === 'secret-key' ? DEFAULT_KEY_TEMPLATE : DEFAULT_TEMPLATE;
+}
+
+/** Meaning checks on a whole destination, after defaults and merges: each failure is a clear 400. */
+export function validateDestination(d: Destination): void {
+  const c = d.connection;
+  if (c.region === '') throw badRequest('missing required field "region": the AWS region to sync secrets into, e.g. us-east-1');
+  if (!REGION.test(c.region)) throw badRequest(`invalid region "${c.region}"`);
+  if ((c.access_key_id === '') !== (c.secret_access_key === '')) {
+    throw badRequest('access_key_id and secret_access_key must be given together');
+  }
+  if (c.identity_token_audience !== '' && c.access_key_id !== '') {
+    throw badRequest(
+      'identity_token_audience (workload identity federation) and access_key_id (static credentials) are mutually exclusive',
+    );
+  }
+  if (c.identity_token_audience !== '' && c.role_arn === '') {
+    throw badRequest('identity_token_audience requires role_arn: the role to assume with the identity token');
+  }
+  if (c.role_arn !== '' && !ROLE_ARN.test(c.role_arn)) throw badRequest(`invalid role_arn "${c.role_arn}"`);
+  if (c.identity_token_ttl < 0) throw badRequest('identity_token_ttl must not be negative');
+  if (c.kms_key_id.length > 2048) throw badRequest('kms_key_id is longer than 2048 characters');
+  for (const [region, key] of Object.entries(c.replica_regions)) {
+    if (!REGION.test(region)) throw badRequest(`invalid replica region "${region}"`);
+    if (region === c.region) throw badRequest(`replica region "${region}" is the destination's own region`);
+    if (key.length > 2048) throw badRequest(`KMS key for replica region "${region}" is too long`);
+  }
+  for (const [field, value] of [
+    ['endpoint_url', c.endpoint_url],
+    ['sts_endpoint_url', c.sts_endpoint_url],
+  ] as const) {
+    if (value === '') continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw badRequest(`invalid ${field} "${value}": not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest(`invalid ${field}: scheme must be http or https`);
+  }
+  for (const port of c.allowed_ports) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port} in allowed_ports`);
+  }
+  for (const cidr of c.allowed_ipv4_addresses) {
+    if (!/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(cidr)) throw badRequest(`invalid IPv4 CIDR "${cidr}" in allowed_ipv4_addresses`);
+  }
+  for (const cidr of c.allowed_ipv6_addresses) {
+    if (!/^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(cidr)) throw badRequest(`invalid IPv6 CIDR "${cidr}" in allowed_ipv6_addresses`);
+  }
+
+  const tags = d.options.custom_tags;
+  if (Object.keys(tags).length > 49) throw badRequest('too many custom_tags: AWS allows 50 tags per secret, one of which is hashicorp:vault');
+  for (const [k, v] of Object.entries(tags)) {
+    if (k.length < 1 || k.length > 128) throw badRequest(`custom tag key "${k}" must be 1 to 128 characters`);
+    if (v.length > 256) throw badRequest(`custom tag "${k}" has a value longer than 256 characters`);
+    if (k.toLowerCase().startsWith('aws:')) throw badRequest(`custom tag key "${k}" uses the reserved prefix "aws:"`);
+    if (k === RESERVED_TAG) throw badRequest(`custom tag key "${RESERVED_TAG}" is reserved: Ferry sets it on every synced secret`);
+  }
+
+  const template = effectiveTemplate(d.options);
+  try {
+    parseTemplate(template);
+  } catch (err) {
+    if (err instanceof TemplateError) throw badRequest(`invalid secret_name_template: ${err.message}`);
+    throw err;
+  }
+  if (d.options.granularity_level === 'secret-key' && !usesSecretKey(template)) {
+    throw badRequest('secret_name_template must use {{ .SecretKey }} with granularity "secret-key", so that each key gets its own secret');
+  }
+  // A template that cannot produce a valid name for an ordinary secret is refused now.
+  const sample = renderTemplate(template, {
+    DestinationType: d.type,
+    DestinationName: d.name,
+    NamespacePath: '',
+    NamespaceBaseName: '',
+    NamespaceID: 'root',
+    MountPath: 'kv/',
+    MountBaseName: 'kv',
+    MountAccessor: 'kv_00000000',
+    SecretPath: 'app/secret',
+    SecretBaseName: 'secret',
+    SecretKey: 'key',
+  });
+  if (normaliseAwsName(sample) === undefined) {
+    throw badRequest(
+      `invalid secret_name_template: it renders "${sample.slice(0, 80)}", which cannot be made a valid AWS Secrets Manager name (1 to 512 characters)`,
+    );
+  }
+}
+
+/** The read model: credentials masked, options as Vault reports them. */
+export function destinationView(d: Destination): Record<string, unknown> {
+  const c = d.connection;
+  const connection: Record<string, unknown> = {
+    region: c.region,
+  };
+  if (c.access_key_id) connection.access_key_id = MASK;
+  if (c.secret_access_key) connection.secret_access_key = MASK;
+  if (c.role_arn) connection.role_arn = c.role_arn;
+  if (c.external_id) connection.external_id = c.external_id;
+  if (c.identity_token_audience) connection.identity_token_audience = MASK;
+  if (c.identity_token_key) connection.identity_token_key = MASK;
+  if (c.identity_token_audience || c.identity_token_ttl !== 3600) connection.identity_token_ttl = c.identity_token_ttl;
+  if (c.kms_key_id) connection.kms_key_id = c.kms_key_id;
+  if (Object.keys(c.replica_regions).length > 0) connection.replica_regions = c.replica_regions;
+  if (c.endpoint_url) connection.endpoint_url = c.endpoint_url;
+  if (c.sts_endpoint_url) connection.sts_endpoint_url = c.sts_endpoint_url;
+  const options: Record<string, unknown> = {
+    custom_tags: d.options.custom_tags,
+    granularity_level: d.options.granularity_level,
+    secret_name_template: effectiveTemplate(d.options),
+    disable_strict_networking: c.disable_strict_networking,
+  };
+  if (c.allowed_ipv4_addresses.length > 0) options.allowed_ipv4_addresses = c.allowed_ipv4_addresses;
+  if (c.allowed_ipv6_addresses.length > 0) options.allowed_ipv6_addresses = c.allowed_ipv6_addresses;
+  if (c.allowed_ports.length > 0) options.allowed_ports = c.allowed_ports;
+  const data: Record<string, unknown> = { name: d.name, type: d.type, connection_details: connection, options };
+  if (d.purge_initiated_at) data.purge_initiated_at = d.purge_initiated_at;
+  if (d.purge_error) data.purge_error = d.purge_error;
+  return data;
+}
+
+export const destinationNotFound = (type: string, name: string) =>
+  new VaultError(404, [`destination "${type}/${name}" not found`]);

@@ -1,0 +1,17 @@
+/**
+ * What sync needs from the KV engine, as a port: the domain reads the latest state of a
+ * secret by mount accessor and path, and never talks HTTP or SQL.
+ */
+export interface SecretState {
+  /** Changes when the secret's metadata is deleted and the secret re-created. */
+  incarnation: string;
+  /** The current version number. */
+  version: number;
+  /** What `vault kv get` returns, or null when the latest version is deleted, destroyed or expired. */
+  data: Record<string, unknown> | null;
+}
+
+export interface SecretSource {
+  /** Undefined when the secret does not exist at all (no metadata). */
+  read(accessor: string, path: string): Promise<SecretState | undefined>;
+}

@@ -1,0 +1,374 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Core } from '../core.js';
+import { RevisionConflict, type OutboxItem, type OutboxSettlement, type WriteOp } from '../store/store.js';
+import { readSyncConfig } from './config.js';
+import {
+  KV_EVENTS_QUEUE,
+  SYNC_QUEUE,
+  keys,
+  nowIso,
+  type Association,
+  type Destination,
+  type SyncOperation,
+  type TargetState,
+  OWNERSHIP_TAG,
+} from './model.js';
+import { backoffMs, WriteBudget } from './pacing.js';
+import { DeliveryError, configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec } from './port.js';
+import { syncOp, type SyncService } from './service.js';
+import type { SecretSource } from './source.js';
+
+export interface SyncWorkerOptions {
+  /** Claim lease; a crashed worker's claims become claimable again after it. */
+  leaseMs?: number;
+  /** Outbox items claimed per round. */
+  batchSize?: number;
+  /** Idle poll interval; enqueues also wake the worker at once through `notify()`. */
+  pollMs?: number;
+  /** Per-secret minimum interval between value writes; changes within it coalesce. */
+  minIntervalMs?: number;
+  /** Per-destination budget per AWS quota group. */
+  writesPerSecond?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Consecutive transient failures before the status shows an error (delivery keeps retrying). */
+  reportAfterAttempts?: number;
+  /** Test hook: called after a provider call succeeded and before its outcome is recorded. */
+  afterProviderCall?: (op: SyncOperation) => void | Promise<void>;
+}
+
+/** Thrown by a test hook to simulate a crash between the AWS call and recording its outcome. */
+export class SimulatedCrash extends Error {}
+
+const parse = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+/** A UUID-shaped idempotency token: same association, incarnation, sub-key and version → same token. */
+export function requestTokenFor(a: Pick<Association, 'dest_type' | 'dest_name' | 'accessor' | 'secret_name'>, incarnation: string, subKey: string, version: number): string {
+  const h = createHash('sha256')
+    .update([a.dest_type, a.dest_name, a.accessor, a.secret_name, incarnation, subKey, String(version)].join('\u0000'))
+    .digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The external value of a secret (or of one key of it), as Vault's sync writes it. */
+function externalValues(a: Association, data: Record<string, unknown>): Record<string, string> {
+  if (a.granularity === 'secret-path') return { '': JSON.stringify(data) };
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/**
+ * The one owner of delivery to destinations. It consumes two outbox queues:
+ * `kv-events` (a KV secret changed: fan out to its associations) and `sync` (reconcile
+ * one association with its destination). Reconciling reads the latest state rather than
+ * replaying each change, so queued operations for one association coalesce, retries are
+ * safe, and a crash between an AWS call and recording its outcome only repeats a call
+ * whose ClientRequestToken makes it a no-op.
+ */
+export class SyncWorker {
+  private readonly owner = `worker-${randomUUID()}`;
+  private readonly opts: Required<Omit<SyncWorkerOptions, 'afterProviderCall'>> & Pick<SyncWorkerOptions, 'afterProviderCall'>;
+  private readonly budget: WriteBudget;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly inFlight = new Set<number>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly sync: SyncService,
+    private readonly source: SecretSource,
+    private readonly adapters: AdapterRegistry,
+    options: SyncWorkerOptions = {},
+  ) {
+    this.opts = {
+      leaseMs: 30_000,
+      batchSize: 64,
+      pollMs: 100,
+      minIntervalMs: 250,
+      writesPerSecond: 45,
+      backoffBaseMs: 200,
+      backoffCapMs: 30_000,
+      reportAfterAttempts: 3,
+      ...options,
+    };
+    this.budget = new WriteBudget(this.opts.writesPerSecond);
+  }
+
+  /** Starts the delivery loop. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the current round; claimed but unfinished items are released by their lease. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Wakes the loop (called when something was enqueued). */
+  notify(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let processed = 0;
+      try {
+        processed = await this.drainOnce();
+      } catch (err) {
+        if (err instanceof SimulatedCrash) {
+          this.running = false;
+          break;
+        }
+        this.core.log.error({ err: { message: (err as Error).message } }, 'sync worker round failed');
+      }
+      if (!this.running) break;
+      if (processed === 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.opts.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** One round: fan out KV changes, then deliver due sync operations. Returns items handled. */
+  async drainOnce(): Promise<number> {
+    if (this.core.seal.status().sealed) return 0;
+    let handled = await this.fanOut();
+    const config = await readSyncConfig(this.core.store);
+    if (config.disabled) return handled;
+    const now = this.core.clock();
+    const items = (await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, this.opts.batchSize, this.opts.leaseMs, now, { coalesce: true })).filter(
+      (i) => !this.inFlight.has(i.id),
+    );
+    await Promise.all(
+      items.map(async (item) => {
+        this.inFlight.add(item.id);
+        try {
+          const settlement = await this.deliver(item);
+          await this.core.store.settleOutbox(item.id, this.owner, settlement);
+        } catch (err) {
+          if (err instanceof SimulatedCrash) throw err;
+          this.core.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync delivery failed unexpectedly');
+          await this.core.store.settleOutbox(item.id, this.owner, {
+            outcome: 'retry',
+            availableAt: this.core.clock() + backoffMs(item.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs),
+          });
+        } finally {
+          this.inFlight.delete(item.id);
+        }
+      }),
+    );
+    handled += items.length;
+    return handled;
+  }
+
+  /** KV change → one sync operation per association of that secret, then the event is settled. */
+  private async fanOut(): Promise<number> {
+    const now = this.core.clock();
+    const events = await this.core.store.claimOutbox(KV_EVENTS_QUEUE, this.owner, 256, this.opts.leaseMs, now, { coalesce: true });
+    for (const event of events) {
+      const payload = JSON.parse(event.payload) as { mountAccessor: string; path: string };
+      const associations = await this.sync.destinationsOfSecret(payload.mountAccessor, payload.path);
+      const ops: WriteOp[] = associations.filter((a) => !a.removing).map((a) => syncOp(a, 'kv-change'));
+      if (ops.length > 0) await this.core.store.commit(ops);
+      await this.core.store.settleOutbox(event.id, this.owner, { outcome: 'done', upTo: event.coalescedUpTo });
+    }
+    return events.length;
+  }
+
+  private retryAt(ms: number): OutboxSettlement {
+    return { outcome: 'retry', availableAt: ms };
+  }
+
+  /** Reconciles one association with its destination. */
+  private async deliver(item: OutboxItem): Promise<OutboxSettlement> {
+    const op = JSON.parse(item.payload) as SyncOperation;
+    const [type, ...rest] = op.dest.split('/');
+    const destName = rest.join('/');
+    const key = keys.association(type!, destName, op.accessor, op.secret_name);
+    const row = await this.core.store.get(key);
+    const done: OutboxSettlement = { outcome: 'done', upTo: item.coalescedUpTo };
+    if (!row) return done;
+    const association = parse<Association>(row.value);
+    const destRow = await this.core.store.get(keys.destination(type!, destName));
+    if (!destRow) return done;
+    const destination = parse<Destination>(destRow.value);
+    const adapter = this.adapters.adapterFor(destination);
+    const now = this.core.clock();
+    const at = nowIso(now);
+    const next = structuredClone(association);
+    let deferUntil: number | undefined;
+    const defer = (ms: number) => {
+      deferUntil = deferUntil === undefined ? ms : Math.min(deferUntil, ms);
+    };
+    const onError = (t: TargetState, err: unknown) => {
+      const e = err instanceof DeliveryError ? err : new DeliveryError('transient', 'INTERNAL_VAULT_ERROR', 'Error', (err as Error).message);
+      t.attempts = (t.attempts ?? 0) + 1;
+      if (e.kind === 'final') {
+        t.status = e.status;
+        t.last_error = e.message;
+        t.updated_at = at;
+        return;
+      }
+      if (e.kind === 'transient' && t.attempts >= this.opts.reportAfterAttempts) {
+        t.status = e.status === 'PENDING' ? 'EXTERNAL_SERVICE_ERROR' : e.status;
+        t.last_error = e.message;
+        t.updated_at = at;
+      }
+      defer(now + backoffMs(t.attempts, e.kind === 'throttled' ? this.opts.backoffBaseMs * 2 : this.opts.backoffBaseMs, this.opts.backoffCapMs));
+    };
+    const paced = (group: Parameters<WriteBudget['take']>[1]): boolean => {
+      const wait = this.budget.take(op.dest, group, now);
+      if (wait > 0) defer(now + wait);
+      return wait === 0;
+    };
+    let providerCalled = false;
+
+    // Removal (association remove, destination purge): unsync every owned target, then forget.
+    if (association.removing) {
+      for (const [subKey, t] of Object.entries(next.targets)) {
+        if (t.owned && t.status !== 'UNSYNCED') {
+          if (!paced('delete')) continue;
+          try {
+            await adapter.remove(t.name, { owned: true, arn: t.arn, appliedReplicas: t.applied_replicas });
+            providerCalled = true;
+            delete next.targets[subKey];
+          } catch (err) {
+            onError(t, err);
+          }
+        } else {
+          delete next.targets[subKey];
+        }
+      }
+      if (providerCalled) await this.opts.afterProviderCall?.(op);
+      if (Object.keys(next.targets).length > 0) {
+        await this.save(key, row.revision, next);
+        return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
+      }
+      const ops: WriteOp[] = [
+        { kind: 'delete', key },
+        { kind: 'delete', key: keys.bySecret(op.accessor, op.secret_name, type!, destName) },
+      ];
+      const others = (await this.sync.associationsOf(type!, destName)).filter((a) => !(a.accessor === op.accessor && a.secret_name === op.secret_name));
+      if (destination.purge_initiated_at && others.length === 0) ops.push({ kind: 'delete', key: keys.destination(type!, destName) });
+      try {
+        await this.core.store.commit(ops, [{ key, revision: row.revision }]);
+      } catch (err) {
+        if (err instanceof RevisionConflict) return this.retryAt(now);
+        throw err;
+      }
+      return done;
+    }
+
+    const state = await this.source.read(op.accessor, op.secret_name);
+    const values = state?.data ? externalValues(association, state.data) : {};
+    const mount = this.core.mounts.byAccessor(op.accessor);
+
+    // secret-key granularity: keys come and go with the secret's data.
+    if (association.granularity === 'secret-key' && mount) {
+      const newKeys = Object.keys(values).filter((k) => !next.targets[k]);
+      if (newKeys.length > 0) {
+        const names = this.sync.renderNames(destination, mount, association.secret_name, association.template, newKeys);
+        for (const k of newKeys) next.targets[k] = { sub_key: k, name: names[k]!, status: 'PENDING', updated_at: at, owned: false };
+      }
+    }
+
+    const tags = { [OWNERSHIP_TAG]: '', ...destination.options.custom_tags };
+    for (const [subKey, t] of Object.entries(next.targets)) {
+      const retired = subKey.startsWith('retired:');
+      const value = retired ? undefined : values[subKey];
+      if (value === undefined) {
+        // Not wanted at the destination any more: the secret (or this key) was deleted, or the target was renamed.
+        if (t.owned) {
+          if (!paced('delete')) continue;
+          try {
+            await adapter.remove(t.name, { owned: true, arn: t.arn, appliedReplicas: t.applied_replicas });
+            providerCalled = true;
+          } catch (err) {
+            onError(t, err);
+            continue;
+          }
+        }
+        if (retired || (association.granularity === 'secret-key' && state?.data)) {
+          delete next.targets[subKey];
+        } else if (t.status !== 'UNSYNCED' || t.owned) {
+          Object.assign(t, { status: 'UNSYNCED', updated_at: at, owned: false, arn: undefined, incarnation: undefined, version: undefined, attempts: 0, last_error: undefined, config_digest: undefined });
+        }
+        continue;
+      }
+      const spec: ExternalSecretSpec = {
+        name: t.name,
+        value,
+        requestToken: requestTokenFor(association, state!.incarnation, subKey, state!.version),
+        tags,
+        kmsKeyId: destination.connection.kms_key_id,
+        replicaRegions: destination.connection.replica_regions,
+      };
+      const upToDate =
+        t.owned &&
+        t.status === 'SYNCED' &&
+        t.incarnation === state!.incarnation &&
+        t.version === state!.version;
+      if (upToDate && t.config_digest !== undefined && t.config_digest === configDigestOf(spec)) continue;
+      // Changes to a recently written secret wait for the minimum interval and then go out as one write.
+      if (t.last_write_at !== undefined && now < t.last_write_at + this.opts.minIntervalMs && t.incarnation === state!.incarnation) {
+        defer(t.last_write_at + this.opts.minIntervalMs);
+        continue;
+      }
+      if (!paced(adapter.firstWriteClass({ owned: t.owned, arn: t.arn }))) continue;
+      try {
+        const outcome = await adapter.upsert(spec, {
+          owned: t.owned,
+          arn: t.arn,
+          configDigest: t.config_digest,
+          appliedTags: t.applied_tags,
+          appliedReplicas: t.applied_replicas,
+        });
+        providerCalled = true;
+        Object.assign(t, {
+          owned: true,
+          arn: outcome.arn,
+          status: 'SYNCED',
+          updated_at: at,
+          last_error: undefined,
+          incarnation: state!.incarnation,
+          version: state!.version,
+          config_digest: outcome.configDigest,
+          applied_tags: outcome.appliedTags,
+          applied_replicas: outcome.appliedReplicas,
+          attempts: 0,
+          last_write_at: now,
+        } satisfies Partial<TargetState>);
+      } catch (err) {
+        onError(t, err);
+      }
+    }
+    if (providerCalled) await this.opts.afterProviderCall?.(op);
+    const saved = await this.save(key, row.revision, next);
+    if (!saved) return this.retryAt(now);
+    return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
+  }
+
+  /** Records the outcome; false when the association changed meanwhile (the item is re-run). */
+  private async save(key: string, revision: number, association: Association): Promise<boolean> {
+    try {
+      await this.core.store.commit([{ kind: 'put', key, value: json(association) }], [{ key, revision }]);
+      return true;
+    } catch (err) {
+      if (err instanceof RevisionConflict) return false;
+      throw err;
+    }
+  }
+}
+

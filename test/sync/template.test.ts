@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseAwsName, parseTemplate, renderTemplate, TemplateError, usesSecretKey, type TemplateContext } from '../../src/sync/template.js';
+
+const ctx: TemplateContext = {
+  DestinationType: 'aws-sm',
+  DestinationName: 'prod',
+  NamespacePath: '',
+  NamespaceBaseName: '',
+  NamespaceID: 'root',
+  MountPath: 'my-kv',
+  MountBaseName: 'my-kv',
+  MountAccessor: 'kv_1234',
+  SecretPath: 'path/to/secret1',
+  SecretBaseName: 'secret1',
+  SecretKey: 'foo',
+};
+
+describe('secret name templates', () => {
+  it('renders the default template as vault/<accessor>/<path>', () => {
+    expect(renderTemplate('vault/{{ .MountAccessor }}/{{ .SecretPath }}', ctx)).toBe('vault/kv_1234/path/to/secret1');
+  });
+
+  it('renders the spec examples', () => {
+    expect(renderTemplate('prefix-{{ .SecretPath }}', ctx)).toBe('prefix-path/to/secret1');
+    expect(renderTemplate('{{ .SecretBaseName | uppercase }}', ctx)).toBe('SECRET1');
+    expect(renderTemplate('{{ .MountAccessor }}_{{ .SecretKey }}', ctx)).toBe('kv_1234_foo');
+    expect(renderTemplate('{{ .SecretPath | replace "/" "_" }}', ctx)).toBe('path_to_secret1');
+  });
+
+  it('accepts function-call form and chained pipelines', () => {
+    expect(renderTemplate('{{ lowercase .DestinationType }}', ctx)).toBe('aws-sm');
+    expect(renderTemplate('{{ .SecretPath | replace "/" "-" | uppercase }}', ctx)).toBe('PATH-TO-SECRET1');
+    expect(renderTemplate('{{ .SecretPath | truncate 4 }}', ctx)).toBe('path');
+  });
+
+  it('rejects unknown fields, unknown functions, wrong arity and unclosed actions', () => {
+    expect(() => parseTemplate('{{ .Nope }}')).toThrow(TemplateError);
+    expect(() => parseTemplate('{{ .SecretPath | shout }}')).toThrow(TemplateError);
+    expect(() => parseTemplate('{{ .SecretPath | replace "/" }}')).toThrow(/wrong number of args/);
+    expect(() => parseTemplate('vault/{{ .SecretPath')).toThrow(/unclosed/);
+  });
+
+  it('knows whether a template uses .SecretKey', () => {
+    expect(usesSecretKey('{{ .SecretPath }}/{{ .SecretKey | lowercase }}')).toBe(true);
+    expect(usesSecretKey('{{ .SecretPath }}')).toBe(false);
+  });
+
+  it('normalises names to the AWS character set and refuses names that cannot be valid', () => {
+    expect(normaliseAwsName('vault/kv_1/a b*c')).toBe('vault/kv_1/a_b_c');
+    expect(normaliseAwsName('ok/+=.@-_')).toBe('ok/+=.@-_');
+    expect(normaliseAwsName('')).toBeUndefined();
+    expect(normaliseAwsName('x'.repeat(513))).toBeUndefined();
+  });
+});
