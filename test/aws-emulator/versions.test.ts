@@ -210,13 +210,19 @@ describe('GetSecretValue', () => {
 
 describe('ListSecretVersionIds and deprecated versions', () => {
   it('lists only labelled versions unless IncludeDeprecated', async () => {
+    const start = clock.t;
     const ids = [(await sm.send(new CreateSecretCommand({ Name: 'lv', SecretString: '0' }))).VersionId!];
-    for (let i = 1; i < 4; i++) ids.push((await sm.send(new PutSecretValueCommand({ SecretId: 'lv', SecretString: `${i}` }))).VersionId!);
+    for (let i = 1; i < 4; i++) {
+      clock.advance(1000);
+      ids.push((await sm.send(new PutSecretValueCommand({ SecretId: 'lv', SecretString: `${i}` }))).VersionId!);
+    }
     const labelled = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'lv' }));
     expect(labelled.Versions!.map((v) => v.VersionId).sort()).toEqual([ids[2], ids[3]].sort());
     const all = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'lv', IncludeDeprecated: true }));
     expect(all.Versions!.map((v) => v.VersionId)).toEqual(ids);
     expect(all.Versions![0].VersionStages).toBeUndefined();
+    // Each version keeps its own creation date (not "now").
+    expect(all.Versions!.map((v) => v.CreatedDate!.getTime())).toEqual([start, start + 1000, start + 2000, start + 3000]);
     const paged = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'lv', IncludeDeprecated: true, MaxResults: 3 }));
     expect(paged.Versions).toHaveLength(3);
     const rest = await sm.send(

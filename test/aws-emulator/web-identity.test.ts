@@ -330,6 +330,20 @@ describe('STS wire format', () => {
     expect(res.text).not.toContain('<Errors>');
   });
 
+  it('accepts GET with the same parameters in the query string', async () => {
+    trustIssuer(emu, idp);
+    const query = new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: ROLE_ARN,
+      RoleSessionName: 'via-get',
+      WebIdentityToken: await idp.sign(claims(idp, clock)),
+    });
+    const res = await fetch(`${emu.endpoint}/?${query.toString()}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<Arn>arn:aws:sts::123456789012:assumed-role/ferry-sync/via-get</Arn>');
+  });
+
   it('answers an unknown Action with InvalidAction', async () => {
     const res = await rawSts(emu, { Action: 'GetSessionToken', Version: '2011-06-15' });
     expect(res.status).toBe(400);
