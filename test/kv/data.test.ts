@@ -1,0 +1,282 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOUR, T0, envelope, expectError, expectNotFound, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+
+let t: KvTestServer;
+beforeEach(async () => {
+  t = await startKv();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+describe('KV v2 data write (kv-v2.md §4.2)', () => {
+  it('answers 200 with the new version metadata in the envelope, starting at version 1', async () => {
+    const res = await t.call('PUT', '/v1/secret/data/app', { body: { data: { foo: 'bar' }, options: {} } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toEqual(envelope(versionMeta(1, T0)));
+  });
+
+  it('increments the version by one on every write and never reuses one', async () => {
+    await put(t, 'app', { v: 1 });
+    t.advance(1000);
+    await put(t, 'app', { v: 2 });
+    await t.call('DELETE', '/v1/secret/data/app');
+    t.advance(1000);
+    const res = await t.call('POST', '/v1/secret/data/app', { body: { data: { v: 3 } } });
+    expect(res.json().data).toEqual(versionMeta(3, T0 + 2000));
+  });
+
+  it('stores any JSON values: nested objects, arrays, numbers, booleans, null', async () => {
+    const data = { s: 'x', n: 1.5, b: false, nil: null, list: [1, 'a', { k: 'v' }], nested: { deep: { deeper: 'y' } } };
+    await put(t, 'typed', data);
+    expect((await t.call('GET', '/v1/secret/data/typed')).json().data.data).toEqual(data);
+  });
+
+  it('adds a warning for unrecognized parameters next to data and options', async () => {
+    const res = await t.call('PUT', '/v1/secret/data/app', { body: { data: { a: '1' }, options: {}, zeta: 1, alpha: 2 } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().warnings).toEqual(['Endpoint ignored these unrecognized parameters: [alpha zeta]']);
+  });
+
+  it('answers 400 "no data provided" when data is missing or null', async () => {
+    expectError(await t.call('PUT', '/v1/secret/data/app', { body: { options: {} } }), 400, 'no data provided');
+    expectError(await t.call('PUT', '/v1/secret/data/app', { body: { data: null } }), 400, 'no data provided');
+    expectError(await t.call('PUT', '/v1/secret/data/app', { rawBody: '' }), 400, 'no data provided');
+  });
+
+  it('answers 400 "missing path" for a write to data/ with an empty secret path', async () => {
+    expectError(await t.call('PUT', '/v1/secret/data/', { body: { data: { a: 1 } } }), 400, 'missing path');
+  });
+});
+
+describe('KV v2 check-and-set (kv-v2.md §2, §4.2)', () => {
+  it('cas 0 creates a key that does not exist yet and fails once it does', async () => {
+    const created = await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 1 }, options: { cas: 0 } } });
+    expect(created.statusCode).toBe(200);
+    expectError(
+      await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 2 }, options: { cas: 0 } } }),
+      400,
+      'check-and-set parameter did not match the current version',
+    );
+  });
+
+  it('cas must equal current_version; a numeric string is accepted', async () => {
+    await put(t, 'c', { a: 1 });
+    expectError(
+      await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 2 }, options: { cas: 2 } } }),
+      400,
+      'check-and-set parameter did not match the current version',
+    );
+    const ok = await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 2 }, options: { cas: '1' } } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().data.version).toBe(2);
+  });
+
+  it('a non-numeric cas answers 400 "error parsing check-and-set parameter"', async () => {
+    expectError(
+      await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 1 }, options: { cas: 'one' } } }),
+      400,
+      'error parsing check-and-set parameter',
+    );
+  });
+
+  it('cas_required on the mount config makes options.cas mandatory', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { cas_required: true } });
+    expectError(
+      await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 1 }, options: {} } }),
+      400,
+      'check-and-set parameter required for this call',
+    );
+    expect((await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 1 }, options: { cas: 0 } } })).statusCode).toBe(200);
+  });
+
+  it('cas_required on the key metadata makes options.cas mandatory for that key only', async () => {
+    await t.call('PUT', '/v1/secret/metadata/guarded', { body: { cas_required: true } });
+    expectError(
+      await t.call('PUT', '/v1/secret/data/guarded', { body: { data: { a: 1 } } }),
+      400,
+      'check-and-set parameter required for this call',
+    );
+    expect((await t.call('PUT', '/v1/secret/data/other', { body: { data: { a: 1 } } })).statusCode).toBe(200);
+  });
+
+  it('soft-deleted and destroyed versions still count toward current_version', async () => {
+    await put(t, 'c', { a: 1 });
+    await put(t, 'c', { a: 2 });
+    await t.call('DELETE', '/v1/secret/data/c');
+    await t.call('PUT', '/v1/secret/destroy/c', { body: { versions: [2] } });
+    expectError(
+      await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 3 }, options: { cas: 1 } } }),
+      400,
+      'check-and-set parameter did not match the current version',
+    );
+    expect((await t.call('PUT', '/v1/secret/data/c', { body: { data: { a: 3 }, options: { cas: 2 } } })).json().data.version).toBe(3);
+  });
+});
+
+describe('KV v2 data read (kv-v2.md §4.1)', () => {
+  it('answers 200 with data.data and data.metadata of the current version', async () => {
+    await put(t, 'app', { username: 'svc-app', password: 's3cr3t!' });
+    const res = await t.call('GET', '/v1/secret/data/app');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.json()).toEqual(
+      envelope({ data: { username: 'svc-app', password: 's3cr3t!' }, metadata: versionMeta(1, T0) }),
+    );
+  });
+
+  it('?version=N reads that version; 0 or absent reads the current one', async () => {
+    await put(t, 'app', { v: 'one' });
+    t.advance(5);
+    await put(t, 'app', { v: 'two' });
+    expect((await t.call('GET', '/v1/secret/data/app?version=1')).json().data).toEqual({ data: { v: 'one' }, metadata: versionMeta(1, T0) });
+    expect((await t.call('GET', '/v1/secret/data/app?version=0')).json().data.data).toEqual({ v: 'two' });
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data.metadata.version).toBe(2);
+  });
+
+  it('answers 404 {"errors":[]} for a key never written', async () => {
+    expectNotFound(await t.call('GET', '/v1/secret/data/nope'));
+  });
+
+  it('answers 404 {"errors":[]} for a version that does not exist (too new)', async () => {
+    await put(t, 'app', { a: 1 });
+    expectNotFound(await t.call('GET', '/v1/secret/data/app?version=2'));
+  });
+
+  it('answers 400 for a non-integer version', async () => {
+    const res = await t.call('GET', '/v1/secret/data/app?version=latest');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      errors: ['Field validation failed: error converting input latest for field "version": cannot parse as an integer'],
+    });
+  });
+
+  it('a soft-deleted version answers 404 with the full envelope: data.data null, metadata with deletion_time, mount_type ""', async () => {
+    await put(t, 'app', { a: 1 });
+    t.advance(HOUR);
+    const del = await t.call('DELETE', '/v1/secret/data/app');
+    expect(del.statusCode).toBe(204);
+    const res = await t.call('GET', '/v1/secret/data/app');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.json()).toEqual(envelope({ data: null, metadata: versionMeta(1, T0, { deletion: T0 + HOUR }) }, { mountType: '' }));
+  });
+
+  it('a destroyed version answers 404 with the full envelope: data.data null, metadata.destroyed true', async () => {
+    await put(t, 'app', { a: 1 });
+    await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: ['1'] } });
+    const res = await t.call('GET', '/v1/secret/data/app?version=1');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual(envelope({ data: null, metadata: versionMeta(1, T0, { destroyed: true }) }, { mountType: '' }));
+  });
+
+  it('timestamps are RFC 3339 UTC with trailing zeros of the fraction trimmed', async () => {
+    t.clock.now = Date.UTC(2025, 0, 8, 11, 0, 0, 500);
+    expect((await put(t, 'a', { x: 1 })).created_time).toBe('2025-01-08T11:00:00.5Z');
+    t.clock.now = Date.UTC(2025, 0, 8, 11, 0, 1, 0);
+    expect((await put(t, 'b', { x: 1 })).created_time).toBe('2025-01-08T11:00:01Z');
+  });
+});
+
+describe('KV v2 DELETE data (kv-v2.md §4.4)', () => {
+  it('soft-deletes the latest version only, answering 204', async () => {
+    await put(t, 'app', { v: 1 });
+    await put(t, 'app', { v: 2 });
+    const res = await t.call('DELETE', '/v1/secret/data/app');
+    expect(res.statusCode).toBe(204);
+    expect(res.body).toBe('');
+    expect((await t.call('GET', '/v1/secret/data/app?version=1')).json().data.data).toEqual({ v: 1 });
+    expect((await t.call('GET', '/v1/secret/data/app?version=2')).statusCode).toBe(404);
+  });
+
+  it('is idempotent and never 404: missing key, already deleted, destroyed latest all answer 204', async () => {
+    expect((await t.call('DELETE', '/v1/secret/data/never')).statusCode).toBe(204);
+    await put(t, 'app', { v: 1 });
+    expect((await t.call('DELETE', '/v1/secret/data/app')).statusCode).toBe(204);
+    const first = (await t.call('GET', '/v1/secret/metadata/app')).json().data.versions['1'].deletion_time;
+    t.advance(1000);
+    expect((await t.call('DELETE', '/v1/secret/data/app')).statusCode).toBe(204);
+    expect((await t.call('GET', '/v1/secret/metadata/app')).json().data.versions['1'].deletion_time).toBe(first);
+    await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: [1] } });
+    expect((await t.call('DELETE', '/v1/secret/data/app')).statusCode).toBe(204);
+  });
+});
+
+describe('KV v2 retention: max_versions (kv-v2.md §2)', () => {
+  it('keeps 10 versions by default: older ones are pruned and oldest_version advances', async () => {
+    for (let i = 1; i <= 12; i++) await put(t, 'app', { i });
+    const meta = (await t.call('GET', '/v1/secret/metadata/app')).json().data;
+    expect(meta.current_version).toBe(12);
+    expect(meta.oldest_version).toBe(3);
+    expect(Object.keys(meta.versions)).toEqual(['3', '4', '5', '6', '7', '8', '9', '10', '11', '12']);
+    expectNotFound(await t.call('GET', '/v1/secret/data/app?version=2'));
+    expect((await t.call('GET', '/v1/secret/data/app?version=3')).json().data.data).toEqual({ i: 3 });
+  });
+
+  it('oldest_version stays 0 until pruning starts', async () => {
+    for (let i = 1; i <= 10; i++) await put(t, 'app', { i });
+    expect((await t.call('GET', '/v1/secret/metadata/app')).json().data.oldest_version).toBe(0);
+  });
+
+  it('uses the mount max_versions when the key sets none', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { max_versions: 2 } });
+    for (let i = 1; i <= 4; i++) await put(t, 'app', { i });
+    const meta = (await t.call('GET', '/v1/secret/metadata/app')).json().data;
+    expect(Object.keys(meta.versions)).toEqual(['3', '4']);
+    expect(meta.oldest_version).toBe(3);
+    expect(meta.max_versions).toBe(0);
+  });
+
+  it('the effective max is the larger of the key and mount settings', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { max_versions: 3 } });
+    await t.call('PUT', '/v1/secret/metadata/low', { body: { max_versions: 1 } });
+    await t.call('PUT', '/v1/secret/metadata/high', { body: { max_versions: 5 } });
+    for (let i = 1; i <= 6; i++) {
+      await put(t, 'low', { i });
+      await put(t, 'high', { i });
+    }
+    expect(Object.keys((await t.call('GET', '/v1/secret/metadata/low')).json().data.versions)).toEqual(['4', '5', '6']);
+    expect(Object.keys((await t.call('GET', '/v1/secret/metadata/high')).json().data.versions)).toEqual(['2', '3', '4', '5', '6']);
+  });
+});
+
+describe('KV v2 delete_version_after (kv-v2.md §2)', () => {
+  it('pre-fills deletion_time on write from the mount setting, and the version reads as deleted once it passes', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
+    const res = await t.call('PUT', '/v1/secret/data/app', { body: { data: { a: 1 } } });
+    expect(res.json().data).toEqual(versionMeta(1, T0, { deletion: T0 + HOUR }));
+    t.advance(HOUR - 1);
+    expect((await t.call('GET', '/v1/secret/data/app')).statusCode).toBe(200);
+    t.advance(1);
+    const gone = await t.call('GET', '/v1/secret/data/app');
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toEqual(envelope({ data: null, metadata: versionMeta(1, T0, { deletion: T0 + HOUR }) }, { mountType: '' }));
+  });
+
+  it('uses the smaller of the non-zero key and mount values', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '2h' } });
+    await t.call('PUT', '/v1/secret/metadata/short', { body: { delete_version_after: '30m' } });
+    await t.call('PUT', '/v1/secret/metadata/long', { body: { delete_version_after: '5h' } });
+    expect((await put(t, 'short', { a: 1 })).deletion_time).toBe(iso(T0 + HOUR / 2));
+    expect((await put(t, 'long', { a: 1 })).deletion_time).toBe(iso(T0 + 2 * HOUR));
+  });
+
+  it('applies a key value alone when the mount sets none', async () => {
+    await t.call('PUT', '/v1/secret/metadata/k', { body: { delete_version_after: '10m' } });
+    expect((await put(t, 'k', { a: 1 })).deletion_time).toBe(iso(T0 + 600_000));
+  });
+
+  it('a negative mount value disables the mechanism for every key', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '-1s' } });
+    await t.call('PUT', '/v1/secret/metadata/k', { body: { delete_version_after: '10m' } });
+    expect((await put(t, 'k', { a: 1 })).deletion_time).toBe('');
+  });
+
+  it('0 clears the setting', async () => {
+    await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
+    await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '0s' } });
+    expect((await put(t, 'k', { a: 1 })).deletion_time).toBe('');
+  });
+});
