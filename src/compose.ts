@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import type { Authorizer, AuditSink, Capability, Core, SealState, ServerInfo } from './core.js';
+import type { Core, ServerInfo } from './core.js';
 import type { Backend, PathSpec } from './http/route.js';
 import { defineOperation } from './http/route.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { SqliteStore } from './store/sqlite.js';
+import { BarrierStore } from './store/barrier.js';
 import type { Store } from './store/store.js';
 import { MountTable, isKvV2, type MountEntry } from './sys/mount-table.js';
-import { TokenStore, type TokenEntry } from './auth/token-store.js';
-import { tokenLookupPaths } from './auth/token-routes.js';
+import { TokenStore } from './auth/token-store.js';
+import { tokenPaths as tokenRoutes } from './auth/token-routes.js';
+import { AclAuthorizer } from './auth/acl.js';
+import { PolicyStore } from './auth/policy-store.js';
+import { AuditBroker } from './audit/broker.js';
+import { SealManager } from './seal/seal-manager.js';
+import { sealPaths } from './sys/seal.js';
+import { policyPaths } from './sys/policies.js';
+import { capabilityPaths } from './sys/capabilities.js';
+import { auditPaths } from './sys/audit.js';
 import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
@@ -29,42 +38,59 @@ export interface CoreOptions {
   maxRequestSize?: number;
 }
 
+/** The security services behind the Core interfaces, for tests, benchmarks and operators' tooling. */
+export interface Security {
+  barrier: BarrierStore;
+  seal: SealManager;
+  policies: PolicyStore;
+  authorizer: AclAuthorizer;
+  audit: AuditBroker;
+}
+
 export interface Server {
   core: Core;
   /** The root token, in dev mode only (printed at start, as Vault's dev server does). */
   rootToken?: string;
+  /** Dev mode only: the single unseal key share (base64), for seal/unseal tests. Never printed. */
+  devUnsealKey?: string;
+  security: Security;
   /** Every backend with the prefix it serves, for routing and for the OpenAPI document. */
   documented: DocumentedBackend[];
   close(): Promise<void>;
 }
 
-/** Until ACL policies land, only the root policy grants anything. */
-class RootOnlyAuthorizer implements Authorizer {
-  async capabilities(token: TokenEntry, path: string): Promise<Set<Capability>> {
-    if (token.policies.includes('root')) return new Set<Capability>(['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo']);
-    if (path === 'auth/token/lookup-self') return new Set<Capability>(['read', 'update']);
-    return new Set();
-  }
-  async hasAnyUnder(token: TokenEntry): Promise<boolean> {
-    return token.policies.includes('root');
-  }
-}
-
-class AlwaysUnsealed implements SealState {
-  status() {
-    return { initialized: true, sealed: false, t: 1, n: 1, progress: 0, nonce: '' };
-  }
-}
-
-const noAudit: AuditSink = { logRequest: async () => {}, logResponse: async () => {} };
-
 /** Builds the domain services and the backends that serve each mount type. */
 export async function createServer(opts: CoreOptions): Promise<Server> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? Date.now;
-  const store: Store = new SqliteStore({ path: opts.storagePath, clock });
+  // Every service sees only the barrier: nothing reaches SQLite unencrypted.
+  const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
+  const store: Store = barrier;
   const mounts = new MountTable(store);
   const tokens = new TokenStore(store, clock);
+  const policies = new PolicyStore(store);
+  const authorizer = new AclAuthorizer(policies);
+  const audit = new AuditBroker(store, log, clock);
+  const seal = new SealManager(
+    barrier,
+    {
+      // What lives behind the barrier is loaded when it opens and forgotten when it closes.
+      afterUnseal: async () => {
+        await mounts.load();
+        await policies.ensureDefault();
+        await audit.load();
+      },
+      beforeSeal: async () => {
+        tokens.reset();
+        policies.reset();
+        audit.reset();
+      },
+      createRootToken: async (id) =>
+        (await tokens.create({ id, policies: ['root'], parent: null, ttl: 0, display_name: 'root', path: 'auth/token/root' })).id,
+    },
+    clock,
+  );
+  await seal.load();
   const info: ServerInfo = {
     version: FERRY_VERSION,
     buildDate: '2026-11-29T00:00:00Z',
@@ -87,9 +113,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     store,
     mounts,
     tokens,
-    authorizer: new RootOnlyAuthorizer(),
-    seal: new AlwaysUnsealed(),
-    audit: noAudit,
+    authorizer,
+    seal,
+    audit,
     backendFor: (mount: MountEntry) => {
       switch (mount.type) {
         case 'system':
@@ -117,7 +143,16 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     { prefix: 'identity/', backend: identity, tag: 'identity' },
   ];
 
-  systemPaths.push(...healthPaths(core), ...mountPaths(core), ...internalUiPaths(core), {
+  systemPaths.push(
+    ...healthPaths(core),
+    ...sealPaths(core, seal, barrier),
+    ...mountPaths(core),
+    ...internalUiPaths(core),
+    ...policyPaths(core, policies),
+    ...capabilityPaths(core),
+    ...auditPaths(core, audit),
+  );
+  systemPaths.push({
     pattern: 'internal/specs/openapi',
     unauthenticated: true,
     raw: true,
@@ -129,7 +164,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       }),
     },
   });
-  tokenPaths.push(...tokenLookupPaths(core));
+  tokenPaths.push(...tokenRoutes(core));
   identityPathList.push(...identityPaths(core));
   const kv = kvBackends(core);
   engines['kv-v1'] = kv.v1;
@@ -139,18 +174,16 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     { prefix: '{kv_v1_mount_path}/', backend: kv.v1, tag: 'secrets' },
   );
 
-  await mounts.load();
   let rootToken: string | undefined;
+  let devUnsealKey: string | undefined;
   if (opts.dev) {
-    const created = await tokens.create({
-      id: opts.devRootTokenId || undefined,
-      policies: ['root'],
-      parent: null,
-      ttl: 0,
-      display_name: 'root',
-      path: 'auth/token/root',
-    });
-    rootToken = created.id;
+    // Vault's dev server: initialise with one share and unseal at once; nothing extra is printed.
+    if (seal.initialized) throw new Error(`dev mode needs empty storage, but ${opts.storagePath} is already initialized`);
+    const init = await seal.initialize({ secretShares: 1, secretThreshold: 1, rootTokenId: opts.devRootTokenId || undefined });
+    await seal.submitShare(init.keys[0]!);
+    rootToken = init.rootToken;
+    devUnsealKey = init.keys[0]!.toString('base64');
+    init.keys.forEach((k) => k.fill(0));
     if (!mounts.get('secret/')) {
       await mounts.update((all) => {
         all.push(mounts.build('secret/', 'kv', { description: 'key/value secret storage', options: { version: '2' } }));
@@ -161,9 +194,12 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   return {
     core,
     rootToken,
+    devUnsealKey,
+    security: { barrier, seal, policies, authorizer, audit },
     documented,
     close: async () => {
-      await store.close();
+      // Closing the barrier drops the keys from memory before the database closes.
+      await barrier.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import { badRequest } from '../http/errors.js';
+import { RevisionConflict, withRetry, type Store, type WriteOp } from '../store/store.js';
 
 /** A token as stored; the token id itself is never stored, only its salted hash. */
 export interface TokenEntry {
@@ -122,7 +123,12 @@ export class TokenStore {
       { kind: 'put', key: ACCESSOR_PREFIX + entry.accessor, value: Buffer.from(hash) },
     ];
     if (entry.parent) ops.push({ kind: 'put', key: `${CHILD_PREFIX}${entry.parent}/${hash}`, value: Buffer.from('') });
-    await this.store.commit(ops, [{ key: ID_PREFIX + hash, revision: 0 }]);
+    try {
+      await this.store.commit(ops, [{ key: ID_PREFIX + hash, revision: 0 }]);
+    } catch (err) {
+      if (err instanceof RevisionConflict) throw badRequest('cannot create a token with a duplicate ID');
+      throw err;
+    }
     return { id, entry };
   }
 
@@ -159,6 +165,13 @@ export class TokenStore {
       return;
     }
     await this.save({ ...entry, num_uses: entry.num_uses - 1 });
+  }
+
+  /** Records a renewal: the new expiry (unix seconds) and when it happened. */
+  async renew(entry: TokenEntry, expireAt: number): Promise<TokenEntry> {
+    const renewed: TokenEntry = { ...entry, expire_at: expireAt, last_renewal_time: this.nowSeconds() };
+    await this.save(renewed);
+    return renewed;
   }
 
   async save(entry: TokenEntry): Promise<void> {

@@ -236,14 +236,9 @@ export class Dispatcher {
     if (method === 'HEAD' && !spec.raw) throw new VaultError(405, []);
 
     const clientToken = clientTokenOf(wire.headers);
-    let token: TokenEntry | null = null;
-    if (!spec.unauthenticated) {
-      if (!clientToken) throw permissionDenied();
-      token = (await this.core.tokens.lookup(clientToken)) ?? null;
-      if (!token) throw permissionDenied();
-    } else if (clientToken) {
-      token = (await this.core.tokens.lookup(clientToken)) ?? null;
-    }
+    // While sealed the token store is behind the barrier: the paths that answer then are
+    // unauthenticated and are served without looking the token up.
+    const token: TokenEntry | null = clientToken && !isSealed ? ((await this.core.tokens.lookup(clientToken)) ?? null) : null;
 
     const req: LogicalRequest = {
       requestId,
@@ -261,15 +256,27 @@ export class Dispatcher {
       remoteAddress: wire.remoteAddress,
     };
 
+    // Denied requests are audited too (request and response entries carrying the error).
+    if (!spec.unauthenticated && !token) await this.deny(req);
     if (!opSpec) throw unsupportedOperation();
 
     if (operation === 'update' && spec.exists && !(await spec.exists(req))) req.operation = 'create';
-    if (!spec.unauthenticated && !spec.aclExempt && token) await this.authorize(token, req, spec.sudo === true);
+    if (!spec.unauthenticated && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
+      await this.deny(req);
+    }
 
-    const { values, unknown } = this.validate(opSpec.fields ?? {}, data);
-    req.data = values;
-
+    // The request entry is written before anything else happens: if no audit device can
+    // record it, this throws and the handler never runs.
     await this.core.audit.logRequest(req);
+    let validated: { values: Record<string, unknown>; unknown: string[] };
+    try {
+      validated = this.validate(opSpec.fields ?? {}, data);
+    } catch (err) {
+      await this.core.audit.logResponse(req, undefined, err instanceof VaultError ? err.status : 500, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    const { values, unknown } = validated;
+    req.data = values;
     if (token && token.num_uses > 0) await this.core.tokens.consumeUse(token);
 
     let res: LogicalResponse | void;
@@ -330,13 +337,21 @@ export class Dispatcher {
     return { values, unknown };
   }
 
-  private async authorize(token: TokenEntry, req: LogicalRequest, sudo: boolean): Promise<void> {
+  private async allowed(token: TokenEntry, req: LogicalRequest, sudo: boolean): Promise<boolean> {
     const aclPath = req.operation === 'list' ? `${req.path}/` : req.path;
     const caps = await this.core.authorizer.capabilities(token, aclPath === '/' ? '' : aclPath);
-    if (caps.has('deny')) throw permissionDenied();
+    if (caps.has('deny')) return false;
     const needed: Capability = req.operation;
-    if (!caps.has(needed)) throw permissionDenied();
-    if (sudo && !caps.has('sudo')) throw permissionDenied();
+    if (!caps.has(needed)) return false;
+    return !sudo || caps.has('sudo');
+  }
+
+  /** Audits a refused request, then refuses it. */
+  private async deny(req: LogicalRequest): Promise<never> {
+    const denied = permissionDenied();
+    await this.core.audit.logRequest(req, 'permission denied');
+    await this.core.audit.logResponse(req, undefined, denied.status, 'permission denied');
+    throw denied;
   }
 }
 
