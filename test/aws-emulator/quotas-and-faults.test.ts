@@ -155,8 +155,9 @@ describe('faults', () => {
     retrying.destroy();
   });
 
-  it('refuse: connections are dropped before any byte is read, then served again', async () => {
+  it('refuse: calls are dropped on arrival, then served again; the admin API stays reachable', async () => {
     emu.injectFault({ kind: 'refuse', count: 1 });
+    expect((await fetch(`${emu.adminUrl}/health`)).status).toBe(200);
     const err = (await get().catch((e: unknown) => e)) as NodeJS.ErrnoException;
     expect(err.code).toBe('ECONNRESET');
     await get();

@@ -13,7 +13,7 @@ export interface FaultSpec {
   untilMs?: number;
   /** For `latency`: delay added before the call is handled. */
   latencyMs?: number;
-  /** Only calls to this operation (e.g. `GetSecretValue`, `AssumeRoleWithWebIdentity`). Not for `refuse`. */
+  /** Only calls to this operation (e.g. `GetSecretValue`, `AssumeRoleWithWebIdentity`). Not for `refuse`, which acts before the operation is known. */
   operation?: string;
   /** For `reset`: handle the call first, then drop the connection (the "applied but answer lost" case). */
   applyBeforeReset?: boolean;
@@ -30,7 +30,7 @@ export class FaultQueue {
     const kinds: FaultKind[] = ['500', 'throttle', 'latency', 'reset', 'refuse'];
     if (!kinds.includes(spec.kind)) throw new Error(`unknown fault kind '${String(spec.kind)}'`);
     if (spec.kind === 'refuse' && spec.operation !== undefined) {
-      throw new Error("'refuse' acts before a request is read, so it cannot be limited to an operation");
+      throw new Error("'refuse' acts before a call is read, so it cannot be limited to an operation");
     }
     if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && spec.latencyMs >= 0)) {
       throw new Error("'latency' needs latencyMs");

@@ -50,11 +50,6 @@ function sdkAttempt(headers: Map<string, string[]>): number | undefined {
 export function createEmulatorServer(core: EmulatorCore): http.Server {
   const server = http.createServer();
 
-  server.on('connection', (socket: Socket) => {
-    // 'refuse': the connection is dropped before a byte is read.
-    if (core.faults.take(['refuse'], undefined, core.now()) !== undefined) reset(socket);
-  });
-
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(core, req, res).catch((e: unknown) => {
       console.error('aws-emulator: request failed', e);
@@ -68,7 +63,8 @@ export function createEmulatorServer(core: EmulatorCore): http.Server {
 async function handle(core: EmulatorCore, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const isAdmin = url === ADMIN_PREFIX || url.startsWith(`${ADMIN_PREFIX}/`) || url.startsWith(`${ADMIN_PREFIX}?`);
-  // 'refuse' also covers calls arriving on connections kept alive from before the fault.
+  // 'refuse': the call is dropped on arrival, before its body is read or anything is handled
+  // (checked per call rather than per connection so the admin API stays reachable).
   if (!isAdmin && core.faults.take(['refuse'], undefined, core.now()) !== undefined) {
     reset(req.socket);
     return;

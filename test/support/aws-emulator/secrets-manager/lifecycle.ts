@@ -2,9 +2,7 @@
 import { AwsError } from '../errors.js';
 import type { Handler } from './context.js';
 import { smErrors } from './errors.js';
-import { epochSeconds } from './store.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import { DAY_MS, epochSeconds } from './store.js';
 
 export interface DeleteSecretInput {
   SecretId: string;

@@ -66,7 +66,7 @@ const SECRET_ARN = /^arn:([a-z-]+):secretsmanager:([a-z0-9-]+):(\d{12}):secret:(
 
 /** Secrets Manager keeps ~100 deprecated versions, and never purges one younger than 24 h. */
 export const MAX_DEPRECATED_VERSIONS = 100;
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function secretArn(region: string, accountId: string, name: string, suffix: string): string {
   return `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${suffix}`;
@@ -197,27 +197,6 @@ export function moveStage(core: SecretCore, label: string, target: SecretVersion
     if (previous !== undefined) previous.stages = previous.stages.filter((s) => s !== AWSPREVIOUS);
     if (!holder.stages.includes(AWSPREVIOUS)) holder.stages.push(AWSPREVIOUS);
   }
-}
-
-export function removeStage(core: SecretCore, label: string): void {
-  for (const v of core.versions.values()) v.stages = v.stages.filter((s) => s !== label);
-}
-
-/**
- * Would adding one more deprecated version exceed the retention rule? Purges what may be purged
- * (deprecated and older than 24 h, oldest first) and answers whether the quota still blocks.
- */
-export function makeRoomForVersion(core: SecretCore, now: number, deprecatedAfterWrite: number): boolean {
-  let excess = deprecatedAfterWrite - MAX_DEPRECATED_VERSIONS;
-  if (excess <= 0) return true;
-  for (const v of [...core.versions.values()]) {
-    if (excess <= 0) break;
-    if (v.stages.length === 0 && now - v.createdDate >= DAY_MS) {
-      core.versions.delete(v.versionId);
-      excess -= 1;
-    }
-  }
-  return excess <= 0;
 }
 
 export function countDeprecated(core: SecretCore): number {

@@ -15,6 +15,7 @@ import {
   accessDay,
   AWSCURRENT,
   countDeprecated,
+  DAY_MS,
   epochSeconds,
   isValidName,
   MAX_DEPRECATED_VERSIONS,
@@ -28,7 +29,6 @@ import {
 } from './store.js';
 
 const MAX_STAGES_PER_VERSION = 20;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Adds a version carrying `stages` (the first version of a secret always gets AWSCURRENT),
