@@ -1,0 +1,96 @@
+import { SignJWT, importJWK } from 'jose';
+import type { Core } from '../core.js';
+import { badRequest } from '../http/errors.js';
+import { secretsSyncIssuer } from './issuer.js';
+import { DEFAULT_KEY, OidcKeyRing } from './oidc-keys.js';
+
+/** What a sync destination needs signed. */
+export interface SecretsSyncTokenInput {
+  /** Destination type as in the sync paths, e.g. `aws-sm`. */
+  destinationType: string;
+  destinationName: string;
+  /** The destination's `identity_token_audience`. */
+  audience: string;
+  /** The destination's `identity_token_ttl`; default 3600. */
+  ttlSeconds?: number;
+  /** The destination's `identity_token_key`; default `default`. */
+  keyName?: string;
+}
+
+export interface MintedToken {
+  /** The compact JWS. */
+  token: string;
+  /** `exp`, in ms epoch. */
+  expiresAt: number;
+  /** The `kid` in the token's header. */
+  kid: string;
+}
+
+/** Mints the identity tokens that secrets sync exchanges for AWS credentials (spec §9.3). */
+export interface SecretsSyncTokenSigner {
+  /** Signs a token with the named key's current signing key, rotating the key first if due. */
+  mint(input: SecretsSyncTokenInput): Promise<MintedToken>;
+  /** Whether a key can sign; `default` always can (it is created on first use). */
+  keyExists(name: string): Promise<boolean>;
+  /** Forgets the imported private keys (call on seal). */
+  reset(): void;
+}
+
+const DEFAULT_TTL_SECONDS = 3600;
+
+type SigningKeyHandle = Awaited<ReturnType<typeof importJWK>>;
+
+/**
+ * The signer the sync worker holds. Each mint reads the key from the store (cheap, and it
+ * sees rotations made elsewhere), but imports a private key only when the key's current
+ * `kid` changes, so repeated mints skip the import.
+ */
+export function createSecretsSyncTokenSigner(core: Core): SecretsSyncTokenSigner {
+  const keys = new OidcKeyRing(core.store, core.clock);
+  /** key name → its current signing key, imported; replaced when the kid moves on. */
+  const imported = new Map<string, { kid: string; key: SigningKeyHandle }>();
+
+  return {
+    async mint(input) {
+      const keyName = input.keyName || DEFAULT_KEY;
+      const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+      if (!input.destinationType || !input.destinationName) throw badRequest('a destination type and name are required');
+      if (!input.audience) throw badRequest('identity_token_audience is required');
+      if (!Number.isSafeInteger(ttl) || ttl <= 0) throw badRequest('identity_token_ttl must be a positive number of seconds');
+
+      const key = await keys.fresh(keyName);
+      if (!key) throw badRequest(`no named key "${keyName}" found`);
+      if (!key.allowedClientIds.includes('*') && !key.allowedClientIds.includes(input.audience)) {
+        throw badRequest(`key "${keyName}" does not allow the audience "${input.audience}": add it to the key's allowed_client_ids`);
+      }
+      const { kid, alg, privateJwk } = key.current;
+      let handle = imported.get(keyName);
+      if (handle?.kid !== kid) {
+        handle = { kid, key: await importJWK(privateJwk, alg) };
+        imported.set(keyName, handle);
+      }
+
+      const iat = Math.floor(core.clock() / 1000);
+      const exp = iat + ttl;
+      const token = await new SignJWT({
+        iss: await secretsSyncIssuer(core),
+        sub: `secrets-sync:root:${input.destinationType}:${input.destinationName}`,
+        aud: input.audience,
+        iat,
+        nbf: iat,
+        exp,
+        'vaultproject.io': {
+          namespace_id: 'root',
+          namespace_path: '',
+          store_type: input.destinationType,
+          store_name: input.destinationName,
+        },
+      })
+        .setProtectedHeader({ alg, kid, typ: 'JWT' })
+        .sign(handle.key);
+      return { token, expiresAt: exp * 1000, kid };
+    },
+    keyExists: (name) => keys.exists(name),
+    reset: () => imported.clear(),
+  };
+}
