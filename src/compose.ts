@@ -22,7 +22,10 @@ import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
 import { kvBackends } from './kv/index.js';
-import { identityPaths } from './identity/index.js';
+import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
+import { NotifyingStore } from './store/notifying.js';
+import { createSyncFeature, kvSecretSource, type SyncFeature } from './sync/index.js';
+import type { SyncWorkerOptions } from './sync/worker.js';
 
 export const FERRY_VERSION = '0.1.0';
 
@@ -36,6 +39,8 @@ export interface CoreOptions {
   logger?: Logger;
   clock?: () => number;
   maxRequestSize?: number;
+  /** Sync worker tuning; `start: false` leaves it stopped (tests drive `drainOnce`). */
+  syncWorker?: SyncWorkerOptions & { start?: boolean };
 }
 
 /** The security services behind the Core interfaces, for tests, benchmarks and operators' tooling. */
@@ -56,6 +61,8 @@ export interface Server {
   security: Security;
   /** Every backend with the prefix it serves, for routing and for the OpenAPI document. */
   documented: DocumentedBackend[];
+  /** Secrets sync: its API rules, AWS adapters and delivery worker. */
+  sync: SyncFeature;
   close(): Promise<void>;
 }
 
@@ -64,8 +71,12 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? Date.now;
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
+  // Services built after `core` whose in-memory state the seal hooks must drop.
+  const sealDependents: { reset(): void }[] = [];
   const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
-  const store: Store = barrier;
+  // Commits that enqueue outbox operations wake the sync worker at once.
+  const notifying = new NotifyingStore(barrier);
+  const store: Store = notifying;
   const mounts = new MountTable(store);
   const tokens = new TokenStore(store, clock);
   const policies = new PolicyStore(store);
@@ -81,6 +92,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         await audit.load();
       },
       beforeSeal: async () => {
+        for (const dependent of sealDependents) dependent.reset();
         tokens.reset();
         policies.reset();
         audit.reset();
@@ -137,6 +149,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     maxRequestSize: opts.maxRequestSize ?? 32 * 1024 * 1024,
   };
 
+  const signer = createSecretsSyncTokenSigner(core);
+
   const documented: DocumentedBackend[] = [
     { prefix: 'sys/', backend: system, tag: 'system' },
     { prefix: 'auth/token/', backend: token, tag: 'auth' },
@@ -166,6 +180,10 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   });
   tokenPaths.push(...tokenRoutes(core));
   identityPathList.push(...identityPaths(core));
+  const sync = createSyncFeature(core, { source: kvSecretSource(core), signer, worker: opts.syncWorker });
+  sealDependents.push(signer, sync.adapters);
+  systemPaths.push(...sync.paths);
+  notifying.onEnqueue(() => sync.worker.notify());
   const kv = kvBackends(core);
   engines['kv-v1'] = kv.v1;
   engines['kv-v2'] = kv.v2;
@@ -191,13 +209,19 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     }
   }
 
+  // A sealed server delivers nothing: the worker idles until unseal.
+  if (opts.syncWorker?.start !== false) sync.worker.start();
+
   return {
     core,
     rootToken,
     devUnsealKey,
+    sync,
     security: { barrier, seal, policies, authorizer, audit },
     documented,
     close: async () => {
+      await sync.worker.stop();
+      sync.adapters.reset();
       // Closing the barrier drops the keys from memory before the database closes.
       await barrier.close();
     },

@@ -276,9 +276,16 @@ export class BarrierStore implements Store {
     await this.inner.commit(sealedOps, checks);
   }
 
-  async claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number): Promise<OutboxItem[]> {
+  async claimOutbox(
+    queue: string,
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    now: number,
+    opts?: { coalesce?: boolean },
+  ): Promise<OutboxItem[]> {
     this.guard();
-    return (await this.inner.claimOutbox(queue, owner, limit, leaseMs, now)).map((i) => this.decryptItem(i));
+    return (await this.inner.claimOutbox(queue, owner, limit, leaseMs, now, opts)).map((i) => this.decryptItem(i));
   }
 
   async settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {

@@ -237,7 +237,7 @@ export function validateDestination(d: Destination): void {
     MountAccessor: 'kv_00000000',
     SecretPath: 'app/secret',
     SecretBaseName: 'secret',
-    SecretKey: 'key',
+    SecretKey: d.options.granularity_level === 'secret-key' ? 'key' : '',
   });
   if (normaliseAwsName(sample) === undefined) {
     throw badRequest(

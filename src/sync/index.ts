@@ -6,6 +6,8 @@ import type { AdapterRegistry } from './port.js';
 import { syncPaths } from './routes.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
+import { readLatestForSync } from '../kv/index.js';
+import { isKvV2 } from '../sys/mount-table.js';
 import { SyncWorker, type SyncWorkerOptions } from './worker.js';
 
 export interface SyncFeature {
@@ -35,4 +37,15 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
   const worker = new SyncWorker(core, service, deps.source, adapters, deps.worker);
   core.unmountGuards.push((mount) => service.guardUnmount(mount));
   return { service, worker, adapters, paths: syncPaths(core, service) };
+}
+
+/** The KV v2 engine as the secret source of sync (by mount accessor). */
+export function kvSecretSource(core: Core): SecretSource {
+  return {
+    read: async (accessor, path) => {
+      const mount = core.mounts.byAccessor(accessor);
+      if (!mount || !isKvV2(mount)) return undefined;
+      return readLatestForSync(core, mount, path);
+    },
+  };
 }

@@ -16,9 +16,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A fresh dev server over an in-memory store: one per test, no globals. */
+/**
+ * A fresh dev server over an in-memory store: one per test, no globals. The sync worker is
+ * left stopped (tests drive it with `server.sync.worker.drainOnce()`) unless `syncWorker` says otherwise.
+ */
 export async function startTestServer(opts: Partial<CoreOptions> = {}): Promise<TestServer> {
-  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
+  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', syncWorker: { start: false }, ...opts });
   const app = await buildApp(server.core);
   await app.ready();
   return {

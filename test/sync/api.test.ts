@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app.js';
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
+
+/** The sys/sync API through app.inject, with the worker stopped: rules, shapes and bad input. */
+let t: TestServer;
+beforeEach(async () => {
+  t = await startTestServer({ syncWorker: { start: false } });
+  await t.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
+  await t.call('PUT', '/v1/my-kv/data/app/db', { body: { data: { username: 'u', password: 'p' } } });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const dest = (extra: Record<string, unknown> = {}) => ({
+  access_key_id: TEST_ACCESS_KEY,
+  secret_access_key: TEST_SECRET_KEY,
+  region: 'us-east-1',
+  ...extra,
+});
+const pendingSyncOps = async () => (await t.server.core.store.pendingOutbox('sync')).length;
+const destinationKeys = async () => (await t.server.core.store.list('sync/destinations/aws-sm/')).length;
+
+describe('sys/sync/destinations/aws-sm/:name', () => {
+  it('creates a destination and reads it back with credentials masked and options filled in', async () => {
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest({ custom_tags: 'team=sre', granularity: 'secret-key' }) });
+    expect(res.statusCode).toBe(200);
+    const read = await t.call('GET', '/v1/sys/sync/destinations/aws-sm/prod');
+    expect(read.statusCode).toBe(200);
+    expect(read.json().mount_type).toBe('system');
+    expect(read.json().data).toEqual({
+      name: 'prod',
+      type: 'aws-sm',
+      connection_details: { access_key_id: '*****', secret_access_key: '*****', region: 'us-east-1' },
+      options: {
+        custom_tags: { team: 'sre' },
+        granularity_level: 'secret-key',
+        secret_name_template: 'vault/{{ .MountAccessor }}/{{ .SecretPath }}/{{ .SecretKey }}',
+        disable_strict_networking: false,
+      },
+    });
+    expect(read.body).not.toContain(TEST_SECRET_KEY);
+    expect(read.body).not.toContain(TEST_ACCESS_KEY);
+  });
+
+  it('keeps fields a later write does not name, and treats a masked value sent back as unchanged', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest({ role_arn: 'arn:aws:iam::123456789012:role/sync', external_id: 'ext-1' }) });
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: { secret_access_key: '*****', external_id: 'ext-2' } });
+    const stored = await t.server.sync.service.getDestination('aws-sm', 'prod');
+    expect(stored!.connection).toMatchObject({ secret_access_key: TEST_SECRET_KEY, role_arn: 'arn:aws:iam::123456789012:role/sync', external_id: 'ext-2' });
+  });
+
+  it('applies a JSON merge patch: null resets a field, custom tag members set to null are removed', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest({ custom_tags: { a: '1', b: '2' }, external_id: 'x' }) });
+    const res = await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/prod', {
+      body: { custom_tags: { a: null, c: '3' }, external_id: null },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.options.custom_tags).toEqual({ b: '2', c: '3' });
+    expect(res.json().data.connection_details.external_id).toBeUndefined();
+  });
+
+  it('lists destinations by type with key_info and totals, and 404 when there are none', async () => {
+    expect((await t.call('GET', '/v1/sys/sync/destinations?list=true')).statusCode).toBe(404);
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/b', { body: dest() });
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/a', { body: dest() });
+    const all = await t.call('GET', '/v1/sys/sync/destinations?list=true');
+    expect(all.json().data).toEqual({ keys: ['aws-sm/'], key_info: { 'aws-sm/': ['a', 'b'] }, total_destinations: 2 });
+    const typed = await t.call('GET', '/v1/sys/sync/destinations/aws-sm?list=true');
+    expect(typed.json().data).toEqual({ keys: ['a', 'b'], total_destinations: 2 });
+  });
+
+  it('answers 404 for a destination that does not exist', async () => {
+    const res = await t.call('GET', '/v1/sys/sync/destinations/aws-sm/nope');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ errors: [] });
+  });
+
+  it('accepts the activation-flag endpoints Vault Enterprise scripts call', async () => {
+    const activate = await t.call('PUT', '/v1/sys/activation-flags/secrets-sync/activate', { body: null });
+    expect(activate.statusCode).toBe(200);
+    expect(activate.json().data).toEqual({ activated: ['secrets-sync'], unactivated: [] });
+    expect((await t.call('GET', '/v1/sys/activation-flags', { token: null })).json().data.activated).toContain('secrets-sync');
+  });
+
+  it('reads and merge-patches sys/sync/config, accepting string-typed booleans', async () => {
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data).toEqual({ disabled: false, queue_capacity: 1000000 });
+    const res = await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: 'true' }, headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(res.json().data).toEqual({ disabled: true, queue_capacity: 1000000 });
+  });
+});
+
+describe('bad destination input creates nothing', () => {
+  const cases: Array<[string, string, Record<string, unknown>, RegExp]> = [
+    ['unknown destination type', 'gcp-xx/x', dest(), /invalid destination type "gcp-xx"/],
+    ['a Vault type Ferry does not support', 'gh/x', dest(), /not supported by Ferry/],
+    ['missing region', 'aws-sm/x', { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY }, /missing required field "region"/],
+    ['a template producing an invalid name', 'aws-sm/x', dest({ secret_name_template: '{{ .SecretKey }}' }), /cannot be made a valid AWS Secrets Manager name/],
+    ['an unparseable template', 'aws-sm/x', dest({ secret_name_template: '{{ .Nope }}' }), /invalid secret_name_template: unknown field .Nope/],
+    ['WIF mixed with static keys', 'aws-sm/x', dest({ role_arn: 'arn:aws:iam::123456789012:role/r', identity_token_audience: 'aud' }), /mutually exclusive/],
+    ['an audience without role_arn', 'aws-sm/x', { region: 'us-east-1', identity_token_audience: 'aud' }, /requires role_arn/],
+    ['an invalid granularity', 'aws-sm/x', dest({ granularity: 'secret-everything' }), /invalid granularity/],
+    ['a reserved tag', 'aws-sm/x', dest({ custom_tags: { 'aws:owner': 'me' } }), /reserved prefix/],
+    ['one key without the other', 'aws-sm/x', { access_key_id: TEST_ACCESS_KEY, region: 'us-east-1' }, /must be given together/],
+    ['a negative identity_token_ttl', 'aws-sm/x', dest({ identity_token_ttl: '-5' }), /identity_token_ttl/],
+  ];
+  for (const [rule, path, body, message] of cases) {
+    it(`refuses ${rule}`, async () => {
+      const res = await t.call('PUT', `/v1/sys/sync/destinations/${path}`, { body });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors[0]).toMatch(message);
+      expect(await destinationKeys()).toBe(0);
+    });
+  }
+});
+
+describe('associations', () => {
+  beforeEach(async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest() });
+  });
+
+  it('sets an association keyed by accessor/secret with a PENDING status and one queued operation', async () => {
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod/associations/set', { body: { mount: 'my-kv/', secret_name: 'app/db' } });
+    expect(res.statusCode).toBe(200);
+    const accessor = t.server.core.mounts.get('my-kv/')!.accessor;
+    expect(res.json().data).toEqual({
+      associated_secrets: {
+        [`${accessor}/app/db`]: { accessor, secret_name: 'app/db', sync_status: 'PENDING', updated_at: expect.any(String), mount: 'my-kv/' },
+      },
+      store_name: 'prod',
+      store_type: 'aws-sm',
+    });
+    expect(await pendingSyncOps()).toBe(1);
+    const list = await t.call('GET', '/v1/sys/sync/associations?list=true');
+    expect(list.json().data).toEqual({
+      keys: ['my-kv/app/db'],
+      key_info: { 'my-kv/app/db': [{ mount: 'my-kv/', secret_path: 'app/db' }] },
+      total_associations: 1,
+      total_secrets: 1,
+    });
+    const byQuery = await t.call('GET', '/v1/sys/sync/associations/destinations?mount=my-kv&secret_name=app/db');
+    expect(byQuery.json().data.associated_destinations['aws-sm/prod']).toMatchObject({ type: 'aws-sm', name: 'prod', sync_status: 'PENDING' });
+    const byPath = await t.call('GET', '/v1/sys/sync/associations/my-kv/app/db');
+    expect(byPath.json().data).toEqual(byQuery.json().data);
+  });
+
+  it('lists one entry per top-level key with secret-key granularity', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/keys', { body: dest({ granularity: 'secret-key' }) });
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/keys/associations/set', { body: { mount: 'my-kv', secret_name: 'app/db' } });
+    const entries = res.json().data.associated_secrets;
+    const accessor = t.server.core.mounts.get('my-kv/')!.accessor;
+    expect(Object.keys(entries).sort()).toEqual([`${accessor}/app/db/password`, `${accessor}/app/db/username`]);
+    expect(entries[`${accessor}/app/db/password`].sub_key).toBe('password');
+  });
+
+  const bad: Array<[string, Record<string, unknown>, number, RegExp]> = [
+    ['a missing mount', { mount: 'nope', secret_name: 'app/db' }, 400, /mount "nope\/" not found/],
+    ['a missing secret', { mount: 'my-kv', secret_name: 'app/none' }, 400, /Secret not found/],
+    ['a trailing slash in secret_name', { mount: 'my-kv', secret_name: 'app/' }, 400, /invalid secret_name/],
+    ['a KV v1 mount', { mount: 'kv1', secret_name: 'a' }, 400, /KV version 1 mount/],
+  ];
+  for (const [rule, body, status, message] of bad) {
+    it(`refuses an association to ${rule} and creates nothing`, async () => {
+      await t.call('POST', '/v1/sys/mounts/kv1', { body: { type: 'kv' } });
+      await t.call('PUT', '/v1/kv1/a', { body: { x: '1' } });
+      const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod/associations/set', { body });
+      expect(res.statusCode).toBe(status);
+      expect(res.json().errors[0]).toMatch(message);
+      expect(await pendingSyncOps()).toBe(0);
+      expect(await t.server.core.store.list('sync/associations/')).toEqual([]);
+    });
+  }
+
+  it('refuses an association to a destination that does not exist', async () => {
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/ghost/associations/set', { body: { mount: 'my-kv', secret_name: 'app/db' } });
+    expect(res.statusCode).toBe(404);
+    expect(await pendingSyncOps()).toBe(0);
+  });
+
+  it('refuses to disable a KV mount that still has associations, naming them', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod/associations/set', { body: { mount: 'my-kv', secret_name: 'app/db' } });
+    const res = await t.call('DELETE', '/v1/sys/mounts/my-kv');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0]).toMatch(/app\/db/);
+    expect((await t.call('GET', '/v1/sys/mounts/my-kv')).statusCode).toBe(200);
+  });
+});

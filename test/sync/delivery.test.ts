@@ -1,0 +1,203 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/app.js';
+import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
+import { SimulatedCrash, SyncWorker } from '../../src/sync/worker.js';
+import { kvSecretSource } from '../../src/sync/index.js';
+
+/**
+ * Delivery rules of the sync worker, driven round by round (`drainOnce`) with an
+ * injectable clock, against the emulator through the real SDK. No sleeps.
+ */
+let emu: AwsEmulator;
+let t: TestServer;
+let now: number;
+let crashNext = false;
+
+beforeEach(async () => {
+  now = Date.now();
+  crashNext = false;
+  emu = await startAwsEmulator({ clock: () => now });
+  t = await startTestServer({
+    clock: () => now,
+    syncWorker: {
+      start: false,
+      afterProviderCall: () => {
+        if (crashNext) {
+          crashNext = false;
+          throw new SimulatedCrash('killed between the AWS call and recording its outcome');
+        }
+      },
+    },
+  });
+  await t.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
+  await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', {
+    body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint },
+  });
+});
+afterEach(async () => {
+  await t.close();
+  await emu.close();
+});
+
+const worker = () => t.server.sync.worker;
+const put = (path: string, data: Record<string, unknown>) => t.call('PUT', `/v1/my-kv/data/${path}`, { body: { data } });
+const associate = (secret: string, dest = 'd') =>
+  t.call('PUT', `/v1/sys/sync/destinations/aws-sm/${dest}/associations/set`, { body: { mount: 'my-kv', secret_name: secret } });
+const awsName = (secret: string) => `vault/${t.server.core.mounts.get('my-kv/')!.accessor}/${secret}`;
+const awsWrites = () =>
+  emu.requestLog().filter((e) => ['CreateSecret', 'PutSecretValue', 'UpdateSecret'].includes(e.operation) && e.status === 200);
+async function drain(rounds = 5) {
+  for (let i = 0; i < rounds; i++) await worker().drainOnce();
+}
+async function statuses(dest = 'd') {
+  const res = await t.call('GET', `/v1/sys/sync/destinations/aws-sm/${dest}/associations`);
+  return res.json().data.associated_secrets as Record<string, any>;
+}
+
+describe('sync delivery', () => {
+  it('makes one AWS version, not two, when the worker dies between the AWS call and recording its outcome', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    crashNext = true;
+    await expect(worker().drainOnce()).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(emu.getSecret('us-east-1', awsName('s'))!.versions).toHaveLength(1);
+    // A new worker (a restarted process) picks the operation up once the dead one's lease lapses.
+    const restarted = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
+    now += 31_000;
+    await restarted.drainOnce();
+    await restarted.drainOnce();
+    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(secret.versions).toHaveLength(1);
+    expect(Object.values(await statuses())[0].sync_status).toBe('SYNCED');
+  });
+
+  it('makes one AWS version after a metadata delete and re-create, crash included', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    await t.call('DELETE', '/v1/my-kv/metadata/s');
+    now += 1000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    await put('s', { v: 'again' });
+    crashNext = true;
+    await expect(drain()).rejects.toBeInstanceOf(SimulatedCrash);
+    const restarted = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
+    now += 31_000;
+    await restarted.drainOnce();
+    await restarted.drainOnce();
+    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(secret.versions).toHaveLength(1);
+    expect(secret.versions[0]!.secretString).toBe('{"v":"again"}');
+  });
+
+  it('retries a write whose answer was lost with the same ClientRequestToken, so no second version appears', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    now += 1000;
+    emu.injectFault({ kind: 'reset', operation: 'PutSecretValue', applyBeforeReset: true, count: 1 });
+    await put('s', { v: '2' });
+    await drain(2);
+    now += 5_000;
+    await drain(3);
+    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(secret.versions).toHaveLength(2);
+    const puts = emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
+    expect(puts.length).toBe(2);
+    expect(new Set(puts.map((p) => p.clientRequestToken)).size).toBe(1);
+    expect(Object.values(await statuses())[0].sync_status).toBe('SYNCED');
+  });
+
+  it('sends one PutSecretValue and nothing else for a steady-state update', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    now += 1000;
+    emu.clearRequestLog();
+    await put('s', { v: '2' });
+    await drain();
+    expect(emu.requestLog().map((e) => e.operation)).toEqual(['PutSecretValue']);
+  });
+
+  it('coalesces a burst of writes to one secret into few AWS writes that end on the last value', async () => {
+    await put('s', { n: 0 });
+    await associate('s');
+    await drain();
+    for (let i = 1; i <= 200; i++) await put('s', { n: i });
+    await drain();
+    now += 250;
+    await drain();
+    now += 250;
+    await drain();
+    expect(awsWrites().length).toBeLessThanOrEqual(3);
+    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(secret.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":200}');
+  });
+
+  it('pauses delivery while sys/sync/config is disabled, keeping the operations, and resumes after', async () => {
+    await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: true }, headers: { 'content-type': 'application/merge-patch+json' } });
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(Object.values(await statuses())[0].sync_status).toBe('PENDING');
+    await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: false }, headers: { 'content-type': 'application/merge-patch+json' } });
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
+  });
+
+  it('syncs one AWS secret per top-level key with secret-key granularity and deletes the one of a removed key', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/k', {
+      body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint, granularity: 'secret-key' },
+    });
+    await put('db', { username: 'u', password: 'p', port: 5432 });
+    await associate('db', 'k');
+    await drain();
+    const base = awsName('db');
+    expect(emu.getSecret('us-east-1', `${base}/username`)!.versions[0]!.secretString).toBe('u');
+    expect(emu.getSecret('us-east-1', `${base}/port`)!.versions[0]!.secretString).toBe('5432');
+    now += 1000;
+    await put('db', { username: 'u', password: 'p2' });
+    await drain();
+    expect(emu.getSecret('us-east-1', `${base}/port`)).toBeUndefined();
+    expect(emu.getSecret('us-east-1', `${base}/password`)!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('p2');
+    expect(Object.keys(await statuses('k')).sort()).toEqual([`${base.split('/')[1]}/db/password`, `${base.split('/')[1]}/db/username`]);
+  });
+
+  it('retries throttled writes with backoff and never fails an association because of throttling', async () => {
+    emu.setQuota('CreateSecret', 2);
+    for (let i = 0; i < 10; i++) {
+      await put(`s${i}`, { i });
+      await associate(`s${i}`);
+    }
+    for (let round = 0; round < 40; round++) {
+      await worker().drainOnce();
+      now += 500;
+      const all = Object.values(await statuses());
+      if (all.every((s: any) => s.sync_status === 'SYNCED')) break;
+    }
+    const all = Object.values(await statuses());
+    expect(all.every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
+    expect(emu.listSecretNames('us-east-1')).toHaveLength(10);
+  });
+
+  it('reports a final error on the association and re-queues it when the destination changes', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', {
+      body: { access_key_id: 'AKIAFERRYTEST0000002', secret_access_key: 'x', region: 'us-east-1', endpoint_url: emu.endpoint },
+    });
+    emu.mapAccessKey('AKIAFERRYTEST0000002', 'the-real-secret', '123456789012');
+    await put('s', { v: '1' });
+    await associate('s', 'bad');
+    await drain();
+    const [failed] = Object.values(await statuses('bad'));
+    expect(failed.sync_status).toBe('CLIENT_SIDE_ERROR');
+    expect(failed.last_error).toMatch(/InvalidSignatureException|SignatureDoesNotMatch|UnrecognizedClient/);
+    expect(failed.last_error).not.toContain('the-real-secret');
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', { body: { secret_access_key: 'the-real-secret' } });
+    now += 1000;
+    await drain();
+    expect(Object.values(await statuses('bad'))[0].sync_status).toBe('SYNCED');
+  });
+});
