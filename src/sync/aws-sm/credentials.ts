@@ -83,7 +83,7 @@ class RefreshingCredentials {
   ) {}
 
   provider: AwsCredentialIdentityProvider = async () => {
-    if (this.current && this.clock() < this.refreshAt) return this.current;
+    if (this.current && this.clock() < this.refreshAt) return this.forSdk(this.current);
     this.inflight ??= this.fetch()
       .then((creds) => {
         const issued = this.clock();
@@ -96,8 +96,17 @@ class RefreshingCredentials {
       .finally(() => {
         this.inflight = undefined;
       });
-    return this.inflight;
+    return this.forSdk(await this.inflight);
   };
+
+  /**
+   * The SDK memoises credentials and judges their expiry by the machine clock. Handing it an
+   * expiration of "now" makes it ask this provider before every call, so the refresh decision
+   * (and the injectable clock it uses) stays here, in one place.
+   */
+  private forSdk(creds: AwsCredentialIdentity): AwsCredentialIdentity {
+    return { ...creds, expiration: new Date(Date.now()) };
+  }
 
   /** Forces the next call to fetch new credentials (after an ExpiredToken answer). */
   invalidate(): void {
