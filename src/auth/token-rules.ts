@@ -88,7 +88,7 @@ export function planToken(
   const requested = sanitizePolicies(req.policies ?? []);
   let policies: string[];
   if (requested.length === 0) {
-    policies = parent.policies.filter((p) => !(req.no_default_policy && p === 'default'));
+    policies = parent.policies;
   } else {
     if (!isRoot(parent) && !privileged) {
       const allowed = new Set([...parent.policies, 'default']);
@@ -96,7 +96,8 @@ export function planToken(
     }
     policies = requested;
   }
-  if (!req.no_default_policy && !policies.includes('root') && !policies.includes('default')) policies = [...policies, 'default'];
+  if (req.no_default_policy) policies = policies.filter((p) => p !== 'default');
+  else if (!policies.includes('root') && !policies.includes('default')) policies = [...policies, 'default'];
   policies = sanitizePolicies(policies);
   if (policies.length === 0) throw badRequest('token must have at least one policy');
 

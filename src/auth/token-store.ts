@@ -157,14 +157,19 @@ export class TokenStore {
     return this.store.list(ACCESSOR_PREFIX);
   }
 
-  /** Spends one use of a limited-use token; revokes it when the last use is spent. */
+  /**
+   * Spends one use of a limited-use token; revokes it when the last use is spent. The entry
+   * is updated in place so that the request being served sees the remaining uses (as
+   * `lookup-self` reports them in Vault).
+   */
   async consumeUse(entry: TokenEntry): Promise<void> {
     if (entry.num_uses <= 0) return;
-    if (entry.num_uses === 1) {
+    entry.num_uses -= 1;
+    if (entry.num_uses === 0) {
       await this.revokeTree(entry.hash);
       return;
     }
-    await this.save({ ...entry, num_uses: entry.num_uses - 1 });
+    await this.save(entry);
   }
 
   /** Records a renewal: the new expiry (unix seconds) and when it happened. */
