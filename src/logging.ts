@@ -1,34 +1,53 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
 
-/**
- * Paths pino censors wherever they appear in a log object. Request bodies and query
- * strings are never logged at all; this list is the second line of defence for
- * objects that carry tokens, credentials or secret values.
- */
-export const REDACT_PATHS = [
+/** Field names that hold tokens, key material, credentials or secret values wherever they appear. */
+const SENSITIVE_FIELDS = [
+  // tokens and accessors' secrets
   'token',
   'client_token',
   'clientToken',
+  'root_token',
   'id',
-  '*.token',
-  '*.client_token',
-  '*.clientToken',
+  // unseal key shares and key material
+  'key',
+  'keys',
+  'keys_base64',
+  'share',
+  'shares',
+  'rootKey',
+  'root_key',
+  'salt',
+  // credentials
+  'secret_access_key',
+  'access_key_id',
+  'session_token',
+  'credentials',
+  'password',
+  'private_key',
+  'secret',
+  // secret values and request bodies
+  'data',
+  'raw',
+  'value',
+  'input',
+  'SecretString',
+  'SecretBinary',
+];
+
+/**
+ * Paths pino censors wherever they appear in a log object. Request bodies and query
+ * strings are never logged at all; this list is the second line of defence for
+ * objects that carry tokens, unseal keys, credentials or secret values: each field
+ * name is censored at the top level and one and two levels down.
+ */
+export const REDACT_PATHS = [
+  ...SENSITIVE_FIELDS,
+  ...SENSITIVE_FIELDS.map((f) => `*.${f}`),
+  ...SENSITIVE_FIELDS.map((f) => `*.*.${f}`),
   'headers["x-vault-token"]',
   'headers.authorization',
   '*.headers["x-vault-token"]',
   '*.headers.authorization',
-  'secret_access_key',
-  '*.secret_access_key',
-  'access_key_id',
-  '*.access_key_id',
-  'credentials',
-  '*.credentials',
-  'data',
-  '*.data',
-  'value',
-  '*.value',
-  'SecretString',
-  '*.SecretString',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

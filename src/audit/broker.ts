@@ -9,10 +9,11 @@ import { AuditHasher } from './hash.js';
 const TABLE_KEY = 'core/audit';
 
 /**
- * Unauthenticated status probes that Vault answers outside its request router and never
- * audits; load balancers poll them, and they carry no data.
+ * Unauthenticated endpoints that Vault answers outside its request router and never
+ * audits: status probes that load balancers poll, and init/unseal (which run while no
+ * device can be loaded anyway, the device table being behind the barrier).
  */
-const UNAUDITED = new Set(['sys/health', 'sys/seal-status', 'sys/leader']);
+const UNAUDITED = new Set(['sys/health', 'sys/seal-status', 'sys/leader', 'sys/init', 'sys/unseal']);
 
 /** Normalises a device path: no leading slash, one trailing slash. */
 export function auditPath(raw: string): string {
