@@ -81,6 +81,8 @@ export interface TargetState {
   attempts?: number;
   /** Unix ms of the last value write, for the per-secret minimum interval. */
   last_write_at?: number;
+  /** Consecutive writes that each followed the previous one closely; lengthens the interval. */
+  hot_streak?: number;
 }
 
 export interface Association {

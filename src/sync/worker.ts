@@ -321,9 +321,12 @@ export class SyncWorker {
         t.incarnation === state!.incarnation &&
         t.version === state!.version;
       if (upToDate && t.config_digest !== undefined && t.config_digest === configDigestOf(spec)) continue;
-      // Changes to a recently written secret wait for the minimum interval and then go out as one write.
-      if (t.last_write_at !== undefined && now < t.last_write_at + this.opts.minIntervalMs && t.incarnation === state!.incarnation) {
-        defer(t.last_write_at + this.opts.minIntervalMs);
+      // Changes to a recently written secret wait for the minimum interval and then go out as one
+      // write of the latest value. A secret that stays hot waits longer each time (up to 16×),
+      // because every AWS write is a version and AWS keeps only about 100 recent ones.
+      const interval = this.intervalFor(t);
+      if (t.last_write_at !== undefined && now < t.last_write_at + interval && t.incarnation === state!.incarnation) {
+        defer(t.last_write_at + interval);
         continue;
       }
       if (!paced(adapter.firstWriteClass({ owned: t.owned, arn: t.arn }))) continue;
@@ -348,6 +351,7 @@ export class SyncWorker {
           applied_tags: outcome.appliedTags,
           applied_replicas: outcome.appliedReplicas,
           attempts: 0,
+          hot_streak: t.last_write_at !== undefined && now - t.last_write_at < 2 * interval ? Math.min((t.hot_streak ?? 0) + 1, 4) : 0,
           last_write_at: now,
         } satisfies Partial<TargetState>);
       } catch (err) {
@@ -358,6 +362,11 @@ export class SyncWorker {
     const saved = await this.save(key, row.revision, next);
     if (!saved) return this.retryAt(now);
     return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
+  }
+
+  /** The minimum interval before this target's next value write: doubled per consecutive hot write. */
+  private intervalFor(t: TargetState): number {
+    return this.opts.minIntervalMs * 2 ** (t.hot_streak ?? 0);
   }
 
   /** Records the outcome; false when the association changed meanwhile (the item is re-run). */
