@@ -4,6 +4,7 @@ import { listen, type ListenerOptions } from './http/server.js';
 import { FlagError, parseFlags } from './config/flags.js';
 import { ConfigError, DEFAULT_MAX_REQUEST_SIZE, loadServerConfig } from './config/server-config.js';
 import { createLogger } from './logging.js';
+import { describeIssuerWarnings, issuerWarnings } from './identity/index.js';
 
 const USAGE = `Usage: ferry <command> [options]
 
@@ -86,16 +87,28 @@ async function runServer(args: string[]): Promise<number> {
       '',
       `    $ export VAULT_ADDR='${running.url}'`,
       '',
-      'The root token is displayed below in case you want to seal/unseal or re-authenticate.',
+      'The unseal key and root token are displayed below in case you want to',
+      'seal/unseal the server or re-authenticate.',
       '',
+      `Unseal Key: ${server.devUnsealKey}`,
       `Root Token: ${server.rootToken}`,
       '',
       'Development mode should NOT be used in production installations!',
       '',
     );
   }
+  if (!dev) {
+    const status = server.core.seal.status();
+    if (!status.initialized) out.push('The server is not initialized: run `vault operator init` (VAULT_ADDR set as above).', '');
+    else if (status.sealed) out.push('The server is sealed: run `vault operator unseal` with the threshold of key shares.', '');
+  }
   process.stdout.write(out.join('\n') + '\n');
   log.info({ address: running.url }, 'ferry server listening');
+  // AWS must reach the secrets-sync OIDC issuer over HTTPS on a URL without a port; say so early.
+  const warnings = server.core.seal.status().sealed
+    ? describeIssuerWarnings('', server.core.info.apiAddr)
+    : await issuerWarnings(server.core);
+  for (const warning of warnings) log.warn(warning);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
