@@ -359,6 +359,12 @@ export class SyncWorker {
       }
     }
     if (providerCalled) await this.opts.afterProviderCall?.(op);
+    // Names, statuses and provider error texts only: never values or credentials.
+    for (const t of Object.values(next.targets)) {
+      const fields = { destination: op.dest, accessor: op.accessor, secret: op.secret_name, sub_key: t.sub_key || undefined, status: t.status };
+      if (t.status.endsWith('_ERROR')) this.core.log.warn({ ...fields, error: t.last_error }, 'sync delivery failed');
+      else this.core.log.debug(fields, 'sync delivery');
+    }
     const saved = await this.save(key, row.revision, next);
     if (!saved) return this.retryAt(now);
     return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
