@@ -171,6 +171,14 @@ export class ListVerbSocket extends Duplex {
     this.inner.write(chunk, encoding, cb);
   }
 
+  /**
+   * Node's HTTP layer corks a response's head and body together; without `_writev` they
+   * would leave as separate writes (two syscalls, two TCP segments) per response.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, cb: (err?: Error | null) => void): void {
+    this.inner.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     this.inner.end(cb);
   }
