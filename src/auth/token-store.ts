@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { badRequest } from '../http/errors.js';
 import { RevisionConflict, withRetry, type Store, type WriteOp } from '../store/store.js';
 
@@ -59,33 +59,53 @@ export function newTokenId(): string {
  * so that revoking a token revokes its whole subtree.
  */
 export class TokenStore {
-  private salt: Buffer | undefined;
+  private salt: KeyObject | undefined;
+  /**
+   * Live entries by hash: every request looks its token up, so entries are kept in memory
+   * (bounded) and dropped on any change. `mutations` guards against a lookup that read the
+   * store before a concurrent revoke caching what was just revoked.
+   */
+  private readonly cache = new Map<string, TokenEntry>();
+  private mutations = 0;
+  private static readonly CACHE_MAX = 10_000;
 
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  private async saltKey(): Promise<Buffer> {
+  private async saltKey(): Promise<KeyObject> {
     if (this.salt) return this.salt;
     const existing = await this.store.get(SALT_KEY);
+    let salt: Buffer;
     if (existing) {
-      this.salt = existing.value;
+      salt = existing.value;
     } else {
-      const salt = randomBytes(32);
+      salt = randomBytes(32);
       try {
         await this.store.commit([{ kind: 'put', key: SALT_KEY, value: salt }], [{ key: SALT_KEY, revision: 0 }]);
-        this.salt = salt;
       } catch {
-        this.salt = (await this.store.get(SALT_KEY))!.value;
+        salt = (await this.store.get(SALT_KEY))!.value;
       }
     }
+    this.salt = createSecretKey(salt);
     return this.salt;
   }
 
-  /** Forgets cached key material (on seal). */
+  /** Forgets cached key material and entries (on seal). */
   reset(): void {
     this.salt = undefined;
+    this.forgetAll();
+  }
+
+  private forget(hash: string): void {
+    this.mutations++;
+    this.cache.delete(hash);
+  }
+
+  private forgetAll(): void {
+    this.mutations++;
+    this.cache.clear();
   }
 
   async hash(tokenId: string): Promise<string> {
@@ -138,9 +158,17 @@ export class TokenStore {
   }
 
   async lookupByHash(hash: string): Promise<TokenEntry | undefined> {
-    const row = await this.store.get(ID_PREFIX + hash);
-    if (!row) return undefined;
-    const entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
+    let entry = this.cache.get(hash);
+    if (!entry) {
+      const before = this.mutations;
+      const row = await this.store.get(ID_PREFIX + hash);
+      if (!row) return undefined;
+      entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
+      if (before === this.mutations) {
+        if (this.cache.size >= TokenStore.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(hash, entry);
+      }
+    }
     if (entry.expire_at > 0 && entry.expire_at <= this.nowSeconds()) {
       await this.revokeTree(entry.hash);
       return undefined;
@@ -180,7 +208,12 @@ export class TokenStore {
   }
 
   async save(entry: TokenEntry): Promise<void> {
-    await this.store.commit([{ kind: 'put', key: ID_PREFIX + entry.hash, value: Buffer.from(JSON.stringify(entry)) }]);
+    this.forget(entry.hash);
+    try {
+      await this.store.commit([{ kind: 'put', key: ID_PREFIX + entry.hash, value: Buffer.from(JSON.stringify(entry)) }]);
+    } finally {
+      this.forget(entry.hash);
+    }
   }
 
   /** Revokes a token and, recursively, every token created under it. */
@@ -198,7 +231,12 @@ export class TokenStore {
         ops.push({ kind: 'delete', key: ACCESSOR_PREFIX + entry.accessor });
         if (entry.parent) ops.push({ kind: 'delete', key: `${CHILD_PREFIX}${entry.parent}/${hash}` });
       }
-      await this.store.commit(ops);
+      this.forget(hash);
+      try {
+        await this.store.commit(ops);
+      } finally {
+        this.forget(hash);
+      }
     });
   }
 }
