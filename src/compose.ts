@@ -70,9 +70,9 @@ export interface Server {
 export async function createServer(opts: CoreOptions): Promise<Server> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? Date.now;
-  // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   // Services built after `core` whose in-memory state the seal hooks must drop.
   const sealDependents: { reset(): void }[] = [];
+  // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
   // Commits that enqueue outbox operations wake the sync worker at once.
   const notifying = new NotifyingStore(barrier);
