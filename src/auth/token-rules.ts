@@ -90,6 +90,8 @@ export function planToken(
   if (requested.length === 0) {
     policies = parent.policies;
   } else {
+    // Sudo lifts the subset rule, but only a root token may hand out the root policy.
+    if (requested.includes('root') && !isRoot(parent)) throw badRequest('root tokens may not be created without parent token being root');
     if (!isRoot(parent) && !privileged) {
       const allowed = new Set([...parent.policies, 'default']);
       if (!requested.every((p) => allowed.has(p))) throw badRequest('child policies must be subset of parent');

@@ -139,6 +139,7 @@ describe('token policies', () => {
     expect((await create(t, { policies: ['p1', 'default'] }, limited)).statusCode).toBe(200);
     const sudo = await tokenWithPolicy(t, 'p2', 'path "auth/token/create" { capabilities = ["update", "sudo"] }');
     expect((await create(t, { policies: ['admin'] }, sudo)).json().auth.policies).toEqual(['admin', 'default']);
+    expect((await create(t, { policies: ['root'] }, sudo)).json()).toEqual({ errors: ['root tokens may not be created without parent token being root'] });
   });
 });
 
