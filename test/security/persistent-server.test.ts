@@ -17,7 +17,7 @@ async function serve(config: string): Promise<{ p: RunningProcess; url: string }
   return { p, url: url! };
 }
 
-const json = async (res: Response) => ({ status: res.status, body: res.status === 204 ? null : await res.json() });
+const json = async (res: Response): Promise<{ status: number; body: any }> => ({ status: res.status, body: res.status === 204 ? null : await res.json() });
 
 describe('ferry server -config with a SQLite file', () => {
   it('starts uninitialised, is sealed after init, serves once unsealed, and is sealed again after a restart', async () => {
