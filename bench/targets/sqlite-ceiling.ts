@@ -1,7 +1,11 @@
 /**
- * The ceiling: a bare Fastify route doing one better-sqlite3 insert (PUT) or one select
- * (GET) per request, on a file in WAL mode with synchronous=NORMAL, the durability settings
- * Ferry's store uses. Prints `{"url": …}` once it listens.
+ * The ceiling: a bare Fastify route doing one better-sqlite3 statement per request, on a
+ * file in WAL mode with synchronous=NORMAL (the durability settings of Ferry's store), with
+ * Fastify's own JSON body parsing and no authentication, envelope or validation:
+ * - PUT /ceiling/<key>: one INSERT of a new row (the key plus a server-side sequence number,
+ *   so that, like a KV write, every request adds a row to a growing table);
+ * - GET /ceiling/<key>: one SELECT of the newest row of the key (an index seek).
+ * Prints `{"url": …}` once it listens.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,14 +16,15 @@ if (!dir) throw new Error('usage: sqlite-ceiling.ts <dir>');
 const db = new Database(join(dir, 'ceiling.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
-const insert = db.prepare('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
-const select = db.prepare<[string], { value: Buffer }>('SELECT value FROM kv WHERE key = ?');
+db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT NOT NULL, seq INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID');
+const insert = db.prepare('INSERT INTO kv (key, seq, value) VALUES (?, ?, ?)');
+const select = db.prepare<[string], { value: Buffer }>('SELECT value FROM kv WHERE key = ? ORDER BY seq DESC LIMIT 1');
+let seq = 0;
 
 const app = Fastify({ logger: false });
 app.put<{ Params: { '*': string } }>('/ceiling/*', async (req, reply) => {
-  insert.run(req.params['*'], Buffer.from(JSON.stringify(req.body)));
-  return reply.code(200).send({ ok: true });
+  insert.run(req.params['*'], ++seq, Buffer.from(JSON.stringify(req.body)));
+  return reply.code(200).send({ seq });
 });
 app.get<{ Params: { '*': string } }>('/ceiling/*', async (req, reply) => {
   const row = select.get(req.params['*']);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import { withRetry, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
 import type { MountEntry } from '../sys/mount-table.js';
 import { kvErrors } from './errors.js';
 import { kvEventOp, type KvChange } from './events.js';
+import { GroupCommit } from './group-commit.js';
 import { DEFAULT_CONFIG, KvKeys, decode, encode, type StoredConfig, type StoredMeta, type StoredVersion } from './layout.js';
 import {
   casRequired,
@@ -126,11 +127,18 @@ function checkCustom(custom: Record<string, string>): void {
  */
 export class KvV2Engine {
   private readonly keysByMount = new Map<string, KvKeys>();
+  private readonly configs = new Map<string, StoredConfig>();
+  private configEpoch = 0;
+  /** Metadata entries read by the ACL existence check, reused by the write that follows. */
+  private readonly prefetched = new WeakMap<object, StoreEntry | null>();
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
-  ) {}
+  ) {
+    this.commits = new GroupCommit(store);
+  }
 
   keys(mount: MountEntry): KvKeys {
     let keys = this.keysByMount.get(mount.uuid);
@@ -143,9 +151,21 @@ export class KvV2Engine {
 
   // ---- config ---------------------------------------------------------------------------
 
+  /**
+   * The mount's settings. Every write needs them, so they are cached per mount: this engine
+   * is their only writer (`setConfig` refreshes the cache after its commit) and a disabled
+   * mount's data goes with its uuid, which is never reused.
+   */
   async config(mount: MountEntry): Promise<StoredConfig> {
+    const cached = this.configs.get(mount.uuid);
+    if (cached) return cached;
+    // A `setConfig` that commits while this read is in flight bumps the epoch, so the value
+    // read here, possibly older, is returned but not cached.
+    const epoch = this.configEpoch;
     const entry = await this.store.get(this.keys(mount).config);
-    return entry ? { ...DEFAULT_CONFIG, ...decode<StoredConfig>(entry.value) } : DEFAULT_CONFIG;
+    const config = entry ? { ...DEFAULT_CONFIG, ...decode<StoredConfig>(entry.value) } : DEFAULT_CONFIG;
+    if (epoch === this.configEpoch) this.configs.set(mount.uuid, config);
+    return config;
   }
 
   /** Changes the supplied settings only; nothing supplied is a no-op. */
@@ -161,6 +181,8 @@ export class KvV2Engine {
         deleteVersionAfter: change.deleteVersionAfter ?? current.deleteVersionAfter,
       };
       await this.store.commit([{ kind: 'put', key, value: encode(next) }], [{ key, revision: entry?.revision ?? 0 }]);
+      this.configEpoch++;
+      this.configs.set(mount.uuid, next);
     });
   }
 
@@ -179,7 +201,7 @@ export class KvV2Engine {
     const meta = await this.loadMeta(mount, path);
     if (!meta || !unreportedExpiry(meta, this.clock())) return meta;
     // The commit is a no-op decision: `mutate` itself appends the expiry event.
-    await this.mutate(mount, path, () => ({ result: undefined }));
+    await this.mutate(mount, path, undefined, () => ({ result: undefined }));
     return this.loadMeta(mount, path);
   }
 
@@ -191,6 +213,24 @@ export class KvV2Engine {
 
   async exists(mount: MountEntry, path: string): Promise<boolean> {
     return (await this.store.get(this.keys(mount).meta(path))) !== undefined;
+  }
+
+  /**
+   * `exists` for the ACL check before a write: the metadata entry it reads is kept for the
+   * write of the same request (`request` is the key), saving it a read. A stale entry only
+   * makes the write's revision check fail and retry on fresh state.
+   */
+  async existsFor(request: object, mount: MountEntry, path: string): Promise<boolean> {
+    const entry = await this.store.get(this.keys(mount).meta(path));
+    this.prefetched.set(request, entry ?? null);
+    return entry !== undefined;
+  }
+
+  private takePrefetched(request: object | undefined): StoreEntry | null | undefined {
+    if (!request) return undefined;
+    const entry = this.prefetched.get(request);
+    this.prefetched.delete(request);
+    return entry;
   }
 
   /** Version `version` (0 = current) with its data, if it exists and is neither deleted nor destroyed. */
@@ -253,9 +293,16 @@ export class KvV2Engine {
   // ---- writes ---------------------------------------------------------------------------
 
   /** Stores `data` as a new version (POST/PUT `data/<path>`). */
-  async write(mount: MountEntry, path: string, data: Record<string, unknown>, options?: Record<string, unknown>): Promise<VersionView> {
+  async write(
+    mount: MountEntry,
+    path: string,
+    data: Record<string, unknown>,
+    options?: Record<string, unknown>,
+    request?: object,
+  ): Promise<VersionView> {
     const config = await this.config(mount);
-    return this.mutate(mount, path, (before, now) => {
+    const first = this.takePrefetched(request);
+    return this.mutate(mount, path, first, (before, now) => {
       const meta = before ?? newMeta(now);
       checkCas(config, meta, options);
       return this.appendVersion(mount, config, meta, data, now, 'write');
@@ -265,7 +312,7 @@ export class KvV2Engine {
   /** Merge-patches the current version into a new one (PATCH `data/<path>`). */
   async patch(mount: MountEntry, path: string, patch: Record<string, unknown>, options?: Record<string, unknown>): Promise<PatchOutcome> {
     const config = await this.config(mount);
-    return this.mutate<PatchOutcome>(mount, path, async (meta, now) => {
+    return this.mutate<PatchOutcome>(mount, path, undefined, async (meta, now) => {
       if (!meta || meta.current === 0) return { result: { kind: 'missing' } };
       checkCas(config, meta, options);
       const current = meta.versions[meta.current]!;
@@ -300,7 +347,7 @@ export class KvV2Engine {
 
   /** Soft-deletes the current version (DELETE `data/<path>`); idempotent. */
   async deleteLatest(mount: MountEntry, path: string): Promise<void> {
-    await this.mutate(mount, path, (meta, now) => {
+    await this.mutate(mount, path, undefined, (meta, now) => {
       const v = meta?.versions[meta.current];
       if (!meta || !v || versionState(v, now) !== 'live') return { result: undefined };
       v.deletion = now;
@@ -310,7 +357,7 @@ export class KvV2Engine {
 
   /** Soft-deletes the listed versions; unknown, deleted and destroyed ones are skipped. */
   async deleteVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
-    await this.mutate(mount, path, (meta, now) => {
+    await this.mutate(mount, path, undefined, (meta, now) => {
       if (!meta) return { result: undefined };
       let changed = false;
       for (const n of versions) {
@@ -329,7 +376,7 @@ export class KvV2Engine {
    */
   async undeleteVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
     const config = await this.config(mount);
-    await this.mutate(mount, path, (meta, now) => {
+    await this.mutate(mount, path, undefined, (meta, now) => {
       if (!meta) return { result: undefined };
       let touched = false;
       let restored = false;
@@ -348,7 +395,7 @@ export class KvV2Engine {
   /** Permanently removes the data of the listed versions; their metadata stays, marked destroyed. */
   async destroyVersions(mount: MountEntry, path: string, versions: number[]): Promise<void> {
     const keys = this.keys(mount);
-    await this.mutate(mount, path, (meta) => {
+    await this.mutate(mount, path, undefined, (meta) => {
       if (!meta) return { result: undefined };
       const ops: WriteOp[] = [];
       for (const n of versions) {
@@ -370,7 +417,7 @@ export class KvV2Engine {
     if (input.maxVersions !== undefined && input.maxVersions < 0) throw kvErrors.negative('max_versions');
     if (input.custom !== undefined) checkCustom(input.custom);
     const config = await this.config(mount);
-    await this.mutate(mount, path, (before, now) => {
+    await this.mutate(mount, path, undefined, (before, now) => {
       const meta = before ?? newMeta(now);
       if (input.maxVersions !== undefined) meta.maxVersions = input.maxVersions;
       if (input.casRequired !== undefined) meta.casRequired = input.casRequired;
@@ -386,7 +433,7 @@ export class KvV2Engine {
   async patchMetadata(mount: MountEntry, path: string, patch: MetadataPatch): Promise<{ found: boolean; warnings: string[] }> {
     if (patch.maxVersions != null && patch.maxVersions < 0) throw kvErrors.negative('max_versions');
     const config = await this.config(mount);
-    const found = await this.mutate(mount, path, (meta, now) => {
+    const found = await this.mutate(mount, path, undefined, (meta, now) => {
       if (!meta) return { result: false };
       if (patch.maxVersions !== undefined) meta.maxVersions = patch.maxVersions ?? 0;
       if (patch.casRequired !== undefined) meta.casRequired = patch.casRequired ?? false;
@@ -410,7 +457,7 @@ export class KvV2Engine {
   /** Removes a secret's metadata and every version (DELETE `metadata/<path>`); idempotent. */
   async deleteMetadata(mount: MountEntry, path: string): Promise<void> {
     const keys = this.keys(mount);
-    await this.mutate(mount, path, (meta) => {
+    await this.mutate(mount, path, undefined, (meta) => {
       if (!meta) return { result: undefined };
       return {
         result: undefined,
@@ -432,11 +479,15 @@ export class KvV2Engine {
   private async mutate<T>(
     mount: MountEntry,
     path: string,
+    /** The metadata entry already read for this request (null = absent), used by the first attempt only. */
+    prefetched: StoreEntry | null | undefined,
     decide: (meta: StoredMeta | undefined, now: number) => Decision<T> | Promise<Decision<T>>,
   ): Promise<T> {
     const metaKey = this.keys(mount).meta(path);
+    let first = prefetched;
     return withRetry(async () => {
-      const entry = await this.store.get(metaKey);
+      const entry = first !== undefined ? (first ?? undefined) : await this.store.get(metaKey);
+      first = undefined;
       const before = entry ? decode<StoredMeta>(entry.value) : undefined;
       const now = this.clock();
       const decision = await decide(before, now);
@@ -470,7 +521,7 @@ export class KvV2Engine {
           }),
         );
       }
-      await this.store.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
+      await this.commits.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
       return decision.result;
     });
   }

@@ -22,7 +22,7 @@ export function dataPath(engine: KvV2Engine): PathSpec {
   return {
     pattern: 'data/:path+',
     description: 'Write, patch, read, and delete data in the KV v2 secrets engine.',
-    exists: (req) => engine.exists(req.mount, req.params.path!),
+    exists: (req) => engine.existsFor(req, req.mount, req.params.path!),
     operations: {
       read: defineOperation({
         summary: 'Reads a version of a secret (the current one unless ?version=N).',
@@ -46,7 +46,7 @@ export function dataPath(engine: KvV2Engine): PathSpec {
         handler: async (req) => {
           if (req.trailingSlash) return invalidPathResponse(req, invalidPathWarning(req.operation));
           if (req.data.data === undefined) throw kvErrors.noData();
-          const view = await engine.write(req.mount, req.params.path!, req.data.data, req.data.options);
+          const view = await engine.write(req.mount, req.params.path!, req.data.data, req.data.options, req);
           return { data: versionMetadata(view) };
         },
       }),
