@@ -131,6 +131,20 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
   };
 
   const activation = { data: { activated: ['secrets-sync'], unactivated: [] } };
+  const configResponse = z.object({ disabled: z.boolean(), queue_capacity: z.number().int() });
+  // PATCH (merge patch, as Vault documents it) and POST/PUT (what `vault write` sends) do the same.
+  const updateConfig = defineOperation({
+    summary: '',
+    operationId: '',
+    fields: { disabled: vBool(), queue_capacity: vInt() },
+    response: configResponse,
+    handler: async (req) => {
+      const change: { disabled?: boolean; queue_capacity?: number } = {};
+      if (req.data.disabled !== undefined) change.disabled = req.data.disabled;
+      if (req.data.queue_capacity !== undefined) change.queue_capacity = req.data.queue_capacity;
+      return { data: { ...(await sync.updateConfig(change)) } };
+    },
+  });
 
   return [
     {
@@ -160,27 +174,11 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
         read: defineOperation({
           summary: 'Reads the secrets sync configuration.',
           operationId: 'system-read-sync-config',
-          response: z.object({ disabled: z.boolean(), queue_capacity: z.number().int() }),
+          response: configResponse,
           handler: async () => ({ data: { ...(await sync.config()) } }),
         }),
-        patch: defineOperation({
-          summary: 'Updates the secrets sync configuration (merge patch).',
-          operationId: 'system-patch-sync-config',
-          fields: { disabled: vBool(), queue_capacity: vInt() },
-          response: z.object({ disabled: z.boolean(), queue_capacity: z.number().int() }),
-          handler: async (req) => ({
-            data: { ...(await sync.updateConfig({ ...(req.data.disabled !== undefined ? { disabled: req.data.disabled } : {}), ...(req.data.queue_capacity !== undefined ? { queue_capacity: req.data.queue_capacity } : {}) })) },
-          }),
-        }),
-        write: defineOperation({
-          summary: 'Updates the secrets sync configuration.',
-          operationId: 'system-write-sync-config',
-          fields: { disabled: vBool(), queue_capacity: vInt() },
-          response: z.object({ disabled: z.boolean(), queue_capacity: z.number().int() }),
-          handler: async (req) => ({
-            data: { ...(await sync.updateConfig({ ...(req.data.disabled !== undefined ? { disabled: req.data.disabled } : {}), ...(req.data.queue_capacity !== undefined ? { queue_capacity: req.data.queue_capacity } : {}) })) },
-          }),
-        }),
+        patch: defineOperation({ ...updateConfig, summary: 'Updates the secrets sync configuration (merge patch).', operationId: 'system-patch-sync-config' }),
+        write: defineOperation({ ...updateConfig, summary: 'Updates the secrets sync configuration.', operationId: 'system-write-sync-config' }),
         delete: defineOperation({
           summary: 'Resets the secrets sync configuration to its defaults.',
           operationId: 'system-delete-sync-config',

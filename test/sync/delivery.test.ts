@@ -41,6 +41,11 @@ afterEach(async () => {
 });
 
 const worker = () => t.server.sync.worker;
+/** A new worker on the same store, as after a process restart, once the dead worker's lease has lapsed. */
+const restartedWorker = () => {
+  now += 31_000;
+  return new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
+};
 const put = (path: string, data: Record<string, unknown>) => t.call('PUT', `/v1/my-kv/data/${path}`, { body: { data } });
 const associate = (secret: string, dest = 'd') =>
   t.call('PUT', `/v1/sys/sync/destinations/aws-sm/${dest}/associations/set`, { body: { mount: 'my-kv', secret_name: secret } });
@@ -62,9 +67,7 @@ describe('sync delivery', () => {
     crashNext = true;
     await expect(worker().drainOnce()).rejects.toBeInstanceOf(SimulatedCrash);
     expect(emu.getSecret('us-east-1', awsName('s'))!.versions).toHaveLength(1);
-    // A new worker (a restarted process) picks the operation up once the dead one's lease lapses.
-    const restarted = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
-    now += 31_000;
+    const restarted = restartedWorker();
     await restarted.drainOnce();
     await restarted.drainOnce();
     const secret = emu.getSecret('us-east-1', awsName('s'))!;
@@ -83,8 +86,7 @@ describe('sync delivery', () => {
     await put('s', { v: 'again' });
     crashNext = true;
     await expect(drain()).rejects.toBeInstanceOf(SimulatedCrash);
-    const restarted = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
-    now += 31_000;
+    const restarted = restartedWorker();
     await restarted.drainOnce();
     await restarted.drainOnce();
     const secret = emu.getSecret('us-east-1', awsName('s'))!;
