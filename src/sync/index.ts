@@ -6,7 +6,7 @@ import type { AdapterRegistry } from './port.js';
 import { syncPaths } from './routes.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
-import { readLatestForSync } from '../kv/index.js';
+import { observeExpiry, readLatestForSync } from '../kv/index.js';
 import { isKvV2 } from '../sys/mount-table.js';
 import { SyncWorker, type SyncWorkerOptions } from './worker.js';
 
@@ -34,7 +34,7 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
     identityKeyExists: deps.signer?.keyExists ? (name) => deps.signer!.keyExists!(name) : undefined,
   });
   const adapters = deps.adapters ?? new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
-  const worker = new SyncWorker(core, service, deps.source, adapters, deps.worker);
+  const worker = new SyncWorker(core, service, deps.source, adapters, deps.worker, observeExpiry);
   core.unmountGuards.push((mount) => service.guardUnmount(mount));
   return { service, worker, adapters, paths: syncPaths(core, service) };
 }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Core } from '../core.js';
+import type { MountEntry } from '../sys/mount-table.js';
 import { RevisionConflict, type OutboxItem, type OutboxSettlement, type WriteOp } from '../store/store.js';
 import { readSyncConfig } from './config.js';
 import {
@@ -33,6 +34,11 @@ export interface SyncWorkerOptions {
   backoffCapMs?: number;
   /** Consecutive transient failures before the status shows an error (delivery keeps retrying). */
   reportAfterAttempts?: number;
+  /**
+   * How often associated secrets are checked for a `delete_version_after` expiry nobody has
+   * read yet (the KV engine reports an expiry when it first observes it).
+   */
+  expirySweepMs?: number;
   /** Test hook: called after a provider call succeeded and before its outcome is recorded. */
   afterProviderCall?: (op: SyncOperation) => void | Promise<void>;
 }
@@ -73,6 +79,7 @@ export class SyncWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly inFlight = new Set<number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly core: Core,
@@ -80,6 +87,8 @@ export class SyncWorker {
     private readonly source: SecretSource,
     private readonly adapters: AdapterRegistry,
     options: SyncWorkerOptions = {},
+    /** Reports an unreported expiry of a secret's current version (the KV engine's `observeExpiry`). */
+    private readonly expiry: (core: Core, mount: MountEntry, path: string) => Promise<unknown> = async () => undefined,
   ) {
     this.opts = {
       leaseMs: 30_000,
@@ -90,6 +99,7 @@ export class SyncWorker {
       backoffBaseMs: 200,
       backoffCapMs: 30_000,
       reportAfterAttempts: 3,
+      expirySweepMs: 30_000,
       ...options,
     };
     this.budget = new WriteBudget(this.opts.writesPerSecond);
@@ -144,6 +154,7 @@ export class SyncWorker {
   /** One round: fan out KV changes, then deliver due sync operations. Returns items handled. */
   async drainOnce(): Promise<number> {
     if (this.core.seal.status().sealed) return 0;
+    await this.sweepExpiries();
     let handled = await this.fanOut();
     const config = await readSyncConfig(this.core.store);
     if (config.disabled) return handled;
@@ -171,6 +182,17 @@ export class SyncWorker {
     );
     handled += items.length;
     return handled;
+  }
+
+  /** Lets the KV engine report expiries of associated secrets, which then flow in as KV events. */
+  private async sweepExpiries(): Promise<void> {
+    const now = this.core.clock();
+    if (now - this.lastSweep < this.opts.expirySweepMs) return;
+    this.lastSweep = now;
+    for (const { accessor, secret } of await this.sync.allAssociationsBySecret()) {
+      const mount = this.core.mounts.byAccessor(accessor);
+      if (mount) await this.expiry(this.core, mount, secret);
+    }
   }
 
   /** KV change → one sync operation per association of that secret, then the event is settled. */

@@ -203,3 +203,17 @@ describe('sync delivery', () => {
     expect(Object.values(await statuses('bad'))[0].sync_status).toBe('SYNCED');
   });
 });
+
+describe('delete_version_after', () => {
+  it('removes the AWS secret when the synced version expires, even if nobody reads it', async () => {
+    await t.call('POST', '/v1/my-kv/metadata/exp', { body: { delete_version_after: '10m' } });
+    await put('exp', { v: '1' });
+    await associate('exp');
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('exp'))).toBeDefined();
+    now += 11 * 60_000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('exp'))).toBeUndefined();
+    expect(Object.values(await statuses())[0].sync_status).toBe('UNSYNCED');
+  });
+});
