@@ -90,6 +90,7 @@ function newMeta(now: number): StoredMeta {
     deleteVersionAfter: 0,
     custom: null,
     versions: {},
+    data: null,
     notified: null,
   };
 }
@@ -241,10 +242,17 @@ export class KvV2Engine {
     const v = meta.versions[n];
     if (n <= 0 || !v) return { kind: 'missing' };
     if (versionState(v, this.clock()) !== 'live') return { kind: 'gone', view: viewOf(meta, n) };
-    const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
+    const data = await this.dataOf(mount, meta, n);
     // Destroyed or pruned between the two reads by a concurrent request.
-    if (!entry) return { kind: 'missing' };
-    return { kind: 'found', view: viewOf(meta, n), data: decode<Record<string, unknown>>(entry.value) };
+    if (!data) return { kind: 'missing' };
+    return { kind: 'found', view: viewOf(meta, n), data };
+  }
+
+  /** The data of version `n`: the current one is in the metadata entry, older ones in their own entries. */
+  private async dataOf(mount: MountEntry, meta: StoredMeta, n: number): Promise<Record<string, unknown> | null> {
+    if (n === meta.current) return meta.data;
+    const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
+    return entry ? decode<Record<string, unknown>>(entry.value) : null;
   }
 
   /** Version `n` of a loaded secret with its data when readable; undefined when there is no such version. */
@@ -260,8 +268,7 @@ export class KvV2Engine {
       data: null,
     };
     if (versionState(v, this.clock()) !== 'live') return snapshot;
-    const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
-    snapshot.data = entry ? decode<Record<string, unknown>>(entry.value) : null;
+    snapshot.data = await this.dataOf(mount, meta, n);
     return snapshot;
   }
 
@@ -317,9 +324,8 @@ export class KvV2Engine {
       checkCas(config, meta, options);
       const current = meta.versions[meta.current]!;
       if (versionState(current, now) !== 'live') return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
-      const entry = await this.store.get(this.keys(mount).version(meta.incarnation, meta.current));
-      if (!entry) return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
-      const merged = mergePatch(decode<Record<string, unknown>>(entry.value), patch) as Record<string, unknown>;
+      if (!meta.data) return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
+      const merged = mergePatch(meta.data, patch) as Record<string, unknown>;
       const decision = this.appendVersion(mount, config, meta, merged, now, 'patch');
       return { ...decision, result: { kind: 'written', view: decision.result } };
     });
@@ -334,14 +340,22 @@ export class KvV2Engine {
     event: 'write' | 'patch',
   ): Decision<VersionView> {
     const keys = this.keys(mount);
-    const n = meta.current + 1;
+    const previous = meta.current;
+    const previousData = meta.data;
+    const n = previous + 1;
     const version: StoredVersion = { created: now, deletion: scheduledDeletion(now, config, meta), destroyed: false };
     meta.versions[n] = version;
     meta.current = n;
     meta.updated = now;
+    meta.data = data;
     const dropped = prune(meta, effectiveMaxVersions(config, meta));
-    const ops: WriteOp[] = [{ kind: 'put', key: keys.version(meta.incarnation, n), value: encode(data) }];
-    for (const old of dropped) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+    const ops: WriteOp[] = [];
+    // The superseded version's data leaves the metadata entry for an entry of its own, unless
+    // it was destroyed or is pruned right away; it never had an entry while it was current.
+    if (previous > 0 && previousData !== null && !dropped.includes(previous)) {
+      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousData) });
+    }
+    for (const old of dropped) if (old !== previous) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
     return { result: viewOf(meta, n), meta, ops, event };
   }
 
@@ -398,13 +412,16 @@ export class KvV2Engine {
     await this.mutate(mount, path, undefined, (meta) => {
       if (!meta) return { result: undefined };
       const ops: WriteOp[] = [];
+      let destroyed = false;
       for (const n of versions) {
         const v = meta.versions[n];
         if (!v || v.destroyed) continue;
         v.destroyed = true;
-        ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
+        destroyed = true;
+        if (n === meta.current) meta.data = null;
+        else ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
       }
-      return ops.length > 0 ? { result: undefined, meta, ops, event: 'destroy' } : { result: undefined };
+      return destroyed ? { result: undefined, meta, ops, event: 'destroy' } : { result: undefined };
     });
   }
 

@@ -6,11 +6,13 @@ import { MountTable, type MountEntry } from '../sys/mount-table.js';
  * | key                               | value                                              |
  * |-----------------------------------|----------------------------------------------------|
  * | `config`                          | mount-wide settings (`StoredConfig`)               |
- * | `meta/<path>`                     | one secret's metadata and version table (`StoredMeta`) |
- * | `ver/<incarnation>/<n>`           | the data of version n (JSON object)               |
+ * | `meta/<path>`                     | one secret's metadata, version table and current data (`StoredMeta`) |
+ * | `ver/<incarnation>/<n>`           | the data of version n while it is not the current one |
  *
  * One metadata entry per secret keeps every decision of a write (CAS, retention, expiry) to
  * a single read, and every write to one atomic commit checked against that entry's revision.
+ * The current version's data lives in that entry too, so that the common read (latest
+ * version) is one store read; a write moves the superseded data to its version entry.
  * Versions are keyed by the secret's incarnation rather than its path, so that removing a
  * secret is one prefix delete that cannot touch a sibling (`a` vs `a/b`), and data of a deleted
  * secret can never resurface under a re-created one. Listing reads only the `meta/` subtree.
@@ -50,6 +52,8 @@ export interface StoredMeta {
   custom: Record<string, string> | null;
   /** Keyed by the decimal version number. */
   versions: Record<string, StoredVersion>;
+  /** The current version's data; null when there is none or it was destroyed. */
+  data: Record<string, unknown> | null;
   /**
    * The soft deletion of the current version that a `delete` event has already reported, so
    * that an observed `delete_version_after` expiry is reported exactly once.

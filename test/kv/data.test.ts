@@ -280,3 +280,29 @@ describe('KV v2 delete_version_after (kv-v2.md §2)', () => {
     expect((await put(t, 'k', { a: 1 })).deletion_time).toBe('');
   });
 });
+
+describe('KV v2 version data across writes', () => {
+  it('every retained version keeps its own data as later versions are written, patched and pruned', async () => {
+    await t.call('PUT', '/v1/secret/metadata/app', { body: { max_versions: 3 } });
+    for (let i = 1; i <= 5; i++) await put(t, 'app', { i });
+    await t.call('PATCH', '/v1/secret/data/app', { body: { data: { p: true } }, headers: { 'content-type': 'application/merge-patch+json' } });
+    const versions = (await t.call('GET', '/v1/secret/metadata/app')).json().data.versions;
+    expect(Object.keys(versions)).toEqual(['4', '5', '6']);
+    expect((await t.call('GET', '/v1/secret/data/app?version=4')).json().data.data).toEqual({ i: 4 });
+    expect((await t.call('GET', '/v1/secret/data/app?version=5')).json().data.data).toEqual({ i: 5 });
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data.data).toEqual({ i: 5, p: true });
+    const stored = (await t.server.core.store.scan('logical/')).map((e) => e.value.toString('utf8')).join('\n');
+    for (const pruned of ['{"i":1}', '{"i":2}', '{"i":3}']) expect(stored).not.toContain(pruned);
+  });
+
+  it('with max_versions 1 only the current version is kept', async () => {
+    await t.call('PUT', '/v1/secret/metadata/one', { body: { max_versions: 1 } });
+    await t.call('POST', '/v1/secret/config', { body: { max_versions: 1 } });
+    for (let i = 1; i <= 3; i++) await put(t, 'one', { i });
+    expect(Object.keys((await t.call('GET', '/v1/secret/metadata/one')).json().data.versions)).toEqual(['3']);
+    const stored = (await t.server.core.store.scan('logical/')).map((e) => e.value.toString('utf8')).join('\n');
+    expect(stored).not.toContain('{"i":1}');
+    expect(stored).not.toContain('{"i":2}');
+    expect((await t.call('GET', '/v1/secret/data/one')).json().data.data).toEqual({ i: 3 });
+  });
+});

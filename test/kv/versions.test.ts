@@ -80,6 +80,18 @@ describe('KV v2 delete/undelete/destroy of versions (kv-v2.md §4.5)', () => {
     expect((await t.call('GET', '/v1/secret/data/app')).json().data.data).toEqual({ a: 1 });
   });
 
+  it('destroying the current version removes its data too', async () => {
+    await threeVersions();
+    await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: [3] } });
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data.metadata.destroyed).toBe(true);
+    const stored = (await t.server.core.store.scan('logical/')).map((e) => e.value.toString('utf8')).join('\n');
+    expect(stored).not.toContain('{"i":3}');
+    // The next write still works and keeps the older versions readable.
+    await put(t, 'app', { i: 4 });
+    expect((await t.call('GET', '/v1/secret/data/app?version=2')).json().data.data).toEqual({ i: 2 });
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data.data).toEqual({ i: 4 });
+  });
+
   it('destroy marks versions destroyed and removes their data; undelete cannot bring them back', async () => {
     await threeVersions();
     expect((await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: ['2'] } })).statusCode).toBe(204);
@@ -89,9 +101,11 @@ describe('KV v2 delete/undelete/destroy of versions (kv-v2.md §4.5)', () => {
     const res = await t.call('GET', '/v1/secret/data/app?version=2');
     expect(res.statusCode).toBe(404);
     expect(res.json().data).toEqual({ data: null, metadata: versionMeta(2, T0, { destroyed: true }) });
-    // The stored data is gone, not just hidden.
-    const keys = (await t.server.core.store.scan('logical/')).map((e) => e.key).filter((k) => k.includes('/ver/'));
-    expect(keys.map((k) => k.split('/').pop())).toEqual(['1', '3']);
+    // The stored data is gone, not just hidden: no entry holds it any more.
+    const stored = (await t.server.core.store.scan('logical/')).map((e) => e.value.toString('utf8')).join('\n');
+    expect(stored).not.toContain('{"i":2}');
+    expect(stored).toContain('{"i":1}');
+    expect(stored).toContain('{"i":3}');
   });
 
   it('only write operations are served: GET and PATCH answer 405', async () => {
