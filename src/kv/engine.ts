@@ -67,6 +67,30 @@ export interface MetadataPatch {
 export const CAS_MANDATED_WARNING =
   '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
 
+/**
+ * Runs the tasks of one key one after another, in arrival order; tasks of different keys run
+ * concurrently. Concurrent writes to one secret therefore queue instead of racing to a
+ * revision conflict each (with group commit, every lost race would cost a whole batch turn,
+ * and a hot secret could exhaust its retries).
+ */
+class KeyedSerializer {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const result = previous ? previous.then(task) : task();
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
 /** What one read-modify-commit decided. */
 interface Decision<T> {
   result: T;
@@ -133,6 +157,7 @@ export class KvV2Engine {
   /** Metadata entries read by the ACL existence check, reused by the write that follows. */
   private readonly prefetched = new WeakMap<object, StoreEntry | null>();
   private readonly commits: GroupCommit;
+  private readonly perSecret = new KeyedSerializer();
 
   constructor(
     private readonly store: Store,
@@ -502,44 +527,58 @@ export class KvV2Engine {
   ): Promise<T> {
     const metaKey = this.keys(mount).meta(path);
     let first = prefetched;
-    return withRetry(async () => {
-      const entry = first !== undefined ? (first ?? undefined) : await this.store.get(metaKey);
-      first = undefined;
-      const before = entry ? decode<StoredMeta>(entry.value) : undefined;
-      const now = this.clock();
-      const decision = await decide(before, now);
-      const after = decision.meta === undefined ? before : decision.meta;
-      let event = decision.event;
-      let metaChanged = decision.meta !== undefined;
-      if (after) {
-        if (event) markReported(after, now);
-        else if (unreportedExpiry(after, now)) {
-          event = 'delete';
-          markReported(after, now);
-          metaChanged = true;
-        }
-      }
-      if (!metaChanged && !decision.ops?.length) return decision.result;
+    // Queued per secret; the revision check still guards against any other writer.
+    return this.perSecret.run(metaKey, () =>
+      withRetry(async () => {
+        const entry = first !== undefined ? (first ?? undefined) : await this.store.get(metaKey);
+        first = undefined;
+        return this.commitDecision(mount, path, metaKey, entry, decide);
+      }),
+    );
+  }
 
-      const ops: WriteOp[] = [];
-      if (after === null || after === undefined) ops.push({ kind: 'delete', key: metaKey });
-      else ops.push({ kind: 'put', key: metaKey, value: encode(after) });
-      if (decision.ops) ops.push(...decision.ops);
-      const subject = after ?? before;
-      if (event && subject) {
-        ops.push(
-          kvEventOp({
-            mountAccessor: mount.accessor,
-            path,
-            change: event,
-            version: subject.current,
-            incarnation: subject.incarnation,
-            at: now,
-          }),
-        );
+  /** One attempt: decide on the entry read, then commit the decision checked against its revision. */
+  private async commitDecision<T>(
+    mount: MountEntry,
+    path: string,
+    metaKey: string,
+    entry: StoreEntry | undefined,
+    decide: (meta: StoredMeta | undefined, now: number) => Decision<T> | Promise<Decision<T>>,
+  ): Promise<T> {
+    const before = entry ? decode<StoredMeta>(entry.value) : undefined;
+    const now = this.clock();
+    const decision = await decide(before, now);
+    const after = decision.meta === undefined ? before : decision.meta;
+    let event = decision.event;
+    let metaChanged = decision.meta !== undefined;
+    if (after) {
+      if (event) markReported(after, now);
+      else if (unreportedExpiry(after, now)) {
+        event = 'delete';
+        markReported(after, now);
+        metaChanged = true;
       }
-      await this.commits.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
-      return decision.result;
-    });
+    }
+    if (!metaChanged && !decision.ops?.length) return decision.result;
+
+    const ops: WriteOp[] = [];
+    if (after === null || after === undefined) ops.push({ kind: 'delete', key: metaKey });
+    else ops.push({ kind: 'put', key: metaKey, value: encode(after) });
+    if (decision.ops) ops.push(...decision.ops);
+    const subject = after ?? before;
+    if (event && subject) {
+      ops.push(
+        kvEventOp({
+          mountAccessor: mount.accessor,
+          path,
+          change: event,
+          version: subject.current,
+          incarnation: subject.incarnation,
+          at: now,
+        }),
+      );
+    }
+    await this.commits.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
+    return decision.result;
   }
 }

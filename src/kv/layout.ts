@@ -55,8 +55,9 @@ export interface StoredMeta {
   /** The current version's data; null when there is none or it was destroyed. */
   data: Record<string, unknown> | null;
   /**
-   * The soft deletion of the current version that a `delete` event has already reported, so
-   * that an observed `delete_version_after` expiry is reported exactly once.
+   * The soft deletion of the current version that an event has already covered (the `delete`
+   * that made it, or any event emitted after it, since consumers re-read the state), so that
+   * an observed `delete_version_after` expiry is reported once and only when nothing did.
    */
   notified: { version: number; deletion: number } | null;
 }

@@ -58,7 +58,7 @@ export function prune(meta: StoredMeta, max: number): number[] {
 
 /**
  * Whether the current version has been soft-deleted (by expiry, since explicit deletes
- * notify themselves) without a `delete` event having reported it yet.
+ * notify themselves) without any event having been emitted since.
  */
 export function unreportedExpiry(meta: StoredMeta, now: number): boolean {
   const v = meta.versions[meta.current];
@@ -66,7 +66,7 @@ export function unreportedExpiry(meta: StoredMeta, now: number): boolean {
   return !(meta.notified && meta.notified.version === meta.current && meta.notified.deletion === v.deletion);
 }
 
-/** Records that events up to now have reported the current version's soft deletion, if any. */
+/** Records that an event emitted now covers the current version's soft deletion, if any. */
 export function markReported(meta: StoredMeta, now: number): void {
   const v = meta.versions[meta.current];
   meta.notified = v && versionState(v, now) === 'deleted' ? { version: meta.current, deletion: v.deletion! } : null;

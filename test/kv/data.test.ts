@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, T0, envelope, expectError, expectNotFound, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { HOUR, T0, envelope, events, expectError, expectNotFound, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
 
 let t: KvTestServer;
 beforeEach(async () => {
@@ -304,5 +304,26 @@ describe('KV v2 version data across writes', () => {
     expect(stored).not.toContain('{"i":1}');
     expect(stored).not.toContain('{"i":2}');
     expect((await t.call('GET', '/v1/secret/data/one')).json().data.data).toEqual({ i: 3 });
+  });
+});
+
+describe('KV v2 concurrent writes to one secret', () => {
+  it('all succeed in arrival order, each with its own version and event', async () => {
+    const res = await Promise.all(Array.from({ length: 60 }, (_, i) => t.call('PUT', '/v1/secret/data/hot', { body: { data: { i } } })));
+    expect(res.map((r) => r.statusCode)).toEqual(Array(60).fill(200));
+    expect(res.map((r) => r.json().data.version)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect((await t.call('GET', '/v1/secret/data/hot')).json().data.data).toEqual({ i: 59 });
+    expect((await events(t)).map((e) => e.version)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('with check-and-set, exactly one of many writers of the same version wins', async () => {
+    await put(t, 'cas', { v: 0 });
+    const res = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => t.call('PUT', '/v1/secret/data/cas', { body: { data: { v: i }, options: { cas: 1 } } })),
+    );
+    expect(res.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    expect(res.filter((r) => r.statusCode === 400).map((r) => r.json().errors)).toEqual(
+      Array(19).fill(['check-and-set parameter did not match the current version']),
+    );
   });
 });
