@@ -4,7 +4,18 @@ import type { MountEntry } from '../sys/mount-table.js';
 import { kvErrors } from './errors.js';
 import { kvEventOp, type KvChange } from './events.js';
 import { GroupCommit } from './group-commit.js';
-import { DEFAULT_CONFIG, KvKeys, decode, encode, type StoredConfig, type StoredMeta, type StoredVersion } from './layout.js';
+import {
+  DEFAULT_CONFIG,
+  INLINE_DATA_MAX,
+  KvKeys,
+  decode,
+  decodeMeta,
+  encode,
+  encodeMeta,
+  type StoredConfig,
+  type StoredMeta,
+  type StoredVersion,
+} from './layout.js';
 import {
   casRequired,
   customMetadataErrors,
@@ -216,7 +227,7 @@ export class KvV2Engine {
 
   async loadMeta(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
     const entry = await this.store.get(this.keys(mount).meta(path));
-    return entry ? decode<StoredMeta>(entry.value) : undefined;
+    return entry ? decodeMeta(entry.value) : undefined;
   }
 
   /**
@@ -234,7 +245,7 @@ export class KvV2Engine {
   /** Metadata of every secret of the mount, for sweeps (not a request path: it reads them all). */
   async scanMeta(mount: MountEntry): Promise<Array<{ path: string; meta: StoredMeta }>> {
     const prefix = this.keys(mount).metaFolder('');
-    return (await this.store.scan(prefix)).map((e) => ({ path: e.key.slice(prefix.length), meta: decode<StoredMeta>(e.value) }));
+    return (await this.store.scan(prefix)).map((e) => ({ path: e.key.slice(prefix.length), meta: decodeMeta(e.value) }));
   }
 
   async exists(mount: MountEntry, path: string): Promise<boolean> {
@@ -273,9 +284,9 @@ export class KvV2Engine {
     return { kind: 'found', view: viewOf(meta, n), data };
   }
 
-  /** The data of version `n`: the current one is in the metadata entry, older ones in their own entries. */
+  /** The data of version `n`: a small current one is in the metadata entry, the others in their own entries. */
   private async dataOf(mount: MountEntry, meta: StoredMeta, n: number): Promise<Record<string, unknown> | null> {
-    if (n === meta.current) return meta.data;
+    if (n === meta.current && meta.data !== undefined) return meta.data;
     const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
     return entry ? decode<Record<string, unknown>>(entry.value) : null;
   }
@@ -349,8 +360,9 @@ export class KvV2Engine {
       checkCas(config, meta, options);
       const current = meta.versions[meta.current]!;
       if (versionState(current, now) !== 'live') return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
-      if (!meta.data) return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
-      const merged = mergePatch(meta.data, patch) as Record<string, unknown>;
+      const currentData = await this.dataOf(mount, meta, meta.current);
+      if (!currentData) return { result: { kind: 'gone', view: viewOf(meta, meta.current) } };
+      const merged = mergePatch(currentData, patch) as Record<string, unknown>;
       const decision = this.appendVersion(mount, config, meta, merged, now, 'patch');
       return { ...decision, result: { kind: 'written', view: decision.result } };
     });
@@ -366,21 +378,28 @@ export class KvV2Engine {
   ): Decision<VersionView> {
     const keys = this.keys(mount);
     const previous = meta.current;
-    const previousData = meta.data;
+    const previousInline = previous > 0 && meta.data !== undefined ? meta.data : undefined;
     const n = previous + 1;
     const version: StoredVersion = { created: now, deletion: scheduledDeletion(now, config, meta), destroyed: false };
     meta.versions[n] = version;
     meta.current = n;
     meta.updated = now;
-    meta.data = data;
-    const dropped = prune(meta, effectiveMaxVersions(config, meta));
+    const encoded = encode(data);
     const ops: WriteOp[] = [];
-    // The superseded version's data leaves the metadata entry for an entry of its own, unless
-    // it was destroyed or is pruned right away; it never had an entry while it was current.
-    if (previous > 0 && previousData !== null && !dropped.includes(previous)) {
-      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousData) });
+    if (encoded.length <= INLINE_DATA_MAX) meta.data = data;
+    else {
+      delete meta.data;
+      ops.push({ kind: 'put', key: keys.version(meta.incarnation, n), value: encoded });
     }
-    for (const old of dropped) if (old !== previous) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+    const dropped = prune(meta, effectiveMaxVersions(config, meta));
+    // Inline data of the superseded version moves to an entry of its own (it had none while
+    // it was current), unless it was destroyed or is pruned right away.
+    if (previousInline && !dropped.includes(previous)) {
+      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousInline) });
+    }
+    for (const old of dropped) {
+      if (!(old === previous && previousInline !== undefined)) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+    }
     return { result: viewOf(meta, n), meta, ops, event };
   }
 
@@ -443,8 +462,9 @@ export class KvV2Engine {
         if (!v || v.destroyed) continue;
         v.destroyed = true;
         destroyed = true;
+        // The current version's data may be inline (cleared with the entry) or in its own entry.
+        if (n !== meta.current || meta.data === undefined) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
         if (n === meta.current) meta.data = null;
-        else ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
       }
       return destroyed ? { result: undefined, meta, ops, event: 'destroy' } : { result: undefined };
     });
@@ -545,7 +565,7 @@ export class KvV2Engine {
     entry: StoreEntry | undefined,
     decide: (meta: StoredMeta | undefined, now: number) => Decision<T> | Promise<Decision<T>>,
   ): Promise<T> {
-    const before = entry ? decode<StoredMeta>(entry.value) : undefined;
+    const before = entry ? decodeMeta(entry.value) : undefined;
     const now = this.clock();
     const decision = await decide(before, now);
     const after = decision.meta === undefined ? before : decision.meta;
@@ -563,7 +583,7 @@ export class KvV2Engine {
 
     const ops: WriteOp[] = [];
     if (after === null || after === undefined) ops.push({ kind: 'delete', key: metaKey });
-    else ops.push({ kind: 'put', key: metaKey, value: encode(after) });
+    else ops.push({ kind: 'put', key: metaKey, value: encodeMeta(after) });
     if (decision.ops) ops.push(...decision.ops);
     const subject = after ?? before;
     if (event && subject) {

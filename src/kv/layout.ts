@@ -6,13 +6,18 @@ import { MountTable, type MountEntry } from '../sys/mount-table.js';
  * | key                               | value                                              |
  * |-----------------------------------|----------------------------------------------------|
  * | `config`                          | mount-wide settings (`StoredConfig`)               |
- * | `meta/<path>`                     | one secret's metadata, version table and current data (`StoredMeta`) |
- * | `ver/<incarnation>/<n>`           | the data of version n while it is not the current one |
+ * | `meta/<path>`                     | one secret's metadata, version table and, when small, current data |
+ * | `ver/<incarnation>/<n>`           | the data of version n, unless it is the current one kept inline |
  *
  * One metadata entry per secret keeps every decision of a write (CAS, retention, expiry) to
  * a single read, and every write to one atomic commit checked against that entry's revision.
- * The current version's data lives in that entry too, so that the common read (latest
+ * A small current version's data lives in that entry too, so that the common read (latest
  * version) is one store read; a write moves the superseded data to its version entry.
+ *
+ * The metadata entry is stored in a compact form (`encodeMeta`): SQLite keeps a row of a
+ * WITHOUT ROWID table on its b-tree page only up to about 1000 bytes and spills the rest to
+ * overflow pages, which every read and write of the row then also touches. Readable field
+ * names and a version table of objects put a secret with 10 versions just past that limit.
  * Versions are keyed by the secret's incarnation rather than its path, so that removing a
  * secret is one prefix delete that cannot touch a sibling (`a` vs `a/b`), and data of a deleted
  * secret can never resurface under a re-created one. Listing reads only the `meta/` subtree.
@@ -52,8 +57,11 @@ export interface StoredMeta {
   custom: Record<string, string> | null;
   /** Keyed by the decimal version number. */
   versions: Record<string, StoredVersion>;
-  /** The current version's data; null when there is none or it was destroyed. */
-  data: Record<string, unknown> | null;
+  /**
+   * The current version's data when kept inline; null when there is none or it was
+   * destroyed; undefined when it is too large to keep inline and lives in its version entry.
+   */
+  data?: Record<string, unknown> | null;
   /**
    * The soft deletion of the current version that an event has already covered (the `delete`
    * that made it, or any event emitted after it, since consumers re-read the state), so that
@@ -94,3 +102,61 @@ export class KvKeys {
 
 export const encode = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 export const decode = <T>(value: Buffer): T => JSON.parse(value.toString('utf8')) as T;
+
+/** Current data up to this size (JSON bytes) is kept in the metadata entry; see the layout above. */
+export const INLINE_DATA_MAX = 384;
+
+/** The stored form of `StoredMeta`: short names, versions as `[n, created, deletion, destroyed]`. */
+interface CompactMeta {
+  i: string;
+  c: number;
+  u: number;
+  v: number;
+  o: number;
+  m: number;
+  r: 0 | 1;
+  a: number;
+  x: Record<string, string> | null;
+  h: Array<[number, number, number | null, 0 | 1]>;
+  d?: Record<string, unknown> | null;
+  n: [number, number] | null;
+}
+
+export function encodeMeta(meta: StoredMeta): Buffer {
+  const compact: CompactMeta = {
+    i: meta.incarnation,
+    c: meta.created,
+    u: meta.updated,
+    v: meta.current,
+    o: meta.oldest,
+    m: meta.maxVersions,
+    r: meta.casRequired ? 1 : 0,
+    a: meta.deleteVersionAfter,
+    x: meta.custom,
+    h: Object.entries(meta.versions).map(([n, v]) => [Number(n), v.created, v.deletion, v.destroyed ? 1 : 0]),
+    n: meta.notified ? [meta.notified.version, meta.notified.deletion] : null,
+  };
+  if (meta.data !== undefined) compact.d = meta.data;
+  return Buffer.from(JSON.stringify(compact));
+}
+
+export function decodeMeta(value: Buffer): StoredMeta {
+  const c = JSON.parse(value.toString('utf8')) as CompactMeta;
+  const versions: Record<string, StoredVersion> = {};
+  for (const [n, created, deletion, destroyed] of c.h) versions[n] = { created, deletion, destroyed: destroyed === 1 };
+  const meta: StoredMeta = {
+    incarnation: c.i,
+    created: c.c,
+    updated: c.u,
+    current: c.v,
+    oldest: c.o,
+    maxVersions: c.m,
+    casRequired: c.r === 1,
+    deleteVersionAfter: c.a,
+    custom: c.x,
+    versions,
+    notified: c.n ? { version: c.n[0], deletion: c.n[1] } : null,
+  };
+  if ('d' in c) meta.data = c.d;
+  return meta;
+}

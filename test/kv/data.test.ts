@@ -327,3 +327,34 @@ describe('KV v2 concurrent writes to one secret', () => {
     );
   });
 });
+
+describe('KV v2 large values (kept outside the metadata entry)', () => {
+  const big = (tag: string) => ({ tag, pem: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(2000)}\n-----END CERTIFICATE-----` });
+
+  it('large and small versions of one secret read, patch, prune and destroy alike', async () => {
+    await t.call('PUT', '/v1/secret/metadata/cert', { body: { max_versions: 3 } });
+    await put(t, 'cert', big('v1'));
+    await put(t, 'cert', { tag: 'v2-small' });
+    await put(t, 'cert', big('v3'));
+    expect((await t.call('GET', '/v1/secret/data/cert?version=1')).json().data.data).toEqual(big('v1'));
+    expect((await t.call('GET', '/v1/secret/data/cert?version=2')).json().data.data).toEqual({ tag: 'v2-small' });
+    expect((await t.call('GET', '/v1/secret/data/cert')).json().data.data).toEqual(big('v3'));
+    const patched = await t.call('PATCH', '/v1/secret/data/cert', { body: { data: { tag: 'v4' } }, headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(patched.json().data.version).toBe(4);
+    expect((await t.call('GET', '/v1/secret/data/cert')).json().data.data).toEqual({ ...big('v3'), tag: 'v4' });
+    expect((await t.call('GET', '/v1/secret/data/cert?version=3')).json().data.data).toEqual(big('v3'));
+    expect(Object.keys((await t.call('GET', '/v1/secret/metadata/cert')).json().data.versions)).toEqual(['2', '3', '4']);
+    await t.call('PUT', '/v1/secret/destroy/cert', { body: { versions: [4] } });
+    expect((await t.call('GET', '/v1/secret/data/cert')).json().data.metadata.destroyed).toBe(true);
+    const stored = (await t.server.core.store.scan('logical/')).map((e) => e.value.toString('utf8')).join('\n');
+    expect(stored).not.toContain('"v1"');
+    expect(stored).not.toContain('"v4"');
+    expect(stored).toContain('"v3"');
+  });
+
+  it('the metadata entry of a secret with 10 small versions stays under SQLite\'s ~1000-byte in-page limit', async () => {
+    for (let i = 0; i < 12; i++) await put(t, 'team/app/db-credentials', { username: 'svc-app', password: 'Zq8v!r2L#pW9xT4m@Kc7', host: 'db.internal', port: 5432 });
+    const [meta] = (await t.server.core.store.scan('logical/')).filter((e) => e.key.endsWith('/meta/team/app/db-credentials'));
+    expect(meta!.key.length + meta!.value.length + 33).toBeLessThan(1000);
+  });
+});
