@@ -157,9 +157,11 @@ function checkCustom(custom: Record<string, string>): void {
  *
  * Every change is one read-modify-commit of the secret's metadata entry (`mutate`): read the
  * entry and its revision, decide, then commit the new metadata, the version entries and the
- * outbox event atomically, with a check that the entry's revision has not moved. A concurrent
- * writer makes the check fail and the whole decision is retried on fresh state, so CAS and
- * version numbering stay exact without holding a transaction across an `await`.
+ * outbox event atomically, with a check that the entry's revision has not moved. Changes to
+ * one secret are queued in arrival order; should anything else move the entry in between,
+ * the check fails and the whole decision is retried on fresh state, so CAS and version
+ * numbering stay exact without holding a transaction across an `await`. Commits of different
+ * secrets issued together are merged into one store commit (`GroupCommit`).
  */
 export class KvV2Engine {
   private readonly keysByMount = new Map<string, KvKeys>();
@@ -536,7 +538,7 @@ export class KvV2Engine {
    * Reads the metadata entry, lets `decide` work on a private copy, and commits its decision
    * together with the change event, checked against the revision that was read. An expiry of
    * the current version that no event has reported yet is reported here, by whichever access
-   * observes it first (a concurrent observer loses the revision check and finds it reported).
+   * observes it first (a concurrent observer is queued behind it and finds it reported).
    */
   private async mutate<T>(
     mount: MountEntry,
