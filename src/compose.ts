@@ -24,6 +24,7 @@ import { internalUiPaths } from './sys/internal-ui.js';
 import { kvBackends } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { NotifyingStore } from './store/notifying.js';
+import { ReadCachingStore } from './store/read-cache.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature } from './sync/index.js';
 import type { SyncWorkerOptions } from './sync/worker.js';
 
@@ -75,7 +76,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
   // Commits that enqueue outbox operations wake the sync worker at once.
-  const notifying = new NotifyingStore(barrier);
+  // Hot entries are served decrypted from memory; only this process writes the SQLite file.
+  const cached = new ReadCachingStore(barrier);
+  const notifying = new NotifyingStore(cached);
   const store: Store = notifying;
   const mounts = new MountTable(store);
   const tokens = new TokenStore(store, clock);
@@ -181,7 +184,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   tokenPaths.push(...tokenRoutes(core));
   identityPathList.push(...identityPaths(core));
   const sync = createSyncFeature(core, { source: kvSecretSource(core), signer, worker: opts.syncWorker });
-  sealDependents.push(signer, sync.adapters);
+  sealDependents.push(signer, sync.adapters, cached);
   systemPaths.push(...sync.paths);
   notifying.onEnqueue(() => sync.worker.notify());
   const kv = kvBackends(core);
