@@ -15,6 +15,8 @@ import { LIST_MARKER_HEADER } from './dispatch.js';
  * contain `LIST ` are handled correctly. Anything it does not understand (an upgrade,
  * a head over 64 KiB) switches it to pass-through, leaving the verdict to llhttp.
  */
+const MARKER_LINE = new RegExp(`\\r\\n${LIST_MARKER_HEADER}:`, 'i');
+
 export class RequestLineRewriter {
   private head = Buffer.alloc(0);
   private state: 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-trailer' | 'passthrough' = 'head';
@@ -33,17 +35,26 @@ export class RequestLineRewriter {
           out.push(chunk.subarray(i));
           return Buffer.concat(out);
         case 'head': {
-          const combined = Buffer.concat([this.head, chunk.subarray(i)]);
+          // Common case: the whole head is in this chunk and nothing is buffered; no copying.
+          if (this.head.length === 0) {
+            const end = chunk.indexOf('\r\n\r\n', i);
+            if (end !== -1) {
+              out.push(this.rewriteHead(chunk.subarray(i, end + 4)));
+              i = end + 4;
+              break;
+            }
+          }
+          const combined = this.head.length === 0 ? chunk.subarray(i) : Buffer.concat([this.head, chunk.subarray(i)]);
           const end = combined.indexOf('\r\n\r\n');
           if (end === -1) {
             if (combined.length > RequestLineRewriter.MAX_HEAD) {
               this.state = 'passthrough';
               out.push(combined);
               this.head = Buffer.alloc(0);
-              return Buffer.concat(out);
+              return out.length === 1 ? out[0]! : Buffer.concat(out);
             }
-            this.head = combined;
-            return Buffer.concat(out);
+            this.head = Buffer.from(combined);
+            return out.length === 1 ? out[0]! : Buffer.concat(out);
           }
           const headBytes = combined.subarray(0, end + 4);
           const consumedFromChunk = end + 4 - this.head.length;
@@ -98,35 +109,19 @@ export class RequestLineRewriter {
         }
       }
     }
-    return Buffer.concat(out);
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
   private rewriteHead(head: Buffer): Buffer {
-    let text = head.toString('latin1');
+    const text = head.toString('latin1');
     const lead = /^(\r\n)*/.exec(text)![0];
-    text = text.slice(lead.length);
-    const lines = text.split('\r\n');
-    let isList = false;
-    if (lines[0]!.startsWith('LIST ')) {
-      lines[0] = `GET ${lines[0]!.slice(5)}`;
-      isList = true;
-    }
-    let contentLength = 0;
-    let chunked = false;
-    let upgrade = false;
-    const kept: string[] = [lines[0]!];
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
-      const value = colon > 0 ? line.slice(colon + 1).trim() : '';
-      // A client must not be able to smuggle the marker in itself.
-      if (name === LIST_MARKER_HEADER) continue;
-      if (name === 'content-length') contentLength = Number(value);
-      if (name === 'transfer-encoding' && value.toLowerCase().split(',').map((s) => s.trim()).includes('chunked')) chunked = true;
-      if (name === 'upgrade') upgrade = true;
-      kept.push(line);
-    }
-    if (isList) kept.splice(1, 0, `${LIST_MARKER_HEADER}: 1`);
+    const isList = text.startsWith('LIST ', lead.length);
+    // Only the framing headers matter here; a regex over the head avoids splitting it for every request.
+    const length = /\r\ncontent-length:[ \t]*([^\r]*)/i.exec(text);
+    const contentLength = length ? Number(length[1]!.trim()) : 0;
+    const chunked = /\r\ntransfer-encoding:[^\r]*\bchunked\b/i.test(text);
+    const upgrade = /\r\nupgrade:/i.test(text);
+    const marker = MARKER_LINE.test(text);
     if (upgrade || !Number.isSafeInteger(contentLength) || contentLength < 0) {
       this.state = 'passthrough';
     } else if (chunked) {
@@ -136,6 +131,14 @@ export class RequestLineRewriter {
       this.state = 'body';
     } else {
       this.state = 'head';
+    }
+    if (!isList && !marker) return head;
+    const lines = text.slice(lead.length).split('\r\n');
+    // A client must not be able to smuggle the marker in itself.
+    const kept = lines.filter((line, n) => n === 0 || !line.toLowerCase().startsWith(`${LIST_MARKER_HEADER}:`));
+    if (isList) {
+      kept[0] = `GET ${kept[0]!.slice(5)}`;
+      kept.splice(1, 0, `${LIST_MARKER_HEADER}: 1`);
     }
     return Buffer.from(lead + kept.join('\r\n'), 'latin1');
   }

@@ -263,6 +263,8 @@ export class BarrierStore implements Store {
           return { kind: 'put', key: op.key, value: this.encrypt(op.key, op.value) };
         case 'enqueue':
           return { ...op, payload: this.encryptPayload(op.queue, op.orderKey, op.payload) };
+        case 'settle':
+          return op;
         case 'delete':
           BarrierStore.checkKey(op.key);
           return op;

@@ -198,6 +198,10 @@ export class SqliteStore implements Store {
           case 'enqueue':
             this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
             break;
+          case 'settle':
+            if (op.upTo !== undefined) this.stmts.settleDoneUpTo.run(op.id, op.owner, op.id, op.upTo);
+            else this.stmts.settleDone.run(op.id, op.owner);
+            break;
         }
       }
     })();

@@ -21,7 +21,12 @@ export type WriteOp =
   /** Deletes every key under the prefix (used when a mount or a secret's metadata goes). */
   | { kind: 'deletePrefix'; prefix: string }
   /** Appends an outbox operation in the same atomic action as the writes it describes. */
-  | { kind: 'enqueue'; queue: string; orderKey: string; payload: string };
+  | { kind: 'enqueue'; queue: string; orderKey: string; payload: string }
+  /**
+   * Settles a claimed outbox item as done (and, with `upTo`, the coalesced items of its
+   * orderKey up to that id) in the same atomic action as the writes its handling produced.
+   */
+  | { kind: 'settle'; id: number; owner: string; upTo?: number };
 
 /** `revision: 0` means "the key must not exist". */
 export interface RevisionCheck {

@@ -26,6 +26,8 @@ export interface SyncWorkerOptions {
   batchSize?: number;
   /** Idle poll interval; enqueues also wake the worker at once through `notify()`. */
   pollMs?: number;
+  /** Delay between being woken by an enqueue and claiming, so that bursts are claimed together. */
+  wakeDelayMs?: number;
   /** Per-secret minimum interval between value writes; changes within it coalesce. */
   minIntervalMs?: number;
   /** Per-destination budget per AWS quota group. */
@@ -94,6 +96,7 @@ export class SyncWorker {
       leaseMs: 30_000,
       batchSize: 64,
       pollMs: 100,
+      wakeDelayMs: 5,
       minIntervalMs: 250,
       writesPerSecond: 45,
       backoffBaseMs: 200,
@@ -142,8 +145,9 @@ export class SyncWorker {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs);
           this.wake = () => {
+            // A short pause lets a burst of enqueues be claimed as one batch.
             clearTimeout(timer);
-            resolve();
+            setTimeout(resolve, this.opts.wakeDelayMs);
           };
         });
         this.wake = undefined;
@@ -195,17 +199,26 @@ export class SyncWorker {
     }
   }
 
-  /** KV change → one sync operation per association of that secret, then the event is settled. */
+  /**
+   * KV change → one sync operation per association of that secret. A whole claimed batch is
+   * handled in one commit (its new operations plus the settlement of its events), and secrets
+   * of mounts without any association are settled without a lookup: most KV writes are not synced.
+   */
   private async fanOut(): Promise<number> {
     const now = this.core.clock();
     const events = await this.core.store.claimOutbox(KV_EVENTS_QUEUE, this.owner, 256, this.opts.leaseMs, now, { coalesce: true });
+    if (events.length === 0) return 0;
+    const syncedMounts = new Set((await this.core.store.list(keys.bySecretAll)).map((a) => a.replace(/\/$/, '')));
+    const ops: WriteOp[] = [];
     for (const event of events) {
       const payload = JSON.parse(event.payload) as { mountAccessor: string; path: string };
-      const associations = await this.sync.destinationsOfSecret(payload.mountAccessor, payload.path);
-      const ops: WriteOp[] = associations.filter((a) => !a.removing).map((a) => syncOp(a, 'kv-change'));
-      if (ops.length > 0) await this.core.store.commit(ops);
-      await this.core.store.settleOutbox(event.id, this.owner, { outcome: 'done', upTo: event.coalescedUpTo });
+      if (syncedMounts.has(payload.mountAccessor)) {
+        const associations = await this.sync.destinationsOfSecret(payload.mountAccessor, payload.path);
+        for (const a of associations) if (!a.removing) ops.push(syncOp(a, 'kv-change'));
+      }
+      ops.push({ kind: 'settle', id: event.id, owner: this.owner, upTo: event.coalescedUpTo });
     }
+    await this.core.store.commit(ops);
     return events.length;
   }
 
