@@ -264,6 +264,7 @@ export class BarrierStore implements Store {
         case 'enqueue':
           return { ...op, payload: this.encryptPayload(op.queue, op.orderKey, op.payload) };
         case 'settle':
+        case 'dequeue':
           return op;
         case 'delete':
           BarrierStore.checkKey(op.key);

@@ -111,6 +111,7 @@ export class SqliteStore implements Store {
         'UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1 WHERE id = ?',
       ),
       settleDone: this.db.prepare('DELETE FROM outbox WHERE id = ? AND claimed_by = ?'),
+      dequeue: this.db.prepare('DELETE FROM outbox WHERE id = ?'),
       settleDoneUpTo: this.db.prepare(
         `DELETE FROM outbox WHERE queue = (SELECT queue FROM outbox WHERE id = ? AND claimed_by = ?)
            AND order_key = (SELECT order_key FROM outbox WHERE id = ?) AND id <= ?`,
@@ -197,6 +198,9 @@ export class SqliteStore implements Store {
           }
           case 'enqueue':
             this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
+            break;
+          case 'dequeue':
+            for (const id of op.ids) this.stmts.dequeue.run(id);
             break;
           case 'settle':
             if (op.upTo !== undefined) this.stmts.settleDoneUpTo.run(op.id, op.owner, op.id, op.upTo);

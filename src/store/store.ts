@@ -26,7 +26,13 @@ export type WriteOp =
    * Settles a claimed outbox item as done (and, with `upTo`, the coalesced items of its
    * orderKey up to that id) in the same atomic action as the writes its handling produced.
    */
-  | { kind: 'settle'; id: number; owner: string; upTo?: number };
+  | { kind: 'settle'; id: number; owner: string; upTo?: number }
+  /**
+   * Removes unclaimed outbox items by id, for a consumer that reads a batch with
+   * `pendingOutbox` and handles it in one atomic action (no lease needed: the items and
+   * everything their handling writes go together, or not at all).
+   */
+  | { kind: 'dequeue'; ids: number[] };
 
 /** `revision: 0` means "the key must not exist". */
 export interface RevisionCheck {

@@ -205,19 +205,23 @@ export class SyncWorker {
    * of mounts without any association are settled without a lookup: most KV writes are not synced.
    */
   private async fanOut(): Promise<number> {
-    const now = this.core.clock();
-    const events = await this.core.store.claimOutbox(KV_EVENTS_QUEUE, this.owner, 256, this.opts.leaseMs, now, { coalesce: true });
+    // Read, fan out and remove in one commit: no claim is needed, and a crash repeats nothing.
+    const events = await this.core.store.pendingOutbox(KV_EVENTS_QUEUE, 256);
     if (events.length === 0) return 0;
     const syncedMounts = new Set((await this.core.store.list(keys.bySecretAll)).map((a) => a.replace(/\/$/, '')));
     const ops: WriteOp[] = [];
+    const seen = new Set<string>();
     for (const event of events) {
+      // Several events of one secret need one lookup: the reconcile reads the latest state.
+      if (seen.has(event.orderKey)) continue;
+      seen.add(event.orderKey);
       const payload = JSON.parse(event.payload) as { mountAccessor: string; path: string };
       if (syncedMounts.has(payload.mountAccessor)) {
         const associations = await this.sync.destinationsOfSecret(payload.mountAccessor, payload.path);
         for (const a of associations) if (!a.removing) ops.push(syncOp(a, 'kv-change'));
       }
-      ops.push({ kind: 'settle', id: event.id, owner: this.owner, upTo: event.coalescedUpTo });
     }
+    ops.push({ kind: 'dequeue', ids: events.map((e) => e.id) });
     await this.core.store.commit(ops);
     return events.length;
   }
