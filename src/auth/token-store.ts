@@ -66,6 +66,7 @@ export class TokenStore {
    * store before a concurrent revoke caching what was just revoked.
    */
   private readonly cache = new Map<string, TokenEntry>();
+  private readonly hashes = new Map<string, string>();
   private mutations = 0;
   private static readonly CACHE_MAX = 10_000;
 
@@ -95,6 +96,7 @@ export class TokenStore {
   /** Forgets cached key material and entries (on seal). */
   reset(): void {
     this.salt = undefined;
+    this.hashes.clear();
     this.forgetAll();
   }
 
@@ -109,7 +111,14 @@ export class TokenStore {
   }
 
   async hash(tokenId: string): Promise<string> {
-    return createHmac('sha256', await this.saltKey()).update(tokenId).digest('hex');
+    // Active tokens are hashed on every request; a small in-memory map (dropped on seal,
+    // never persisted) saves the HMAC for the tokens in use.
+    const known = this.hashes.get(tokenId);
+    if (known !== undefined) return known;
+    const hash = createHmac('sha256', await this.saltKey()).update(tokenId).digest('hex');
+    if (this.hashes.size >= 4096) this.hashes.delete(this.hashes.keys().next().value!);
+    this.hashes.set(tokenId, hash);
+    return hash;
   }
 
   private nowSeconds(): number {

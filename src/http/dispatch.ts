@@ -53,6 +53,20 @@ export function clientTokenOf(headers: WireRequest['headers']): string | null {
   return null;
 }
 
+/**
+ * Path and query of a request target. The WHATWG URL parser is only needed (and only used)
+ * for targets with dot segments, which it resolves; every other target is split as is.
+ */
+function splitUrl(target: string): { pathname: string; search: string } {
+  const q = target.indexOf('?');
+  const pathname = q === -1 ? target : target.slice(0, q);
+  if (/(^|\/)\.\.?(\/|$)/.test(pathname) || /%2e/i.test(pathname) || !pathname.startsWith('/')) {
+    const url = new URL(target, 'http://ferry.invalid');
+    return { pathname: url.pathname, search: url.search };
+  }
+  return { pathname, search: q === -1 ? '' : target.slice(q + 1) };
+}
+
 /** Query string → request data; a repeated key becomes a list, as in Vault. */
 function queryData(params: URLSearchParams): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -148,14 +162,14 @@ export class Dispatcher {
 
   private async handleInner(wire: WireRequest, extraHeaders: Record<string, string>): Promise<WireResponse> {
     const requestId = randomUUID();
-    const url = new URL(wire.url, 'http://ferry.invalid');
-    if (!url.pathname.startsWith('/v1/')) throw new VaultError(404, []);
+    const { pathname, search } = splitUrl(wire.url);
+    if (!pathname.startsWith('/v1/')) throw new VaultError(404, []);
     let path: string;
     try {
-      path = url.pathname
+      path = pathname
         .slice('/v1/'.length)
         .split('/')
-        .map((s) => decodeURIComponent(s))
+        .map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
         .join('/');
     } catch {
       throw badRequest('invalid percent-encoding in path');
@@ -172,7 +186,7 @@ export class Dispatcher {
     }
 
     const method = (header(wire.headers, LIST_MARKER_HEADER) ? 'LIST' : wire.method).toUpperCase();
-    const query = queryData(url.searchParams);
+    const query = queryData(new URLSearchParams(search));
     let operation: Operation;
     let data: Record<string, unknown>;
     switch (method) {
