@@ -52,3 +52,17 @@ describe('secret name templates', () => {
     expect(normaliseAwsName('x'.repeat(513))).toBeUndefined();
   });
 });
+
+import { sanitiseProviderMessage } from '../../src/sync/aws-sm/errors.js';
+
+describe('provider error messages in statuses', () => {
+  it('keep the first line and drop anything credential-shaped', () => {
+    const raw =
+      'The request signature we calculated does not match. Credential=ASIAXXXXXXXXXXXXXXXX/20260101/us-east-1\nCanonical request:\nx-amz-security-token:IQoJb3JpZ2luX2VjEJr//////////wEaCXVz\n';
+    const clean = sanitiseProviderMessage(raw);
+    expect(clean).not.toContain('ASIAXXXXXXXXXXXXXXXX');
+    expect(clean).not.toContain('IQoJb3JpZ2luX2VjEJr');
+    expect(clean).not.toContain('\n');
+    expect(sanitiseProviderMessage('token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln rejected')).toBe('token [token] rejected');
+  });
+});

@@ -23,7 +23,7 @@ import {
   type UpsertOutcome,
   type WriteClass,
 } from '../port.js';
-import { classifyAwsError } from './errors.js';
+import { classifyAwsError, sanitiseProviderMessage } from './errors.js';
 import { credentialsFor, type CredentialDeps, type DestinationCredentials } from './credentials.js';
 
 
@@ -132,7 +132,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     } catch (err) {
       const name = errName(err);
       if (name === 'ResourceExistsException' && /ClientRequestToken/.test((err as Error).message ?? '')) {
-        throw new DeliveryError('final', 'INTERNAL_VAULT_ERROR', name, `CreateSecret: ${name}: ${(err as Error).message}`);
+        throw new DeliveryError('final', 'INTERNAL_VAULT_ERROR', name, `CreateSecret: ${name}: ${sanitiseProviderMessage((err as Error).message)}`);
       }
       if (name !== 'ResourceExistsException' && !isScheduledForDeletion(err)) throw this.classify(err, 'CreateSecret');
     }

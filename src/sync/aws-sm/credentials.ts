@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeliveryError } from '../port.js';
+import { sanitiseProviderMessage } from './errors.js';
 import type { Destination } from '../model.js';
 
 /** The credential shape the AWS SDK v3 clients accept. */
@@ -57,7 +58,7 @@ const STS_FINAL = new Set([
 function stsError(err: unknown, action: string): DeliveryError {
   const e = (err ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   const name = e.name ?? 'Error';
-  const text = `STS ${action}: ${name}: ${e.message ?? 'unknown error'}`;
+  const text = `STS ${action}: ${name}: ${sanitiseProviderMessage(e.message)}`;
   if (name === 'Throttling' || name === 'ThrottlingException') return new DeliveryError('throttled', 'PENDING', name, text);
   if (name === 'IDPCommunicationError' || (e.$metadata?.httpStatusCode ?? 0) >= 500 || e.code) {
     return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);

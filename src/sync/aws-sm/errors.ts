@@ -34,6 +34,20 @@ const AUTH = new Set([
   'SignatureDoesNotMatch',
 ]);
 
+/**
+ * Provider error texts go into association statuses and logs, so they are cut to their
+ * first line and scrubbed of anything credential-shaped: some AWS signature errors quote
+ * the canonical request, which can carry a session token.
+ */
+export function sanitiseProviderMessage(message: string | undefined): string {
+  const first = (message ?? 'unknown error').split(/\r?\n/)[0]!.slice(0, 500);
+  return first
+    .replace(/\b(AKIA|ASIA)[A-Z0-9]{12,}\b/g, '[access-key]')
+    .replace(/x-amz-security-token[:=]\s*\S+/gi, 'x-amz-security-token:[redacted]')
+    .replace(/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[token]')
+    .replace(/(signature|credential)=[^,\s]+/gi, '$1=[redacted]');
+}
+
 function networkCode(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== 'object' || depth > 10) return undefined;
   const e = err as AwsLikeError;
@@ -51,7 +65,7 @@ export function classifyAwsError(err: unknown, context: string): DeliveryError {
   const e = (err ?? {}) as AwsLikeError;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
-  const text = `${context}: ${name}: ${e.message ?? 'unknown error'}`;
+  const text = `${context}: ${name}: ${sanitiseProviderMessage(e.message)}`;
   if (THROTTLING.has(name) || status === 429) return new DeliveryError('throttled', 'PENDING', name, text);
   const net = networkCode(err);
   if (net) return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', net, `${context}: cannot reach the endpoint (${net})`);
@@ -59,6 +73,10 @@ export function classifyAwsError(err: unknown, context: string): DeliveryError {
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'RequestExpired') {
     return new DeliveryError('transient', 'CLIENT_SIDE_ERROR', name, text);
   }
+  if (name === 'CredentialsProviderError') {
+    return new DeliveryError('final', 'CLIENT_SIDE_ERROR', name, `${context}: no AWS credentials: give access keys, or role_arn with identity_token_audience`);
+  }
+  if (status === 501) return new DeliveryError('final', 'EXTERNAL_SERVICE_ERROR', name, text);
   if ((status !== undefined && status >= 500) || e.$fault === 'server') {
     return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
   }
