@@ -103,6 +103,7 @@ export function applyAwsSmInput(
     if (field === 'custom_tags') base.options.custom_tags = {};
     if (field === 'granularity') base.options.granularity_level = 'secret-path';
     if (field === 'secret_name_template') base.options.secret_name_template = '';
+    if (field === 'regional_kms_keys') c.replica_regions = {};
   }
 
   const setString = (field: keyof AwsSmConnection, value: string | undefined) => {
@@ -128,7 +129,11 @@ export function applyAwsSmInput(
   if (input.identity_token_ttl !== undefined) c.identity_token_ttl = input.identity_token_ttl;
   setString('kms_key_id', input.kms_key_id);
   const replicas = input.replica_regions ?? input.regional_kms_keys;
-  if (replicas !== undefined) c.replica_regions = replicas;
+  if (replicas !== undefined) {
+    // A merge patch merges the map (null members removed); a write replaces it.
+    const merged: Record<string, string | null> = mode === 'patch' ? { ...c.replica_regions, ...replicas } : { ...replicas };
+    c.replica_regions = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null)) as Record<string, string>;
+  }
   setString('endpoint_url', input.endpoint_url);
   setString('sts_endpoint_url', input.sts_endpoint_url);
   if (input.disable_strict_networking !== undefined) c.disable_strict_networking = input.disable_strict_networking;

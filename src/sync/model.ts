@@ -81,6 +81,8 @@ export interface TargetState {
   attempts?: number;
   /** Unix ms of the last value write, for the per-secret minimum interval. */
   last_write_at?: number;
+  /** Keyed digest (with the association's salt) of the value AWS holds, to skip writing it again. */
+  value_digest?: string;
   /** Consecutive writes that each followed the previous one closely; lengthens the interval. */
   hot_streak?: number;
 }
@@ -98,6 +100,8 @@ export interface Association {
   created_at: string;
   /** Set by `associations/remove` and purge: the worker unsyncs, then deletes the record. */
   removing?: boolean;
+  /** Random key of the value digests (the record itself is encrypted at rest). */
+  salt?: string;
   targets: Record<string, TargetState>;
 }
 

@@ -94,6 +94,15 @@ function mergePatchInput(raw: Record<string, unknown>, data: AwsSmInput): { inpu
     .filter(([, v]) => v === null)
     .map(([k]) => k);
   const input = { ...data };
+  // Nested maps merge as JSON merge patch says: members set to null are removed.
+  for (const field of ['replica_regions', 'regional_kms_keys'] as const) {
+    const patch = raw[field];
+    if (patch && typeof patch === 'object' && !Array.isArray(patch)) {
+      input[field] = Object.fromEntries(
+        Object.entries(patch as Record<string, unknown>).map(([k, v]) => [k, v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)]),
+      ) as Record<string, string>;
+    }
+  }
   const tags = raw.custom_tags;
   if (tags && typeof tags === 'object' && !Array.isArray(tags)) {
     const removed = Object.entries(tags as Record<string, unknown>)
@@ -114,14 +123,14 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
   const associationsOf = async (type: string, name: string) => {
     const dest = await sync.getDestination(type, name);
     if (!dest) throw notFound();
-    const entries = Object.assign({}, ...(await sync.associationsOf(type, name)).map(associationEntries));
+    const entries = Object.assign({}, ...(await sync.associationsForDisplay(type, name)).map(associationEntries));
     return { data: { associated_secrets: entries, store_name: name, store_type: type } };
   };
 
   const associatedDestinations = async (mountParam: string, secret: string) => {
     const m = core.mounts.get(normaliseMountPath(mountParam));
     if (!m) throw badRequest(`mount "${mountParam}" not found`);
-    const associations = await sync.destinationsOfSecret(m.accessor, secret);
+    const associations = await Promise.all((await sync.destinationsOfSecret(m.accessor, secret)).map((a) => sync.withDisplayStatus(a)));
     if (associations.length === 0) throw notFound();
     const out: Record<string, unknown> = {};
     for (const a of associations) {

@@ -107,7 +107,6 @@ export class SyncService {
       const row = await this.core.store.get(key);
       const existing = row ? parse<Destination>(row.value) : undefined;
       if (!existing && mode === 'patch') throw destinationNotFound(type, name);
-      if (existing?.purge_initiated_at) throw badRequest(`destination "${type}/${name}" is being purged`);
       const next = applyAwsSmInput(existing, name, input, explicitNulls, mode, this.now());
       const keyName = next.connection.identity_token_key;
       if (keyName && this.deps.identityKeyExists && !(await this.deps.identityKeyExists(keyName))) {
@@ -148,11 +147,12 @@ export class SyncService {
         ops.push({ kind: 'delete', key }, { kind: 'deletePrefix', prefix: keys.associationPrefix(type, name) });
         for (const a of associations) ops.push({ kind: 'delete', key: keys.bySecret(a.accessor, a.secret_name, type, name) });
       } else if (opts.purge) {
-        if (dest.purge_initiated_at) return;
-        dest.purge_initiated_at = this.now();
+        // A repeated purge re-queues what is still being removed (e.g. after fixing credentials).
+        dest.purge_initiated_at ??= this.now();
+        delete dest.purge_error;
         ops.push({ kind: 'put', key, value: json(dest) });
         for (const a of associations) {
-          const removing = this.markRemoving(a);
+          const removing = a.removing ? a : this.markRemoving(a);
           ops.push(
             { kind: 'put', key: keys.association(type, name, a.accessor, a.secret_name), value: json(removing) },
             syncOp(a, 'purge'),
@@ -168,6 +168,28 @@ export class SyncService {
   }
 
   // ---- associations -----------------------------------------------------------------
+
+  /**
+   * Associations as the API shows them: a target recorded as SYNCED whose secret has changed
+   * since (delivery paused, waiting out the minimum interval, throttled) shows PENDING.
+   */
+  async associationsForDisplay(type: string, name: string): Promise<Association[]> {
+    const out: Association[] = [];
+    for (const a of await this.associationsOf(type, name)) out.push(await this.withDisplayStatus(a));
+    return out;
+  }
+
+  async withDisplayStatus(a: Association): Promise<Association> {
+    if (a.removing) return a;
+    const state = await this.deps.source.read(a.accessor, a.secret_name);
+    const view = structuredClone(a);
+    for (const t of Object.values(view.targets)) {
+      if (t.status !== 'SYNCED') continue;
+      const current = state?.data != null && t.incarnation === state.incarnation && t.version === state.version;
+      if (!current) t.status = 'PENDING';
+    }
+    return view;
+  }
 
   async associationsOf(type: string, name: string): Promise<Association[]> {
     const rows = await this.core.store.scan(keys.associationPrefix(type, name));

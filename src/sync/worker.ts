@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Core } from '../core.js';
 import type { MountEntry } from '../sys/mount-table.js';
 import { RevisionConflict, type OutboxItem, type OutboxSettlement, type WriteOp } from '../store/store.js';
@@ -273,26 +273,35 @@ export class SyncWorker {
       return wait === 0;
     };
     let providerCalled = false;
+    // What AWS now holds per external name, so that a concurrent change to the association
+    // (a re-set, a remove) cannot make the worker forget a secret it created or deleted.
+    const outcomes = new Map<string, Partial<TargetState>>();
+    const removeTarget = async (t: TargetState): Promise<boolean> => {
+      if (!paced('delete')) return false;
+      try {
+        await adapter.remove(t.name, { owned: t.owned, arn: t.arn, appliedReplicas: t.applied_replicas });
+        providerCalled = true;
+        outcomes.set(t.name, { owned: false, arn: undefined });
+        return true;
+      } catch (err) {
+        onError(t, err);
+        return false;
+      }
+    };
 
-    // Removal (association remove, destination purge): unsync every owned target, then forget.
+    // Removal (association remove, destination purge): unsync every target, then forget.
     if (association.removing) {
       for (const [subKey, t] of Object.entries(next.targets)) {
-        if (t.owned && t.status !== 'UNSYNCED') {
-          if (!paced('delete')) continue;
-          try {
-            await adapter.remove(t.name, { owned: true, arn: t.arn, appliedReplicas: t.applied_replicas });
-            providerCalled = true;
-            delete next.targets[subKey];
-          } catch (err) {
-            onError(t, err);
-          }
-        } else {
-          delete next.targets[subKey];
-        }
+        // A target never known to be written is checked too (by its tag): its write may have
+        // happened without the outcome being recorded.
+        if (t.status === 'UNSYNCED' && !t.owned) delete next.targets[subKey];
+        else if (await removeTarget(t)) delete next.targets[subKey];
       }
       if (providerCalled) await this.opts.afterProviderCall?.(op);
       if (Object.keys(next.targets).length > 0) {
-        await this.save(key, row.revision, next);
+        const failed = Object.values(next.targets).find((t) => t.status.endsWith('_ERROR') && deferUntil === undefined);
+        if (failed && destination.purge_initiated_at) await this.recordPurgeError(type!, destName, failed.last_error ?? failed.status);
+        await this.saveMerged(key, row.revision, next, outcomes);
         return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
       }
       const ops: WriteOp[] = [
@@ -313,13 +322,26 @@ export class SyncWorker {
     const state = await this.source.read(op.accessor, op.secret_name);
     const values = state?.data ? externalValues(association, state.data) : {};
     const mount = this.core.mounts.byAccessor(op.accessor);
+    next.salt ??= randomUUID();
 
-    // secret-key granularity: keys come and go with the secret's data.
+    // secret-key granularity: keys come and go with the secret's data. Each new key's name is
+    // checked on its own, so one bad key shows an error without holding back the others.
     if (association.granularity === 'secret-key' && mount) {
-      const newKeys = Object.keys(values).filter((k) => !next.targets[k]);
-      if (newKeys.length > 0) {
-        const names = this.sync.renderNames(destination, mount, association.secret_name, association.template, newKeys);
-        for (const k of newKeys) next.targets[k] = { sub_key: k, name: names[k]!, status: 'PENDING', updated_at: at, owned: false };
+      const taken = new Set(Object.values(next.targets).map((t) => t.name));
+      for (const k of Object.keys(values).filter((key) => !next.targets[key])) {
+        let name: string;
+        let error: string | undefined;
+        try {
+          name = this.sync.renderNames(destination, mount, association.secret_name, association.template, [k])[k]!;
+          if (taken.has(name)) error = `key "${k}" would be synced to "${name}", which another key of this secret already uses`;
+        } catch (err) {
+          name = `invalid:${k}`;
+          error = (err as Error).message;
+        }
+        taken.add(name);
+        next.targets[k] = error
+          ? { sub_key: k, name, status: 'CLIENT_SIDE_ERROR', last_error: error, updated_at: at, owned: false }
+          : { sub_key: k, name, status: 'PENDING', updated_at: at, owned: false };
       }
     }
 
@@ -329,23 +351,16 @@ export class SyncWorker {
       const value = retired ? undefined : values[subKey];
       if (value === undefined) {
         // Not wanted at the destination any more: the secret (or this key) was deleted, or the target was renamed.
-        if (t.owned) {
-          if (!paced('delete')) continue;
-          try {
-            await adapter.remove(t.name, { owned: true, arn: t.arn, appliedReplicas: t.applied_replicas });
-            providerCalled = true;
-          } catch (err) {
-            onError(t, err);
-            continue;
-          }
-        }
+        const uncertain = t.owned || (t.status !== 'UNSYNCED' && !t.name.startsWith('invalid:') && t.status !== 'CLIENT_SIDE_ERROR');
+        if (uncertain && !(await removeTarget(t))) continue;
         if (retired || (association.granularity === 'secret-key' && state?.data)) {
           delete next.targets[subKey];
         } else if (t.status !== 'UNSYNCED' || t.owned) {
-          Object.assign(t, { status: 'UNSYNCED', updated_at: at, owned: false, arn: undefined, incarnation: undefined, version: undefined, attempts: 0, last_error: undefined, config_digest: undefined });
+          Object.assign(t, { status: 'UNSYNCED', updated_at: at, owned: false, arn: undefined, incarnation: undefined, version: undefined, attempts: 0, last_error: undefined, config_digest: undefined, value_digest: undefined });
         }
         continue;
       }
+      if (t.name.startsWith('invalid:')) continue;
       const spec: ExternalSecretSpec = {
         name: t.name,
         value,
@@ -354,12 +369,14 @@ export class SyncWorker {
         kmsKeyId: destination.connection.kms_key_id,
         replicaRegions: destination.connection.replica_regions,
       };
-      const upToDate =
-        t.owned &&
-        t.status === 'SYNCED' &&
-        t.incarnation === state!.incarnation &&
-        t.version === state!.version;
-      if (upToDate && t.config_digest !== undefined && t.config_digest === configDigestOf(spec)) continue;
+      const valueDigest = createHmac('sha256', next.salt).update(value).digest('hex');
+      const configDigest = configDigestOf(spec);
+      // Nothing to write when AWS already holds this value with this configuration (a new KV
+      // version with the same data, or another key of a secret-key secret changed).
+      if (t.owned && t.status === 'SYNCED' && t.incarnation === state!.incarnation && t.value_digest === valueDigest && t.config_digest === configDigest) {
+        t.version = state!.version;
+        continue;
+      }
       // Changes to a recently written secret wait for the minimum interval and then go out as one
       // write of the latest value. A secret that stays hot waits longer each time (up to 16×),
       // because every AWS write is a version and AWS keeps only about 100 recent ones.
@@ -378,21 +395,20 @@ export class SyncWorker {
           appliedReplicas: t.applied_replicas,
         });
         providerCalled = true;
-        Object.assign(t, {
+        const written: Partial<TargetState> = {
           owned: true,
           arn: outcome.arn,
-          status: 'SYNCED',
-          updated_at: at,
-          last_error: undefined,
           incarnation: state!.incarnation,
           version: state!.version,
+          value_digest: valueDigest,
           config_digest: outcome.configDigest,
           applied_tags: outcome.appliedTags,
           applied_replicas: outcome.appliedReplicas,
-          attempts: 0,
           hot_streak: t.last_write_at !== undefined && now - t.last_write_at < 2 * interval ? Math.min((t.hot_streak ?? 0) + 1, 4) : 0,
           last_write_at: now,
-        } satisfies Partial<TargetState>);
+        };
+        outcomes.set(t.name, written);
+        Object.assign(t, written, { status: 'SYNCED', updated_at: at, last_error: undefined, attempts: 0 } satisfies Partial<TargetState>);
       } catch (err) {
         onError(t, err);
       }
@@ -404,9 +420,44 @@ export class SyncWorker {
       if (t.status.endsWith('_ERROR')) this.core.log.warn({ ...fields, error: t.last_error }, 'sync delivery failed');
       else this.core.log.debug(fields, 'sync delivery');
     }
-    const saved = await this.save(key, row.revision, next);
+    const saved = await this.saveMerged(key, row.revision, next, outcomes);
     if (!saved) return this.retryAt(now);
     return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
+  }
+
+  /** Shows a purge that cannot finish on the destination (`purge_error`), for the operator to fix. */
+  private async recordPurgeError(type: string, name: string, error: string): Promise<void> {
+    const key = keys.destination(type, name);
+    const row = await this.core.store.get(key);
+    if (!row) return;
+    const dest = parse<Destination>(row.value);
+    if (dest.purge_error === error) return;
+    dest.purge_error = error;
+    try {
+      await this.core.store.commit([{ kind: 'put', key, value: json(dest) }], [{ key, revision: row.revision }]);
+    } catch (err) {
+      if (!(err instanceof RevisionConflict)) throw err;
+    }
+  }
+
+  /**
+   * Records the outcome. When the association changed meanwhile (a re-set, a remove), the
+   * fresh record is kept and only what AWS now holds is merged into it, so that a created
+   * secret is never forgotten (it would be left behind in AWS) and the item is re-run.
+   */
+  private async saveMerged(key: string, revision: number, next: Association, outcomes: Map<string, Partial<TargetState>>): Promise<boolean> {
+    if (await this.save(key, revision, next)) return true;
+    for (let attempt = 0; attempt < 5 && outcomes.size > 0; attempt++) {
+      const row = await this.core.store.get(key);
+      if (!row) return false;
+      const fresh = parse<Association>(row.value);
+      for (const t of Object.values(fresh.targets)) {
+        const outcome = outcomes.get(t.name);
+        if (outcome) Object.assign(t, outcome);
+      }
+      if (await this.save(key, row.revision, fresh)) return false;
+    }
+    return false;
   }
 
   /** The minimum interval before this target's next value write: doubled per consecutive hot write. */

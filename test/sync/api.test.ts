@@ -62,6 +62,16 @@ describe('sys/sync/destinations/aws-sm/:name', () => {
     expect(res.json().data.connection_details.external_id).toBeUndefined();
   });
 
+  it('merge-patches replica_regions: a member set to null is removed, the others stay', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest({ replica_regions: { 'us-west-2': '', 'eu-west-1': 'arn:aws:kms:eu-west-1:123456789012:key/k' } }) });
+    const res = await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/prod', {
+      body: { replica_regions: { 'us-west-2': null } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.connection_details.replica_regions).toEqual({ 'eu-west-1': 'arn:aws:kms:eu-west-1:123456789012:key/k' });
+  });
+
   it('lists destinations by type with key_info and totals, and 404 when there are none', async () => {
     expect((await t.call('GET', '/v1/sys/sync/destinations?list=true')).statusCode).toBe(404);
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/b', { body: dest() });

@@ -217,3 +217,96 @@ describe('delete_version_after', () => {
     expect(Object.values(await statuses())[0].sync_status).toBe('UNSYNCED');
   });
 });
+
+describe('races and repairs', () => {
+  it('deletes the AWS secret of an association removed while its first write was in flight', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    // The hook runs after the AWS call and before the outcome is recorded: remove meanwhile.
+    crashNext = false;
+    const hooked = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters, {
+      afterProviderCall: async () => {
+        await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
+      },
+    });
+    await hooked.drainOnce();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
+    now += 1000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(Object.keys(await statuses())).toHaveLength(0);
+  });
+
+  it('deletes the AWS secret when the worker died after writing it and the association was removed before restart', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    crashNext = true;
+    await expect(worker().drainOnce()).rejects.toBeInstanceOf(SimulatedCrash);
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
+    const restarted = restartedWorker();
+    for (let i = 0; i < 3; i++) await restarted.drainOnce();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+  });
+
+  it('leaves untagged secrets alone when removing an association that never synced', async () => {
+    const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIAOTHERTEAM0000001', secretAccessKey: 'x' } });
+    await sm.send(new CreateSecretCommand({ Name: awsName('s'), SecretString: 'theirs' }));
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
+    now += 1000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))!.versions[0]!.secretString).toBe('theirs');
+  });
+
+  it('does not rewrite the keys of a secret-key secret whose values did not change', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/k', {
+      body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint, granularity: 'secret-key' },
+    });
+    await put('db', { a: '1', b: '2', c: '3' });
+    await associate('db', 'k');
+    await drain();
+    now += 1000;
+    emu.clearRequestLog();
+    await put('db', { a: '1', b: 'changed', c: '3' });
+    await drain();
+    const writes = emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.secretId).toContain('/db/b');
+    expect(Object.values(await statuses('k')).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
+  });
+
+  it('shows PENDING for a synced association whose secret changed while delivery is paused', async () => {
+    await put('s', { v: '1' });
+    await associate('s');
+    await drain();
+    await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: true }, headers: { 'content-type': 'application/merge-patch+json' } });
+    await put('s', { v: '2' });
+    await drain();
+    expect(Object.values(await statuses())[0].sync_status).toBe('PENDING');
+  });
+
+  it('reports a purge that cannot finish and completes it once the credentials are fixed', async () => {
+    emu.mapAccessKey('AKIAFERRYTEST0000003', 'real-secret', '123456789012');
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/p', {
+      body: { access_key_id: 'AKIAFERRYTEST0000003', secret_access_key: 'real-secret', region: 'us-east-1', endpoint_url: emu.endpoint },
+    });
+    await put('s', { v: '1' });
+    await associate('s', 'p');
+    await drain();
+    await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/p', { body: { secret_access_key: 'wrong' }, headers: { 'content-type': 'application/merge-patch+json' } });
+    expect((await t.call('DELETE', '/v1/sys/sync/destinations/aws-sm/p?purge=true')).statusCode).toBe(204);
+    now += 1000;
+    await drain();
+    const stuck = (await t.call('GET', '/v1/sys/sync/destinations/aws-sm/p')).json().data;
+    expect(stuck.purge_initiated_at).toBeDefined();
+    expect(stuck.purge_error).toMatch(/DeleteSecret|Signature|Unrecognized/);
+    expect((await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/p', { body: { secret_access_key: 'real-secret' }, headers: { 'content-type': 'application/merge-patch+json' } })).statusCode).toBe(200);
+    now += 1000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect((await t.call('GET', '/v1/sys/sync/destinations/aws-sm/p')).statusCode).toBe(404);
+  });
+});

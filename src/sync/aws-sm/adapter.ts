@@ -138,9 +138,16 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     }
     // The name is taken (live or scheduled for deletion): adopt it only if it carries the ownership tag.
     calls.push('DescribeSecret');
-    const described: DescribeSecretCommandOutput = await this.send('DescribeSecret', () =>
-      this.client.send(new DescribeSecretCommand({ SecretId: spec.name })),
-    );
+    let described: DescribeSecretCommandOutput;
+    try {
+      described = await this.client.send(new DescribeSecretCommand({ SecretId: spec.name }));
+    } catch (err) {
+      // The name was taken a moment ago and is gone now: a force-deleted secret still being purged.
+      if (errName(err) === 'ResourceNotFoundException') {
+        throw new DeliveryError('transient', 'PENDING', 'NameBeingDeleted', `the name "${spec.name}" is still being deleted in AWS; retrying`);
+      }
+      throw this.classify(err, 'DescribeSecret');
+    }
     const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     if (!(OWNERSHIP_TAG in tags)) {
       throw new DeliveryError(
@@ -153,7 +160,13 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     const arn = described.ARN ?? spec.name;
     if (described.DeletedDate) {
       calls.push('RestoreSecret');
-      await this.send('RestoreSecret', () => this.client.send(new RestoreSecretCommand({ SecretId: arn })));
+      try {
+        await this.client.send(new RestoreSecretCommand({ SecretId: arn }));
+      } catch (err) {
+        const classified = this.classify(err, 'RestoreSecret');
+        // A secret scheduled for deletion is restored or waited out, never reported as a user error.
+        throw classified.kind === 'final' ? new DeliveryError('transient', 'PENDING', classified.code, classified.message) : classified;
+      }
     }
     await this.putValue(arn, spec, calls).catch((err: unknown) => {
       throw err instanceof DeliveryError && err.message === 'gone'
@@ -222,9 +235,22 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
   }
 
   async remove(name: string, known: KnownExternalState): Promise<void> {
-    if (!known.owned) return;
-    const id = known.arn ?? name;
-    const replicas = known.appliedReplicas ?? [];
+    let id = known.arn ?? name;
+    let replicas = known.appliedReplicas ?? [];
+    if (!known.owned) {
+      // Not known to be ours — a write may have happened without its outcome being recorded
+      // (a crash, a concurrent change). Delete only a secret that carries the ownership tag.
+      let described: DescribeSecretCommandOutput;
+      try {
+        described = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
+      } catch (err) {
+        if (errName(err) === 'ResourceNotFoundException') return;
+        throw this.classify(err, 'DescribeSecret');
+      }
+      if (!(described.Tags ?? []).some((t) => t.Key === OWNERSHIP_TAG)) return;
+      id = described.ARN ?? name;
+      replicas = (described.ReplicationStatus ?? []).map((r) => r.Region ?? '').filter(Boolean);
+    }
     if (replicas.length > 0) {
       // AWS refuses to delete a primary that still has replicas.
       try {
