@@ -30,6 +30,8 @@ export interface SyncWorkerOptions {
   wakeDelayMs?: number;
   /** Per-secret minimum interval between value writes; changes within it coalesce. */
   minIntervalMs?: number;
+  /** Deliveries one destination may have running at once (so a slow one cannot fill the pool). */
+  perDestinationInFlight?: number;
   /** Per-destination budget per AWS quota group. */
   writesPerSecond?: number;
   backoffBaseMs?: number;
@@ -97,6 +99,7 @@ export class SyncWorker {
       batchSize: 64,
       pollMs: 100,
       wakeDelayMs: 5,
+      perDestinationInFlight: 64,
       minIntervalMs: 250,
       writesPerSecond: 45,
       backoffBaseMs: 200,
@@ -128,20 +131,21 @@ export class SyncWorker {
     this.wake?.();
   }
 
+  /**
+   * The delivery loop: a continuous pool rather than rounds, so that one slow destination
+   * (timeouts, a long adoption) never holds back another's deliveries. Each destination may
+   * have at most `perDestinationInFlight` deliveries running at once.
+   */
   private async run(): Promise<void> {
     while (this.running) {
-      let processed = 0;
+      let progressed = false;
       try {
-        processed = await this.drainOnce();
+        progressed = await this.pump();
       } catch (err) {
-        if (err instanceof SimulatedCrash) {
-          this.running = false;
-          break;
-        }
         this.core.log.error({ err: { message: (err as Error).message } }, 'sync worker round failed');
       }
       if (!this.running) break;
-      if (processed === 0) {
+      if (!progressed) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.opts.pollMs);
           this.wake = () => {
@@ -153,9 +157,43 @@ export class SyncWorker {
         this.wake = undefined;
       }
     }
+    await Promise.allSettled([...this.runningDeliveries]);
   }
 
-  /** One round: fan out KV changes, then deliver due sync operations. Returns items handled. */
+  private readonly runningDeliveries = new Set<Promise<void>>();
+  private readonly perDestination = new Map<string, number>();
+
+  /** Claims what the pool has room for and starts it; true when anything was done. */
+  private async pump(): Promise<boolean> {
+    if (this.core.seal.status().sealed) return false;
+    await this.sweepExpiries();
+    let progressed = (await this.fanOut()) > 0;
+    const room = this.opts.batchSize - this.inFlight.size;
+    if (room <= 0 || (await readSyncConfig(this.core.store)).disabled) return progressed;
+    const now = this.core.clock();
+    const items = (await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, room, this.opts.leaseMs, now, { coalesce: true })).filter(
+      (i) => !this.inFlight.has(i.id),
+    );
+    for (const item of items) {
+      const dest = item.orderKey.slice(0, item.orderKey.indexOf('|'));
+      const busy = this.perDestination.get(dest) ?? 0;
+      if (busy >= this.opts.perDestinationInFlight) {
+        await this.core.store.settleOutbox(item.id, this.owner, { outcome: 'retry', availableAt: now + 20 });
+        continue;
+      }
+      progressed = true;
+      this.perDestination.set(dest, busy + 1);
+      const delivery = this.deliverAndSettle(item).finally(() => {
+        this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
+        this.runningDeliveries.delete(delivery);
+        this.wake?.();
+      });
+      this.runningDeliveries.add(delivery);
+    }
+    return progressed;
+  }
+
+  /** One round, awaited to the end: fan out KV changes, then deliver due sync operations. Returns items handled. */
   async drainOnce(): Promise<number> {
     if (this.core.seal.status().sealed) return 0;
     await this.sweepExpiries();
@@ -166,26 +204,32 @@ export class SyncWorker {
     const items = (await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, this.opts.batchSize, this.opts.leaseMs, now, { coalesce: true })).filter(
       (i) => !this.inFlight.has(i.id),
     );
-    await Promise.all(
-      items.map(async (item) => {
-        this.inFlight.add(item.id);
-        try {
-          const settlement = await this.deliver(item);
-          await this.core.store.settleOutbox(item.id, this.owner, settlement);
-        } catch (err) {
-          if (err instanceof SimulatedCrash) throw err;
-          this.core.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync delivery failed unexpectedly');
-          await this.core.store.settleOutbox(item.id, this.owner, {
-            outcome: 'retry',
-            availableAt: this.core.clock() + backoffMs(item.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs),
-          });
-        } finally {
-          this.inFlight.delete(item.id);
-        }
-      }),
-    );
+    await Promise.all(items.map((item) => this.deliverAndSettle(item, true)));
     handled += items.length;
     return handled;
+  }
+
+  /** Delivers one claimed item and settles it; an unexpected failure is retried with backoff. */
+  private async deliverAndSettle(item: OutboxItem, rethrowCrash = false): Promise<void> {
+    this.inFlight.add(item.id);
+    try {
+      const settlement = await this.deliver(item);
+      await this.core.store.settleOutbox(item.id, this.owner, settlement);
+    } catch (err) {
+      if (err instanceof SimulatedCrash) {
+        // The simulated process death: nothing is settled; the lease will hand the item to a restarted worker.
+        if (rethrowCrash) throw err;
+        this.running = false;
+        return;
+      }
+      this.core.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync delivery failed unexpectedly');
+      await this.core.store.settleOutbox(item.id, this.owner, {
+        outcome: 'retry',
+        availableAt: this.core.clock() + backoffMs(item.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs),
+      });
+    } finally {
+      this.inFlight.delete(item.id);
+    }
   }
 
   /** Lets the KV engine report expiries of associated secrets, which then flow in as KV events. */
