@@ -310,3 +310,39 @@ describe('races and repairs', () => {
     expect((await t.call('GET', '/v1/sys/sync/destinations/aws-sm/p')).statusCode).toBe(404);
   });
 });
+
+describe('KMS key and replica regions', () => {
+  it('applies kms_key_id and replica_regions on AWS, and a changed replica set later', async () => {
+    const kms = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/r', {
+      body: {
+        access_key_id: TEST_ACCESS_KEY,
+        secret_access_key: TEST_SECRET_KEY,
+        region: 'us-east-1',
+        endpoint_url: emu.endpoint,
+        kms_key_id: kms,
+        replica_regions: { 'us-west-2': '' },
+        custom_tags: { team: 'sre' },
+      },
+    });
+    await put('s', { v: '1' });
+    await associate('s', 'r');
+    await drain();
+    const created = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(created.kmsKeyId).toBe(kms);
+    expect(created.replicas).toEqual(['us-west-2']);
+    expect(created.tags).toEqual(expect.arrayContaining([{ Key: 'hashicorp:vault', Value: '' }, { Key: 'team', Value: 'sre' }]));
+
+    await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/r', {
+      body: { replica_regions: { 'eu-west-1': '' }, custom_tags: { team: null, owner: 'platform' } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    now += 1000;
+    await drain();
+    const updated = emu.getSecret('us-east-1', awsName('s'))!;
+    expect(updated.replicas!.sort()).toEqual(['eu-west-1', 'us-west-2']);
+    expect(updated.tags).toEqual(expect.arrayContaining([{ Key: 'owner', Value: 'platform' }]));
+    expect(updated.tags.find((t) => t.Key === 'team')).toBeUndefined();
+    expect(updated.versions).toHaveLength(1);
+  });
+});
