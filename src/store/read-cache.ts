@@ -1,4 +1,5 @@
-import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
+import { ForwardingStore } from './forwarding.js';
+import type { RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
 
 /**
  * A read-through cache of decrypted entries for a store only this process writes (the
@@ -10,16 +11,18 @@ import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, Wr
  * slow read can never put back a value a concurrent write replaced. A driver shared by
  * several processes (PostgreSQL) must not be wrapped by this.
  */
-export class ReadCachingStore implements Store {
+export class ReadCachingStore extends ForwardingStore {
   private readonly cache = new Map<string, StoreEntry | null>();
   private epoch = 0;
 
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     private readonly maxEntries = 10_000,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async get(key: string): Promise<StoreEntry | undefined> {
+  override async get(key: string): Promise<StoreEntry | undefined> {
     const hit = this.cache.get(key);
     if (hit !== undefined) {
       // Refresh recency: Map iteration order is insertion order, the oldest goes first.
@@ -36,14 +39,8 @@ export class ReadCachingStore implements Store {
     return entry;
   }
 
-  list(prefix: string): Promise<string[]> {
-    return this.inner.list(prefix);
-  }
-  scan(prefix: string): Promise<StoreEntry[]> {
-    return this.inner.scan(prefix);
-  }
 
-  async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
+  override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
     this.epoch++;
     try {
       await this.inner.commit(ops, checks);
@@ -58,15 +55,6 @@ export class ReadCachingStore implements Store {
     }
   }
 
-  claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number, opts?: { coalesce?: boolean }): Promise<OutboxItem[]> {
-    return this.inner.claimOutbox(queue, owner, limit, leaseMs, now, opts);
-  }
-  settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {
-    return this.inner.settleOutbox(id, owner, settlement);
-  }
-  pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]> {
-    return this.inner.pendingOutbox(queue, limit);
-  }
 
   /** Drops every cached entry (on seal: nothing decrypted stays in memory). */
   reset(): void {
@@ -74,7 +62,7 @@ export class ReadCachingStore implements Store {
     this.cache.clear();
   }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.reset();
     return this.inner.close();
   }

@@ -1,0 +1,31 @@
+import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
+
+/** A Store that forwards every call to another: the base of decorators that override a few. */
+export class ForwardingStore implements Store {
+  constructor(protected readonly inner: Store) {}
+
+  get(key: string): Promise<StoreEntry | undefined> {
+    return this.inner.get(key);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+  scan(prefix: string): Promise<StoreEntry[]> {
+    return this.inner.scan(prefix);
+  }
+  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
+    return this.inner.commit(ops, checks);
+  }
+  claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number, opts?: { coalesce?: boolean }): Promise<OutboxItem[]> {
+    return this.inner.claimOutbox(queue, owner, limit, leaseMs, now, opts);
+  }
+  settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {
+    return this.inner.settleOutbox(id, owner, settlement);
+  }
+  pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]> {
+    return this.inner.pendingOutbox(queue, limit);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
