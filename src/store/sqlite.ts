@@ -44,6 +44,8 @@ export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for the dev server. */
   path: string;
   clock?: () => number;
+  /** How long to wait for a lock held by another process before failing. */
+  busyTimeoutMs?: number;
 }
 
 interface OutboxRow {
@@ -68,12 +70,28 @@ export class SqliteStore implements Store {
   private readonly stmts;
 
   constructor(opts: SqliteStoreOptions) {
-    this.db = new Database(opts.path);
+    this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
     this.now = opts.clock ?? Date.now;
-    if (opts.path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      if (opts.path !== ':memory:') {
+        // One process owns the file (the read cache and the claim release on open rely on it):
+        // an exclusive lock, taken now and held until close, makes a second server fail at start.
+        this.db.pragma('locking_mode = EXCLUSIVE');
+        this.db.pragma('journal_mode = WAL');
+      }
+      this.db.pragma('synchronous = NORMAL');
+      this.migrate();
+      this.db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (err) {
+      this.db.close();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new Error(`the database ${opts.path} is in use by another Ferry process`);
+      }
+      throw err;
+    }
+    // The embedded store has one writer, this process: claims left in the file were made by a
+    // previous run that died, so they are released now rather than after their lease.
+    this.db.prepare('UPDATE outbox SET claimed_by = NULL, claim_until = NULL WHERE claimed_by IS NOT NULL').run();
     this.stmts = {
       get: this.db.prepare<[string], { key: string; value: Buffer; revision: number }>(
         'SELECT key, value, revision FROM entries WHERE key = ?',
