@@ -85,7 +85,7 @@ export class SqliteStore implements Store {
     } catch (err) {
       this.db.close();
       if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new Error(`the database ${opts.path} is in use by another Ferry process`);
+        throw new Error(`the database ${opts.path} is in use by another Ferry process`, { cause: err });
       }
       throw err;
     }
