@@ -44,14 +44,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
         { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
         'request',
       );
-      // The wire response is final (status, exact headers, serialised body): it is written
-      // straight to Node's response, past Fastify's reply pipeline, which has nothing to add.
-      reply.hijack();
-      const raw = reply.raw;
-      const body = res.body === '' ? undefined : Buffer.from(res.body);
-      // An explicit length keeps responses unchunked; 204 carries none (RFC 9110).
-      raw.writeHead(res.status, res.status === 204 ? res.headers : { ...res.headers, 'content-length': String(body?.length ?? 0) });
-      raw.end(body);
+      return send(reply, res);
     },
   });
 
