@@ -164,12 +164,33 @@ export class ListVerbSocket extends Duplex {
       if (!this.destroyed) this.destroy();
     });
     inner.on('timeout', () => this.emit('timeout'));
+    inner.on('drain', () => this.emit('drain'));
+    inner.on('finish', () => this.emit('finish'));
+    // The writable state the HTTP layer reads is the real socket's (writes bypass this Duplex).
+    for (const name of ['writable', 'writableLength', 'writableHighWaterMark', 'writableNeedDrain', 'writableEnded', 'writableFinished'] as const) {
+      Object.defineProperty(this, name, { get: () => inner[name], configurable: true });
+    }
   }
 
   override _read(): void {
     this.inner.resume();
   }
 
+  // Writes go straight to the real socket — its own corking turns a response's head and body
+  // into one writev — rather than through this Duplex's writable buffering as well.
+  override write(chunk: any, encoding?: any, cb?: any): boolean {
+    return this.inner.write(chunk, encoding, cb);
+  }
+  override cork(): void {
+    this.inner.cork();
+  }
+  override uncork(): void {
+    this.inner.uncork();
+  }
+  override end(chunk?: any, encoding?: any, cb?: any): this {
+    this.inner.end(chunk, encoding, cb);
+    return this;
+  }
   override _write(chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.inner.write(chunk, encoding, cb);
   }
