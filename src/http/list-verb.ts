@@ -145,6 +145,26 @@ export class RequestLineRewriter {
 }
 
 /**
+ * Installs the LIST translation on a plain TCP socket without wrapping it: the bytes libuv
+ * reads are rewritten in the socket's own `push` (where they enter its readable buffer), and
+ * the socket is marked as already consumed so that Node's HTTP server reads it through
+ * 'data' events rather than handing the handle to its native parser, which would see the
+ * bytes first. Writes stay native. This relies on two Node internals — `Readable#push` being
+ * how a net.Socket receives data, and the `_handle._consumed` flag the HTTP server checks —
+ * so it is applied only when both are present; otherwise `ListVerbSocket` is the fallback.
+ */
+export function installListTranslation(socket: Socket): boolean {
+  const handle = (socket as Socket & { _handle?: { _consumed?: boolean; isStreamBase?: boolean } })._handle;
+  if (!handle || handle.isStreamBase !== true || handle._consumed) return false;
+  const rewriter = new RequestLineRewriter();
+  const push = socket.push.bind(socket);
+  socket.push = (chunk: unknown, encoding?: BufferEncoding) =>
+    chunk === null || !Buffer.isBuffer(chunk) ? push(chunk, encoding) : push(rewriter.push(chunk));
+  handle._consumed = true;
+  return true;
+}
+
+/**
  * A Duplex that stands in for the client socket in front of Node's HTTP server, passing
  * writes straight through and reads through a `RequestLineRewriter`. It forwards the
  * socket methods and properties the HTTP server and Fastify use.

@@ -2,13 +2,19 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { ListVerbSocket } from './list-verb.js';
+import { ListVerbSocket, installListTranslation } from './list-verb.js';
 
 export interface ListenerOptions {
   address: string;
   tlsDisable: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /**
+   * How LIST is translated: `inline` rewrites in the socket's own read path (native writes,
+   * the default); `wrap` puts a stream in front of the socket (the fallback when Node's
+   * internals do not allow `inline`).
+   */
+  listTranslation?: 'inline' | 'wrap';
 }
 
 export interface RunningListener {
@@ -40,7 +46,8 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    httpServer.emit('connection', new ListVerbSocket(socket));
+    const inline = opts.listTranslation !== 'wrap' && installListTranslation(socket);
+    httpServer.emit('connection', inline ? socket : new ListVerbSocket(socket));
   };
   const server = opts.tlsDisable
     ? net.createServer(onSocket)

@@ -6,13 +6,6 @@ import { startListeningServer } from '../support/app.js';
 type Listening = Awaited<ReturnType<typeof startListeningServer>>;
 let srv: Listening;
 
-beforeAll(async () => {
-  srv = await startListeningServer();
-});
-afterAll(async () => {
-  await srv.close();
-});
-
 /** Sends raw bytes on one connection and collects what comes back until `responses` responses arrived. */
 async function rawExchange(payload: string | Buffer[], responses: number): Promise<string> {
   const socket = net.connect(srv.listener.port, '127.0.0.1');
@@ -70,7 +63,14 @@ function splitResponses(text: string): Array<{ status: number; body: string }> {
 const listReq = (path: string, extra = '') =>
   `LIST ${path} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n${extra}\r\n`;
 
-describe('LIST verb below the HTTP parser', () => {
+describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s translation)', (mode) => {
+  beforeAll(async () => {
+    srv = await startListeningServer({}, { listTranslation: mode });
+  });
+  afterAll(async () => {
+    await srv.close();
+  });
+
   it('answers a raw LIST request with a Vault response, not the parser 400', async () => {
     const out = await rawExchange(listReq('/v1/sys/policies-does-not-exist'), 1);
     const [res] = splitResponses(out);

@@ -46,16 +46,17 @@ export async function startTestServer(opts: Partial<CoreOptions> = {}): Promise<
 /** A dev server listening on a random loopback port, for end-to-end tests with real clients. */
 export async function startListeningServer(
   opts: Partial<CoreOptions> = {},
+  listener: Partial<import('../../src/http/server.js').ListenerOptions> = {},
 ): Promise<{ server: Server; listener: RunningListener; rootToken: string; close(): Promise<void> }> {
   const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
   const app = await buildApp(server.core);
-  const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
+  const running = await listen(app, { address: '127.0.0.1:0', tlsDisable: true, ...listener });
   return {
     server,
-    listener,
+    listener: running,
     rootToken: server.rootToken ?? 'root',
     close: async () => {
-      await listener.close();
+      await running.close();
       await server.close();
     },
   };
