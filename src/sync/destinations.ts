@@ -122,6 +122,15 @@ export function applyAwsSmInput(
     }
     c.region = region;
   }
+  if (input.role_arn !== undefined && existing?.connection.role_arn && input.role_arn.trim() !== '') {
+    // As Vault: a role may be replaced only by a role of the same AWS account.
+    const account = (arn: string) => /^arn:[^:]+:iam::(\d{12}):/.exec(arn)?.[1];
+    const before = account(existing.connection.role_arn);
+    const after = account(input.role_arn.trim());
+    if (before && after && before !== after) {
+      throw badRequest(`role_arn must stay in AWS account ${before}: create a new destination for account ${after}`);
+    }
+  }
   setString('role_arn', input.role_arn);
   setString('external_id', input.external_id);
   setString('identity_token_audience', input.identity_token_audience);

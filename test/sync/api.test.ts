@@ -82,6 +82,15 @@ describe('sys/sync/destinations/aws-sm/:name', () => {
     expect(typed.json().data).toEqual({ keys: ['a', 'b'], total_destinations: 2 });
   });
 
+  it('refuses to move role_arn to another AWS account', async () => {
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest({ role_arn: 'arn:aws:iam::111111111111:role/a' }) });
+    const same = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: { role_arn: 'arn:aws:iam::111111111111:role/b' } });
+    expect(same.statusCode).toBe(200);
+    const other = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: { role_arn: 'arn:aws:iam::222222222222:role/b' } });
+    expect(other.statusCode).toBe(400);
+    expect(other.json().errors[0]).toMatch(/must stay in AWS account 111111111111/);
+  });
+
   it('answers 404 for a destination that does not exist', async () => {
     const res = await t.call('GET', '/v1/sys/sync/destinations/aws-sm/nope');
     expect(res.statusCode).toBe(404);
