@@ -95,11 +95,19 @@ export interface PathMatch {
   params: Record<string, string>;
 }
 
+/** Pattern segments, split once per declaration (matching runs on every request). */
+const compiledPatterns = new WeakMap<PathSpec, string[]>();
+
 /** Matches a mount-relative path (no leading or trailing slash) against declared patterns, in order. */
 export function matchPath(paths: PathSpec[], relative: string): PathMatch | undefined {
   const segments = relative === '' ? [] : relative.split('/');
   for (const spec of paths) {
-    const params = matchSegments(spec.pattern === '' ? [] : spec.pattern.split('/'), segments);
+    let pattern = compiledPatterns.get(spec);
+    if (!pattern) {
+      pattern = spec.pattern === '' ? [] : spec.pattern.split('/');
+      compiledPatterns.set(spec, pattern);
+    }
+    const params = matchSegments(pattern, segments);
     if (params) return { spec, params };
   }
   return undefined;
