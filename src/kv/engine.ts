@@ -151,6 +151,9 @@ function checkCustom(custom: Record<string, string>): void {
   if (errors.length > 0) throw kvErrors.customMetadata(errors);
 }
 
+/** Decoded metadata by the stored bytes it came from (the read cache hands out the same Buffer). */
+const decodedMeta = new WeakMap<Buffer, StoredMeta>();
+
 /**
  * The KV v2 engine's domain: versioning, CAS, retention, expiry and change events over the
  * store port. It knows nothing of HTTP; the `path-*.ts` declarations translate for it.
@@ -229,7 +232,15 @@ export class KvV2Engine {
 
   async loadMeta(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
     const entry = await this.store.get(this.keys(mount).meta(path));
-    return entry ? decodeMeta(entry.value) : undefined;
+    if (!entry) return undefined;
+    // Reads of a hot secret get the same stored bytes from the read cache; decode them once.
+    // The decoded metadata is shared and frozen: readers never change it (writes decode their own copy).
+    let meta = decodedMeta.get(entry.value);
+    if (!meta) {
+      meta = Object.freeze(decodeMeta(entry.value));
+      decodedMeta.set(entry.value, meta);
+    }
+    return meta;
   }
 
   /**
