@@ -77,6 +77,8 @@ export interface TargetState {
   config_digest?: string;
   applied_tags?: Record<string, string>;
   applied_replicas?: string[];
+  /** KMS key last applied ('' = AWS's default key). */
+  applied_kms?: string;
   /** Consecutive failed attempts, for backoff and for deciding when to surface an error. */
   attempts?: number;
   /** Unix ms of the last value write, for the per-secret minimum interval. */

@@ -45,6 +45,8 @@ export interface KnownExternalState {
   configDigest?: string;
   appliedTags?: Record<string, string>;
   appliedReplicas?: string[];
+  /** The KMS key last applied ('' = AWS's default key); undefined when not known. */
+  appliedKmsKeyId?: string;
 }
 
 export interface UpsertOutcome {
@@ -52,6 +54,7 @@ export interface UpsertOutcome {
   configDigest: string;
   appliedTags: Record<string, string>;
   appliedReplicas: string[];
+  appliedKmsKeyId: string;
   /** Which provider calls were made, for tests and metrics (e.g. ['PutSecretValue']). */
   calls: string[];
 }
@@ -62,6 +65,8 @@ export type WriteClass = 'create' | 'put' | 'delete' | 'tag' | 'restore';
 export interface DestinationAdapter {
   /** Creates or updates the external secret; refuses to touch one the server does not own. */
   upsert(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome>;
+  /** Brings tags, KMS key and replicas of an owned secret in line, without writing its value. */
+  reconfigure(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome>;
   /** Deletes an owned external secret without a recovery window; missing is success. */
   remove(name: string, known: KnownExternalState): Promise<void>;
   /** The write class of the first call `upsert` will make, for pacing. */

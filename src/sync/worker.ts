@@ -429,15 +429,19 @@ export class SyncWorker {
         defer(t.last_write_at + interval);
         continue;
       }
-      if (!paced(adapter.firstWriteClass({ owned: t.owned, arn: t.arn }))) continue;
+      // Only tags, KMS key or replicas changed: no value write at all.
+      const valueHeld = t.owned && t.status === 'SYNCED' && t.incarnation === state!.incarnation && t.value_digest === valueDigest;
+      if (!paced(valueHeld ? 'tag' : adapter.firstWriteClass({ owned: t.owned, arn: t.arn }))) continue;
       try {
-        const outcome = await adapter.upsert(spec, {
+        const known = {
           owned: t.owned,
           arn: t.arn,
           configDigest: t.config_digest,
           appliedTags: t.applied_tags,
           appliedReplicas: t.applied_replicas,
-        });
+          appliedKmsKeyId: t.applied_kms,
+        };
+        const outcome = valueHeld ? await adapter.reconfigure(spec, known) : await adapter.upsert(spec, known);
         providerCalled = true;
         const written: Partial<TargetState> = {
           owned: true,
@@ -448,8 +452,14 @@ export class SyncWorker {
           config_digest: outcome.configDigest,
           applied_tags: outcome.appliedTags,
           applied_replicas: outcome.appliedReplicas,
-          hot_streak: t.last_write_at !== undefined && now - t.last_write_at < 2 * interval ? Math.min((t.hot_streak ?? 0) + 1, 4) : 0,
-          last_write_at: now,
+          applied_kms: outcome.appliedKmsKeyId,
+          // The write interval counts value writes only.
+          ...(valueHeld
+            ? {}
+            : {
+                hot_streak: t.last_write_at !== undefined && now - t.last_write_at < 2 * interval ? Math.min((t.hot_streak ?? 0) + 1, 4) : 0,
+                last_write_at: now,
+              }),
         };
         outcomes.set(t.name, written);
         Object.assign(t, written, { status: 'SYNCED', updated_at: at, last_error: undefined, attempts: 0 } satisfies Partial<TargetState>);

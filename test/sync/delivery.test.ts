@@ -344,5 +344,17 @@ describe('KMS key and replica regions', () => {
     expect(updated.tags).toEqual(expect.arrayContaining([{ Key: 'owner', Value: 'platform' }]));
     expect(updated.tags.find((t) => t.Key === 'team')).toBeUndefined();
     expect(updated.versions).toHaveLength(1);
+
+    // Clearing the KMS key moves the secret back to AWS's default key, with one UpdateSecret.
+    emu.clearRequestLog();
+    await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/r', {
+      body: { kms_key_id: null },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
+    now += 1000;
+    await drain();
+    expect(emu.getSecret('us-east-1', awsName('s'))!.kmsKeyId ?? '').not.toBe(kms);
+    expect(emu.requestLog().filter((e) => e.operation === 'UpdateSecret')).toHaveLength(1);
+    expect(emu.requestLog().filter((e) => e.operation === 'PutSecretValue')).toHaveLength(0);
   });
 });

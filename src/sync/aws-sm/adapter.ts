@@ -83,6 +83,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
           configDigest: digest,
           appliedTags: config?.appliedTags ?? known.appliedTags ?? spec.tags,
           appliedReplicas: config?.appliedReplicas ?? known.appliedReplicas ?? Object.keys(spec.replicaRegions),
+          appliedKmsKeyId: config ? spec.kmsKeyId : (known.appliedKmsKeyId ?? spec.kmsKeyId),
           calls,
         };
       }
@@ -91,6 +92,20 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       if (cause !== 'ResourceNotFoundException' && cause !== 'InvalidRequestException') throw put;
     }
     return this.createOrAdopt(spec, digest, calls);
+  }
+
+  async reconfigure(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome> {
+    const calls: string[] = [];
+    const id = known.arn ?? spec.name;
+    const config = await this.applyConfig(id, spec, known, calls);
+    return {
+      arn: id,
+      configDigest: configDigest(spec),
+      appliedTags: config.appliedTags,
+      appliedReplicas: config.appliedReplicas,
+      appliedKmsKeyId: spec.kmsKeyId,
+      calls,
+    };
   }
 
   private async putValue(id: string, spec: ExternalSecretSpec, calls: string[]): Promise<void> {
@@ -127,6 +142,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
         configDigest: digest,
         appliedTags: spec.tags,
         appliedReplicas: Object.keys(spec.replicaRegions),
+        appliedKmsKeyId: spec.kmsKeyId,
         calls,
       };
     } catch (err) {
@@ -177,11 +193,17 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     const config = await this.applyConfig(
       arn,
       spec,
-      { owned: true, arn, appliedTags: tags, appliedReplicas: currentReplicas, configDigest: undefined },
+      { owned: true, arn, appliedTags: tags, appliedReplicas: currentReplicas, configDigest: undefined, appliedKmsKeyId: described.KmsKeyId ?? '' },
       calls,
-      described.KmsKeyId,
     );
-    return { arn, configDigest: digest, appliedTags: config.appliedTags, appliedReplicas: config.appliedReplicas, calls };
+    return {
+      arn,
+      configDigest: digest,
+      appliedTags: config.appliedTags,
+      appliedReplicas: config.appliedReplicas,
+      appliedKmsKeyId: spec.kmsKeyId,
+      calls,
+    };
   }
 
   /** Brings tags, KMS key and replicas in line; only the calls whose target changed are made. */
@@ -190,7 +212,6 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     spec: ExternalSecretSpec,
     known: KnownExternalState,
     calls: string[],
-    currentKms?: string,
   ): Promise<{ appliedTags: Record<string, string>; appliedReplicas: string[] }> {
     const before = known.appliedTags ?? {};
     const changed = Object.entries(spec.tags).filter(([k, v]) => before[k] !== v);
@@ -206,7 +227,10 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       calls.push('UntagResource');
       await this.send('UntagResource', () => this.client.send(new UntagResourceCommand({ SecretId: id, TagKeys: removed })));
     }
-    if (spec.kmsKeyId && spec.kmsKeyId !== currentKms) {
+    // An empty KmsKeyId moves the secret back to AWS's default key; an unknown current key is
+    // left alone unless one is wanted.
+    const currentKms = known.appliedKmsKeyId;
+    if (currentKms !== undefined ? spec.kmsKeyId !== currentKms : spec.kmsKeyId !== '') {
       calls.push('UpdateSecret');
       await this.send('UpdateSecret', () => this.client.send(new UpdateSecretCommand({ SecretId: id, KmsKeyId: spec.kmsKeyId })));
     }
