@@ -6,8 +6,8 @@ import { authenticate, type Caller, type RawRequest } from '../auth.js';
 import { AwsError } from '../errors.js';
 import type { LogFields, ServiceReply } from '../log.js';
 import type { QuotaLimiter } from '../quotas.js';
-import { isoSeconds, parseRoleArn, STS_VERSION, stsAuthError, validateParams, xmlError, xmlReply } from './protocol.js';
-import { assumeRoleWithWebIdentity, checkPolicy, SESSION_NAME_PATTERN, type StsDeps } from './web-identity.js';
+import { parseRoleArn, STS_VERSION, stsAuthError, validateParams, xmlError, xmlReply } from './protocol.js';
+import { assumeRoleWithWebIdentity, checkPolicy, issueRoleSession, SESSION_NAME_PATTERN, type StsDeps } from './web-identity.js';
 
 export interface StsEnv extends StsDeps {
   quotas: QuotaLimiter;
@@ -61,23 +61,8 @@ function assumeRole(env: StsEnv, caller: Caller, params: URLSearchParams): Recor
     throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   }
   checkPolicy(params.get('Policy'));
-  const assumedRoleArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${sessionName}`;
-  const assumedRoleId = `${role.roleId}:${sessionName}`;
-  const session = env.credentials.issue({
-    expiration: env.now() + duration * 1000,
-    accountId: role.accountId,
-    roleArn: role.arn,
-    assumedRoleArn,
-    assumedRoleId,
-  });
   return {
-    Credentials: {
-      AccessKeyId: session.accessKeyId,
-      SecretAccessKey: session.secretAccessKey,
-      SessionToken: session.sessionToken,
-      Expiration: isoSeconds(session.expiration),
-    },
-    AssumedRoleUser: { Arn: assumedRoleArn, AssumedRoleId: assumedRoleId },
+    ...issueRoleSession(env, role, sessionName, duration),
     SourceIdentity: params.get('SourceIdentity') ?? undefined,
   };
 }

@@ -5,7 +5,7 @@
 import { compactVerify, importJWK, type JWK } from 'jose';
 import type { CredentialStore } from '../credentials.js';
 import { AwsError } from '../errors.js';
-import { conditionMatches, type Iam } from '../iam.js';
+import { conditionMatches, type Iam, type Role } from '../iam.js';
 import type { LogFields, WebIdentityClaims } from '../log.js';
 import { KeyFetchError, type OidcKeyCache } from './oidc-keys.js';
 import { isoSeconds, parseRoleArn, validateParams } from './protocol.js';
@@ -192,6 +192,18 @@ export async function assumeRoleWithWebIdentity(
   // 15. session policy grammar (JSON object; not evaluated further)
   checkPolicy(params.get('Policy'));
 
+  const { Credentials, AssumedRoleUser } = issueRoleSession(deps, role, sessionName, duration);
+  return {
+    Credentials,
+    SubjectFromWebIdentityToken: sub,
+    AssumedRoleUser,
+    Provider: provider.arn,
+    Audience: audience,
+  };
+}
+
+/** Issues the temporary credentials of an assumed-role session (AssumeRole and AssumeRoleWithWebIdentity). */
+export function issueRoleSession(deps: Pick<StsDeps, 'credentials' | 'now'>, role: Role, sessionName: string, duration: number) {
   const assumedRoleArn = `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/${sessionName}`;
   const assumedRoleId = `${role.roleId}:${sessionName}`;
   const session = deps.credentials.issue({
@@ -208,10 +220,7 @@ export async function assumeRoleWithWebIdentity(
       SessionToken: session.sessionToken,
       Expiration: isoSeconds(session.expiration),
     },
-    SubjectFromWebIdentityToken: sub,
     AssumedRoleUser: { Arn: assumedRoleArn, AssumedRoleId: assumedRoleId },
-    Provider: provider.arn,
-    Audience: audience,
   };
 }
 
