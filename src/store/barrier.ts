@@ -263,7 +263,6 @@ export class BarrierStore implements Store {
           return { kind: 'put', key: op.key, value: this.encrypt(op.key, op.value) };
         case 'enqueue':
           return { ...op, payload: this.encryptPayload(op.queue, op.orderKey, op.payload) };
-        case 'settle':
         case 'dequeue':
           return op;
         case 'delete':

@@ -220,10 +220,6 @@ export class SqliteStore implements Store {
           case 'dequeue':
             for (const id of op.ids) this.stmts.dequeue.run(id);
             break;
-          case 'settle':
-            if (op.upTo !== undefined) this.stmts.settleDoneUpTo.run(op.id, op.owner, op.id, op.upTo);
-            else this.stmts.settleDone.run(op.id, op.owner);
-            break;
         }
       }
     })();
@@ -254,10 +250,10 @@ export class SqliteStore implements Store {
   }
 
   async settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {
-    // Final failures are recorded by the caller on the domain object (e.g. the association);
-    // the outbox row goes so that it no longer holds back later operations on the same target.
+    // Final failures are recorded by the caller on the domain object (e.g. the association) and
+    // settled as done, so that the row no longer holds back later operations on the same target.
     if (settlement.outcome === 'retry') this.stmts.settleRetry.run(settlement.availableAt, id, owner);
-    else if (settlement.outcome === 'done' && settlement.upTo !== undefined) this.stmts.settleDoneUpTo.run(id, owner, id, settlement.upTo);
+    else if (settlement.upTo !== undefined) this.stmts.settleDoneUpTo.run(id, owner, id, settlement.upTo);
     else this.stmts.settleDone.run(id, owner);
   }
 

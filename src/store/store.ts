@@ -23,11 +23,6 @@ export type WriteOp =
   /** Appends an outbox operation in the same atomic action as the writes it describes. */
   | { kind: 'enqueue'; queue: string; orderKey: string; payload: string }
   /**
-   * Settles a claimed outbox item as done (and, with `upTo`, the coalesced items of its
-   * orderKey up to that id) in the same atomic action as the writes its handling produced.
-   */
-  | { kind: 'settle'; id: number; owner: string; upTo?: number }
-  /**
    * Removes unclaimed outbox items by id, for a consumer that reads a batch with
    * `pendingOutbox` and handles it in one atomic action (no lease needed: the items and
    * everything their handling writes go together, or not at all).
@@ -59,8 +54,7 @@ export interface OutboxItem {
 export type OutboxSettlement =
   /** `upTo`: also settle the coalesced items of the same orderKey up to this id. */
   | { outcome: 'done'; upTo?: number }
-  | { outcome: 'retry'; availableAt: number }
-  | { outcome: 'dead'; error: string };
+  | { outcome: 'retry'; availableAt: number };
 
 export interface Store {
   get(key: string): Promise<StoreEntry | undefined>;

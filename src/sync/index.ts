@@ -22,8 +22,6 @@ export interface SyncFeatureDeps {
   source: SecretSource;
   signer?: WebIdentitySigner & { keyExists?(name: string): Promise<boolean> };
   worker?: SyncWorkerOptions;
-  /** Replaces the AWS adapters (unit tests only). */
-  adapters?: AdapterRegistry;
 }
 
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
@@ -33,7 +31,7 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
     source: deps.source,
     identityKeyExists: deps.signer?.keyExists ? (name) => deps.signer!.keyExists!(name) : undefined,
   });
-  const adapters = deps.adapters ?? new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
+  const adapters = new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
   const worker = new SyncWorker(core, service, deps.source, adapters, deps.worker, observeExpiry);
   core.unmountGuards.push((mount) => service.guardUnmount(mount));
   return { service, worker, adapters, paths: syncPaths(core, service) };

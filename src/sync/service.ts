@@ -1,6 +1,6 @@
 import type { Core } from '../core.js';
 import type { TokenEntry } from '../auth/token-store.js';
-import { VaultError, badRequest, notFound } from '../http/errors.js';
+import { VaultError, badRequest } from '../http/errors.js';
 import { isKvV2, normaliseMountPath, type MountEntry } from '../sys/mount-table.js';
 import { withRetry, type WriteOp } from '../store/store.js';
 import { readSyncConfig, type SyncConfig } from './config.js';
@@ -383,9 +383,5 @@ export class SyncService {
     throw badRequest(
       `mount ${mount.path} has secrets synced by secrets sync (${secrets.slice(0, 5).join(', ')}${secrets.length > 5 ? ', …' : ''}): remove their associations first`,
     );
-  }
-
-  notFound(): never {
-    throw notFound();
   }
 }

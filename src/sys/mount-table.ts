@@ -59,20 +59,13 @@ export function normaliseMountPath(path: string): string {
  */
 export class MountTable {
   private mounts: MountEntry[] = [];
-  private revision = 0;
 
   constructor(private readonly store: Store) {}
 
   /** Loads the table, creating the built-in mounts on first start. */
   async load(): Promise<void> {
     const entry = await this.store.get(MOUNTS_KEY);
-    if (entry) {
-      this.mounts = JSON.parse(entry.value.toString('utf8')) as MountEntry[];
-      this.revision = entry.revision;
-    } else {
-      this.mounts = [];
-      this.revision = 0;
-    }
+    this.mounts = entry ? (JSON.parse(entry.value.toString('utf8')) as MountEntry[]) : [];
     const missing = BUILTIN.filter((b) => !this.mounts.some((m) => m.path === b.path));
     if (missing.length > 0) {
       await this.update((mounts) => {
@@ -152,7 +145,6 @@ export class MountTable {
         [{ key: MOUNTS_KEY, revision: entry?.revision ?? 0 }],
       );
       this.mounts = next;
-      this.revision = (entry?.revision ?? 0) + 1;
     });
   }
 
