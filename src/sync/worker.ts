@@ -165,16 +165,10 @@ export class SyncWorker {
 
   /** Claims what the pool has room for and starts it; true when anything was done. */
   private async pump(): Promise<boolean> {
-    if (this.core.seal.status().sealed) return false;
-    await this.sweepExpiries();
-    let progressed = (await this.fanOut()) > 0;
-    const room = this.opts.batchSize - this.inFlight.size;
-    if (room <= 0 || (await readSyncConfig(this.core.store)).disabled) return progressed;
+    const round = await this.startRound(this.opts.batchSize - this.inFlight.size);
+    let progressed = round.fannedOut > 0;
     const now = this.core.clock();
-    const items = (await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, room, this.opts.leaseMs, now, { coalesce: true })).filter(
-      (i) => !this.inFlight.has(i.id),
-    );
-    for (const item of items) {
+    for (const item of round.items) {
       const dest = item.orderKey.slice(0, item.orderKey.indexOf('|'));
       const busy = this.perDestination.get(dest) ?? 0;
       if (busy >= this.opts.perDestinationInFlight) {
@@ -195,18 +189,22 @@ export class SyncWorker {
 
   /** One round, awaited to the end: fan out KV changes, then deliver due sync operations. Returns items handled. */
   async drainOnce(): Promise<number> {
-    if (this.core.seal.status().sealed) return 0;
+    const round = await this.startRound(this.opts.batchSize);
+    await Promise.all(round.items.map((item) => this.deliverAndSettle(item, true)));
+    return round.fannedOut + round.items.length;
+  }
+
+  /**
+   * The common start of a round: nothing while sealed; otherwise report expiries, fan out KV
+   * changes, and claim up to `limit` due sync operations unless delivery is disabled.
+   */
+  private async startRound(limit: number): Promise<{ fannedOut: number; items: OutboxItem[] }> {
+    if (this.core.seal.status().sealed) return { fannedOut: 0, items: [] };
     await this.sweepExpiries();
-    let handled = await this.fanOut();
-    const config = await readSyncConfig(this.core.store);
-    if (config.disabled) return handled;
-    const now = this.core.clock();
-    const items = (await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, this.opts.batchSize, this.opts.leaseMs, now, { coalesce: true })).filter(
-      (i) => !this.inFlight.has(i.id),
-    );
-    await Promise.all(items.map((item) => this.deliverAndSettle(item, true)));
-    handled += items.length;
-    return handled;
+    const fannedOut = await this.fanOut();
+    if (limit <= 0 || (await readSyncConfig(this.core.store)).disabled) return { fannedOut, items: [] };
+    const claimed = await this.core.store.claimOutbox(SYNC_QUEUE, this.owner, limit, this.opts.leaseMs, this.core.clock(), { coalesce: true });
+    return { fannedOut, items: claimed.filter((i) => !this.inFlight.has(i.id)) };
   }
 
   /** Delivers one claimed item and settles it; an unexpected failure is retried with backoff. */
@@ -352,8 +350,9 @@ export class SyncWorker {
         { kind: 'delete', key },
         { kind: 'delete', key: keys.bySecret(op.accessor, op.secret_name, type!, destName) },
       ];
-      const others = (await this.sync.associationsOf(type!, destName)).filter((a) => !(a.accessor === op.accessor && a.secret_name === op.secret_name));
-      if (destination.purge_initiated_at && others.length === 0) ops.push({ kind: 'delete', key: keys.destination(type!, destName) });
+      if (destination.purge_initiated_at && !(await this.hasOtherAssociations(type!, destName, key))) {
+        ops.push({ kind: 'delete', key: keys.destination(type!, destName) });
+      }
       try {
         await this.core.store.commit(ops, [{ key, revision: row.revision }]);
       } catch (err) {
@@ -477,6 +476,16 @@ export class SyncWorker {
     const saved = await this.saveMerged(key, row.revision, next, outcomes);
     if (!saved) return this.retryAt(now);
     return deferUntil !== undefined ? this.retryAt(deferUntil) : done;
+  }
+
+  /** Whether a destination has associations besides the one stored at `own`, with two indexed listings. */
+  private async hasOtherAssociations(type: string, name: string, own: string): Promise<boolean> {
+    const prefix = keys.associationPrefix(type, name);
+    const accessors = await this.core.store.list(prefix);
+    if (accessors.length !== 1) return accessors.length > 1;
+    const secrets = await this.core.store.list(prefix + accessors[0]);
+    if (secrets.length !== 1) return secrets.length > 1;
+    return prefix + accessors[0] + secrets[0] !== own;
   }
 
   /** Shows a purge that cannot finish on the destination (`purge_error`), for the operator to fix. */

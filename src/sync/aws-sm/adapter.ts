@@ -31,6 +31,13 @@ const isScheduledForDeletion = (err: unknown) =>
   (err as { name?: string }).name === 'InvalidRequestException' && /deletion/i.test((err as Error).message ?? '');
 const errName = (err: unknown) => (err as { name?: string }).name;
 
+/** PutSecretValue found no live secret to write to (deleted out of band, or scheduled for deletion). */
+class SecretGone extends Error {
+  constructor(public readonly code: string) {
+    super(`secret gone (${code})`);
+  }
+}
+
 /**
  * AWS Secrets Manager through the real SDK. A steady-state update is exactly one
  * PutSecretValue; describe, tag, KMS and replica calls happen only when a secret is
@@ -63,10 +70,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     try {
       return await fn();
     } catch (err) {
-      const classified = classifyAwsError(err, context);
-      // Expired session credentials: fetch new ones before the retry.
-      if (classified.code === 'ExpiredTokenException' || classified.code === 'ExpiredToken') this.credentials.invalidate();
-      throw classified;
+      throw this.classify(err, context);
     }
   }
 
@@ -87,9 +91,8 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
           calls,
         };
       }
-      const cause = (put as DeliveryError).code;
       // Deleted out of band, or scheduled for deletion: fall through to create-or-adopt.
-      if (cause !== 'ResourceNotFoundException' && cause !== 'InvalidRequestException') throw put;
+      if (!(put instanceof SecretGone)) throw put;
     }
     return this.createOrAdopt(spec, digest, calls);
   }
@@ -114,12 +117,8 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: spec.value, ClientRequestToken: spec.requestToken }));
     } catch (err) {
       const name = errName(err);
-      if (name === 'ResourceNotFoundException' || isScheduledForDeletion(err)) {
-        throw new DeliveryError('transient', 'PENDING', name === 'ResourceNotFoundException' ? name : 'InvalidRequestException', 'gone');
-      }
-      const classified = classifyAwsError(err, 'PutSecretValue');
-      if (classified.code === 'ExpiredTokenException' || classified.code === 'ExpiredToken') this.credentials.invalidate();
-      throw classified;
+      if (name === 'ResourceNotFoundException' || isScheduledForDeletion(err)) throw new SecretGone(name ?? 'InvalidRequestException');
+      throw this.classify(err, 'PutSecretValue');
     }
   }
 
@@ -185,7 +184,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       }
     }
     await this.putValue(arn, spec, calls).catch((err: unknown) => {
-      throw err instanceof DeliveryError && err.message === 'gone'
+      throw err instanceof SecretGone
         ? new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', err.code, `secret "${spec.name}" changed state during adoption`)
         : err;
     });
@@ -293,6 +292,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     }
   }
 
+  /** Classifies an SDK error; expired session credentials are dropped so the retry fetches new ones. */
   private classify(err: unknown, context: string): DeliveryError {
     const classified = classifyAwsError(err, context);
     if (classified.code === 'ExpiredTokenException' || classified.code === 'ExpiredToken') this.credentials.invalidate();
