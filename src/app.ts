@@ -1,8 +1,9 @@
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
-import { Dispatcher, errorResponse, type WireResponse } from './http/dispatch.js';
-import { VaultError, payloadTooLarge } from './http/errors.js';
+import { Dispatcher } from './http/dispatch.js';
+import { errorResponse, kindOfStatus, renderFailure, type WireResponse } from './http/render-error.js';
+import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
 /**
  * Builds the HTTP application around the core. It never listens: `server.ts` attaches it
@@ -50,17 +51,16 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((request, reply) => {
     const known = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
-    const err = known.includes(request.method) ? new VaultError(404, []) : new VaultError(405, []);
+    const err = known.includes(request.method) ? notFound() : methodNotAllowed();
     return send(reply, errorResponse(err));
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, errorResponse(payloadTooLarge()));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, errorResponse(new VaultError(error.statusCode, [error.message])));
+      return send(reply, errorResponse(new FerryError('request.rejected', kindOfStatus(error.statusCode), [error.message])));
     }
-    core.log.error({ err: error }, 'unhandled error');
-    return send(reply, errorResponse(new VaultError(500, ['internal error'])));
+    return send(reply, renderFailure(error, core.log));
   });
 
   return app;

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import type { Core, ServerInfo } from './core.js';
-import type { Backend, PathSpec } from './http/route.js';
-import { defineOperation } from './http/route.js';
+import type { Core } from './core.js';
+import type { ServerInfo } from './kernel/services.js';
+import { type Backend, type PathSpec, defineOperation } from './kernel/request.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { SqliteStore } from './store/sqlite.js';
 import { BarrierStore } from './store/barrier.js';
 import type { Store } from './store/store.js';
-import { MountTable, isKvV2, type MountEntry } from './sys/mount-table.js';
+import { MountTable, isKvV2 } from './sys/mount-table.js';
+import type { MountEntry } from './kernel/entries.js';
 import { TokenStore } from './auth/token-store.js';
 import { tokenPaths as tokenRoutes } from './auth/token-routes.js';
 import { AclAuthorizer } from './auth/acl.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { AuditSink } from '../core.js';
-import { VaultError, badRequest } from '../http/errors.js';
-import type { LogicalRequest, LogicalResponse } from '../http/route.js';
+import type { AuditSink } from '../kernel/services.js';
+import { FerryError, badRequest } from '../kernel/errors.js';
+import type { LogicalRequest, LogicalResponse } from '../kernel/request.js';
 import { withRetry, type Store } from '../store/store.js';
 import { createDevice, validateDevice, type AuditDevice, type AuditDeviceConfig } from './devices.js';
 import { AuditHasher } from './hash.js';
@@ -205,7 +205,7 @@ export class AuditBroker implements AuditSink {
     }
     if (devices.length > 0 && failed.length === devices.length) {
       // Vault's behaviour: an entry no device could record fails the request; the reason stays in the server log.
-      throw new VaultError(500, ['internal error']);
+      throw new FerryError('audit.all_devices_failed', 'internal', ['internal error']);
     }
   }
 }

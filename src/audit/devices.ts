@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 
 /** One enabled audit device as `sys/audit` lists it (and as the audit table stores it). */
 export interface AuditDeviceConfig {

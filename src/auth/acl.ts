@@ -1,7 +1,7 @@
-import type { Authorizer, Capability } from '../core.js';
+import type { Authorizer } from '../kernel/services.js';
+import type { Capability, TokenEntry } from '../kernel/entries.js';
 import type { PathRule } from './policy.js';
 import type { PolicyStore } from './policy-store.js';
-import type { TokenEntry } from './token-store.js';
 
 const ALL: Capability[] = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'];
 

@@ -1,4 +1,4 @@
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_POLICY, parsePolicy, type Policy } from './policy.js';
 

@@ -1,6 +1,6 @@
-import type { Capability } from '../core.js';
+import type { Capability } from '../kernel/entries.js';
 import { HclSyntaxError, parseHcl } from '../config/hcl.js';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 
 /** One `path "…" { capabilities = […] }` rule. */
 export interface PathRule {

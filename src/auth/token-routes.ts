@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { VaultError, badRequest, permissionDenied } from '../http/errors.js';
-import { vBool, vDuration, vInt, vKeyPairs, vString, vStrings } from '../http/fields.js';
-import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../http/route.js';
+import { FerryError, badRequest, notFound, permissionDenied } from '../kernel/errors.js';
+import { vBool, vDuration, vInt, vKeyPairs, vString, vStrings } from '../kernel/fields.js';
+import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
 import { planRenewal, planToken } from './token-rules.js';
-import type { TokenEntry } from './token-store.js';
+import type { TokenEntry } from '../kernel/entries.js';
 
 /** The `data` of a token lookup, with the types `vault login` type-asserts. */
 export const tokenLookupResponse = z.looseObject({
@@ -166,7 +166,7 @@ export function tokenPaths(core: Core): PathSpec[] {
             const id = req.data.token ?? req.clientToken;
             if (!id) throw badRequest('missing token to look up');
             const entry = await core.tokens.lookup(id);
-            if (!entry) throw new VaultError(403, ['bad token']);
+            if (!entry) throw new FerryError('token.bad_token', 'denied', ['bad token']);
             return { data: tokenLookupData(entry, id, core.clock()) };
           },
         }),
@@ -282,7 +282,7 @@ export function tokenPaths(core: Core): PathSpec[] {
           response: z.object({ keys: z.array(z.string()) }),
           handler: async () => {
             const keys = await core.tokens.listAccessors();
-            if (keys.length === 0) throw new VaultError(404, []);
+            if (keys.length === 0) throw notFound();
             return { data: { keys } };
           },
         }),

@@ -1,5 +1,5 @@
-import { badRequest } from '../http/errors.js';
-import type { TokenEntry } from './token-store.js';
+import { badRequest } from '../kernel/errors.js';
+import type { TokenEntry } from '../kernel/entries.js';
 
 /** Vault's system-wide default and maximum lease TTL (32 days); tokens without a TTL get the default. */
 export const DEFAULT_TOKEN_TTL = 768 * 3600;

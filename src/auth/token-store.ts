@@ -1,33 +1,8 @@
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import { RevisionConflict, withRetry, type Store, type WriteOp } from '../store/store.js';
+import type { TokenEntry } from '../kernel/entries.js';
 
-/** A token as stored; the token id itself is never stored, only its salted hash. */
-export interface TokenEntry {
-  /** Salted hash of the token id: the storage identity of the token. */
-  hash: string;
-  accessor: string;
-  policies: string[];
-  /** Hash of the parent token; null for orphans and the root token. */
-  parent: string | null;
-  path: string;
-  display_name: string;
-  meta: Record<string, string> | null;
-  /** Unix seconds. */
-  creation_time: number;
-  /** Seconds; 0 = never expires. */
-  creation_ttl: number;
-  /** Unix seconds of expiry; 0 = never. */
-  expire_at: number;
-  explicit_max_ttl: number;
-  period: number;
-  /** Remaining uses; 0 = unlimited. */
-  num_uses: number;
-  renewable: boolean;
-  orphan: boolean;
-  type: 'service';
-  last_renewal_time?: number;
-}
 
 export interface CreateTokenInput {
   id?: string;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseBool } from '../http/fields.js';
+import { parseBool } from '../kernel/fields.js';
 import { HclSyntaxError, parseHcl, type HclObject } from './hcl.js';
 
 /** What `ferry server -config FILE` runs with, after validation. */

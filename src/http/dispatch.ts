@@ -1,40 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Capability, Core } from '../core.js';
-import type { TokenEntry } from '../auth/token-store.js';
-import type { MountEntry } from '../sys/mount-table.js';
-import {
-  VaultError,
-  badRequest,
-  fieldValidation,
-  noHandler,
-  permissionDenied,
-  sealed,
-  unsupportedOperation,
-  unsupportedPath,
-} from './errors.js';
-import { parseBool } from './fields.js';
-import { matchPath, type LogicalRequest, type LogicalResponse, type Operation, type OperationKey } from './route.js';
-
-/** A request as it came off the wire, before any Vault semantics. */
-export interface WireRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer | undefined;
-  remoteAddress: string;
-}
-
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { Capability, TokenEntry, MountEntry } from '../kernel/entries.js';
+import type { Core } from '../core.js';
+import { FerryError, badRequest, internalError, methodNotAllowed, notFound, fieldValidation, noHandler, permissionDenied, sealed, unsupportedOperation, unsupportedPath } from '../kernel/errors.js';
+import { parseBool } from '../kernel/fields.js';
+import { matchPath } from './router.js';
+import type { LogicalRequest, LogicalResponse, Operation, OperationKey } from '../kernel/request.js';
+import { envelope } from '../kernel/envelope.js';
+import { JSON_HEADERS, renderFailure, statusOf, type WireRequest, type WireResponse } from './render-error.js';
 
 /** Header that the socket layer adds when it rewrote a `LIST` request line to `GET`. */
 export const LIST_MARKER_HEADER = 'x-ferry-list-verb';
-
-const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 function header(headers: WireRequest['headers'], name: string): string | undefined {
   const v = headers[name];
@@ -96,31 +72,6 @@ function parseBody(body: Buffer | undefined, contentType: string | undefined): R
   return parsed as Record<string, unknown>;
 }
 
-/** The envelope every logical response is wrapped in, in Vault's key order. */
-export function envelope(
-  requestId: string,
-  mountType: string,
-  res: Pick<LogicalResponse, 'data' | 'warnings' | 'auth'>,
-): Record<string, unknown> {
-  return {
-    request_id: requestId,
-    lease_id: '',
-    renewable: false,
-    lease_duration: 0,
-    data: res.data ?? null,
-    wrap_info: null,
-    warnings: res.warnings && res.warnings.length > 0 ? res.warnings : null,
-    auth: res.auth ?? null,
-    mount_type: mountType,
-  };
-}
-
-export function errorResponse(err: VaultError, extraHeaders: Record<string, string> = {}): WireResponse {
-  const body: Record<string, unknown> = { errors: err.errors };
-  if (err.data) body.data = err.data;
-  return { status: err.status, headers: { ...JSON_HEADERS, ...extraHeaders }, body: JSON.stringify(body) };
-}
-
 /** Stand-in for the `sys/` mount while sealed. */
 const SYSTEM_MOUNT: MountEntry = {
   path: 'sys/',
@@ -154,16 +105,14 @@ export class Dispatcher {
     try {
       return await this.handleInner(wire, extraHeaders);
     } catch (err) {
-      if (err instanceof VaultError) return errorResponse(err, extraHeaders);
-      this.core.log.error({ err }, 'request failed with an internal error');
-      return errorResponse(new VaultError(500, ['internal error']), extraHeaders);
+      return renderFailure(err, this.core.log, extraHeaders);
     }
   }
 
   private async handleInner(wire: WireRequest, extraHeaders: Record<string, string>): Promise<WireResponse> {
     const requestId = randomUUID();
     const { pathname, search } = splitUrl(wire.url);
-    if (!pathname.startsWith('/v1/')) throw new VaultError(404, []);
+    if (!pathname.startsWith('/v1/')) throw notFound();
     let path: string;
     try {
       path = pathname
@@ -195,7 +144,7 @@ export class Dispatcher {
         operation = 'read';
         if (query.list !== undefined) {
           const list = parseBool(Array.isArray(query.list) ? query.list[0] : query.list);
-          if (list === undefined) throw new VaultError(400, []);
+          if (list === undefined) throw new FerryError('request.invalid_list_flag', 'invalid', []);
           if (list) operation = 'list';
         }
         delete query.list;
@@ -215,7 +164,7 @@ export class Dispatcher {
       case 'PATCH': {
         const ct = header(wire.headers, 'content-type') ?? '';
         if (ct.split(';')[0]!.trim().toLowerCase() !== 'application/merge-patch+json') {
-          throw new VaultError(415, [`PATCH requires Content-Type of application/merge-patch+json, provided ${ct}`]);
+          throw new FerryError('request.patch_content_type', 'unsupported_media_type', [`PATCH requires Content-Type of application/merge-patch+json, provided ${ct}`]);
         }
         operation = 'patch';
         data = parseBody(wire.body, 'application/json');
@@ -226,7 +175,7 @@ export class Dispatcher {
         data = query;
         break;
       default:
-        throw new VaultError(405, []);
+        throw methodNotAllowed();
     }
     delete data.help;
 
@@ -247,7 +196,7 @@ export class Dispatcher {
 
     const opKey: OperationKey = operation === 'update' ? 'write' : (operation as OperationKey);
     const opSpec = spec.operations[opKey];
-    if (method === 'HEAD' && !spec.raw) throw new VaultError(405, []);
+    if (method === 'HEAD' && !spec.raw) throw methodNotAllowed();
 
     const clientToken = clientTokenOf(wire.headers);
     // While sealed the token store is behind the barrier: the paths that answer then are
@@ -286,7 +235,7 @@ export class Dispatcher {
     try {
       validated = this.validate(opSpec.fields ?? {}, data);
     } catch (err) {
-      await this.core.audit.logResponse(req, undefined, err instanceof VaultError ? err.status : 500, err instanceof Error ? err.message : String(err));
+      await this.core.audit.logResponse(req, undefined, err instanceof FerryError ? statusOf(err) : 500, err instanceof Error ? err.message : String(err));
       throw err;
     }
     const { values, unknown } = validated;
@@ -297,7 +246,7 @@ export class Dispatcher {
     try {
       res = await opSpec.handler(req);
     } catch (err) {
-      const status = err instanceof VaultError ? err.status : 500;
+      const status = err instanceof FerryError ? statusOf(err) : 500;
       await this.core.audit.logResponse(req, undefined, status, err instanceof Error ? err.message : String(err));
       throw err;
     }
@@ -322,7 +271,7 @@ export class Dispatcher {
       const checked = opSpec.response.safeParse(outData);
       if (!checked.success) {
         this.core.log.error({ path: spec.pattern, issues: checked.error.issues.map((i) => i.path.join('.')) }, 'response failed its schema');
-        throw new VaultError(500, ['internal error']);
+        throw internalError(new Error(`response of ${spec.pattern} failed its schema`));
       }
       outData = checked.data as Record<string, unknown>;
     }
@@ -364,7 +313,7 @@ export class Dispatcher {
   private async deny(req: LogicalRequest): Promise<never> {
     const denied = permissionDenied();
     await this.core.audit.logRequest(req, 'permission denied');
-    await this.core.audit.logResponse(req, undefined, denied.status, 'permission denied');
+    await this.core.audit.logResponse(req, undefined, statusOf(denied), 'permission denied');
     throw denied;
   }
 }

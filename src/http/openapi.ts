@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Backend, OperationKey, PathSpec } from './route.js';
+import type { Backend, OperationKey, PathSpec } from '../kernel/request.js';
 
 /** A backend as it appears in the API document: mounted at a path, possibly a template. */
 export interface DocumentedBackend {

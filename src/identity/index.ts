@@ -1,5 +1,5 @@
 import type { Core } from '../core.js';
-import type { PathSpec } from '../http/route.js';
+import type { PathSpec } from '../kernel/request.js';
 import { OidcKeyRing } from './oidc-keys.js';
 import { oidcConfigPaths } from './path-oidc-config.js';
 import { oidcKeyPaths } from './path-oidc-key.js';

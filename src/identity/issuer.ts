@@ -1,5 +1,5 @@
 import type { Core } from '../core.js';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import type { Store } from '../store/store.js';
 
 const CONFIG_KEY = 'identity/oidc/config';

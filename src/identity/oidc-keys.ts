@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import { withRetry, type Store } from '../store/store.js';
 
 /** Signing algorithms a named key may use, in the order the discovery document lists them. */

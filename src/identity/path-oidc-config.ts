@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { vString } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { vString } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { describeIssuerWarnings, normaliseIssuer, readOidcConfig, writeOidcConfig } from './issuer.js';
 
 /** `identity/oidc/config`: the issuer base URL of Ferry's OIDC issuers. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { badRequest, notFound, unsupportedPath } from '../http/errors.js';
-import { vDuration, vString, vStrings } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { badRequest, notFound, unsupportedPath } from '../kernel/errors.js';
+import { vDuration, vString, vStrings } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm, isValidKeyName, type KeySettings, type OidcKeyRing } from './oidc-keys.js';
 
 /** The settings a key read returns; an allow-list: key material never leaves through it. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { SIGNING_ALGORITHMS, type OidcKeyRing } from './oidc-keys.js';
 

@@ -1,6 +1,6 @@
 import { SignJWT, importJWK } from 'jose';
 import type { Core } from '../core.js';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { DEFAULT_KEY, OidcKeyRing } from './oidc-keys.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withRetry, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
-import type { MountEntry } from '../sys/mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 import { kvErrors } from './errors.js';
 import { kvEventOp, type KvChange } from './events.js';
 import { GroupCommit } from './group-commit.js';

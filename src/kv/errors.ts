@@ -1,4 +1,4 @@
-import { VaultError, badRequest } from '../http/errors.js';
+import { FerryError, badRequest } from '../kernel/errors.js';
 
 /** The KV engines' own error texts, as Vault words them (kv-v2.md §4–6). */
 export const kvErrors = {
@@ -10,7 +10,7 @@ export const kvErrors = {
   /** `delete` and `undelete` capitalise it; `destroy` does not (as Vault does). */
   noVersions: (op: 'delete' | 'undelete' | 'destroy') =>
     badRequest(op === 'destroy' ? 'no version number provided' : 'No version number provided'),
-  customMetadata: (errors: string[]) => new VaultError(400, errors),
+  customMetadata: (errors: string[]) => new FerryError('kv.custom_metadata', 'invalid', errors),
   negative: (field: string) => badRequest(`${field} must be a non-negative integer`),
   /** KV v1. */
   missingDataFields: () => badRequest('missing data fields'),

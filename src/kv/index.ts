@@ -1,6 +1,7 @@
 import type { Core } from '../core.js';
-import type { Backend } from '../http/route.js';
-import { isKvV2, type MountEntry } from '../sys/mount-table.js';
+import type { Backend } from '../kernel/request.js';
+import { isKvV2 } from '../sys/mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 import { KvV2Engine, type VersionSnapshot } from './engine.js';
 import { kvErrors } from './errors.js';
 import { unreportedExpiry } from './rules.js';

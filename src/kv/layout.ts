@@ -1,4 +1,5 @@
-import { MountTable, type MountEntry } from '../sys/mount-table.js';
+import { MountTable } from '../sys/mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 
 /**
  * Storage layout of a KV v2 mount, under `MountTable.dataPrefix(mount)` (`logical/<uuid>/`):

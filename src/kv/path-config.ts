@@ -1,5 +1,5 @@
-import { vBool, vDuration, vInt } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { vBool, vDuration, vInt } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine } from './engine.js';
 import { kvErrors } from './errors.js';
 import { configData, configSchema } from './render.js';

@@ -1,4 +1,4 @@
-import { defineOperation, type LogicalRequest, type LogicalResponse, type OperationKey, type PathSpec } from '../http/route.js';
+import { defineOperation, type LogicalRequest, type LogicalResponse, type OperationKey, type PathSpec } from '../kernel/request.js';
 import { kvErrors } from './errors.js';
 import { ROOT_WARNING, invalidPathResponse, invalidPathWarning } from './render.js';
 

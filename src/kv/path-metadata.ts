@@ -1,6 +1,6 @@
-import { notFound } from '../http/errors.js';
-import { vBool, vDuration, vInt, vKeyPairs, vMap } from '../http/fields.js';
-import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../http/route.js';
+import { notFound } from '../kernel/errors.js';
+import { vBool, vDuration, vInt, vKeyPairs, vMap } from '../kernel/fields.js';
+import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine, MetadataPatch } from './engine.js';
 import {
   ROOT_WARNING,

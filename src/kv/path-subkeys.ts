@@ -1,6 +1,6 @@
-import { notFound } from '../http/errors.js';
-import { vInt } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { notFound } from '../kernel/errors.js';
+import { vInt } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine } from './engine.js';
 import { kvErrors } from './errors.js';
 import { goneResponse, invalidPathResponse, invalidPathWarning, subkeysSchema, versionMetadata } from './render.js';

@@ -1,5 +1,5 @@
-import { vInts } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { vInts } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine } from './engine.js';
 import { kvErrors } from './errors.js';
 import { invalidPathResponse, invalidPathWarning } from './render.js';

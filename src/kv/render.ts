@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { envelope } from '../http/dispatch.js';
-import type { LogicalRequest, LogicalResponse } from '../http/route.js';
+import { envelope } from '../kernel/envelope.js';
+import type { LogicalRequest, LogicalResponse } from '../kernel/request.js';
 import type { VersionView } from './engine.js';
 import { formatDuration, formatTime } from './format.js';
 import type { StoredConfig, StoredMeta } from './layout.js';

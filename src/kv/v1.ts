@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { notFound } from '../http/errors.js';
-import { defineOperation, type Backend } from '../http/route.js';
+import { notFound } from '../kernel/errors.js';
+import { defineOperation, type Backend } from '../kernel/request.js';
 import type { Store } from '../store/store.js';
-import { MountTable, type MountEntry } from '../sys/mount-table.js';
+import { MountTable } from '../sys/mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 import { kvErrors } from './errors.js';
 import { decode, encode } from './layout.js';
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { SealState, SealStatus } from '../core.js';
-import { VaultError, badRequest } from '../http/errors.js';
+import type { SealState, SealStatus } from '../kernel/services.js';
+import { badRequest, sealed } from '../kernel/errors.js';
 import { BarrierIntegrityError, BarrierStore, SEAL_CONFIG_KEY } from '../store/barrier.js';
 import { RevisionConflict } from '../store/store.js';
 import { combineShares, shareLength, splitKey } from './shamir.js';
@@ -219,7 +219,7 @@ export class SealManager implements SealState {
   /** `sys/seal`: closes the barrier and drops every key and cached secret from memory. */
   seal(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.barrier.isSealed) throw new VaultError(503, ['Vault is sealed']);
+      if (this.barrier.isSealed) throw sealed();
       await this.hooks.beforeSeal();
       this.barrier.seal();
       this.clearProgress();

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
-import { sealed } from '../http/errors.js';
+import { sealed } from '../kernel/errors.js';
 import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
 
 /**

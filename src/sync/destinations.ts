@@ -1,4 +1,4 @@
-import { VaultError, badRequest } from '../http/errors.js';
+import { FerryError, badRequest } from '../kernel/errors.js';
 import {
   DEFAULT_KEY_TEMPLATE,
   DEFAULT_TEMPLATE,
@@ -293,4 +293,4 @@ export function destinationView(d: Destination): Record<string, unknown> {
 }
 
 export const destinationNotFound = (type: string, name: string) =>
-  new VaultError(404, [`destination "${type}/${name}" not found`]);
+  new FerryError('sync.destination_not_found', 'missing', [`destination "${type}/${name}" not found`]);

@@ -1,5 +1,5 @@
 import type { Core } from '../core.js';
-import type { PathSpec } from '../http/route.js';
+import type { PathSpec } from '../kernel/request.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { AdapterRegistry } from './port.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { badRequest, notFound } from '../http/errors.js';
-import { vBool, vDuration, vInt, vInts, vKeyPairs, vString, vStrings } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { badRequest, notFound } from '../kernel/errors.js';
+import { vBool, vDuration, vInt, vInts, vKeyPairs, vString, vStrings } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { normaliseMountPath } from '../sys/mount-table.js';
 import { destinationView, type AwsSmInput } from './destinations.js';
 import type { Association } from './model.js';

@@ -1,7 +1,7 @@
 import type { Core } from '../core.js';
-import type { TokenEntry } from '../auth/token-store.js';
-import { VaultError, badRequest } from '../http/errors.js';
-import { isKvV2, normaliseMountPath, type MountEntry } from '../sys/mount-table.js';
+import type { TokenEntry, MountEntry } from '../kernel/entries.js';
+import { FerryError, badRequest } from '../kernel/errors.js';
+import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { withRetry, type WriteOp } from '../store/store.js';
 import { readSyncConfig, type SyncConfig } from './config.js';
 import {
@@ -269,7 +269,7 @@ export class SyncService {
     if (token) {
       const caps = await this.core.authorizer.capabilities(token, `${mount.path}data/${secret}`);
       if (caps.has('deny') || !caps.has('read')) {
-        throw new VaultError(403, [`permission denied to read the content of the secret ${secret} in mount ${mount.path.replace(/\/$/, '')}`]);
+        throw new FerryError('sync.secret_read_denied', 'denied', [`permission denied to read the content of the secret ${secret} in mount ${mount.path.replace(/\/$/, '')}`]);
       }
     }
     await withRetry(async () => {

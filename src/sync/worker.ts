@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { Core } from '../core.js';
-import type { MountEntry } from '../sys/mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 import { RevisionConflict, type OutboxItem, type OutboxSettlement, type WriteOp } from '../store/store.js';
 import { readSyncConfig } from './config.js';
 import {

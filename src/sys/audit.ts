@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
 import { auditPath, type AuditBroker } from '../audit/broker.js';
-import { badRequest } from '../http/errors.js';
-import { vBool, vKeyPairs, vString } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { badRequest } from '../kernel/errors.js';
+import { vBool, vKeyPairs, vString } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 
 const deviceView = z.object({
   type: z.string(),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import type { TokenEntry } from '../auth/token-store.js';
-import { badRequest, permissionDenied } from '../http/errors.js';
-import { vString, vStrings } from '../http/fields.js';
-import { defineOperation, type LogicalRequest, type PathSpec } from '../http/route.js';
+import type { TokenEntry } from '../kernel/entries.js';
+import { badRequest, permissionDenied } from '../kernel/errors.js';
+import { vString, vStrings } from '../kernel/fields.js';
+import { defineOperation, type LogicalRequest, type PathSpec } from '../kernel/request.js';
 
 /** Vault's rendering: `["root"]` for root tokens, `["deny"]` when nothing is granted, else sorted. */
 async function capabilityList(core: Core, token: TokenEntry, path: string): Promise<string[]> {

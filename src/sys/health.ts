@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { badRequest } from '../http/errors.js';
-import { vBool } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { badRequest } from '../kernel/errors.js';
+import { vBool } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 
 const codeField = () =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {

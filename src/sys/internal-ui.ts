@@ -1,6 +1,6 @@
 import type { Core } from '../core.js';
-import { VaultError } from '../http/errors.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { FerryError } from '../kernel/errors.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { mountView } from './mount-view.js';
 
 /**
@@ -46,7 +46,7 @@ export function internalUiPaths(core: Core): PathSpec[] {
             const target = req.params.path!;
             const m = core.mounts.resolve(target);
             const denied = () =>
-              new VaultError(403, [
+              new FerryError('sys.internal_ui_denied', 'denied', [
                 `preflight capability check returned 403, please ensure client's policies grant access to path "${target}/"`,
               ]);
             if (!m || !req.token || !(await core.authorizer.hasAnyUnder(req.token, m.path))) throw denied();

@@ -1,24 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../kernel/errors.js';
 import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import type { MountEntry } from '../kernel/entries.js';
 
-/** One entry of the mount table, as `sys/mounts` reports it. */
-export interface MountEntry {
-  /** With trailing slash: `secret/`, `team/kv/`. */
-  path: string;
-  type: string;
-  description: string;
-  accessor: string;
-  uuid: string;
-  config: { default_lease_ttl: number; max_lease_ttl: number; force_no_cache: boolean; [k: string]: unknown };
-  options: Record<string, string> | null;
-  local: boolean;
-  seal_wrap: boolean;
-  external_entropy_access: boolean;
-  plugin_version: string;
-  /** Unix ms; not reported, kept for ordering. */
-  created: number;
-}
 
 const MOUNTS_KEY = 'core/mounts';
 

@@ -1,4 +1,4 @@
-import type { MountEntry } from './mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 
 /** The mount object exactly as `sys/mounts`, `sys/mounts/:path` and the KV preflight report it. */
 export function mountView(m: MountEntry): Record<string, unknown> {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { badRequest, notFound } from '../http/errors.js';
-import { vBool, vMap, vString, parseDuration } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
-import { MountTable, SUPPORTED_TYPES, normaliseMountPath, type MountEntry } from './mount-table.js';
+import { badRequest, notFound } from '../kernel/errors.js';
+import { vBool, vMap, vString, parseDuration } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
+import { MountTable, SUPPORTED_TYPES, normaliseMountPath } from './mount-table.js';
+import type { MountEntry } from '../kernel/entries.js';
 import { mountView } from './mount-view.js';
 
 const mountObject = z.looseObject({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
 import type { PolicyStore } from '../auth/policy-store.js';
-import { VaultError, badRequest, notFound } from '../http/errors.js';
-import { vString } from '../http/fields.js';
-import { defineOperation, type LogicalRequest, type PathSpec } from '../http/route.js';
+import { badRequest, notFound } from '../kernel/errors.js';
+import { vString } from '../kernel/fields.js';
+import { defineOperation, type LogicalRequest, type PathSpec } from '../kernel/request.js';
 
 /** Vault accepts a policy body sent base64-encoded; HCL and JSON text is never valid base64. */
 function policyText(raw: string | undefined): string {
@@ -108,7 +108,7 @@ export function policyPaths(_core: Core, policies: PolicyStore): PathSpec[] {
           response: z.object({ name: z.string(), rules: z.string() }),
           handler: async (req) => {
             const p = await policies.get(req.params.name!);
-            if (!p) throw new VaultError(404, []);
+            if (!p) throw notFound();
             return { data: { name: p.name, rules: p.raw } };
           },
         }),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { badRequest } from '../http/errors.js';
-import { vBool, vInt, vString, vStrings } from '../http/fields.js';
-import { defineOperation, type PathSpec } from '../http/route.js';
+import { badRequest } from '../kernel/errors.js';
+import { vBool, vInt, vString, vStrings } from '../kernel/fields.js';
+import { defineOperation, type PathSpec } from '../kernel/request.js';
 import type { SealManager } from '../seal/seal-manager.js';
 import type { BarrierStore } from '../store/barrier.js';
 import { sealStatusBody } from './health.js';

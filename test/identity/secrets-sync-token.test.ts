@@ -153,7 +153,7 @@ describe('secrets-sync identity tokens', () => {
   it('refuses a key that does not exist, and keyExists says so (default always exists)', async () => {
     const { signer } = await inProcess();
     await expect(signer.mint({ destinationType: 'aws-sm', destinationName: 'd', audience: AUDIENCE, keyName: 'nope' })).rejects.toMatchObject({
-      status: 400,
+      kind: 'invalid',
       errors: ['no named key "nope" found'],
     });
     expect(await signer.keyExists('nope')).toBe(false);
@@ -165,7 +165,7 @@ describe('secrets-sync identity tokens', () => {
     await t.call('POST', '/v1/identity/oidc/key/narrow', { body: { allowed_client_ids: ['sts.amazonaws.com'] } });
     const input = { destinationType: 'aws-sm', destinationName: 'd', keyName: 'narrow' };
     await expect(signer.mint({ ...input, audience: 'sts.amazonaws.com' })).resolves.toBeDefined();
-    await expect(signer.mint({ ...input, audience: 'other' })).rejects.toMatchObject({ status: 400 });
+    await expect(signer.mint({ ...input, audience: 'other' })).rejects.toMatchObject({ kind: 'invalid' });
   });
 
   it('builds iss from identity/oidc/config when set', async () => {

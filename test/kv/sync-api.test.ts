@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLatestForSync, readVersion, secretExists } from '../../src/kv/index.js';
-import { VaultError } from '../../src/http/errors.js';
-import type { MountEntry } from '../../src/sys/mount-table.js';
+import { FerryError } from '../../src/kernel/errors.js';
+import type { MountEntry } from '../../src/kernel/entries.js';
 import { HOUR, T0, put, startKv, type KvTestServer } from './helpers.js';
 
 /** The domain read API the sync worker uses (no HTTP). */
@@ -83,12 +83,12 @@ describe('KV v2 read API for sync', () => {
     await t.call('POST', '/v1/sys/mounts/old', { body: { type: 'kv' } });
     const v1 = t.server.core.mounts.get('old/')!;
     const err = await readLatestForSync(t.server.core, v1, 'x').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VaultError);
-    expect((err as VaultError).status).toBe(400);
-    expect((err as VaultError).errors).toEqual([
+    expect(err).toBeInstanceOf(FerryError);
+    expect((err as FerryError).kind).toBe('invalid');
+    expect((err as FerryError).errors).toEqual([
       'mount "old/" is not a KV version 2 secrets engine; only KV v2 secrets can be read for sync',
     ]);
-    await expect(secretExists(t.server.core, v1, 'x')).rejects.toBeInstanceOf(VaultError);
-    await expect(readVersion(t.server.core, v1, 'x', 1)).rejects.toBeInstanceOf(VaultError);
+    await expect(secretExists(t.server.core, v1, 'x')).rejects.toBeInstanceOf(FerryError);
+    await expect(readVersion(t.server.core, v1, 'x', 1)).rejects.toBeInstanceOf(FerryError);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BarrierIntegrityError, BarrierStore } from '../../src/store/barrier.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { VaultError } from '../../src/http/errors.js';
+import { FerryError } from '../../src/kernel/errors.js';
 
 let inner: SqliteStore;
 let barrier: BarrierStore;
@@ -90,9 +90,9 @@ describe('encryption barrier', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(VaultError);
-      expect((err as VaultError).status).toBe(503);
-      expect((err as VaultError).errors).toEqual(['Vault is sealed']);
+      expect(err).toBeInstanceOf(FerryError);
+      expect((err as FerryError).code).toBe('seal.sealed');
+      expect((err as FerryError).errors).toEqual(['Vault is sealed']);
     }
   });
 

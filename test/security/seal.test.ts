@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TestServer } from '../support/app.js';
-import { startTestServer } from '../support/app.js';
+import { type TestServer, startTestServer } from '../support/app.js';
 import { CLI_HEADERS, initAndUnseal, startPersistent, tempDir } from './support.js';
 
 const running: TestServer[] = [];

@@ -1,9 +1,13 @@
+/**
+ * What a request is once the wire format has been translated away, and how a feature declares
+ * the Vault paths it serves (as data: pattern, operations, zod field schemas, response schema).
+ * Features build `PathSpec`s; the HTTP layer routes by them and generates OpenAPI from them.
+ */
 import type { z } from 'zod';
 import type { FieldShape } from './fields.js';
-import type { MountEntry } from '../sys/mount-table.js';
-import type { TokenEntry } from '../auth/token-store.js';
+import type { MountEntry, TokenEntry } from './entries.js';
 
-/** Vault's logical operations; HTTP verbs map onto these in one place (`dispatch.ts`). */
+/** Vault's logical operations; the HTTP layer maps verbs onto these in one place. */
 export type Operation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'delete';
 /** `write` serves both create and update; the ACL capability is decided by an existence check. */
 export type OperationKey = 'read' | 'list' | 'write' | 'patch' | 'delete';
@@ -90,49 +94,3 @@ export interface Backend {
 
 export const defineOperation = <F extends FieldShape>(spec: OperationSpec<F>): OperationSpec<F> => spec;
 
-export interface PathMatch {
-  spec: PathSpec;
-  params: Record<string, string>;
-}
-
-/** Pattern segments, split once per declaration (matching runs on every request). */
-const compiledPatterns = new WeakMap<PathSpec, string[]>();
-
-/** Matches a mount-relative path (no leading or trailing slash) against declared patterns, in order. */
-export function matchPath(paths: PathSpec[], relative: string): PathMatch | undefined {
-  const segments = relative === '' ? [] : relative.split('/');
-  for (const spec of paths) {
-    let pattern = compiledPatterns.get(spec);
-    if (!pattern) {
-      pattern = spec.pattern === '' ? [] : spec.pattern.split('/');
-      compiledPatterns.set(spec, pattern);
-    }
-    const params = matchSegments(pattern, segments);
-    if (params) return { spec, params };
-  }
-  return undefined;
-}
-
-function matchSegments(pattern: string[], segments: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]!;
-    if (p.startsWith(':') && (p.endsWith('+') || p.endsWith('*'))) {
-      // A rest parameter takes everything up to the literal suffix that follows it (`:path+/tune`).
-      const suffix = pattern.slice(i + 1);
-      const restLength = segments.length - i - suffix.length;
-      if (restLength < (p.endsWith('+') ? 1 : 0)) return undefined;
-      const tail = matchSegments(suffix, segments.slice(i + restLength));
-      if (!tail) return undefined;
-      params[p.slice(1, -1)] = segments.slice(i, i + restLength).join('/');
-      return { ...params, ...tail };
-    }
-    const seg = segments[i];
-    if (seg === undefined) return undefined;
-    if (p.startsWith(':')) {
-      if (seg === '') return undefined;
-      params[p.slice(1)] = seg;
-    } else if (p !== seg) return undefined;
-  }
-  return segments.length === pattern.length ? params : undefined;
-}

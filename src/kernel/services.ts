@@ -1,0 +1,47 @@
+/**
+ * Interfaces of the cross-cutting services a request passes through (authorisation, seal state,
+ * audit) and the static facts some endpoints report. Implemented in their features; declared here
+ * so that the wire layer and the features depend on the shape, not on each other.
+ */
+import type { Capability, TokenEntry } from './entries.js';
+import type { LogicalRequest, LogicalResponse } from './request.js';
+
+/** Decides what a token may do; the root policy may do everything. */
+export interface Authorizer {
+  /** Capabilities the token holds on a logical path. */
+  capabilities(token: TokenEntry, path: string): Promise<Set<Capability>>;
+  /** Whether the token holds any capability on the mount or anything under it (KV preflight). */
+  hasAnyUnder(token: TokenEntry, mountPath: string): Promise<boolean>;
+}
+
+/** Seal state as `sys/seal-status` reports it. */
+export interface SealStatus {
+  initialized: boolean;
+  sealed: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  nonce: string;
+}
+
+export interface SealState {
+  status(): SealStatus;
+}
+
+/** Audit devices see every request and response; a failure of all of them fails the request. */
+export interface AuditSink {
+  logRequest(req: LogicalRequest, error?: string): Promise<void>;
+  logResponse(req: LogicalRequest, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
+}
+
+/** Static facts a few sys endpoints report. */
+export interface ServerInfo {
+  version: string;
+  buildDate: string;
+  clusterName: string;
+  clusterId: string;
+  storageType: string;
+  apiAddr: string;
+  dev: boolean;
+}
+
