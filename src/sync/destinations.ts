@@ -1,4 +1,5 @@
-import { FerryError, badRequest } from '../kernel/errors.js';
+import type { FerryError } from '../kernel/errors.js';
+import { syncErrors } from './errors.js';
 import {
   DEFAULT_KEY_TEMPLATE,
   DEFAULT_TEMPLATE,
@@ -16,11 +17,12 @@ export const DESTINATION_TYPES = ['aws-sm'] as const;
 const KNOWN_UNSUPPORTED = ['azure-kv', 'gcp-sm', 'gh', 'vercel-project'];
 
 export function checkDestinationType(type: string): asserts type is 'aws-sm' {
-  if (type === 'aws-sm') return;
-  if (KNOWN_UNSUPPORTED.includes(type)) {
-    throw badRequest(`destination type "${type}" is not supported by Ferry; supported types: aws-sm`);
-  }
-  throw badRequest(`invalid destination type "${type}"; supported types: aws-sm`);
+  if (type !== 'aws-sm') throw destinationTypeError(type);
+}
+
+/** Why `type` cannot be used: a Vault type Ferry does not sync to, or no type at all. */
+export function destinationTypeError(type: string): FerryError {
+  return KNOWN_UNSUPPORTED.includes(type) ? syncErrors.unsupportedDestinationType(type) : syncErrors.invalidDestinationType(type);
 }
 
 /** Coerced aws-sm fields as the route delivers them; all optional (create, update and patch share them). */
@@ -116,9 +118,7 @@ export function applyAwsSmInput(
   if (input.region !== undefined) {
     const region = input.region.trim();
     if (existing && existing.connection.region !== '' && region !== existing.connection.region) {
-      throw badRequest(
-        `region cannot be changed after the destination is created (it is "${existing.connection.region}"); create a new destination instead`,
-      );
+      throw syncErrors.regionImmutable(existing.connection.region);
     }
     c.region = region;
   }
@@ -128,7 +128,7 @@ export function applyAwsSmInput(
     const before = account(existing.connection.role_arn);
     const after = account(input.role_arn.trim());
     if (before && after && before !== after) {
-      throw badRequest(`role_arn must stay in AWS account ${before}: create a new destination for account ${after}`);
+      throw syncErrors.roleAccountChanged(before, after);
     }
   }
   setString('role_arn', input.role_arn);
@@ -152,7 +152,7 @@ export function applyAwsSmInput(
 
   if (input.granularity !== undefined) {
     if (input.granularity !== 'secret-path' && input.granularity !== 'secret-key') {
-      throw badRequest(`invalid granularity "${input.granularity}": must be "secret-path" or "secret-key"`);
+      throw syncErrors.invalidGranularity(input.granularity);
     }
     base.options.granularity_level = input.granularity as Granularity;
   }
@@ -176,26 +176,18 @@ export function effectiveTemplate(options: SyncOptions): string {
 /** Meaning checks on a whole destination, after defaults and merges: each failure is a clear 400. */
 export function validateDestination(d: Destination): void {
   const c = d.connection;
-  if (c.region === '') throw badRequest('missing required field "region": the AWS region to sync secrets into, e.g. us-east-1');
-  if (!REGION.test(c.region)) throw badRequest(`invalid region "${c.region}"`);
-  if ((c.access_key_id === '') !== (c.secret_access_key === '')) {
-    throw badRequest('access_key_id and secret_access_key must be given together');
-  }
-  if (c.identity_token_audience !== '' && c.access_key_id !== '') {
-    throw badRequest(
-      'identity_token_audience (workload identity federation) and access_key_id (static credentials) are mutually exclusive',
-    );
-  }
-  if (c.identity_token_audience !== '' && c.role_arn === '') {
-    throw badRequest('identity_token_audience requires role_arn: the role to assume with the identity token');
-  }
-  if (c.role_arn !== '' && !ROLE_ARN.test(c.role_arn)) throw badRequest(`invalid role_arn "${c.role_arn}"`);
-  if (c.identity_token_ttl < 0) throw badRequest('identity_token_ttl must not be negative');
-  if (c.kms_key_id.length > 2048) throw badRequest('kms_key_id is longer than 2048 characters');
+  if (c.region === '') throw syncErrors.missingRegion();
+  if (!REGION.test(c.region)) throw syncErrors.invalidRegion(c.region);
+  if ((c.access_key_id === '') !== (c.secret_access_key === '')) throw syncErrors.keysApart();
+  if (c.identity_token_audience !== '' && c.access_key_id !== '') throw syncErrors.identityWithKeys();
+  if (c.identity_token_audience !== '' && c.role_arn === '') throw syncErrors.identityWithoutRole();
+  if (c.role_arn !== '' && !ROLE_ARN.test(c.role_arn)) throw syncErrors.invalidRoleArn(c.role_arn);
+  if (c.identity_token_ttl < 0) throw syncErrors.negativeTokenTtl();
+  if (c.kms_key_id.length > 2048) throw syncErrors.kmsKeyTooLong();
   for (const [region, key] of Object.entries(c.replica_regions)) {
-    if (!REGION.test(region)) throw badRequest(`invalid replica region "${region}"`);
-    if (region === c.region) throw badRequest(`replica region "${region}" is the destination's own region`);
-    if (key.length > 2048) throw badRequest(`KMS key for replica region "${region}" is too long`);
+    if (!REGION.test(region)) throw syncErrors.invalidReplicaRegion(region);
+    if (region === c.region) throw syncErrors.replicaIsOwnRegion(region);
+    if (key.length > 2048) throw syncErrors.replicaKmsKeyTooLong(region);
   }
   for (const [field, value] of [
     ['endpoint_url', c.endpoint_url],
@@ -206,39 +198,37 @@ export function validateDestination(d: Destination): void {
     try {
       url = new URL(value);
     } catch {
-      throw badRequest(`invalid ${field} "${value}": not a URL`);
+      throw syncErrors.urlUnparseable(field, value);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest(`invalid ${field}: scheme must be http or https`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw syncErrors.urlScheme(field);
   }
   for (const port of c.allowed_ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw badRequest(`invalid port ${port} in allowed_ports`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw syncErrors.invalidPort(port);
   }
   for (const cidr of c.allowed_ipv4_addresses) {
-    if (!/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(cidr)) throw badRequest(`invalid IPv4 CIDR "${cidr}" in allowed_ipv4_addresses`);
+    if (!/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(cidr)) throw syncErrors.invalidIpv4Cidr(cidr);
   }
   for (const cidr of c.allowed_ipv6_addresses) {
-    if (!/^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(cidr)) throw badRequest(`invalid IPv6 CIDR "${cidr}" in allowed_ipv6_addresses`);
+    if (!/^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(cidr)) throw syncErrors.invalidIpv6Cidr(cidr);
   }
 
   const tags = d.options.custom_tags;
-  if (Object.keys(tags).length > 49) throw badRequest('too many custom_tags: AWS allows 50 tags per secret, one of which is hashicorp:vault');
+  if (Object.keys(tags).length > 49) throw syncErrors.tooManyTags();
   for (const [k, v] of Object.entries(tags)) {
-    if (k.length < 1 || k.length > 128) throw badRequest(`custom tag key "${k}" must be 1 to 128 characters`);
-    if (v.length > 256) throw badRequest(`custom tag "${k}" has a value longer than 256 characters`);
-    if (k.toLowerCase().startsWith('aws:')) throw badRequest(`custom tag key "${k}" uses the reserved prefix "aws:"`);
-    if (k === RESERVED_TAG) throw badRequest(`custom tag key "${RESERVED_TAG}" is reserved: Ferry sets it on every synced secret`);
+    if (k.length < 1 || k.length > 128) throw syncErrors.tagKeyLength(k);
+    if (v.length > 256) throw syncErrors.tagValueLength(k);
+    if (k.toLowerCase().startsWith('aws:')) throw syncErrors.tagReservedPrefix(k);
+    if (k === RESERVED_TAG) throw syncErrors.tagReserved(RESERVED_TAG);
   }
 
   const template = effectiveTemplate(d.options);
   try {
     parseTemplate(template);
   } catch (err) {
-    if (err instanceof TemplateError) throw badRequest(`invalid secret_name_template: ${err.message}`);
+    if (err instanceof TemplateError) throw syncErrors.templateUnparseable(err.message);
     throw err;
   }
-  if (d.options.granularity_level === 'secret-key' && !usesSecretKey(template)) {
-    throw badRequest('secret_name_template must use {{ .SecretKey }} with granularity "secret-key", so that each key gets its own secret');
-  }
+  if (d.options.granularity_level === 'secret-key' && !usesSecretKey(template)) throw syncErrors.templateWithoutSecretKey();
   // A template that cannot produce a valid name for an ordinary secret is refused now.
   const sample = renderTemplate(template, {
     DestinationType: d.type,
@@ -254,9 +244,7 @@ export function validateDestination(d: Destination): void {
     SecretKey: d.options.granularity_level === 'secret-key' ? 'key' : '',
   });
   if (normaliseAwsName(sample) === undefined) {
-    throw badRequest(
-      `invalid secret_name_template: it renders "${sample.slice(0, 80)}", which cannot be made a valid AWS Secrets Manager name (1 to 512 characters)`,
-    );
+    throw syncErrors.templateUnnameable(sample);
   }
 }
 
@@ -291,6 +279,3 @@ export function destinationView(d: Destination): Record<string, unknown> {
   if (d.purge_error) data.purge_error = d.purge_error;
   return data;
 }
-
-export const destinationNotFound = (type: string, name: string) =>
-  new FerryError('sync.destination_not_found', 'missing', [`destination "${type}/${name}" not found`]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Core } from '../core.js';
-import { badRequest, notFound } from '../kernel/errors.js';
+import { syncErrors } from './errors.js';
 import { vBool, vDuration, vInt, vInts, vKeyPairs, vString, vStrings } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { normaliseMountPath } from '../sys/mount-table.js';
@@ -122,16 +122,16 @@ function mergePatchInput(raw: Record<string, unknown>, data: AwsSmInput): { inpu
 export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
   const associationsOf = async (type: string, name: string) => {
     const dest = await sync.getDestination(type, name);
-    if (!dest) throw notFound();
+    if (!dest) throw syncErrors.destinationAbsent();
     const entries = Object.assign({}, ...(await sync.associationsForDisplay(type, name)).map(associationEntries));
     return { data: { associated_secrets: entries, store_name: name, store_type: type } };
   };
 
   const associatedDestinations = async (mountParam: string, secret: string) => {
     const m = core.mounts.get(normaliseMountPath(mountParam));
-    if (!m) throw badRequest(`mount "${mountParam}" not found`);
+    if (!m) throw syncErrors.mountNotFound(mountParam);
     const associations = await Promise.all((await sync.destinationsOfSecret(m.accessor, secret)).map((a) => sync.withDisplayStatus(a)));
-    if (associations.length === 0) throw notFound();
+    if (associations.length === 0) throw syncErrors.associationsAbsent();
     const out: Record<string, unknown> = {};
     for (const a of associations) {
       out[`${a.dest_type}/${a.dest_name}`] = { type: a.dest_type, name: a.dest_name, ...summaryStatus(a) };
@@ -206,7 +206,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
           handler: async () => {
             const byType = await sync.listDestinations();
             const types = Object.keys(byType);
-            if (types.length === 0) throw notFound();
+            if (types.length === 0) throw syncErrors.nothingListed();
             return {
               data: {
                 keys: types.map((t) => `${t}/`),
@@ -226,7 +226,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
           operationId: 'system-list-sync-destinations-type',
           handler: async (req) => {
             const names = (await sync.listDestinations(req.params.type!))[req.params.type!] ?? [];
-            if (names.length === 0) throw notFound();
+            if (names.length === 0) throw syncErrors.nothingListed();
             return { data: { keys: names, total_destinations: names.length } };
           },
         }),
@@ -283,7 +283,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
           response: destinationResponse,
           handler: async (req) => {
             const d = await sync.getDestination(req.params.type!, req.params.name!);
-            if (!d) throw notFound();
+            if (!d) throw syncErrors.destinationAbsent();
             return { data: destinationView(d) };
           },
         }),
@@ -340,7 +340,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
               keyInfo[id] = [{ mount: mountPath, secret_path: g.secret }];
               total += g.destinations.length;
             }
-            if (keysOut.length === 0) throw notFound();
+            if (keysOut.length === 0) throw syncErrors.nothingListed();
             keysOut.sort();
             return { data: { keys: keysOut, key_info: keyInfo, total_associations: total, total_secrets: keysOut.length } };
           },
@@ -355,7 +355,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
           operationId: 'system-read-sync-associations-destinations',
           fields: { mount: vString(), secret_name: vString() },
           handler: async (req) => {
-            if (!req.data.mount || !req.data.secret_name) throw badRequest('mount and secret_name are required');
+            if (!req.data.mount || !req.data.secret_name) throw syncErrors.missingMountAndSecret();
             return associatedDestinations(req.data.mount, req.data.secret_name);
           },
         }),
@@ -371,7 +371,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
             // The path form is ambiguous when mount or secret contain "/": resolve the mount by longest prefix.
             const path = req.params.path!;
             const mount = core.mounts.resolve(path);
-            if (!mount || !path.startsWith(mount.path)) throw notFound();
+            if (!mount || !path.startsWith(mount.path)) throw syncErrors.associationsAbsent();
             return associatedDestinations(mount.path, path.slice(mount.path.length));
           },
         }),

@@ -1,13 +1,12 @@
 import type { Core } from '../core.js';
 import type { TokenEntry, MountEntry } from '../kernel/entries.js';
-import { FerryError, badRequest } from '../kernel/errors.js';
+import { syncErrors } from './errors.js';
 import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { withRetry, type WriteOp } from '../store/store.js';
 import { readSyncConfig, type SyncConfig } from './config.js';
 import {
   applyAwsSmInput,
   checkDestinationType,
-  destinationNotFound,
   effectiveTemplate,
   type AwsSmInput,
 } from './destinations.js';
@@ -66,7 +65,7 @@ export class SyncService {
       const row = await this.core.store.get(keys.config);
       const current = await readSyncConfig(this.core.store);
       const next = change === null ? { disabled: false, queue_capacity: 1_000_000 } : { ...current, ...change };
-      if (next.queue_capacity < 1) throw badRequest('queue_capacity must be a positive integer');
+      if (next.queue_capacity < 1) throw syncErrors.queueCapacity();
       await this.core.store.commit([{ kind: 'put', key: keys.config, value: json(next) }], [{ key: keys.config, revision: row?.revision ?? 0 }]);
       return next;
     });
@@ -99,18 +98,16 @@ export class SyncService {
     mode: 'write' | 'patch',
   ): Promise<Destination> {
     checkDestinationType(type);
-    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name)) {
-      throw badRequest(`invalid destination name "${name}": use 1 to 128 letters, digits, "-", "_" or "."`);
-    }
+    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name)) throw syncErrors.invalidDestinationName(name);
     return withRetry(async () => {
       const key = keys.destination(type, name);
       const row = await this.core.store.get(key);
       const existing = row ? parse<Destination>(row.value) : undefined;
-      if (!existing && mode === 'patch') throw destinationNotFound(type, name);
+      if (!existing && mode === 'patch') throw syncErrors.destinationNotFound(type, name);
       const next = applyAwsSmInput(existing, name, input, explicitNulls, mode, this.now());
       const keyName = next.connection.identity_token_key;
       if (keyName && this.deps.identityKeyExists && !(await this.deps.identityKeyExists(keyName))) {
-        throw badRequest(`identity_token_key "${keyName}" does not exist: create it with identity/oidc/key/${keyName}`);
+        throw syncErrors.identityKeyMissing(keyName);
       }
       const ops: WriteOp[] = [{ kind: 'put', key, value: json(next) }];
       if (existing) {
@@ -159,9 +156,7 @@ export class SyncService {
           );
         }
       } else {
-        throw badRequest(
-          `destination "${type}/${name}" still has ${associations.length} association(s): remove them first, or delete with purge=true to unsync them all`,
-        );
+        throw syncErrors.destinationHasAssociations(type, name, associations.length);
       }
       await this.core.store.commit(ops, [{ key, revision: row.revision }]);
     });
@@ -203,14 +198,12 @@ export class SyncService {
 
   /** Resolves the `mount` parameter of an association: an exact KV v2 mount path. */
   resolveKvMount(mount: string): MountEntry {
-    if (!mount) throw badRequest('missing required field "mount"');
+    if (!mount) throw syncErrors.missingField('mount');
     const path = normaliseMountPath(mount);
     const m = this.core.mounts.get(path);
-    if (!m) throw badRequest(`mount "${path}" not found`);
-    if (m.type !== 'kv') throw badRequest(`mount "${path}" is a ${m.type} mount; secrets sync supports KV version 2 mounts only`);
-    if (!isKvV2(m)) {
-      throw badRequest(`mount "${path}" is a KV version 1 mount; secrets sync supports KV version 2 mounts only`);
-    }
+    if (!m) throw syncErrors.mountNotFound(path);
+    if (m.type !== 'kv') throw syncErrors.mountNotKv(path, m.type);
+    if (!isKvV2(m)) throw syncErrors.mountKvV1(path);
     return m;
   }
 
@@ -245,9 +238,7 @@ export class SyncService {
       });
       const name = normaliseAwsName(rendered);
       if (name === undefined) {
-        throw badRequest(
-          `secret_name_template renders "${rendered.slice(0, 80)}" for this secret, which cannot be made a valid AWS Secrets Manager name`,
-        );
+        throw syncErrors.secretUnnameable(rendered);
       }
       out[subKey] = name;
     }
@@ -262,24 +253,24 @@ export class SyncService {
     checkDestinationType(type);
     const mount = this.resolveKvMount(mountParam);
     const secret = secretName;
-    if (!secret) throw badRequest('missing required field "secret_name"');
+    if (!secret) throw syncErrors.missingField('secret_name');
     if (secret.endsWith('/') || secret.startsWith('/') || secret.split('/').some((s) => s === '')) {
-      throw badRequest(`invalid secret_name "${secret}": give the full path of a secret, without leading or trailing "/"`);
+      throw syncErrors.invalidSecretName(secret);
     }
     if (token) {
       const caps = await this.core.authorizer.capabilities(token, `${mount.path}data/${secret}`);
       if (caps.has('deny') || !caps.has('read')) {
-        throw new FerryError('sync.secret_read_denied', 'denied', [`permission denied to read the content of the secret ${secret} in mount ${mount.path.replace(/\/$/, '')}`]);
+        throw syncErrors.secretReadDenied(secret, mount.path.replace(/\/$/, ''));
       }
     }
     await withRetry(async () => {
       const destKey = keys.destination(type, name);
       const destRow = await this.core.store.get(destKey);
-      if (!destRow) throw destinationNotFound(type, name);
+      if (!destRow) throw syncErrors.destinationNotFound(type, name);
       const dest = parse<Destination>(destRow.value);
-      if (dest.purge_initiated_at) throw badRequest(`destination "${type}/${name}" is being purged`);
+      if (dest.purge_initiated_at) throw syncErrors.destinationPurging(type, name);
       const state = await this.deps.source.read(mount.accessor, secret);
-      if (!state) throw badRequest(`Secret not found. Please provide full path to existing secret: "${secret}" in mount ${mount.path}`);
+      if (!state) throw syncErrors.secretNotFound(secret, mount.path);
 
       const key = keys.association(type, name, mount.accessor, secret);
       const row = await this.core.store.get(key);
@@ -289,7 +280,7 @@ export class SyncService {
       const subKeys = granularity === 'secret-path' ? [''] : Object.keys(state.data ?? {});
       const names = this.renderNames(dest, mount, secret, template, subKeys);
       if (granularity === 'secret-key' && new Set(Object.values(names)).size !== subKeys.length) {
-        throw badRequest('secret_name_template gives two keys of this secret the same AWS name');
+        throw syncErrors.duplicateKeyNames();
       }
       const at = this.now();
       const targets: Record<string, TargetState> = {};
@@ -332,11 +323,11 @@ export class SyncService {
   /** `associations/remove`: marks the association for unsync; the worker deletes it once AWS is clean. */
   async removeAssociation(type: string, name: string, mountParam: string, secretName: string): Promise<void> {
     checkDestinationType(type);
-    if (!(await this.getDestination(type, name))) throw destinationNotFound(type, name);
-    if (!mountParam) throw badRequest('missing required field "mount"');
-    if (!secretName) throw badRequest('missing required field "secret_name"');
+    if (!(await this.getDestination(type, name))) throw syncErrors.destinationNotFound(type, name);
+    if (!mountParam) throw syncErrors.missingField('mount');
+    if (!secretName) throw syncErrors.missingField('secret_name');
     const m = this.core.mounts.get(normaliseMountPath(mountParam));
-    if (!m) throw badRequest(`mount "${normaliseMountPath(mountParam)}" not found`);
+    if (!m) throw syncErrors.mountNotFound(normaliseMountPath(mountParam));
     await withRetry(async () => {
       const key = keys.association(type, name, m.accessor, secretName);
       const row = await this.core.store.get(key);
@@ -380,8 +371,6 @@ export class SyncService {
     const rows = await this.core.store.list(`${keys.bySecretAll}${mount.accessor}/`);
     if (rows.length === 0) return;
     const secrets = rows.map((r) => decodeURIComponent(r.replace(/\/$/, '')));
-    throw badRequest(
-      `mount ${mount.path} has secrets synced by secrets sync (${secrets.slice(0, 5).join(', ')}${secrets.length > 5 ? ', …' : ''}): remove their associations first`,
-    );
+    throw syncErrors.mountHasAssociations(mount.path, secrets);
   }
 }
