@@ -1,15 +1,8 @@
 import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
-import {
-  DEFAULT_KEY_TEMPLATE,
-  DEFAULT_TEMPLATE,
-  MASK,
-  type AwsSmConnection,
-  type Destination,
-  type Granularity,
-  type SyncOptions,
-} from './model.js';
-import { TemplateError, normaliseAwsName, parseTemplate, renderTemplate, usesSecretKey } from './template.js';
+import { MASK, type AwsSmConnection, type Destination, type Granularity } from './model.js';
+import { effectiveTemplate, sampleName } from './naming.js';
+import { TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
 /** The destination types Ferry can sync to. */
 export const DESTINATION_TYPES = ['aws-sm'] as const;
@@ -168,11 +161,6 @@ export function applyAwsSmInput(
   return base;
 }
 
-export function effectiveTemplate(options: SyncOptions): string {
-  if (options.secret_name_template) return options.secret_name_template;
-  return options.granularity_level === 'secret-key' ? DEFAULT_KEY_TEMPLATE : DEFAULT_TEMPLATE;
-}
-
 /** Meaning checks on a whole destination, after defaults and merges: each failure is a clear 400. */
 export function validateDestination(d: Destination): void {
   const c = d.connection;
@@ -230,22 +218,8 @@ export function validateDestination(d: Destination): void {
   }
   if (d.options.granularity_level === 'secret-key' && !usesSecretKey(template)) throw syncErrors.templateWithoutSecretKey();
   // A template that cannot produce a valid name for an ordinary secret is refused now.
-  const sample = renderTemplate(template, {
-    DestinationType: d.type,
-    DestinationName: d.name,
-    NamespacePath: '',
-    NamespaceBaseName: '',
-    NamespaceID: 'root',
-    MountPath: 'kv/',
-    MountBaseName: 'kv',
-    MountAccessor: 'kv_00000000',
-    SecretPath: 'app/secret',
-    SecretBaseName: 'secret',
-    SecretKey: d.options.granularity_level === 'secret-key' ? 'key' : '',
-  });
-  if (normaliseAwsName(sample) === undefined) {
-    throw syncErrors.templateUnnameable(sample);
-  }
+  const sample = sampleName(d, template);
+  if (sample.name === undefined) throw syncErrors.templateUnnameable(sample.rendered);
 }
 
 /** The read model: credentials masked, options as Vault reports them. */

@@ -7,7 +7,6 @@ import { readSyncConfig, type SyncConfig } from './config.js';
 import {
   applyAwsSmInput,
   checkDestinationType,
-  effectiveTemplate,
   type AwsSmInput,
 } from './destinations.js';
 import {
@@ -21,7 +20,7 @@ import {
   type TargetState,
 } from './model.js';
 import type { SecretSource } from './source.js';
-import { normaliseAwsName, renderTemplate } from './template.js';
+import { effectiveTemplate, externalNames } from './naming.js';
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const parse = <T>(b: Buffer): T => JSON.parse(b.toString('utf8')) as T;
@@ -218,33 +217,6 @@ export class SyncService {
     return next;
   }
 
-  /** External names of an association for the given sub-keys, rendered from its template snapshot. */
-  renderNames(dest: Destination, mount: MountEntry, secret: string, template: string, subKeys: string[]): Record<string, string> {
-    const mountPath = mount.path.replace(/\/$/, '');
-    const out: Record<string, string> = {};
-    for (const subKey of subKeys) {
-      const rendered = renderTemplate(template, {
-        DestinationType: dest.type,
-        DestinationName: dest.name,
-        NamespacePath: '',
-        NamespaceBaseName: '',
-        NamespaceID: 'root',
-        MountPath: mountPath,
-        MountBaseName: mountPath.split('/').pop() ?? mountPath,
-        MountAccessor: mount.accessor,
-        SecretPath: secret,
-        SecretBaseName: secret.split('/').pop() ?? secret,
-        SecretKey: subKey,
-      });
-      const name = normaliseAwsName(rendered);
-      if (name === undefined) {
-        throw syncErrors.secretUnnameable(rendered);
-      }
-      out[subKey] = name;
-    }
-    return out;
-  }
-
   /**
    * `associations/set`: creates the association (or refreshes an existing one, re-applying
    * the destination's current granularity and template) and queues its sync.
@@ -278,7 +250,7 @@ export class SyncService {
       const granularity = dest.options.granularity_level;
       const template = effectiveTemplate(dest.options);
       const subKeys = granularity === 'secret-path' ? [''] : Object.keys(state.data ?? {});
-      const names = this.renderNames(dest, mount, secret, template, subKeys);
+      const names = externalNames(dest, mount, secret, template, subKeys);
       if (granularity === 'secret-key' && new Set(Object.values(names)).size !== subKeys.length) {
         throw syncErrors.duplicateKeyNames();
       }

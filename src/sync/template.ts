@@ -191,18 +191,3 @@ export function usesSecretKey(template: string): boolean {
     (p) => p.kind === 'action' && p.pipeline.some((c) => c.args.some((a) => a.kind === 'field' && a.name === 'SecretKey')),
   );
 }
-
-/** AWS Secrets Manager's name alphabet and length. */
-const AWS_NAME_INVALID = /[^A-Za-z0-9/_+=.@-]/g;
-export const AWS_NAME_MAX = 512;
-
-/**
- * Normalises a rendered name to AWS's character set as Vault does: every character outside
- * `A-Za-z0-9/_+=.@-` becomes `_`. Returns undefined when no valid name results (empty, or
- * longer than AWS allows).
- */
-export function normaliseAwsName(name: string): string | undefined {
-  const out = name.replace(AWS_NAME_INVALID, '_');
-  if (out.length === 0 || out.length > AWS_NAME_MAX) return undefined;
-  return out;
-}

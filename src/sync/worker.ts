@@ -14,6 +14,7 @@ import {
   type TargetState,
   OWNERSHIP_TAG,
 } from './model.js';
+import { externalNames } from './naming.js';
 import { backoffMs, WriteBudget } from './pacing.js';
 import { DeliveryError, configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec } from './port.js';
 import { syncOp, type SyncService } from './service.js';
@@ -375,7 +376,7 @@ export class SyncWorker {
         let name: string;
         let error: string | undefined;
         try {
-          name = this.sync.renderNames(destination, mount, association.secret_name, association.template, [k])[k]!;
+          name = externalNames(destination, mount, association.secret_name, association.template, [k])[k]!;
           if (taken.has(name)) error = `key "${k}" would be synced to "${name}", which another key of this secret already uses`;
         } catch (err) {
           name = `invalid:${k}`;

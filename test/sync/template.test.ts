@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseAwsName, parseTemplate, renderTemplate, TemplateError, usesSecretKey, type TemplateContext } from '../../src/sync/template.js';
+import { normaliseAwsName } from '../../src/sync/naming.js';
+import { parseTemplate, renderTemplate, TemplateError, usesSecretKey, type TemplateContext } from '../../src/sync/template.js';
 
 const ctx: TemplateContext = {
   DestinationType: 'aws-sm',
