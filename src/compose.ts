@@ -22,12 +22,11 @@ import { auditPaths } from './sys/audit.js';
 import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
-import { kvBackends } from './kv/index.js';
+import { createExpirySweep, kvBackends, type ExpirySweep } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { NotifyingStore } from './store/notifying.js';
 import { ReadCachingStore } from './store/read-cache.js';
-import { createSyncFeature, kvSecretSource, type SyncFeature } from './sync/index.js';
-import type { SyncWorkerOptions } from './sync/worker.js';
+import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 
@@ -65,6 +64,8 @@ export interface Server {
   documented: DocumentedBackend[];
   /** Secrets sync: its API rules, AWS adapters and delivery worker. */
   sync: SyncFeature;
+  /** KV's report of `delete_version_after` expiries of synced secrets; runs beside the worker. */
+  expirySweep: ExpirySweep;
   close(): Promise<void>;
 }
 
@@ -188,6 +189,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   sealDependents.push(signer, sync.adapters, cached);
   systemPaths.push(...sync.paths);
   notifying.onEnqueue(() => sync.worker.notify());
+  const expirySweep = createExpirySweep(core, () => sync.followedSecrets());
   const kv = kvBackends(core);
   engines['kv-v1'] = kv.v1;
   engines['kv-v2'] = kv.v2;
@@ -214,16 +216,21 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   }
 
   // A sealed server delivers nothing: the worker idles until unseal.
-  if (opts.syncWorker?.start !== false) sync.worker.start();
+  if (opts.syncWorker?.start !== false) {
+    sync.worker.start();
+    expirySweep.start();
+  }
 
   return {
     core,
     rootToken,
     devUnsealKey,
     sync,
+    expirySweep,
     security: { barrier, seal, policies, authorizer, audit },
     documented,
     close: async () => {
+      await expirySweep.stop();
       await sync.worker.stop();
       sync.adapters.reset();
       // Closing the barrier drops the keys from memory before the database closes.

@@ -4,6 +4,7 @@ import { isKvV2 } from '../sys/mount-table.js';
 import type { MountEntry } from '../kernel/entries.js';
 import { KvV2Engine, type VersionSnapshot } from './engine.js';
 import { kvErrors } from './errors.js';
+import { ExpirySweep, type ExpirySweepOptions, type SecretRef } from './expiry-sweep.js';
 import { unreportedExpiry } from './rules.js';
 import { configPath } from './path-config.js';
 import { dataPath } from './path-data.js';
@@ -14,6 +15,7 @@ import { versionPaths } from './path-versions.js';
 import { KvV1Engine, kvV1Backend } from './v1.js';
 
 export { KV_EVENTS_QUEUE, kvEventOrderKey, parseKvChangeEvent, type KvChange, type KvChangeEvent } from './events.js';
+export type { ExpirySweep, SecretRef } from './expiry-sweep.js';
 
 /** One engine per store: it caches only per-mount key prefixes, never secret state. */
 const engines = new WeakMap<object, KvV2Engine>();
@@ -119,4 +121,21 @@ export async function sweepExpiries(core: Core, mount: MountEntry): Promise<numb
     if (unreportedExpiry(meta, now) && (await observeExpiry(core, mount, path))) reported++;
   }
   return reported;
+}
+
+/**
+ * The expiry sweep over the secrets `followed` names (a consumer of KV change events, such as
+ * sync, follows its associated secrets): their unreported expiries become `delete` events.
+ */
+export function createExpirySweep(core: Core, followed: () => Promise<SecretRef[]>, options?: ExpirySweepOptions): ExpirySweep {
+  return new ExpirySweep(
+    {
+      mounts: core.mounts,
+      sealed: () => core.seal.status().sealed,
+      log: core.log,
+      observe: async (mount, path) => isKvV2(mount) && (await observeExpiry(core, mount, path)),
+      followed,
+    },
+    options,
+  );
 }

@@ -1,14 +1,20 @@
 import type { Core } from '../core.js';
 import type { PathSpec } from '../kernel/request.js';
+import { readLatestForSync } from '../kv/index.js';
+import { isKvV2 } from '../sys/mount-table.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
+import { fanOutKvEvents } from './fan-out.js';
 import type { AdapterRegistry } from './port.js';
+import { Reconciler, type ReconcileOptions } from './reconcile.js';
+import { SyncRecords, parseSyncOperation } from './records.js';
 import { syncPaths } from './routes.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
-import { observeExpiry, readLatestForSync } from '../kv/index.js';
-import { isKvV2 } from '../sys/mount-table.js';
-import { SyncWorker, type SyncWorkerOptions } from './worker.js';
+import { SyncWorker, type DeliveryLoopOptions } from './worker.js';
+
+/** Tuning of delivery: the loop's (claims, pool, polling) and the reconcile's (pacing, backoff, reporting). */
+export type SyncWorkerOptions = DeliveryLoopOptions & ReconcileOptions;
 
 export interface SyncFeature {
   service: SyncService;
@@ -16,6 +22,13 @@ export interface SyncFeature {
   adapters: AdapterRegistry;
   /** The `sys/sync/*` and `sys/activation-flags` paths, for the system backend. */
   paths: PathSpec[];
+  /**
+   * Another worker over the same store and adapters, with its own claims and write budget: a
+   * second process, or the same one after a restart (tests).
+   */
+  createWorker(options?: SyncWorkerOptions): SyncWorker;
+  /** The secrets with at least one association, whose expiries KV's sweep reports. */
+  followedSecrets(): Promise<Array<{ mountAccessor: string; path: string }>>;
 }
 
 export interface SyncFeatureDeps {
@@ -26,15 +39,38 @@ export interface SyncFeatureDeps {
 
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
 export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeature {
+  const records = new SyncRecords(core.store);
   const service = new SyncService({
     core,
+    records,
     source: deps.source,
     identityKeyExists: deps.signer?.keyExists ? (name) => deps.signer!.keyExists!(name) : undefined,
   });
   const adapters = new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
-  const worker = new SyncWorker(core, service, deps.source, adapters, deps.worker, observeExpiry);
+  const createWorker = (options: SyncWorkerOptions = {}) => {
+    const reconciler = new Reconciler({ records, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log }, options);
+    return new SyncWorker(
+      {
+        store: core.store,
+        clock: core.clock,
+        log: core.log,
+        sealed: () => core.seal.status().sealed,
+        paused: async () => (await records.config()).value.disabled,
+        fanOut: () => fanOutKvEvents({ store: core.store, records, log: core.log }),
+        reconcile: (payload) => reconciler.reconcile(parseSyncOperation(payload)),
+      },
+      options,
+    );
+  };
   core.unmountGuards.push((mount) => service.guardUnmount(mount));
-  return { service, worker, adapters, paths: syncPaths(core, service) };
+  return {
+    service,
+    worker: createWorker(deps.worker),
+    adapters,
+    paths: syncPaths(core, service),
+    createWorker,
+    followedSecrets: async () => (await records.associatedSecrets()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
+  };
 }
 
 /** The KV v2 engine as the secret source of sync (by mount accessor). */

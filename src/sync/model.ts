@@ -1,142 +1,152 @@
+import { z } from 'zod';
+
 /**
- * The data secrets sync keeps: destinations, associations and their per-target status.
- * Everything here is stored through the barrier; credentials only ever leave through
- * the masking read model in `views.ts`.
+ * The data secrets sync keeps: destinations, associations and their per-target status, the
+ * configuration, and the outbox operation that asks for a reconcile. Each is declared once as a
+ * zod schema, so that `records.ts` parses stored rows rather than trusting a cast; the types
+ * follow from the schemas. Everything is stored through the barrier; credentials only ever
+ * leave through the masking read model in `views.ts`.
  */
 
 /** Vault's sync status names (secrets-sync.md §6). */
-export type SyncStatus =
-  | 'PENDING'
-  | 'SYNCING'
-  | 'SYNCED'
-  | 'UNSYNCING'
-  | 'UNSYNCED'
-  | 'INTERNAL_VAULT_ERROR'
-  | 'CLIENT_SIDE_ERROR'
-  | 'EXTERNAL_SERVICE_ERROR'
-  | 'UNKNOWN';
+export const syncStatus = z.enum([
+  'PENDING',
+  'SYNCING',
+  'SYNCED',
+  'UNSYNCING',
+  'UNSYNCED',
+  'INTERNAL_VAULT_ERROR',
+  'CLIENT_SIDE_ERROR',
+  'EXTERNAL_SERVICE_ERROR',
+  'UNKNOWN',
+]);
+export type SyncStatus = z.infer<typeof syncStatus>;
 
-export type Granularity = 'secret-path' | 'secret-key';
+export const granularity = z.enum(['secret-path', 'secret-key']);
+export type Granularity = z.infer<typeof granularity>;
+
+const stringMap = z.record(z.string(), z.string());
 
 /** Connection details of an `aws-sm` destination, as stored (credentials in clear, behind the barrier). */
-export interface AwsSmConnection {
-  access_key_id: string;
-  secret_access_key: string;
-  region: string;
-  role_arn: string;
-  external_id: string;
-  identity_token_audience: string;
-  identity_token_key: string;
-  identity_token_ttl: number;
-  kms_key_id: string;
-  replica_regions: Record<string, string>;
+export const awsSmConnection = z.object({
+  access_key_id: z.string(),
+  secret_access_key: z.string(),
+  region: z.string(),
+  role_arn: z.string(),
+  external_id: z.string(),
+  identity_token_audience: z.string(),
+  identity_token_key: z.string(),
+  identity_token_ttl: z.number(),
+  kms_key_id: z.string(),
+  replica_regions: stringMap,
   /** Ferry's addition: an AWS-compatible endpoint (the emulator); http allowed. */
-  endpoint_url: string;
+  endpoint_url: z.string(),
   /** Ferry's addition: overrides the STS endpoint alone. */
-  sts_endpoint_url: string;
-  disable_strict_networking: boolean;
-  allowed_ipv4_addresses: string[];
-  allowed_ipv6_addresses: string[];
-  allowed_ports: number[];
-}
+  sts_endpoint_url: z.string(),
+  disable_strict_networking: z.boolean(),
+  allowed_ipv4_addresses: z.array(z.string()),
+  allowed_ipv6_addresses: z.array(z.string()),
+  allowed_ports: z.array(z.number()),
+});
+export type AwsSmConnection = z.infer<typeof awsSmConnection>;
 
-export interface SyncOptions {
-  granularity_level: Granularity;
-  secret_name_template: string;
-  custom_tags: Record<string, string>;
-}
+export const syncOptions = z.object({
+  granularity_level: granularity,
+  secret_name_template: z.string(),
+  custom_tags: stringMap,
+});
+export type SyncOptions = z.infer<typeof syncOptions>;
 
-export interface Destination {
-  type: 'aws-sm';
-  name: string;
-  connection: AwsSmConnection;
-  options: SyncOptions;
+export const destination = z.object({
+  type: z.literal('aws-sm'),
+  name: z.string(),
+  connection: awsSmConnection,
+  options: syncOptions,
   /** Bumped on every change, so cached AWS clients and credentials are rebuilt. */
-  generation: number;
-  created_at: string;
-  purge_initiated_at?: string;
-  purge_error?: string;
-}
+  generation: z.number(),
+  created_at: z.string(),
+  purge_initiated_at: z.string().optional(),
+  purge_error: z.string().optional(),
+});
+export type Destination = z.infer<typeof destination>;
 
 /** One external secret an association maintains ('' sub-key for secret-path granularity). */
-export interface TargetState {
-  sub_key: string;
+export const targetState = z.object({
+  sub_key: z.string(),
   /** External name (rendered from the template at association time). */
-  name: string;
+  name: z.string(),
   /** ARN once known; used as SecretId so that a name ending in `-xxxxxx` is never misread as an ARN. */
-  arn?: string;
-  status: SyncStatus;
-  updated_at: string;
-  last_error?: string;
+  arn: z.string().optional(),
+  status: syncStatus,
+  updated_at: z.string(),
+  last_error: z.string().optional(),
   /** Ferry created or adopted this external secret (it carries `hashicorp:vault`). */
-  owned: boolean;
+  owned: z.boolean(),
   /** The KV incarnation and version whose value the external secret holds. */
-  incarnation?: string;
-  version?: number;
+  incarnation: z.string().optional(),
+  version: z.number().optional(),
   /** Digest of tags, KMS key and replicas last applied, to skip metadata calls in steady state. */
-  config_digest?: string;
-  applied_tags?: Record<string, string>;
-  applied_replicas?: string[];
+  config_digest: z.string().optional(),
+  applied_tags: stringMap.optional(),
+  applied_replicas: z.array(z.string()).optional(),
   /** KMS key last applied ('' = AWS's default key). */
-  applied_kms?: string;
+  applied_kms: z.string().optional(),
   /** Consecutive failed attempts, for backoff and for deciding when to surface an error. */
-  attempts?: number;
+  attempts: z.number().optional(),
   /** Unix ms of the last value write, for the per-secret minimum interval. */
-  last_write_at?: number;
+  last_write_at: z.number().optional(),
   /** Keyed digest (with the association's salt) of the value AWS holds, to skip writing it again. */
-  value_digest?: string;
+  value_digest: z.string().optional(),
   /** Consecutive writes that each followed the previous one closely; lengthens the interval. */
-  hot_streak?: number;
-}
+  hot_streak: z.number().optional(),
+});
+export type TargetState = z.infer<typeof targetState>;
 
-export interface Association {
-  dest_type: 'aws-sm';
-  dest_name: string;
-  accessor: string;
+export const association = z.object({
+  dest_type: z.literal('aws-sm'),
+  dest_name: z.string(),
+  accessor: z.string(),
   /** Mount path at association time, with trailing slash (display only; the accessor is the identity). */
-  mount: string;
-  secret_name: string;
+  mount: z.string(),
+  secret_name: z.string(),
   /** Snapshot of the destination's options when the association was set (Vault: applies to new associations). */
-  granularity: Granularity;
-  template: string;
-  created_at: string;
+  granularity: granularity,
+  template: z.string(),
+  created_at: z.string(),
   /** Set by `associations/remove` and purge: the worker unsyncs, then deletes the record. */
-  removing?: boolean;
+  removing: z.boolean().optional(),
   /** Random key of the value digests (the record itself is encrypted at rest). */
-  salt?: string;
-  targets: Record<string, TargetState>;
-}
+  salt: z.string().optional(),
+  /** By sub-key; a target renamed away is kept as `retired:<name>` until the worker removes it. */
+  targets: z.record(z.string(), targetState),
+});
+export type Association = z.infer<typeof association>;
 
+/** `sys/sync/config`: the emergency brake and the queue capacity. */
+export const syncConfig = z.object({ disabled: z.boolean(), queue_capacity: z.number().int() });
+export type SyncConfig = z.infer<typeof syncConfig>;
+export const DEFAULT_SYNC_CONFIG: SyncConfig = { disabled: false, queue_capacity: 1_000_000 };
+
+/** The outbox queue of reconciles; KV's change events arrive on `kv-events` (`kv/events.ts`). */
 export const SYNC_QUEUE = 'sync';
-export const KV_EVENTS_QUEUE = 'kv-events';
 
 /** A sync operation in the outbox: a reference to an association, never a value. */
-export interface SyncOperation {
-  dest: string;
-  accessor: string;
-  secret_name: string;
-  reason: 'kv-change' | 'set' | 'remove' | 'destination-change' | 'purge';
-}
+export const syncOperation = z.object({
+  /** `<type>/<name>` of the destination. */
+  dest: z.string(),
+  accessor: z.string(),
+  secret_name: z.string(),
+  reason: z.enum(['kv-change', 'set', 'remove', 'destination-change', 'purge']),
+});
+export type SyncOperation = z.infer<typeof syncOperation>;
 
-const enc = encodeURIComponent;
+/** The association an operation or order key refers to. */
+export type AssociationRef = Pick<Association, 'dest_type' | 'dest_name' | 'accessor' | 'secret_name'>;
 
-/** Storage keys. Secret paths contain `/`, so they are percent-encoded into one segment. */
-export const keys = {
-  config: 'sync/config',
-  activation: 'sync/activated',
-  destinationPrefix: (type: string) => `sync/destinations/${type}/`,
-  destination: (type: string, name: string) => `sync/destinations/${type}/${enc(name)}`,
-  associationPrefix: (type: string, name: string) => `sync/associations/${type}/${enc(name)}/`,
-  association: (type: string, name: string, accessor: string, secret: string) =>
-    `sync/associations/${type}/${enc(name)}/${accessor}/${enc(secret)}`,
-  /** Reverse index: secret → destinations, for fan-out of KV changes. */
-  bySecretPrefix: (accessor: string, secret: string) => `sync/by-secret/${accessor}/${enc(secret)}/`,
-  bySecret: (accessor: string, secret: string, type: string, name: string) =>
-    `sync/by-secret/${accessor}/${enc(secret)}/${type}:${enc(name)}`,
-  bySecretAll: 'sync/by-secret/',
-};
-
+/** The outbox order key of an association: `<type>/<name>|<accessor>|<secret>`, destination first. */
 export const orderKeyOf = (dest: string, accessor: string, secret: string) => `${dest}|${accessor}|${secret}`;
+/** The destination (`<type>/<name>`) an order key belongs to, for per-destination limits. */
+export const destinationOfOrderKey = (orderKey: string) => orderKey.slice(0, orderKey.indexOf('|'));
 
 export const DEFAULT_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}';
 export const DEFAULT_KEY_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}/{{ .SecretKey }}';

@@ -130,7 +130,7 @@ export function syncPaths(core: Core, sync: SyncService): PathSpec[] {
   const associatedDestinations = async (mountParam: string, secret: string) => {
     const m = core.mounts.get(normaliseMountPath(mountParam));
     if (!m) throw syncErrors.mountNotFound(mountParam);
-    const associations = await Promise.all((await sync.destinationsOfSecret(m.accessor, secret)).map((a) => sync.withDisplayStatus(a)));
+    const associations = await Promise.all((await sync.associationsOfSecret(m.accessor, secret)).map((a) => sync.withDisplayStatus(a)));
     if (associations.length === 0) throw syncErrors.associationsAbsent();
     const out: Record<string, unknown> = {};
     for (const a of associations) {

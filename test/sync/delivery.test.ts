@@ -2,8 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
-import { SimulatedCrash, SyncWorker } from '../../src/sync/worker.js';
-import { kvSecretSource } from '../../src/sync/index.js';
+import { SimulatedCrash } from '../../src/sync/worker.js';
 
 /**
  * Delivery rules of the sync worker, driven round by round (`drainOnce`) with an
@@ -44,7 +43,7 @@ const worker = () => t.server.sync.worker;
 /** A new worker on the same store, as after a process restart, once the dead worker's lease has lapsed. */
 const restartedWorker = () => {
   now += 31_000;
-  return new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters);
+  return t.server.sync.createWorker();
 };
 const put = (path: string, data: Record<string, unknown>) => t.call('PUT', `/v1/my-kv/data/${path}`, { body: { data } });
 const associate = (secret: string, dest = 'd') =>
@@ -212,6 +211,8 @@ describe('delete_version_after', () => {
     await drain();
     expect(emu.getSecret('us-east-1', awsName('exp'))).toBeDefined();
     now += 11 * 60_000;
+    // KV's sweep reports the expiry nobody read as a delete event; the worker fans it out.
+    expect(await t.server.expirySweep.sweepOnce()).toBe(1);
     await drain();
     expect(emu.getSecret('us-east-1', awsName('exp'))).toBeUndefined();
     expect(Object.values(await statuses())[0].sync_status).toBe('UNSYNCED');
@@ -224,7 +225,7 @@ describe('races and repairs', () => {
     await associate('s');
     // The hook runs after the AWS call and before the outcome is recorded: remove meanwhile.
     crashNext = false;
-    const hooked = new SyncWorker(t.server.core, t.server.sync.service, kvSecretSource(t.server.core), t.server.sync.adapters, {
+    const hooked = t.server.sync.createWorker({
       afterProviderCall: async () => {
         await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
       },

@@ -1,0 +1,275 @@
+import type { z } from 'zod';
+import { RevisionConflict, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
+import {
+  DEFAULT_SYNC_CONFIG,
+  SYNC_QUEUE,
+  association as associationSchema,
+  destination as destinationSchema,
+  orderKeyOf,
+  syncConfig as syncConfigSchema,
+  syncOperation as syncOperationSchema,
+  type Association,
+  type AssociationRef,
+  type Destination,
+  type SyncConfig,
+  type SyncOperation,
+} from './model.js';
+
+/**
+ * The one owner of what secrets sync stores: the storage keys, the rows (parsed with their zod
+ * schemas, never cast), revision-checked saves, the by-secret index that fan-out and the
+ * per-secret views read, and the outbox operation that queues a reconcile. The rest of the
+ * feature reads and writes sync's data only through here.
+ */
+
+const enc = encodeURIComponent;
+
+/** Storage keys. Secret paths contain `/`, so they are percent-encoded into one segment. */
+const keys = {
+  config: 'sync/config',
+  destinationPrefix: (type: string) => `sync/destinations/${type}/`,
+  destination: (type: string, name: string) => `sync/destinations/${type}/${enc(name)}`,
+  associationPrefix: (type: string, name: string) => `sync/associations/${type}/${enc(name)}/`,
+  association: (type: string, name: string, accessor: string, secret: string) =>
+    `sync/associations/${type}/${enc(name)}/${accessor}/${enc(secret)}`,
+  /** Reverse index: secret → destinations, for fan-out of KV changes. */
+  bySecretPrefix: (accessor: string, secret: string) => `sync/by-secret/${accessor}/${enc(secret)}/`,
+  bySecret: (accessor: string, secret: string, type: string, name: string) =>
+    `sync/by-secret/${accessor}/${enc(secret)}/${type}:${enc(name)}`,
+  bySecretAll: 'sync/by-secret/',
+};
+
+const associationKey = (a: AssociationRef) => keys.association(a.dest_type, a.dest_name, a.accessor, a.secret_name);
+const bySecretKey = (a: AssociationRef) => keys.bySecret(a.accessor, a.secret_name, a.dest_type, a.dest_name);
+
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value));
+const decode = <S extends z.ZodType>(schema: S, bytes: Buffer): z.output<S> => schema.parse(JSON.parse(bytes.toString('utf8')));
+
+/** A stored row with the revision it was read at, for a revision-checked save. */
+export interface Row<T> {
+  value: T;
+  revision: number;
+}
+
+/** The destination (`type`, `name`) of a `<type>/<name>` reference, as operations carry it. */
+export function splitDestinationRef(dest: string): { type: string; name: string } {
+  const [type, ...rest] = dest.split('/');
+  return { type: type!, name: rest.join('/') };
+}
+
+/** An enqueue op for one association's reconcile, in the same commit as the change that needs it. */
+export function syncOp(a: AssociationRef, reason: SyncOperation['reason']): WriteOp {
+  const dest = `${a.dest_type}/${a.dest_name}`;
+  const payload: SyncOperation = { dest, accessor: a.accessor, secret_name: a.secret_name, reason };
+  return { kind: 'enqueue', queue: SYNC_QUEUE, orderKey: orderKeyOf(dest, a.accessor, a.secret_name), payload: JSON.stringify(payload) };
+}
+
+/** Parses a `sync` outbox payload; throws on anything that is not a sync operation. */
+export function parseSyncOperation(payload: string): SyncOperation {
+  return syncOperationSchema.parse(JSON.parse(payload));
+}
+
+/**
+ * One atomic change to sync's records: its writes, the outbox operations they need, and the
+ * revisions they were decided on. `commit` throws `RevisionConflict` if any of those moved.
+ */
+export class SyncChange {
+  private readonly ops: WriteOp[] = [];
+  private readonly checks: RevisionCheck[] = [];
+
+  constructor(private readonly store: Store) {}
+
+  private check(key: string, revision: number | undefined): this {
+    if (revision !== undefined) this.checks.push({ key, revision });
+    return this;
+  }
+
+  saveConfig(config: SyncConfig, revision: number): this {
+    this.ops.push({ kind: 'put', key: keys.config, value: encode(config) });
+    return this.check(keys.config, revision);
+  }
+
+  /** Writes a destination; `revision` (0 = must not exist yet) is the one it was read at. */
+  saveDestination(d: Destination, revision?: number): this {
+    const key = keys.destination(d.type, d.name);
+    this.ops.push({ kind: 'put', key, value: encode(d) });
+    return this.check(key, revision);
+  }
+
+  /** Requires the destination to be unchanged since it was read at `revision`. */
+  checkDestination(type: string, name: string, revision: number): this {
+    return this.check(keys.destination(type, name), revision);
+  }
+
+  deleteDestination(type: string, name: string, revision?: number): this {
+    const key = keys.destination(type, name);
+    this.ops.push({ kind: 'delete', key });
+    return this.check(key, revision);
+  }
+
+  /** Deletes every association record of a destination (not their by-secret entries: `unindex` each). */
+  deleteAssociationsOf(type: string, name: string): this {
+    this.ops.push({ kind: 'deletePrefix', prefix: keys.associationPrefix(type, name) });
+    return this;
+  }
+
+  saveAssociation(a: Association, revision?: number): this {
+    const key = associationKey(a);
+    this.ops.push({ kind: 'put', key, value: encode(a) });
+    return this.check(key, revision);
+  }
+
+  /** Forgets an association: its record and its by-secret entry. */
+  deleteAssociation(a: AssociationRef, revision?: number): this {
+    const key = associationKey(a);
+    this.ops.push({ kind: 'delete', key });
+    this.unindex(a);
+    return this.check(key, revision);
+  }
+
+  /** Adds the association's by-secret entry, through which KV changes of its secret fan out to it. */
+  index(a: AssociationRef): this {
+    this.ops.push({ kind: 'put', key: bySecretKey(a), value: Buffer.from('') });
+    return this;
+  }
+
+  unindex(a: AssociationRef): this {
+    this.ops.push({ kind: 'delete', key: bySecretKey(a) });
+    return this;
+  }
+
+  /** Queues a reconcile of the association with its destination. */
+  enqueueSync(a: AssociationRef, reason: SyncOperation['reason']): this {
+    this.ops.push(syncOp(a, reason));
+    return this;
+  }
+
+  /** Removes handled items of another queue (KV's change events) in the same commit. */
+  dequeue(ids: number[]): this {
+    this.ops.push({ kind: 'dequeue', ids });
+    return this;
+  }
+
+  async commit(): Promise<void> {
+    await this.store.commit(this.ops, this.checks.length > 0 ? this.checks : undefined);
+  }
+}
+
+export class SyncRecords {
+  constructor(private readonly store: Store) {}
+
+  /** Starts an atomic change. */
+  change(): SyncChange {
+    return new SyncChange(this.store);
+  }
+
+  // ---- configuration ---------------------------------------------------------------------
+
+  /** The configuration (defaults when never written; revision 0 then). */
+  async config(): Promise<Row<SyncConfig>> {
+    const row = await this.store.get(keys.config);
+    if (!row) return { value: { ...DEFAULT_SYNC_CONFIG }, revision: 0 };
+    return { value: decode(syncConfigSchema, row.value), revision: row.revision };
+  }
+
+  // ---- destinations ----------------------------------------------------------------------
+
+  async destination(type: string, name: string): Promise<Row<Destination> | undefined> {
+    const row = await this.store.get(keys.destination(type, name));
+    return row ? { value: decode(destinationSchema, row.value), revision: row.revision } : undefined;
+  }
+
+  /** Names of the destinations of a type, unsorted. */
+  async destinationNames(type: string): Promise<string[]> {
+    return (await this.store.list(keys.destinationPrefix(type))).map((n) => decodeURIComponent(n));
+  }
+
+  /** Shows a purge that cannot finish on the destination (`purge_error`); a concurrent change wins. */
+  async recordPurgeError(type: string, name: string, error: string): Promise<void> {
+    const row = await this.destination(type, name);
+    if (!row || row.value.purge_error === error) return;
+    row.value.purge_error = error;
+    try {
+      await this.change().saveDestination(row.value, row.revision).commit();
+    } catch (err) {
+      if (!(err instanceof RevisionConflict)) throw err;
+    }
+  }
+
+  // ---- associations ----------------------------------------------------------------------
+
+  async association(type: string, name: string, accessor: string, secret: string): Promise<Row<Association> | undefined> {
+    const row = await this.store.get(keys.association(type, name, accessor, secret));
+    return row ? { value: decode(associationSchema, row.value), revision: row.revision } : undefined;
+  }
+
+  /** The association a sync operation refers to. */
+  async associationOf(op: SyncOperation): Promise<Row<Association> | undefined> {
+    const { type, name } = splitDestinationRef(op.dest);
+    return this.association(type, name, op.accessor, op.secret_name);
+  }
+
+  /** Writes an association if it is unchanged since `revision`; false when it moved meanwhile. */
+  async saveAssociation(a: Association, revision: number): Promise<boolean> {
+    try {
+      await this.change().saveAssociation(a, revision).commit();
+      return true;
+    } catch (err) {
+      if (err instanceof RevisionConflict) return false;
+      throw err;
+    }
+  }
+
+  async associationsOf(type: string, name: string): Promise<Association[]> {
+    const rows = await this.store.scan(keys.associationPrefix(type, name));
+    return rows.map((r) => decode(associationSchema, r.value));
+  }
+
+  /** Every association of one secret, through the by-secret index. */
+  async associationsOfSecret(accessor: string, secret: string): Promise<Association[]> {
+    const refs = await this.store.list(keys.bySecretPrefix(accessor, secret));
+    const out: Association[] = [];
+    for (const ref of refs) {
+      const [type, encName] = ref.split(':');
+      const row = await this.association(type!, decodeURIComponent(encName!), accessor, secret);
+      if (row) out.push(row.value);
+    }
+    return out;
+  }
+
+  /** Every secret with at least one association, with its destinations (`<type>/<name>`). */
+  async associatedSecrets(): Promise<Array<{ accessor: string; secret: string; destinations: string[] }>> {
+    const rows = await this.store.scan(keys.bySecretAll);
+    const grouped = new Map<string, { accessor: string; secret: string; destinations: string[] }>();
+    for (const row of rows) {
+      const [accessor, encSecret, dest] = row.key.slice(keys.bySecretAll.length).split('/');
+      const id = `${accessor}/${encSecret}`;
+      const entry = grouped.get(id) ?? { accessor: accessor!, secret: decodeURIComponent(encSecret!), destinations: [] };
+      const [t, encName] = dest!.split(':');
+      entry.destinations.push(`${t}/${decodeURIComponent(encName!)}`);
+      grouped.set(id, entry);
+    }
+    return [...grouped.values()];
+  }
+
+  /** Accessors of the mounts with at least one associated secret (one listing, no decoding). */
+  async syncedMountAccessors(): Promise<Set<string>> {
+    return new Set((await this.store.list(keys.bySecretAll)).map((a) => a.replace(/\/$/, '')));
+  }
+
+  /** The associated secrets of one mount. */
+  async associatedSecretsOfMount(accessor: string): Promise<string[]> {
+    const rows = await this.store.list(`${keys.bySecretAll}${accessor}/`);
+    return rows.map((r) => decodeURIComponent(r.replace(/\/$/, '')));
+  }
+
+  /** Whether the destination of `a` has associations besides `a`, with two indexed listings. */
+  async hasOtherAssociations(a: AssociationRef): Promise<boolean> {
+    const prefix = keys.associationPrefix(a.dest_type, a.dest_name);
+    const accessors = await this.store.list(prefix);
+    if (accessors.length !== 1) return accessors.length > 1;
+    const secrets = await this.store.list(prefix + accessors[0]);
+    if (secrets.length !== 1) return secrets.length > 1;
+    return prefix + accessors[0] + secrets[0] !== associationKey(a);
+  }
+}
