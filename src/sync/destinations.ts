@@ -1,6 +1,6 @@
 import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
-import { MASK, type AwsSmConnection, type Destination, type Granularity } from './model.js';
+import type { AwsSmConnection, Destination, Granularity } from './model.js';
 import { effectiveTemplate, sampleName } from './naming.js';
 import { TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
@@ -220,36 +220,4 @@ export function validateDestination(d: Destination): void {
   // A template that cannot produce a valid name for an ordinary secret is refused now.
   const sample = sampleName(d, template);
   if (sample.name === undefined) throw syncErrors.templateUnnameable(sample.rendered);
-}
-
-/** The read model: credentials masked, options as Vault reports them. */
-export function destinationView(d: Destination): Record<string, unknown> {
-  const c = d.connection;
-  const connection: Record<string, unknown> = {
-    region: c.region,
-  };
-  if (c.access_key_id) connection.access_key_id = MASK;
-  if (c.secret_access_key) connection.secret_access_key = MASK;
-  if (c.role_arn) connection.role_arn = c.role_arn;
-  if (c.external_id) connection.external_id = c.external_id;
-  if (c.identity_token_audience) connection.identity_token_audience = MASK;
-  if (c.identity_token_key) connection.identity_token_key = MASK;
-  if (c.identity_token_audience || c.identity_token_ttl !== 3600) connection.identity_token_ttl = c.identity_token_ttl;
-  if (c.kms_key_id) connection.kms_key_id = c.kms_key_id;
-  if (Object.keys(c.replica_regions).length > 0) connection.replica_regions = c.replica_regions;
-  if (c.endpoint_url) connection.endpoint_url = c.endpoint_url;
-  if (c.sts_endpoint_url) connection.sts_endpoint_url = c.sts_endpoint_url;
-  const options: Record<string, unknown> = {
-    custom_tags: d.options.custom_tags,
-    granularity_level: d.options.granularity_level,
-    secret_name_template: effectiveTemplate(d.options),
-    disable_strict_networking: c.disable_strict_networking,
-  };
-  if (c.allowed_ipv4_addresses.length > 0) options.allowed_ipv4_addresses = c.allowed_ipv4_addresses;
-  if (c.allowed_ipv6_addresses.length > 0) options.allowed_ipv6_addresses = c.allowed_ipv6_addresses;
-  if (c.allowed_ports.length > 0) options.allowed_ports = c.allowed_ports;
-  const data: Record<string, unknown> = { name: d.name, type: d.type, connection_details: connection, options };
-  if (d.purge_initiated_at) data.purge_initiated_at = d.purge_initiated_at;
-  if (d.purge_error) data.purge_error = d.purge_error;
-  return data;
 }

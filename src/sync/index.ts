@@ -5,10 +5,14 @@ import { isKvV2 } from '../sys/mount-table.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import { fanOutKvEvents } from './fan-out.js';
+import { activationFlagPaths } from './path-activation-flags.js';
+import { associationPaths } from './path-associations.js';
+import { configPaths } from './path-config.js';
+import { destinationAssociationPaths } from './path-destinations-associations.js';
+import { destinationPaths } from './path-destinations.js';
 import type { AdapterRegistry } from './port.js';
 import { Reconciler, type ReconcileOptions } from './reconcile.js';
 import { SyncRecords, parseSyncOperation } from './records.js';
-import { syncPaths } from './routes.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
 import { SyncWorker, type DeliveryLoopOptions } from './worker.js';
@@ -67,7 +71,14 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
     service,
     worker: createWorker(deps.worker),
     adapters,
-    paths: syncPaths(core, service),
+    // Routing takes the first matching pattern: each file keeps its literal paths before its parameters.
+    paths: [
+      ...activationFlagPaths(),
+      ...configPaths(service),
+      ...destinationPaths(service),
+      ...destinationAssociationPaths(service),
+      ...associationPaths(core, service),
+    ],
     createWorker,
     followedSecrets: async () => (await records.associatedSecrets()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
   };

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { MASK, type Association, type Destination } from './model.js';
+import { effectiveTemplate } from './naming.js';
+
+/**
+ * What the `sys/sync` API shows of sync's records, as Vault shows it: the response schemas (the
+ * allow-list of what may leave the server) and the views that fill them. Credentials never
+ * leave unmasked.
+ */
+
+export const destinationResponse = z.object({
+  name: z.string(),
+  type: z.string(),
+  connection_details: z.record(z.string(), z.unknown()),
+  options: z.record(z.string(), z.unknown()),
+  purge_initiated_at: z.string().optional(),
+  purge_error: z.string().optional(),
+});
+
+export const associationEntry = z.object({
+  accessor: z.string(),
+  secret_name: z.string(),
+  sync_status: z.string(),
+  updated_at: z.string(),
+  mount: z.string(),
+  sub_key: z.string().optional(),
+  last_error: z.string().optional(),
+});
+
+export const associationsResponse = z.object({
+  associated_secrets: z.record(z.string(), associationEntry),
+  store_name: z.string(),
+  store_type: z.string(),
+});
+
+/** One entry per external secret of an association, keyed as Vault keys them. */
+export function associationEntries(a: Association): Record<string, z.infer<typeof associationEntry>> {
+  const out: Record<string, z.infer<typeof associationEntry>> = {};
+  for (const [subKey, t] of Object.entries(a.targets)) {
+    if (subKey.startsWith('retired:')) continue;
+    const id = a.granularity === 'secret-key' ? `${a.accessor}/${a.secret_name}/${subKey}` : `${a.accessor}/${a.secret_name}`;
+    out[id] = {
+      accessor: a.accessor,
+      secret_name: a.secret_name,
+      sync_status: t.status,
+      updated_at: t.updated_at,
+      mount: a.mount,
+      ...(a.granularity === 'secret-key' ? { sub_key: subKey } : {}),
+      ...(t.last_error ? { last_error: t.last_error } : {}),
+    };
+  }
+  return out;
+}
+
+export const configResponse = z.object({ disabled: z.boolean(), queue_capacity: z.number().int() });
+
+/** The read model: credentials masked, options as Vault reports them. */
+export function destinationView(d: Destination): Record<string, unknown> {
+  const c = d.connection;
+  const connection: Record<string, unknown> = {
+    region: c.region,
+  };
+  if (c.access_key_id) connection.access_key_id = MASK;
+  if (c.secret_access_key) connection.secret_access_key = MASK;
+  if (c.role_arn) connection.role_arn = c.role_arn;
+  if (c.external_id) connection.external_id = c.external_id;
+  if (c.identity_token_audience) connection.identity_token_audience = MASK;
+  if (c.identity_token_key) connection.identity_token_key = MASK;
+  if (c.identity_token_audience || c.identity_token_ttl !== 3600) connection.identity_token_ttl = c.identity_token_ttl;
+  if (c.kms_key_id) connection.kms_key_id = c.kms_key_id;
+  if (Object.keys(c.replica_regions).length > 0) connection.replica_regions = c.replica_regions;
+  if (c.endpoint_url) connection.endpoint_url = c.endpoint_url;
+  if (c.sts_endpoint_url) connection.sts_endpoint_url = c.sts_endpoint_url;
+  const options: Record<string, unknown> = {
+    custom_tags: d.options.custom_tags,
+    granularity_level: d.options.granularity_level,
+    secret_name_template: effectiveTemplate(d.options),
+    disable_strict_networking: c.disable_strict_networking,
+  };
+  if (c.allowed_ipv4_addresses.length > 0) options.allowed_ipv4_addresses = c.allowed_ipv4_addresses;
+  if (c.allowed_ipv6_addresses.length > 0) options.allowed_ipv6_addresses = c.allowed_ipv6_addresses;
+  if (c.allowed_ports.length > 0) options.allowed_ports = c.allowed_ports;
+  const data: Record<string, unknown> = { name: d.name, type: d.type, connection_details: connection, options };
+  if (d.purge_initiated_at) data.purge_initiated_at = d.purge_initiated_at;
+  if (d.purge_error) data.purge_error = d.purge_error;
+  return data;
+}
+
+/** Statuses of one association summarised for the per-secret views. */
+export function summaryStatus(a: Association): { sync_status: string; updated_at: string } {
+  const targets = Object.values(a.targets);
+  if (targets.length === 0) return { sync_status: a.removing ? 'UNSYNCING' : 'PENDING', updated_at: a.created_at };
+  const failed = targets.find((t) => t.status.endsWith('_ERROR'));
+  const latest = targets.map((t) => t.updated_at).sort().at(-1)!;
+  if (failed) return { sync_status: failed.status, updated_at: latest };
+  const pending = targets.find((t) => t.status !== 'SYNCED');
+  return { sync_status: pending?.status ?? 'SYNCED', updated_at: latest };
+}
