@@ -18,8 +18,9 @@ export interface SyncScenario {
   close(): Promise<void>;
 }
 
+/** A listening Ferry and the emulator; a `clock` given is shared by both. */
 export async function startSyncScenario(opts: Partial<CoreOptions> = {}): Promise<SyncScenario> {
-  const emu = await startAwsEmulator();
+  const emu = await startAwsEmulator(opts.clock ? { clock: opts.clock } : {});
   const srv = await startListeningServer(opts);
   const url = srv.listener.url;
   const cli: SyncScenario['cli'] = async (method, path, body, token = 'root') => {

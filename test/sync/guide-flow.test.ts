@@ -2,47 +2,50 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, startSyncScenario, TEST_SECRET_KEY, type SyncScenario } from '../support/sync.js';
 
 /**
- * Vault's secrets-sync guide, replayed with the CLI's exact requests against a listening
- * Ferry, its running worker, and the emulator through the real AWS SDK.
+ * Vault's secrets-sync guide, replayed with the CLI's exact requests against a listening Ferry
+ * and the emulator through the real AWS SDK. The first test runs the worker as the server does,
+ * in its own time; the others drive it round by round (`drainOnce`) on a clock of their own,
+ * so they wait for nothing.
  */
 let s: SyncScenario;
-beforeEach(async () => {
-  s = await startSyncScenario();
-  expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
-});
 afterEach(async () => {
   await s.close();
 });
 
-const awsName = (s: SyncScenario, secret = 'my-secret') => {
-  const accessor = s.core.mounts.get('my-kv/')!.accessor;
-  return `vault/${accessor}/${secret}`;
-};
+const awsName = (secret = 'my-secret') => `vault/${s.core.mounts.get('my-kv/')!.accessor}/${secret}`;
 
-async function associationStatus(s: SyncScenario, dest = 'my-awssm-1') {
+async function associationStatus(dest = 'my-awssm-1') {
   const res = await s.cli('GET', `sys/sync/destinations/aws-sm/${dest}/associations`);
   return Object.values<any>(res.body.data.associated_secrets);
 }
 
-describe('the secrets-sync guide against the emulator', () => {
+const associate = (secret = 'my-secret') =>
+  s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: secret });
+
+describe('the secrets-sync guide with the running worker', () => {
+  beforeEach(async () => {
+    s = await startSyncScenario();
+    expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
+  });
+
   it('syncs a secret with the hashicorp:vault tag, follows an update with exactly one new version, and unsyncs on remove', async () => {
     const dest = await s.createDestination('my-awssm-1');
     expect(dest.status).toBe(200);
     expect(dest.body.data.connection_details).toMatchObject({ access_key_id: '*****', secret_access_key: '*****', region: 'us-east-1' });
 
     expect((await s.cli('PUT', 'my-kv/data/my-secret', { data: { foo: 'bar' }, options: {} })).status).toBe(200);
-    const set = await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: 'my-secret' });
+    const set = await associate();
     expect(set.status).toBe(200);
     expect(set.body.data).toMatchObject({ store_name: 'my-awssm-1', store_type: 'aws-sm' });
 
-    const name = awsName(s);
+    const name = awsName();
     const synced = (await eventually(() => s.emu.getSecret('us-east-1', name), 5000, 'the secret in AWS'))!;
     expect(synced.tags).toContainEqual({ Key: 'hashicorp:vault', Value: '' });
     expect(synced.versions).toHaveLength(1);
     expect(JSON.parse(synced.versions[0]!.secretString!)).toEqual({ foo: 'bar' });
 
     const [status] = await eventually(async () => {
-      const entries = await associationStatus(s);
+      const entries = await associationStatus();
       return entries[0]?.sync_status === 'SYNCED' ? entries : undefined;
     });
     expect(status).toMatchObject({ accessor: s.core.mounts.get('my-kv/')!.accessor, secret_name: 'my-secret', sync_status: 'SYNCED' });
@@ -61,65 +64,86 @@ describe('the secrets-sync guide against the emulator', () => {
     const removed = await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/remove', { mount: 'my-kv', secret_name: 'my-secret' });
     expect(removed.status).toBe(200);
     await eventually(() => s.emu.getSecret('us-east-1', name) === undefined, 5000, 'the secret gone from AWS');
-    await eventually(async () => (await associationStatus(s)).length === 0);
+    await eventually(async () => (await associationStatus()).length === 0);
+  });
+});
+
+describe('the secrets-sync guide, delivered round by round', () => {
+  let now: number;
+  beforeEach(async () => {
+    now = Date.now();
+    s = await startSyncScenario({ clock: () => now, syncWorker: { start: false } });
+    expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
+    expect((await s.createDestination('my-awssm-1')).status).toBe(200);
   });
 
+  /** Runs delivery rounds until one finds nothing to do (a bounded number, so a loop cannot hang the test). */
+  async function deliver(): Promise<void> {
+    for (let round = 0; round < 10 && (await s.server.sync.worker.drainOnce()) > 0; round++);
+  }
+
   it('removes the AWS secret when the KV secret metadata is deleted', async () => {
-    await s.createDestination('my-awssm-1');
     await s.cli('PUT', 'my-kv/data/my-secret', { data: { foo: 'bar' }, options: {} });
-    await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: 'my-secret' });
-    await eventually(() => s.emu.getSecret('us-east-1', awsName(s)));
+    await associate();
+    await deliver();
+    expect(s.emu.getSecret('us-east-1', awsName())).toBeDefined();
     expect((await s.cli('DELETE', 'my-kv/metadata/my-secret')).status).toBe(204);
-    await eventually(() => s.emu.getSecret('us-east-1', awsName(s)) === undefined, 5000, 'the secret gone from AWS');
+    await deliver();
+    expect(s.emu.getSecret('us-east-1', awsName())).toBeUndefined();
+    expect((await associationStatus())[0]).toMatchObject({ sync_status: 'UNSYNCED' });
   });
 
   it('removes the AWS secret on a soft delete and brings it back on undelete', async () => {
-    await s.createDestination('my-awssm-1');
     await s.cli('PUT', 'my-kv/data/my-secret', { data: { foo: 'bar' }, options: {} });
-    await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: 'my-secret' });
-    await eventually(() => s.emu.getSecret('us-east-1', awsName(s)));
+    await associate();
+    await deliver();
+    expect(s.emu.getSecret('us-east-1', awsName())).toBeDefined();
     expect((await s.cli('DELETE', 'my-kv/data/my-secret')).status).toBe(204);
-    await eventually(() => s.emu.getSecret('us-east-1', awsName(s)) === undefined, 5000, 'deleted in AWS');
-    await eventually(async () => (await associationStatus(s))[0]?.sync_status === 'UNSYNCED');
+    await deliver();
+    expect(s.emu.getSecret('us-east-1', awsName())).toBeUndefined();
+    expect((await associationStatus())[0]).toMatchObject({ sync_status: 'UNSYNCED' });
     expect((await s.cli('PUT', 'my-kv/undelete/my-secret', { versions: '1' })).status).toBe(204);
-    const back = (await eventually(() => s.emu.getSecret('us-east-1', awsName(s)), 5000, 'restored in AWS'))!;
+    await deliver();
+    const back = s.emu.getSecret('us-east-1', awsName())!;
     expect(JSON.parse(back.versions[0]!.secretString!)).toEqual({ foo: 'bar' });
+    expect((await associationStatus())[0]).toMatchObject({ sync_status: 'SYNCED' });
   });
 
   it('purges every synced secret when the destination is deleted with purge=true', async () => {
-    await s.createDestination('my-awssm-1');
     for (const name of ['a', 'b', 'c']) {
       await s.cli('PUT', `my-kv/data/${name}`, { data: { v: name }, options: {} });
-      await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: name });
+      await associate(name);
     }
-    await eventually(() => ['a', 'b', 'c'].every((n) => s.emu.getSecret('us-east-1', awsName(s, n))));
+    await deliver();
+    expect(s.emu.listSecretNames('us-east-1').sort()).toEqual(['a', 'b', 'c'].map((n) => awsName(n)));
     const refused = await s.cli('DELETE', 'sys/sync/destinations/aws-sm/my-awssm-1');
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0]).toMatch(/still has 3 association/);
     expect((await s.cli('DELETE', 'sys/sync/destinations/aws-sm/my-awssm-1?purge=true')).status).toBe(204);
-    await eventually(() => ['a', 'b', 'c'].every((n) => !s.emu.getSecret('us-east-1', awsName(s, n))), 5000, 'purged');
-    await eventually(async () => (await s.cli('GET', 'sys/sync/destinations/aws-sm/my-awssm-1')).status === 404);
+    // The destination stays readable, showing the purge, until its last association is unsynced.
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/my-awssm-1')).body.data.purge_initiated_at).toBeDefined();
+    await deliver();
+    expect(s.emu.listSecretNames('us-east-1')).toEqual([]);
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/my-awssm-1')).status).toBe(404);
   });
 
   it('never overwrites an existing untagged secret and shows a clear error status instead', async () => {
-    await s.createDestination('my-awssm-1');
     const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
     const sm = new SecretsManagerClient({
       region: 'us-east-1',
       endpoint: s.emu.endpoint,
       credentials: { accessKeyId: 'AKIAOTHERTEAM0000001', secretAccessKey: 'x' },
     });
-    await sm.send(new CreateSecretCommand({ Name: awsName(s), SecretString: 'theirs' }));
+    await sm.send(new CreateSecretCommand({ Name: awsName(), SecretString: 'theirs' }));
     await s.cli('PUT', 'my-kv/data/my-secret', { data: { password: 'ours-S3CRET' }, options: {} });
-    await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: 'my-secret' });
-    const [entry] = await eventually(async () => {
-      const entries = await associationStatus(s);
-      return entries[0]?.sync_status === 'CLIENT_SIDE_ERROR' ? entries : undefined;
-    });
+    await associate();
+    await deliver();
+    const [entry] = await associationStatus();
+    expect(entry.sync_status).toBe('CLIENT_SIDE_ERROR');
     expect(entry.last_error).toMatch(/already exists in AWS Secrets Manager without the hashicorp:vault tag/);
     expect(JSON.stringify(entry)).not.toContain('ours-S3CRET');
     expect(JSON.stringify(entry)).not.toContain(TEST_SECRET_KEY);
-    const theirs = s.emu.getSecret('us-east-1', awsName(s))!;
+    const theirs = s.emu.getSecret('us-east-1', awsName())!;
     expect(theirs.versions).toHaveLength(1);
     expect(theirs.versions[0]!.secretString).toBe('theirs');
   });
