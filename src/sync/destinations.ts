@@ -13,7 +13,7 @@ export function checkDestinationType(type: string): asserts type is 'aws-sm' {
   if (type !== 'aws-sm') throw destinationTypeError(type);
 }
 
-/** Why `type` cannot be used: a Vault type Ferry does not sync to, or no type at all. */
+/** Why `type` cannot be used: a Vault type Ferry does not sync to, or not a destination type at all. */
 export function destinationTypeError(type: string): FerryError {
   return KNOWN_UNSUPPORTED.includes(type) ? syncErrors.unsupportedDestinationType(type) : syncErrors.invalidDestinationType(type);
 }

@@ -3,8 +3,8 @@ import type { WriteClass } from './port.js';
 /**
  * Per-destination write budgets, one token bucket per AWS quota group, kept under AWS's
  * 50 requests/s per account and region so that steady traffic is never throttled.
- * `take` never waits: it answers how long the caller should defer, so the worker can
- * reschedule the operation instead of holding a slot.
+ * `take` never waits: it answers how long the caller should defer, so the operation is
+ * rescheduled instead of holding a slot of the worker's pool.
  */
 export class WriteBudget {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();

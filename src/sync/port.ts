@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Destination, SyncStatus } from './model.js';
 
 /**
- * The port between the sync worker and a destination provider. The worker decides what
- * must exist where; an adapter knows how to make it so on one provider. Errors are
- * classified once, by the adapter, into what the worker does next.
+ * The port between reconciliation (`reconcile.ts`) and a destination provider. Reconciliation
+ * decides what must exist where; an adapter knows how to make it so on one provider. Errors
+ * are classified once, by the adapter, into what delivery does next.
  */
 export type DeliveryErrorKind =
   /** Rate limited: retry with backoff, never reported as a failure. */
@@ -38,7 +38,7 @@ export interface ExternalSecretSpec {
   replicaRegions: Record<string, string>;
 }
 
-/** What the worker remembers about an external secret between deliveries. */
+/** What reconciliation remembers about an external secret between deliveries. */
 export interface KnownExternalState {
   owned: boolean;
   arn?: string;
