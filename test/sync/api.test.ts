@@ -125,6 +125,24 @@ describe('bad destination input creates nothing', () => {
     ['one key without the other', 'aws-sm/x', { access_key_id: TEST_ACCESS_KEY, region: 'us-east-1' }, /must be given together/],
     ['a negative identity_token_ttl', 'aws-sm/x', dest({ identity_token_ttl: '-5' }), /identity_token_ttl/],
   ];
+  it('refuses every verb on a destination of a type Ferry does not sync to, naming the supported type', async () => {
+    const mergePatch = { 'content-type': 'application/merge-patch+json' };
+    const answers = [
+      await t.call('GET', '/v1/sys/sync/destinations/gh/x'),
+      await t.call('PUT', '/v1/sys/sync/destinations/gh/x', { body: dest() }),
+      await t.call('PATCH', '/v1/sys/sync/destinations/gh/x', { body: dest(), headers: mergePatch }),
+      await t.call('DELETE', '/v1/sys/sync/destinations/gh/x?purge=true'),
+      await t.call('GET', '/v1/sys/sync/destinations/gh/x/associations'),
+    ];
+    for (const res of answers) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ errors: ['destination type "gh" is not supported by Ferry; supported types: aws-sm'] });
+    }
+    // Field checks still come first where they did: a PATCH's bad field is named before the type.
+    const badField = await t.call('PATCH', '/v1/sys/sync/destinations/nope/x', { body: { identity_token_ttl: 'soon' }, headers: mergePatch });
+    expect(badField.json().errors[0]).toMatch(/Field validation failed: .* for field "identity_token_ttl"/);
+  });
+
   for (const [rule, path, body, message] of cases) {
     it(`refuses ${rule}`, async () => {
       const res = await t.call('PUT', `/v1/sys/sync/destinations/${path}`, { body });
