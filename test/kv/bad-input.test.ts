@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envelope, events, expectError, expectNotFound, put, startKv, type KvTestServer } from './helpers.js';
+import { closeAfterTest } from '../support/fixtures.js';
+import { envelope, events, expectError, expectNotFound, put, startKv, useKv } from './helpers.js';
 
 /**
  * Bad input gets Vault's 4xx and message, and nothing changes: the secret's metadata, its
  * data and the change-event outbox are exactly as before the request.
  */
-let t: KvTestServer;
+const t = useKv();
 let before: { meta: unknown; data: unknown; events: number };
 
 async function snapshot() {
@@ -17,14 +18,12 @@ async function snapshot() {
 }
 
 beforeEach(async () => {
-  t = await startKv();
   await put(t, 'app', { user: 'svc', password: 'p1' });
   await t.call('PUT', '/v1/secret/metadata/app', { body: { custom_metadata: { owner: 'platform' } } });
   before = await snapshot();
 });
 afterEach(async () => {
   expect(await snapshot()).toEqual({ ...before, meta: { ...before.meta as object, request_id: expect.any(String) } });
-  await t.close();
 });
 
 describe('KV v2 bad input changes nothing', () => {
@@ -90,19 +89,15 @@ describe('KV v2 bad input changes nothing', () => {
 
 describe('KV v2 request size limit', () => {
   it('a body past the size limit answers 413 and is not stored', async () => {
-    const small = await startKv({ maxRequestSize: 4096 });
-    try {
-      const res = await small.call('PUT', '/v1/secret/data/big', { body: { data: { blob: 'x'.repeat(5000) } } });
-      expect(res.statusCode).toBe(413);
-      expect(res.headers['content-type']).toBe('application/json');
-      expect(res.json()).toEqual({ errors: ['http: request body too large'] });
-      expectNotFound(await small.call('GET', '/v1/secret/data/big'));
-      expect(await events(small)).toEqual([]);
-      expect((await small.call('PUT', '/v1/secret/data/big', { body: { data: { blob: 'x'.repeat(100) } } })).json()).toEqual(
-        envelope(expect.objectContaining({ version: 1 })),
-      );
-    } finally {
-      await small.close();
-    }
+    const small = closeAfterTest(await startKv({ maxRequestSize: 4096 }));
+    const res = await small.call('PUT', '/v1/secret/data/big', { body: { data: { blob: 'x'.repeat(5000) } } });
+    expect(res.statusCode).toBe(413);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.json()).toEqual({ errors: ['http: request body too large'] });
+    expectNotFound(await small.call('GET', '/v1/secret/data/big'));
+    expect(await events(small)).toEqual([]);
+    expect((await small.call('PUT', '/v1/secret/data/big', { body: { data: { blob: 'x'.repeat(100) } } })).json()).toEqual(
+      envelope(expect.objectContaining({ version: 1 })),
+    );
   });
 });

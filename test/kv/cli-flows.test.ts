@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, T0, iso, startKv, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR, T0, iso, useKv } from './helpers.js';
 
 /**
  * Byte-for-byte replays of the `vault kv` request flows (cli-flows.md §0.1, §4–8): the Go
@@ -7,13 +7,7 @@ import { HOUR, T0, iso, startKv, type KvTestServer } from './helpers.js';
  * (keys sorted by encoding/json, every CLI value a string), `GET ?list=true` for lists,
  * and a check of every response field the CLI reads, with the type it asserts.
  */
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 const GO_HEADERS = { 'x-vault-request': 'true', 'user-agent': 'Go-http-client/1.1' };
 /** One CLI request: raw body bytes, no Content-Type unless the CLI sets one (PATCH). */
@@ -85,7 +79,7 @@ describe('vault kv put / get / patch / delete / undelete / destroy / metadata / 
 
   it('vault kv get of a deleted version: 404 whose data is non-empty (the CLI prints the metadata, exit 0)', async () => {
     await cli('PUT', '/v1/secret/data/my-secret', '{"data":{"foo":"bar"},"options":{}}');
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     await cli('DELETE', '/v1/secret/data/my-secret');
     const res = await cli('GET', '/v1/secret/data/my-secret');
     expect(res.statusCode).toBe(404);

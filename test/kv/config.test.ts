@@ -1,13 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envelope, startKv, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { envelope, useKv } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 describe('KV v2 config (kv-v2.md §3)', () => {
   it('reads the defaults: cas_required false, delete_version_after "0s", max_versions 0, mount_type kv', async () => {

@@ -1,13 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, T0, envelope, events, expectError, expectNotFound, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR, T0, envelope, events, expectError, expectNotFound, iso, put, useKv, versionMeta } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 describe('KV v2 data write (kv-v2.md §4.2)', () => {
   it('answers 200 with the new version metadata in the envelope, starting at version 1', async () => {
@@ -20,10 +14,10 @@ describe('KV v2 data write (kv-v2.md §4.2)', () => {
 
   it('increments the version by one on every write and never reuses one', async () => {
     await put(t, 'app', { v: 1 });
-    t.advance(1000);
+    t.clock.advance(1000);
     await put(t, 'app', { v: 2 });
     await t.call('DELETE', '/v1/secret/data/app');
-    t.advance(1000);
+    t.clock.advance(1000);
     const res = await t.call('POST', '/v1/secret/data/app', { body: { data: { v: 3 } } });
     expect(res.json().data).toEqual(versionMeta(3, T0 + 2000));
   });
@@ -129,7 +123,7 @@ describe('KV v2 data read (kv-v2.md §4.1)', () => {
 
   it('?version=N reads that version; 0 or absent reads the current one', async () => {
     await put(t, 'app', { v: 'one' });
-    t.advance(5);
+    t.clock.advance(5);
     await put(t, 'app', { v: 'two' });
     expect((await t.call('GET', '/v1/secret/data/app?version=1')).json().data).toEqual({ data: { v: 'one' }, metadata: versionMeta(1, T0) });
     expect((await t.call('GET', '/v1/secret/data/app?version=0')).json().data.data).toEqual({ v: 'two' });
@@ -155,7 +149,7 @@ describe('KV v2 data read (kv-v2.md §4.1)', () => {
 
   it('a soft-deleted version answers 404 with the full envelope: data.data null, metadata with deletion_time, mount_type ""', async () => {
     await put(t, 'app', { a: 1 });
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     const del = await t.call('DELETE', '/v1/secret/data/app');
     expect(del.statusCode).toBe(204);
     const res = await t.call('GET', '/v1/secret/data/app');
@@ -173,9 +167,9 @@ describe('KV v2 data read (kv-v2.md §4.1)', () => {
   });
 
   it('timestamps are RFC 3339 UTC with trailing zeros of the fraction trimmed', async () => {
-    t.clock.now = Date.UTC(2025, 0, 8, 11, 0, 0, 500);
+    t.clock.set(Date.UTC(2025, 0, 8, 11, 0, 0, 500));
     expect((await put(t, 'a', { x: 1 })).created_time).toBe('2025-01-08T11:00:00.5Z');
-    t.clock.now = Date.UTC(2025, 0, 8, 11, 0, 1, 0);
+    t.clock.set(Date.UTC(2025, 0, 8, 11, 0, 1, 0));
     expect((await put(t, 'b', { x: 1 })).created_time).toBe('2025-01-08T11:00:01Z');
   });
 });
@@ -196,7 +190,7 @@ describe('KV v2 DELETE data (kv-v2.md §4.4)', () => {
     await put(t, 'app', { v: 1 });
     expect((await t.call('DELETE', '/v1/secret/data/app')).statusCode).toBe(204);
     const first = (await t.call('GET', '/v1/secret/metadata/app')).json().data.versions['1'].deletion_time;
-    t.advance(1000);
+    t.clock.advance(1000);
     expect((await t.call('DELETE', '/v1/secret/data/app')).statusCode).toBe(204);
     expect((await t.call('GET', '/v1/secret/metadata/app')).json().data.versions['1'].deletion_time).toBe(first);
     await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: [1] } });
@@ -247,9 +241,9 @@ describe('KV v2 delete_version_after (kv-v2.md §2)', () => {
     await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
     const res = await t.call('PUT', '/v1/secret/data/app', { body: { data: { a: 1 } } });
     expect(res.json().data).toEqual(versionMeta(1, T0, { deletion: T0 + HOUR }));
-    t.advance(HOUR - 1);
+    t.clock.advance(HOUR - 1);
     expect((await t.call('GET', '/v1/secret/data/app')).statusCode).toBe(200);
-    t.advance(1);
+    t.clock.advance(1);
     const gone = await t.call('GET', '/v1/secret/data/app');
     expect(gone.statusCode).toBe(404);
     expect(gone.json()).toEqual(envelope({ data: null, metadata: versionMeta(1, T0, { deletion: T0 + HOUR }) }, { mountType: '' }));

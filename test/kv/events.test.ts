@@ -1,20 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseKvChangeEvent, sweepExpiries, observeExpiry } from '../../src/kv/index.js';
-import { HOUR, MERGE_PATCH, T0, events, put, startKv, type KvTestServer } from './helpers.js';
+import { HOUR, MERGE_PATCH, T0, events, put, useKv } from './helpers.js';
 
 /**
  * Every change sync must see appends one `kv-events` outbox item in the same commit as the
  * change (src/kv/events.ts); no-ops and refused requests append nothing; payloads never
  * carry secret values.
  */
-let t: KvTestServer;
+const t = useKv();
 let accessor: string;
 beforeEach(async () => {
-  t = await startKv();
   accessor = t.server.core.mounts.get('secret/')!.accessor;
-});
-afterEach(async () => {
-  await t.close();
 });
 
 const SECRET = 'hunter2-value';
@@ -22,17 +18,17 @@ const SECRET = 'hunter2-value';
 describe('KV v2 change events (kv-events outbox)', () => {
   it('appends one event per change with mount accessor, path, change, current version, incarnation and time', async () => {
     await put(t, 'team/app', { password: SECRET });
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('PATCH', '/v1/secret/data/team/app', { body: { data: { password: `${SECRET}-2` } }, headers: MERGE_PATCH });
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('DELETE', '/v1/secret/data/team/app');
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('PUT', '/v1/secret/undelete/team/app', { body: { versions: ['2'] } });
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('PUT', '/v1/secret/delete/team/app', { body: { versions: ['1'] } });
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('PUT', '/v1/secret/destroy/team/app', { body: { versions: ['1', '2'] } });
-    t.advance(1);
+    t.clock.advance(1);
     await t.call('DELETE', '/v1/secret/metadata/team/app');
 
     const items = await t.server.core.store.pendingOutbox('kv-events');
@@ -92,7 +88,7 @@ describe('KV v2 change events (kv-events outbox)', () => {
   it('a delete_version_after expiry is reported once, by the first access that observes it', async () => {
     await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
     await put(t, 'app', { a: 1 });
-    t.advance(HOUR + 5);
+    t.clock.advance(HOUR + 5);
     expect((await t.call('GET', '/v1/secret/data/app')).statusCode).toBe(404);
     await t.call('GET', '/v1/secret/data/app');
     await t.call('GET', '/v1/secret/metadata/app');
@@ -103,7 +99,7 @@ describe('KV v2 change events (kv-events outbox)', () => {
     ]);
     // Undeleting restarts the clock; the next expiry is a new change, reported again.
     await t.call('PUT', '/v1/secret/undelete/app', { body: { versions: [1] } });
-    t.advance(HOUR + 1);
+    t.clock.advance(HOUR + 1);
     await t.call('GET', '/v1/secret/metadata/app');
     expect((await events(t)).map((e) => e.change)).toEqual(['write', 'delete', 'undelete', 'delete']);
   });
@@ -112,7 +108,7 @@ describe('KV v2 change events (kv-events outbox)', () => {
     await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
     await put(t, 'app', { a: 1 });
     await t.call('DELETE', '/v1/secret/data/app');
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     await t.call('GET', '/v1/secret/data/app');
     expect((await events(t)).map((e) => e.change)).toEqual(['write', 'delete']);
   });
@@ -122,7 +118,7 @@ describe('KV v2 change events (kv-events outbox)', () => {
     await put(t, 'a', { v: 1 });
     await put(t, 'b', { v: 1 });
     await put(t, 'c', { v: 1 });
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     await put(t, 'c', { v: 2 });
     const mount = t.server.core.mounts.get('secret/')!;
     expect(await observeExpiry(t.server.core, mount, 'a')).toBe(true);

@@ -1,16 +1,18 @@
 import { expect } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
+import { HOUR, manualClock, type ManualClock } from '../support/clock.js';
+import { perTest } from '../support/fixtures.js';
 import type { KvChangeEvent } from '../../src/kv/index.js';
 import { LIST_MARKER_HEADER } from '../../src/http/dispatch.js';
 
+export { HOUR };
+
 /** 2025-01-07T09:15:02.117Z: a fixed start so timestamps are exact. */
 export const T0 = Date.UTC(2025, 0, 7, 9, 15, 2, 117);
-export const HOUR = 3600_000;
 
-/** A test server whose clock only moves when the test says so (no sleeps). */
+/** A test server whose clock starts at T0 and only moves when the test says so (no sleeps). */
 export interface KvTestServer extends TestServer {
-  clock: { now: number };
-  advance(ms: number): void;
+  clock: ManualClock;
 }
 
 /**
@@ -19,12 +21,17 @@ export interface KvTestServer extends TestServer {
  * the marker header (the verb itself is exercised over a real socket in e2e.test.ts).
  */
 export async function startKv(opts: { maxRequestSize?: number } = {}): Promise<KvTestServer> {
-  const clock = { now: T0 };
-  const t = await startTestServer({ clock: () => clock.now, ...opts });
+  const clock = manualClock(T0);
+  const t = await startTestServer({ clock, ...opts });
   const call = t.call;
   t.call = (method, path, o = {}) =>
     method === 'LIST' ? call('GET', path, { ...o, headers: { ...(o.headers ?? {}), [LIST_MARKER_HEADER]: '1' } }) : call(method, path, o);
-  return Object.assign(t, { clock, advance: (ms: number) => void (clock.now += ms) });
+  return Object.assign(t, { clock });
+}
+
+/** A fresh `startKv` server for every test of the calling file, closed after it. */
+export function useKv(): KvTestServer {
+  return perTest('the KV test server', () => startKv(), (t) => t.close());
 }
 
 /** RFC 3339 as Go prints it: fraction without trailing zeros, no fraction when zero. */

@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, MERGE_PATCH, T0, envelope, expectError, expectNotFound, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HOUR, MERGE_PATCH, T0, envelope, expectError, expectNotFound, iso, put, useKv, versionMeta } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 const readMeta = async (path: string) => (await t.call('GET', `/v1/secret/metadata/${path}`)).json().data;
 
 describe('KV v2 metadata read (kv-v2.md §5.2)', () => {
   it('answers the key-level settings and a versions object keyed by decimal strings', async () => {
     await put(t, 'app', { a: 1 });
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     await put(t, 'app', { a: 2 });
     const res = await t.call('GET', '/v1/secret/metadata/app');
     expect(res.statusCode).toBe(200);
@@ -108,7 +102,7 @@ describe('KV v2 metadata write (kv-v2.md §5.3)', () => {
 
   it('changes only the supplied fields', async () => {
     await t.call('PUT', '/v1/secret/metadata/k', { body: { max_versions: 5, cas_required: true, delete_version_after: '1h', custom_metadata: { a: 'b' } } });
-    t.advance(1000);
+    t.clock.advance(1000);
     await t.call('PUT', '/v1/secret/metadata/k', { body: { max_versions: '3' } });
     expect(await readMeta('k')).toMatchObject({
       max_versions: 3,

@@ -1,13 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, MERGE_PATCH, T0, envelope, expectError, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR, MERGE_PATCH, T0, envelope, expectError, put, useKv, versionMeta } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 const patch = (path: string, body: unknown, headers: Record<string, string> = MERGE_PATCH) =>
   t.call('PATCH', `/v1/secret/data/${path}`, { body, headers });
@@ -15,7 +9,7 @@ const patch = (path: string, body: unknown, headers: Record<string, string> = ME
 describe('KV v2 PATCH data (kv-v2.md §4.3)', () => {
   it('applies an RFC 7396 merge patch to the current version and stores the result as a new version', async () => {
     await put(t, 'app', { keep: 'k', change: 'old', obsolete: 'x', nested: { a: 1, b: 2 }, list: [1, 2] });
-    t.advance(1000);
+    t.clock.advance(1000);
     const res = await patch('app', { data: { change: 'new', obsolete: null, nested: { b: null, c: 3 }, list: [3], added: true }, options: {} });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(envelope(versionMeta(2, T0 + 1000)));
@@ -48,7 +42,7 @@ describe('KV v2 PATCH data (kv-v2.md §4.3)', () => {
 
   it('a deleted current version answers 404 with an envelope whose data is the version metadata', async () => {
     await put(t, 'app', { a: 1 });
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     await t.call('DELETE', '/v1/secret/data/app');
     const res = await patch('app', { data: { a: 2 } });
     expect(res.statusCode).toBe(404);

@@ -1,13 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MERGE_PATCH, envelope, expectError, put, startKv, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { MERGE_PATCH, envelope, expectError, put, useKv } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 const invalid = (verb: string) =>
   `Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv ${verb}' for this operation.`;

@@ -1,13 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { T0, envelope, expectError, expectNotFound, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { T0, envelope, expectError, expectNotFound, put, useKv, versionMeta } from './helpers.js';
 
-let t: KvTestServer;
+const t = useKv();
 beforeEach(async () => {
-  t = await startKv();
   await put(t, 'app', { db: { host: 'h', port: 5432, opts: { tls: true } }, token: 't', empty: {}, list: [1, 2] });
-});
-afterEach(async () => {
-  await t.close();
 });
 
 describe('KV v2 subkeys (kv-v2.md §6)', () => {

@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readLatestForSync, readVersion, secretExists } from '../../src/kv/index.js';
 import { FerryError } from '../../src/kernel/errors.js';
 import type { MountEntry } from '../../src/kernel/entries.js';
-import { HOUR, T0, put, startKv, type KvTestServer } from './helpers.js';
+import { HOUR, T0, put, useKv } from './helpers.js';
 
 /** The domain read API the sync worker uses (no HTTP). */
-let t: KvTestServer;
+const t = useKv();
 let mount: MountEntry;
 beforeEach(async () => {
-  t = await startKv();
   mount = t.server.core.mounts.get('secret/')!;
-});
-afterEach(async () => {
-  await t.close();
 });
 
 describe('KV v2 read API for sync', () => {
@@ -39,14 +35,14 @@ describe('KV v2 read API for sync', () => {
     await t.call('PUT', '/v1/secret/metadata/expiring', { body: { delete_version_after: '1h' } });
     await put(t, 'expiring', { a: 1 });
     expect(await readLatestForSync(t.server.core, mount, 'expiring')).toMatchObject({ data: { a: 1 } });
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     expect(await readLatestForSync(t.server.core, mount, 'expiring')).toMatchObject({ data: null });
   });
 
   it('readLatestForSync never commits (no events of its own)', async () => {
     await t.call('PUT', '/v1/secret/metadata/expiring', { body: { delete_version_after: '1h' } });
     await put(t, 'expiring', { a: 1 });
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     await readLatestForSync(t.server.core, mount, 'expiring');
     expect((await t.server.core.store.pendingOutbox('kv-events')).length).toBe(1);
   });
@@ -63,7 +59,7 @@ describe('KV v2 read API for sync', () => {
   it('readVersion returns one version with its timestamps, state and data', async () => {
     await t.call('PUT', '/v1/secret/metadata/app', { body: { delete_version_after: '1h' } });
     await put(t, 'app', { a: 1 });
-    t.advance(10);
+    t.clock.advance(10);
     await put(t, 'app', { a: 2 });
     const incarnation = (await readLatestForSync(t.server.core, mount, 'app'))!.incarnation;
     expect(await readVersion(t.server.core, mount, 'app', 1)).toEqual({

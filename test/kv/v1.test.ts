@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envelope, events, expectError, expectNotFound, startKv, type KvTestServer } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { envelope, events, expectError, expectNotFound, useKv } from './helpers.js';
 
 /** KV version 1 mounts (`vault secrets enable kv`): read, write, delete, list, unversioned. */
-let t: KvTestServer;
+const t = useKv();
 beforeEach(async () => {
-  t = await startKv();
   expect((await t.call('POST', '/v1/sys/mounts/kv1', { body: { type: 'kv' } })).statusCode).toBe(204);
-});
-afterEach(async () => {
-  await t.close();
 });
 
 describe('KV v1', () => {

@@ -1,13 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, T0, envelope, expectError, iso, put, startKv, versionMeta, type KvTestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HOUR, T0, envelope, expectError, iso, put, useKv, versionMeta } from './helpers.js';
 
-let t: KvTestServer;
-beforeEach(async () => {
-  t = await startKv();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useKv();
 
 const versions = async (path: string) => (await t.call('GET', `/v1/secret/metadata/${path}`)).json().data.versions;
 
@@ -53,7 +47,7 @@ describe('KV v2 delete/undelete/destroy of versions (kv-v2.md §4.5)', () => {
   it('delete skips versions already deleted: their deletion_time does not move', async () => {
     await threeVersions();
     await t.call('POST', '/v1/secret/delete/app', { body: { versions: [1] } });
-    t.advance(HOUR);
+    t.clock.advance(HOUR);
     await t.call('POST', '/v1/secret/delete/app', { body: { versions: [1, 2] } });
     const v = await versions('app');
     expect(v['1'].deletion_time).toBe(iso(T0));
@@ -73,7 +67,7 @@ describe('KV v2 delete/undelete/destroy of versions (kv-v2.md §4.5)', () => {
   it('undelete re-applies delete_version_after from now', async () => {
     await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
     await put(t, 'app', { a: 1 });
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     expect((await t.call('GET', '/v1/secret/data/app')).statusCode).toBe(404);
     await t.call('POST', '/v1/secret/undelete/app', { body: { versions: [1] } });
     expect((await versions('app'))['1'].deletion_time).toBe(iso(T0 + 3 * HOUR));

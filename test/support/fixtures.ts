@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, onTestFinished } from 'vitest';
+import type { CoreOptions } from '../../src/compose.js';
+import { startTestServer, type TestServer } from './app.js';
+
+/**
+ * A value made fresh for every test of the calling file (or `describe` block): `start` runs in
+ * `beforeEach`, `stop` in `afterEach`. What it returns is a stand-in that forwards every
+ * property to the current test's value, so a file declares `const t = useTestServer()` once
+ * and its tests and helpers use `t` as they would the value itself. Touching the stand-in
+ * outside a test (at module level, in `beforeAll`) throws, since there is no value then.
+ */
+export function perTest<T extends object>(what: string, start: () => Promise<T>, stop: (value: T) => Promise<unknown> | unknown): T {
+  let current: T | undefined;
+  beforeEach(async () => {
+    current = await start();
+  });
+  afterEach(async () => {
+    const value = current;
+    current = undefined;
+    if (value !== undefined) await stop(value);
+  });
+  const now = (): T => {
+    if (current === undefined) throw new Error(`${what} exists only while a test runs (it is made in beforeEach)`);
+    return current;
+  };
+  return new Proxy({} as T, {
+    get: (_target, prop) => {
+      const value = now();
+      const member = Reflect.get(value, prop, value) as unknown;
+      // A class's methods run against the real value, which may keep private state the
+      // stand-in lacks; own members (closures, a clock) are handed out as they are.
+      const inherited = typeof member === 'function' && !Object.prototype.hasOwnProperty.call(value, prop);
+      return inherited ? (member as (...args: unknown[]) => unknown).bind(value) : member;
+    },
+    set: (_target, prop, member) => Reflect.set(now(), prop, member),
+    has: (_target, prop) => Reflect.has(now(), prop),
+    ownKeys: () => Reflect.ownKeys(now()),
+    getOwnPropertyDescriptor: (_target, prop) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(now(), prop);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
+}
+
+/**
+ * A fresh dev server (see `startTestServer`) for every test of the calling file or `describe`
+ * block, closed after it. `options` may be a function, called per test, when a test needs
+ * something fresh of its own (a clock, a logger).
+ */
+export function useTestServer(options: Partial<CoreOptions> | (() => Partial<CoreOptions>) = {}): TestServer {
+  return perTest(
+    'the test server',
+    () => startTestServer(typeof options === 'function' ? options() : options),
+    (t) => t.close(),
+  );
+}
+
+/**
+ * Closes `resource` when the current test finishes, pass or fail; for what a test starts itself
+ * (a second server on the same file, a server with options of its own). Returns `resource`.
+ * Closing it earlier in the test is fine: the helpers' `close` may be called twice.
+ */
+export function closeAfterTest<T extends { close(): Promise<unknown> | unknown }>(resource: T): T {
+  onTestFinished(async () => {
+    await resource.close();
+  });
+  return resource;
+}
