@@ -1,13 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest, useTestServer } from '../support/fixtures.js';
 
-let t: TestServer;
-beforeEach(async () => {
-  t = await startTestServer();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 describe('response envelope', () => {
   it('carries every envelope field in Vault key order with exact JSON content type and no-store', async () => {
@@ -145,13 +140,12 @@ describe('bad input', () => {
   });
 
   it('answers 413 for a body over the size limit and stores nothing', async () => {
-    await t.close();
-    t = await startTestServer({ maxRequestSize: 1024 });
-    const res = await t.call('POST', '/v1/sys/mounts/big', { body: { type: 'kv', description: 'x'.repeat(2048) } });
+    const small = closeAfterTest(await startTestServer({ maxRequestSize: 1024 }));
+    const res = await small.call('POST', '/v1/sys/mounts/big', { body: { type: 'kv', description: 'x'.repeat(2048) } });
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.json().errors).toHaveLength(1);
-    expect((await t.call('GET', '/v1/sys/mounts/big')).statusCode).toBe(404);
+    expect((await small.call('GET', '/v1/sys/mounts/big')).statusCode).toBe(404);
   });
 
   it('answers 404 with Vault text for a path no mount serves', async () => {

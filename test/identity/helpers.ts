@@ -1,24 +1,8 @@
 import type { JWK } from 'jose';
 import type { Core } from '../../src/core.js';
 
-/** A clock tests move by hand; shared by the server under test and the verifier. */
-export interface ManualClock {
-  (): number;
-  advance(ms: number): void;
-}
-
-export function manualClock(start = Date.parse('2026-03-01T10:00:00Z')): ManualClock {
-  let t = start;
-  const clock = (() => t) as ManualClock;
-  clock.advance = (ms) => {
-    t += ms;
-  };
-  return clock;
-}
-
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
+/** Where the identity tests' manual clock starts (shared by the server under test and the verifier). */
+export const T0 = Date.parse('2026-03-01T10:00:00Z');
 
 export const WELL_KNOWN = '/v1/identity/oidc/secrets-sync/.well-known';
 

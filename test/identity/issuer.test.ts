@@ -1,16 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeIssuerWarnings, issuerWarnings, secretsSyncIssuer } from '../../src/identity/index.js';
-import { startTestServer, type TestServer } from '../support/app.js';
-
-let t: TestServer | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest } from '../support/fixtures.js';
 
 describe('identity/oidc/config', () => {
   it('reads an empty issuer until one is set, then the issuer set', async () => {
-    t = await startTestServer({ apiAddr: 'https://ferry.example.com' });
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'https://ferry.example.com' }));
     expect((await t.call('GET', '/v1/identity/oidc/config')).json().data).toEqual({ issuer: '' });
     const res = await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'https://vault.example.com' } });
     expect(res.statusCode).toBe(204);
@@ -18,13 +13,13 @@ describe('identity/oidc/config', () => {
   });
 
   it('stores the issuer as an origin: a trailing slash would break AWS byte-for-byte iss comparison', async () => {
-    t = await startTestServer();
+    const t = closeAfterTest(await startTestServer());
     await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'https://Vault.Example.com/' } });
     expect((await t.call('GET', '/v1/identity/oidc/config')).json().data.issuer).toBe('https://vault.example.com');
   });
 
   it('resets to api_addr with an empty issuer', async () => {
-    t = await startTestServer({ apiAddr: 'https://ferry.example.com' });
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'https://ferry.example.com' }));
     await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'https://vault.example.com' } });
     expect((await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: '' } })).statusCode).toBe(204);
     expect(await secretsSyncIssuer(t.server.core)).toBe('https://ferry.example.com/v1/identity/oidc/secrets-sync');
@@ -32,7 +27,7 @@ describe('identity/oidc/config', () => {
 
   for (const bad of ['vault.example.com', 'ftp://vault.example.com', 'https://vault.example.com/v1', 'https://vault.example.com?x=1', 'https://u:p@vault.example.com', 'https://vault.example.com#f', 'not a url']) {
     it(`rejects an issuer that is more or less than scheme, host and port: ${bad}`, async () => {
-      t ??= await startTestServer();
+      const t = closeAfterTest(await startTestServer());
       const res = await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: bad } });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({
@@ -43,7 +38,7 @@ describe('identity/oidc/config', () => {
   }
 
   it('warns when the issuer set is not one AWS can use (http, a port)', async () => {
-    t = await startTestServer();
+    const t = closeAfterTest(await startTestServer());
     const res = await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'http://vault.example.com:8200' } });
     expect(res.statusCode).toBe(200);
     expect(res.json().warnings).toEqual([
@@ -53,14 +48,14 @@ describe('identity/oidc/config', () => {
   });
 
   it('requires a token', async () => {
-    t = await startTestServer();
+    const t = closeAfterTest(await startTestServer());
     expect((await t.call('GET', '/v1/identity/oidc/config', { token: null })).statusCode).toBe(403);
   });
 });
 
 describe('start-up issuer warnings', () => {
   it('warn that the issuer is unset, not https and carries a port for a dev server on http://127.0.0.1:8200', async () => {
-    t = await startTestServer({ apiAddr: 'http://127.0.0.1:8200' });
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200' }));
     expect(await issuerWarnings(t.server.core)).toEqual([
       'identity/oidc/config sets no "issuer": the secrets-sync OIDC issuer is built from api_addr (http://127.0.0.1:8200)',
       'the secrets-sync OIDC issuer http://127.0.0.1:8200/v1/identity/oidc/secrets-sync is not https: AWS fetches the discovery document and keys over HTTPS only',
@@ -69,7 +64,7 @@ describe('start-up issuer warnings', () => {
   });
 
   it('are silent once an https issuer without a port is set', async () => {
-    t = await startTestServer({ apiAddr: 'http://127.0.0.1:8200' });
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200' }));
     await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'https://vault.example.com' } });
     expect(await issuerWarnings(t.server.core)).toEqual([]);
   });

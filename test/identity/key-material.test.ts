@@ -1,23 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer } from '../../src/compose.js';
 import { createSecretsSyncTokenSigner } from '../../src/identity/index.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { startTestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { WELL_KNOWN, privateMembers } from './helpers.js';
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-identity-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Every file SQLite wrote for the database (main file, WAL, shared memory), concatenated. */
 function rawDatabaseBytes(dir: string): Buffer {
@@ -29,8 +18,7 @@ const inClear = (raw: Buffer, secret: string) => raw.includes(secret) || raw.inc
 
 describe('private signing keys', () => {
   it('never appear in any response of the identity endpoints', async () => {
-    const t = await startTestServer({ apiAddr: 'https://ferry.example.com' });
-    cleanups.push(t.close);
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'https://ferry.example.com' }));
     const bodies: string[] = [];
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await t.call(method, path, { body });
@@ -59,21 +47,16 @@ describe('private signing keys', () => {
   });
 
   it('the raw-file check sees a private value written in clear (self-check of the next test)', async () => {
-    const dir = tempDir();
-    const store = new SqliteStore({ path: join(dir, 'plain.db') });
+    const dir = tempDirForTest('ferry-identity-');
+    const store = closeAfterTest(new SqliteStore({ path: join(dir, 'plain.db') }));
     await store.commit([{ kind: 'put', key: 'k', value: Buffer.from(JSON.stringify({ d: 'c2VjcmV0LXByaXZhdGUtZXhwb25lbnQtdmFsdWU' })) }]);
     expect(inClear(rawDatabaseBytes(dir), 'c2VjcmV0LXByaXZhdGUtZXhwb25lbnQtdmFsdWU')).toBe(true);
-    await store.close();
   });
 
   it('are not in the SQLite file in clear: the store holds them only behind the barrier', async () => {
-    const dir = tempDir();
-    const server = await createServer({ storagePath: join(dir, 'ferry.db'), dev: true, apiAddr: 'https://ferry.example.com' });
+    const dir = tempDirForTest('ferry-identity-');
+    const server = closeAfterTest(await createServer({ storagePath: join(dir, 'ferry.db'), dev: true, apiAddr: 'https://ferry.example.com' }));
     expect(server.core.store).not.toBeInstanceOf(SqliteStore);
-    let closed = false;
-    cleanups.push(async () => {
-      if (!closed) await server.close();
-    });
     await createSecretsSyncTokenSigner(server.core).mint({ destinationType: 'aws-sm', destinationName: 'd', audience: 'a' });
     const secrets = await privateMembers(server.core, 'default');
     expect(secrets.length).toBe(12);
@@ -81,7 +64,6 @@ describe('private signing keys', () => {
     // While the server runs (WAL not yet checkpointed) and after it closed.
     for (const secret of secrets) expect(inClear(rawDatabaseBytes(dir), secret)).toBe(false);
     await server.close();
-    closed = true;
     for (const secret of secrets) expect(inClear(rawDatabaseBytes(dir), secret)).toBe(false);
   });
 });

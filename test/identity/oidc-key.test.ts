@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/fixtures.js';
 import { WELL_KNOWN } from './helpers.js';
 
-let t: TestServer;
-beforeEach(async () => {
-  t = await startTestServer({ apiAddr: 'https://ferry.example.com' });
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestServer({ apiAddr: 'https://ferry.example.com' });
 
 const readKey = async (name: string) => t.call('GET', `/v1/identity/oidc/key/${name}`);
 

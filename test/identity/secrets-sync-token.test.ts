@@ -1,20 +1,16 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSecretsSyncTokenSigner, type SecretsSyncTokenSigner } from '../../src/identity/index.js';
 import { startListeningServer, startTestServer, type TestServer } from '../support/app.js';
-import { HOUR, MINUTE, SECOND, WELL_KNOWN, manualClock, type ManualClock } from './helpers.js';
+import { HOUR, MINUTE, SECOND, manualClock, type ManualClock } from '../support/clock.js';
+import { closeAfterTest } from '../support/fixtures.js';
+import { T0, WELL_KNOWN } from './helpers.js';
 
 const AUDIENCE = 'ferry.example.com/v1/identity/oidc/secrets-sync';
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (closers.length > 0) await closers.pop()!();
-});
-
 /** A listening server whose api_addr is its own URL, so the discovery document points back at it. */
 async function listening(clock: ManualClock) {
-  const s = await startListeningServer({ clock });
-  closers.push(s.close);
+  const s = closeAfterTest(await startListeningServer({ clock }));
   s.server.core.info.apiAddr = s.listener.url;
   const call = async (method: string, path: string, body?: unknown) =>
     fetch(`${s.listener.url}${path}`, {
@@ -33,9 +29,8 @@ async function verifyThroughDiscovery(issuerBase: string, token: string, clock: 
   return jwtVerify(token, keySet, { issuer: discovery.issuer, audience: AUDIENCE, currentDate: new Date(clock()) });
 }
 
-async function inProcess(clock = manualClock()): Promise<{ t: TestServer; signer: SecretsSyncTokenSigner; clock: ManualClock }> {
-  const t = await startTestServer({ apiAddr: 'https://ferry.example.com', clock });
-  closers.push(t.close);
+async function inProcess(clock = manualClock(T0)): Promise<{ t: TestServer; signer: SecretsSyncTokenSigner; clock: ManualClock }> {
+  const t = closeAfterTest(await startTestServer({ apiAddr: 'https://ferry.example.com', clock }));
   return { t, signer: createSecretsSyncTokenSigner(t.server.core), clock };
 }
 
@@ -44,7 +39,7 @@ const jwksKids = async (t: TestServer): Promise<string[]> =>
 
 describe('secrets-sync identity tokens', () => {
   it('verify with jose against a listening server: discovery, JWKS, signature, iss, sub, aud and a one-hour lifetime', async () => {
-    const clock = manualClock();
+    const clock = manualClock(T0);
     const s = await listening(clock);
     const minted = await s.signer.mint({ destinationType: 'aws-sm', destinationName: 'prod-wif', audience: AUDIENCE });
 
@@ -75,7 +70,7 @@ describe('secrets-sync identity tokens', () => {
   });
 
   it('after rotate, earlier tokens verify until verification_ttl passes and new tokens carry the new kid', async () => {
-    const clock = manualClock();
+    const clock = manualClock(T0);
     const s = await listening(clock);
     expect((await s.call('POST', '/v1/identity/oidc/key/short', { rotation_period: '1h', verification_ttl: '30m' })).status).toBe(204);
     const input = { destinationType: 'aws-sm', destinationName: 'd', audience: AUDIENCE, ttlSeconds: 2 * 3600, keyName: 'short' };
@@ -123,7 +118,7 @@ describe('secrets-sync identity tokens', () => {
   });
 
   it('signs with ES256 keys, which AWS accepts, and the EC public key verifies them', async () => {
-    const clock = manualClock();
+    const clock = manualClock(T0);
     const s = await listening(clock);
     await s.call('POST', '/v1/identity/oidc/key/ec', { algorithm: 'ES256' });
     const minted = await s.signer.mint({ destinationType: 'aws-sm', destinationName: 'd', audience: AUDIENCE, keyName: 'ec' });
@@ -142,7 +137,7 @@ describe('secrets-sync identity tokens', () => {
   });
 
   it('signs with EdDSA keys too (Vault allows them; AWS does not)', async () => {
-    const clock = manualClock();
+    const clock = manualClock(T0);
     const s = await listening(clock);
     await s.call('POST', '/v1/identity/oidc/key/ed', { algorithm: 'EdDSA' });
     const minted = await s.signer.mint({ destinationType: 'aws-sm', destinationName: 'd', audience: AUDIENCE, keyName: 'ed' });

@@ -1,16 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
-import { HOUR, MINUTE, WELL_KNOWN, manualClock, type ManualClock } from './helpers.js';
+import { HOUR, MINUTE, manualClock, type ManualClock } from '../support/clock.js';
+import { closeAfterTest } from '../support/fixtures.js';
+import { T0, WELL_KNOWN } from './helpers.js';
 
 let t: TestServer;
 let clock: ManualClock;
-afterEach(async () => {
-  await t.close();
-});
 
+/** A server for this test (closed after it) on a clock the test moves. */
 async function start(apiAddr = 'https://ferry.example.com') {
-  clock = manualClock();
-  t = await startTestServer({ apiAddr, clock });
+  clock = manualClock(T0);
+  t = closeAfterTest(await startTestServer({ apiAddr, clock }));
 }
 
 async function jwks(): Promise<Array<Record<string, string>>> {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, onTestFinished } from 'vitest';
 import type { CoreOptions } from '../../src/compose.js';
 import { startTestServer, type TestServer } from './app.js';
@@ -65,4 +68,11 @@ export function closeAfterTest<T extends { close(): Promise<unknown> | unknown }
     await resource.close();
   });
   return resource;
+}
+
+/** A fresh temporary directory, removed (with whatever a test wrote there) when the test finishes. */
+export function tempDirForTest(prefix = 'ferry-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

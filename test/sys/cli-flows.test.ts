@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/fixtures.js';
 
 /**
  * Replays of the `vault` CLI's request sequences (cli-flows.md §1–3): same methods,
  * headers (X-Vault-Request, no Content-Type on PUT/POST) and string-typed bodies, checking
  * every response field the CLI reads, with the type it decodes into.
  */
-let t: TestServer;
-beforeEach(async () => {
-  t = await startTestServer();
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 const cli = (token: string | null = 'root') => ({
   token,
