@@ -1,16 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runFerry, type RunningProcess } from '../support/process.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { tempDirForTest } from '../support/fixtures.js';
+import { runFerry } from '../support/process.js';
 
-const running: RunningProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
+/** `ferry` with these arguments, stopped when the test finishes. */
 const start = (args: string[], env: Record<string, string> = {}) => {
   const p = runFerry(args, env);
-  running.push(p);
+  onTestFinished(() => p.stop());
   return p;
 };
 
@@ -48,7 +45,7 @@ describe('ferry server -dev', () => {
 });
 
 describe('ferry server -config', () => {
-  const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-cfg-'));
+  const dir = () => tempDirForTest('ferry-cfg-');
 
   it('stops with a message naming the key and the file for a bad value', async () => {
     const d = dir();

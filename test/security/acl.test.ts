@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Acl } from '../../src/auth/acl.js';
 import { parsePolicy } from '../../src/auth/policy.js';
-import { startTestServer, type TestServer } from '../support/app.js';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest } from '../support/fixtures.js';
 import { CLI_HEADERS, tokenWithPolicy } from './support.js';
 
 const acl = (hcl: string) => new Acl(parsePolicy('p', hcl).rules);
@@ -101,15 +102,7 @@ describe('ACL matching (Vault rules)', () => {
   });
 });
 
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
-const start = async () => {
-  const t = await startTestServer();
-  running.push(t);
-  return t;
-};
+const start = async () => closeAfterTest(await startTestServer());
 
 describe('a read-only policy on my-kv/data/app/*', () => {
   it('reads there, gets 403 on write and outside the path, and still passes the vault kv preflight', async () => {

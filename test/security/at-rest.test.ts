@@ -1,13 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TestServer } from '../support/app.js';
-import { encodings, initAndUnseal, leaks, startPersistent, tempDir } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { encodings, initAndUnseal, leaks, startPersistent } from './support.js';
 
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
 
 /** The database file and its WAL, as bytes (the WAL may not exist after a checkpoint). */
 function files(db: string): Array<[string, Buffer]> {
@@ -16,9 +12,8 @@ function files(db: string): Array<[string, Buffer]> {
 
 describe('data at rest', () => {
   it('keeps every secret value, token id and unseal share out of the SQLite file and its WAL, in any encoding', async () => {
-    const db = path.join(tempDir(), 'ferry.db');
-    const t = await startPersistent(db);
-    running.push(t);
+    const db = path.join(tempDirForTest(), 'ferry.db');
+    const t = closeAfterTest(await startPersistent(db));
     const init = await initAndUnseal(t, 3, 2);
     const root = init.root_token;
     const marker = 'AT-REST-MARKER-c0ffee-91f3';
@@ -52,7 +47,6 @@ describe('data at rest', () => {
     expect(check().map(([n]) => n)).toEqual(['ferry.db', 'ferry.db-wal']);
     // …and after closing they are checkpointed into the main file.
     await t.close();
-    running.splice(0);
     check();
 
     // The check itself can see a value stored in the clear.

@@ -1,18 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
-import { CLI_HEADERS, leaks, tempDir, tokenWithPolicy } from './support.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { CLI_HEADERS, leaks, tokenWithPolicy } from './support.js';
 
 const ROOT = 'root-token-under-audit-7d1c';
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
 async function start(): Promise<{ t: TestServer; file: string; dir: string }> {
-  const t = await startTestServer({ devRootTokenId: ROOT });
-  running.push(t);
-  const dir = tempDir('ferry-audit-');
+  const t = closeAfterTest(await startTestServer({ devRootTokenId: ROOT }));
+  const dir = tempDirForTest('ferry-audit-');
   const file = path.join(dir, 'audit.log');
   // `vault audit enable file file_path=...`
   const res = await t.call('PUT', '/v1/sys/audit/file', {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
-import type { TestServer } from '../support/app.js';
-import { initAndUnseal, leaks, startPersistent, tempDir } from './support.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { initAndUnseal, leaks, startPersistent } from './support.js';
 
 function capture() {
   const lines: string[] = [];
@@ -16,10 +16,6 @@ function capture() {
   return { logger: createLogger('trace', stream as any), text: () => lines.join(''), lines };
 }
 
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
 
 describe('log redaction', () => {
   it('censors tokens, unseal keys, credentials and secret values at any of the first three levels', () => {
@@ -53,8 +49,7 @@ describe('log redaction', () => {
 
   it('writes no unseal share, root token or secret to the log during init, unseal, token create and a KV write', async () => {
     const logs = capture();
-    const t = await startPersistent(path.join(tempDir(), 'ferry.db'), { logger: logs.logger });
-    running.push(t);
+    const t = closeAfterTest(await startPersistent(path.join(tempDirForTest(), 'ferry.db'), { logger: logs.logger }));
     const init = await initAndUnseal(t, 3, 2);
     const marker = 'LOG-MARKER-0b6a1f';
     await t.call('POST', '/v1/sys/mounts/kv', { token: init.root_token, body: { type: 'kv-v2' } });

@@ -1,17 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { tempDirForTest } from '../support/fixtures.js';
 import { runFerry, type RunningProcess } from '../support/process.js';
-import { tempDir } from './support.js';
 
-const running: RunningProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-});
-
+/** `ferry server -config=...`, once it has started; stopped when the test finishes. */
 async function serve(config: string): Promise<{ p: RunningProcess; url: string }> {
   const p = runFerry(['server', `-config=${config}`]);
-  running.push(p);
+  onTestFinished(() => p.stop());
   const [, url] = await p.waitFor(/Api Address: (http:\/\/127\.0\.0\.1:\d+)/);
   await p.waitFor(/Ferry server started/);
   return { p, url: url! };
@@ -21,7 +17,7 @@ const json = async (res: Response): Promise<{ status: number; body: any }> => ({
 
 describe('ferry server -config with a SQLite file', () => {
   it('starts uninitialised, is sealed after init, serves once unsealed, and is sealed again after a restart', async () => {
-    const dir = tempDir();
+    const dir = tempDirForTest();
     const config = path.join(dir, 'ferry.hcl');
     fs.writeFileSync(config, `listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\nstorage "sqlite" {\n  path = "${dir}/ferry.db"\n}\n`);
 

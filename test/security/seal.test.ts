@@ -1,22 +1,11 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type TestServer, startTestServer } from '../support/app.js';
-import { CLI_HEADERS, initAndUnseal, startPersistent, tempDir } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { CLI_HEADERS, initAndUnseal, startPersistent } from './support.js';
 
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
-const persistent = async (file: string) => {
-  const t = await startPersistent(file);
-  running.push(t);
-  return t;
-};
-const dev = async () => {
-  const t = await startTestServer();
-  running.push(t);
-  return t;
-};
+const persistent = async (file: string) => closeAfterTest(await startPersistent(file));
+const dev = async () => closeAfterTest(await startTestServer());
 
 const sealStatus = (over: Record<string, unknown>) => ({
   type: 'shamir',
@@ -36,7 +25,7 @@ const sealStatus = (over: Record<string, unknown>) => ({
 
 describe('a fresh persistent server', () => {
   it('is uninitialised: health answers 501, seal-status and init report it, everything else is 503', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const health = await t.call('GET', '/v1/sys/health', { token: null });
     expect(health.statusCode).toBe(501);
     expect(health.json()).toMatchObject({ initialized: false, sealed: true });
@@ -57,14 +46,14 @@ describe('a fresh persistent server', () => {
   });
 
   it('refuses an unseal before init with a clear message', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const res = await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: 'aa'.repeat(32) } });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ errors: ['Vault is not initialized'] });
   });
 
   it("validates the seal configuration with Vault's messages", async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const cases: Array<[Record<string, unknown>, string]> = [
       [{}, 'invalid seal configuration: shares must be at least one'],
       [{ secret_shares: 1, secret_threshold: 0 }, 'invalid seal configuration: threshold must be at least one'],
@@ -86,7 +75,7 @@ describe('a fresh persistent server', () => {
 
 describe('vault operator init (CLI flow)', () => {
   it('reads seal-status, then PUTs sys/init with the Go client body; gets hex and base64 shares and a root token; stays sealed', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const status = await t.call('GET', '/v1/sys/seal-status', { token: null, headers: CLI_HEADERS });
     expect(status.statusCode).toBe(200);
     expect(status.json()).toMatchObject({ type: 'shamir', initialized: false, recovery_seal: false });
@@ -128,7 +117,7 @@ describe('vault operator init (CLI flow)', () => {
 
 describe('vault operator unseal (CLI flow)', () => {
   it('takes shares in hex or base64 with progress and a nonce, unseals at the threshold, then reads sys/leader', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const init = (await t.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 5, secret_threshold: 3 } })).json();
 
     const first = await t.call('PUT', '/v1/sys/unseal', {
@@ -166,14 +155,14 @@ describe('vault operator unseal (CLI flow)', () => {
   });
 
   it('works with one share and a threshold of one (the key is the share)', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const init = await initAndUnseal(t, 1, 1);
     expect(init.keys[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(t.server.core.seal.status()).toEqual({ initialized: true, sealed: false, t: 1, n: 1, progress: 0, nonce: '' });
   });
 
   it('rejects a share that was never issued with a clear message and keeps the progress', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const init = (await t.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 3, secret_threshold: 2 } })).json();
     const ok = (await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys[0] } })).json();
     const forged = init.keys[1].slice(0, 64) + (init.keys[1].endsWith('00') ? '01' : '00');
@@ -184,7 +173,7 @@ describe('vault operator unseal (CLI flow)', () => {
       sealStatus({ t: 2, n: 3, progress: 1, nonce: ok.nonce }),
     );
     // A share of another server's init is refused the same way.
-    const other = await persistent(path.join(tempDir(), 'other.db'));
+    const other = await persistent(path.join(tempDirForTest(), 'other.db'));
     const foreign = (await other.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 3, secret_threshold: 2 } })).json();
     expect((await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: foreign.keys[1] } })).json()).toEqual({
       errors: ['Unseal failed, invalid key'],
@@ -194,7 +183,7 @@ describe('vault operator unseal (CLI flow)', () => {
   });
 
   it('rejects a repeated share with a clear message and keeps the progress', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const init = (await t.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 3, secret_threshold: 2 } })).json();
     await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys[0] } });
     const res = await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys_base64[0] } });
@@ -204,7 +193,7 @@ describe('vault operator unseal (CLI flow)', () => {
   });
 
   it('rejects keys that are not hex or base64, or have an impossible length, and a body without key', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     await t.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 3, secret_threshold: 2 } });
     const cases: Array<[Record<string, unknown>, string]> = [
       [{}, "'key' must be specified in request body as JSON, or 'reset' set to true"],
@@ -222,7 +211,7 @@ describe('vault operator unseal (CLI flow)', () => {
   });
 
   it('clears the progress and the nonce on reset (vault operator unseal -reset)', async () => {
-    const t = await persistent(path.join(tempDir(), 'ferry.db'));
+    const t = await persistent(path.join(tempDirForTest(), 'ferry.db'));
     const init = (await t.call('PUT', '/v1/sys/init', { token: null, body: { secret_shares: 3, secret_threshold: 2 } })).json();
     await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys[0] } });
     const reset = await t.call('PUT', '/v1/sys/unseal', { token: null, headers: CLI_HEADERS, body: { key: '', reset: true, migrate: false } });
@@ -239,14 +228,13 @@ describe('vault operator unseal (CLI flow)', () => {
 
 describe('a persistent server started again on its file', () => {
   it('is sealed and refuses everything but seal-status, init, health, leader and unseal until the threshold is reached', async () => {
-    const file = path.join(tempDir(), 'ferry.db');
+    const file = path.join(tempDirForTest(), 'ferry.db');
     const first = await persistent(file);
     const init = await initAndUnseal(first, 3, 2);
     const root = init.root_token;
     expect((await first.call('POST', '/v1/sys/mounts/my-kv', { token: root, body: { type: 'kv-v2' } })).statusCode).toBe(204);
     expect((await first.call('PUT', '/v1/sys/policies/acl/reader', { token: root, body: { policy: 'path "my-kv/*" { capabilities = ["read"] }' } })).statusCode).toBe(204);
     await first.close();
-    running.splice(running.indexOf(first), 1);
 
     const t = await persistent(file);
     expect((await t.call('GET', '/v1/sys/seal-status', { token: root })).json()).toEqual(sealStatus({ t: 2, n: 3 }));

@@ -1,14 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
 import type { CoreOptions } from '../../src/compose.js';
-
-/** A fresh temporary directory per test. */
-export function tempDir(prefix = 'ferry-sec-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
 
 /** Headers the `vault` CLI sends on every request (cli-flows.md §0): no Content-Type. */
 export const CLI_HEADERS = { 'x-vault-request': 'true', 'user-agent': 'Go-http-client/1.1' };

@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
+import { SECOND, manualClock, type ManualClock } from '../support/clock.js';
+import { closeAfterTest } from '../support/fixtures.js';
 import { CLI_HEADERS, tokenWithPolicy } from './support.js';
 
-const running: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((t) => t.close()));
-});
 
 /** A dev server whose clock the test moves. */
-async function start(): Promise<{ t: TestServer; advance(seconds: number): void }> {
-  let now = Date.parse('2026-03-01T12:00:00Z');
-  const t = await startTestServer({ clock: () => now });
-  running.push(t);
-  return { t, advance: (s) => (now += s * 1000) };
+async function start(): Promise<{ t: TestServer; clock: ManualClock }> {
+  const clock = manualClock(Date.parse('2026-03-01T12:00:00Z'));
+  const t = closeAfterTest(await startTestServer({ clock }));
+  return { t, clock };
 }
 
 const create = async (t: TestServer, body: Record<string, unknown>, token = t.rootToken, path = 'create') => {
@@ -170,10 +167,10 @@ describe('privileged token options', () => {
 
 describe('expiry, revocation and limited uses', () => {
   it('answers 403 to an expired token on every request', async () => {
-    const { t, advance } = await start();
+    const { t, clock } = await start();
     const token = (await create(t, { policies: ['default'], ttl: '30s' })).json().auth.client_token;
     expect((await t.call('GET', '/v1/auth/token/lookup-self', { token })).statusCode).toBe(200);
-    advance(31);
+    clock.advance(31 * SECOND);
     const res = await t.call('GET', '/v1/auth/token/lookup-self', { token });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toEqual({ errors: ['permission denied'] });
@@ -196,12 +193,12 @@ describe('expiry, revocation and limited uses', () => {
   });
 
   it('caps a child at its parent: when the parent expires the child is gone too', async () => {
-    const { t, advance } = await start();
+    const { t, clock } = await start();
     const parent = (await create(t, { policies: ['p'], ttl: '1m' })).json().auth.client_token;
     await t.call('PUT', '/v1/sys/policies/acl/p', { body: { policy: 'path "auth/token/create" { capabilities = ["update"] }' } });
     const child = (await create(t, { ttl: '1h' }, parent)).json().auth;
     expect(child.lease_duration).toBe(60);
-    advance(61);
+    clock.advance(61 * SECOND);
     expect((await t.call('GET', '/v1/auth/token/lookup-self', { token: child.client_token })).statusCode).toBe(403);
   });
 
@@ -228,9 +225,9 @@ describe('expiry, revocation and limited uses', () => {
 
 describe('renewal', () => {
   it('renews to the increment, capped by explicit_max_ttl with a warning', async () => {
-    const { t, advance } = await start();
+    const { t, clock } = await start();
     const token = (await create(t, { policies: ['default'], ttl: '10m', explicit_max_ttl: '1h' })).json().auth.client_token;
-    advance(300);
+    clock.advance(300 * SECOND);
     const res = await t.call('POST', '/v1/auth/token/renew-self', { token, body: { increment: '30m' } });
     expect(res.statusCode).toBe(200);
     expect(res.json().auth).toMatchObject({ client_token: token, lease_duration: 1800, renewable: true });
@@ -238,7 +235,7 @@ describe('renewal', () => {
     const capped = await t.call('POST', '/v1/auth/token/renew', { body: { token, increment: '2h' } });
     expect(capped.json().auth.lease_duration).toBe(3300);
     expect(capped.json().warnings).toEqual(['TTL of "2h0m0s" exceeded the effective max_ttl of "55m0s"; TTL value is capped accordingly']);
-    advance(3301);
+    clock.advance(3301 * SECOND);
     expect((await t.call('GET', '/v1/auth/token/lookup-self', { token })).statusCode).toBe(403);
   });
 

@@ -7,29 +7,34 @@ export interface RunningProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves when stdout matches, with the match. */
+  /**
+   * Resolves, with the match, as soon as the output printed so far matches `pattern` (checked
+   * on every chunk the process writes: no polling). Rejects if the process exits first or after
+   * `timeoutMs`, quoting what it printed.
+   */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
-/** Runs `bin/ferry.js` as a child process, the way a user starts it. */
-export function runFerry(args: string[], env: Record<string, string> = {}): RunningProcess {
-  const child = spawn(process.execPath, [FERRY_BIN, ...args], {
+/** Runs a command as a child process with piped output, for tests of what a user runs. */
+export function runProcess(command: string, args: string[], env: Record<string, string> = {}): RunningProcess {
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  const waiters: Array<() => void> = [];
+  const onOutput = new Set<() => void>();
   child.stdout!.on('data', (c) => {
     out += c.toString();
-    waiters.forEach((w) => w());
+    for (const check of onOutput) check();
   });
   child.stderr!.on('data', (c) => {
     err += c.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = () => `stdout=${JSON.stringify(out)} stderr=${JSON.stringify(err)}`;
   return {
     child,
     stdout: () => out,
@@ -37,26 +42,34 @@ export function runFerry(args: string[], env: Record<string, string> = {}): Runn
     exited,
     waitFor: (pattern, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout=${out} stderr=${err}`)), timeoutMs);
+        const settle = (outcome: () => void) => {
+          clearTimeout(timer);
+          onOutput.delete(check);
+          outcome();
+        };
         const check = () => {
           const m = out.match(pattern);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          }
+          if (m) settle(() => resolve(m));
         };
-        waiters.push(check);
-        void exited.then(() => {
-          clearTimeout(timer);
+        const timer = setTimeout(
+          () => settle(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for the output to match ${pattern}; ${printed()}`))),
+          timeoutMs,
+        );
+        onOutput.add(check);
+        void exited.then((code) => {
           const m = out.match(pattern);
-          if (m) resolve(m);
-          else reject(new Error(`process exited; stdout=${out} stderr=${err}`));
+          settle(() => (m ? resolve(m) : reject(new Error(`the process exited (code ${code}) before its output matched ${pattern}; ${printed()}`))));
         });
         check();
       }),
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
+}
+
+/** Runs `bin/ferry.js` as a child process, the way a user starts it. */
+export function runFerry(args: string[], env: Record<string, string> = {}): RunningProcess {
+  return runProcess(process.execPath, [FERRY_BIN, ...args], env);
 }
