@@ -1,18 +1,9 @@
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { claims, expectAwsError, REGION, ROLE_ARN, smClient, startEmulator, startIssuer, stsClient, type TestClock, type TestIssuer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { claims, expectAwsError, REGION, ROLE_ARN, smClient, startIssuer, stsClient, type TestIssuer, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-});
-afterEach(async () => {
-  await emu.close();
-});
+const { emu, clock } = useEmulator();
 
 async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${emu.adminUrl}${path}`, {
@@ -82,7 +73,7 @@ describe('HTTP admin API under /_emulator', () => {
 
     const before = (await admin('GET', '/clock')).body.now;
     expect((await admin('POST', '/clock', { advanceMs: 60_000 })).body.now).toBe(before + 60_000);
-    expect(emu.now()).toBe(clock.t + 60_000);
+    expect(emu.now()).toBe(clock() + 60_000);
     sm.destroy();
   });
 

@@ -1,7 +1,7 @@
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { perTest } from '../support/fixtures.js';
 import {
   ACCOUNT,
   AKIA,
@@ -11,44 +11,33 @@ import {
   REGION,
   ROLE_ARN,
   smClient,
-  startEmulator,
   startIssuer,
   stsClient,
   trustIssuer,
   type Credentials,
-  type TestClock,
   type TestIssuer,
+  useEmulator,
 } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
-const clients: { destroy(): void }[] = [];
+const { emu, clock, sm } = useEmulator();
 
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
-  clients.push(sm);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await emu.close();
-});
+/** Destroys an SDK client the test made when the test finishes. */
+function destroyAfterTest<T extends { destroy(): void }>(c: T): T {
+  onTestFinished(() => c.destroy());
+  return c;
+}
 
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 function client(credentials: Credentials, extra: { region?: string; systemClockOffset?: number; maxAttempts?: number } = {}) {
-  const c = smClient(emu, { credentials, ...extra });
-  clients.push(c);
-  return c;
+  return destroyAfterTest(smClient(emu, { credentials, ...extra }));
 }
 
 async function webIdentitySession(idp: TestIssuer, durationSeconds = 900): Promise<Credentials & { expiration: Date }> {
   trustIssuer(emu, idp);
-  const sts = stsClient(emu);
-  clients.push(sts);
+  const sts = destroyAfterTest(stsClient(emu));
   const out = await sts.send(
     new AssumeRoleWithWebIdentityCommand({
       RoleArn: ROLE_ARN,
@@ -126,13 +115,7 @@ describe('SigV4 on Secrets Manager', () => {
 });
 
 describe('session credentials on Secrets Manager', () => {
-  let idp: TestIssuer;
-  beforeEach(async () => {
-    idp = await startIssuer();
-  });
-  afterEach(async () => {
-    await idp.close();
-  });
+  const idp = perTest('the OIDC issuer', () => startIssuer(), (issuer) => issuer.close());
 
   it('accepts session credentials issued by the emulator\'s STS; they act in the role\'s account', async () => {
     const creds = await webIdentitySession(idp);
@@ -195,9 +178,7 @@ describe('AssumeRole', () => {
   });
 
   function sts(credentials?: Credentials) {
-    const c = stsClient(emu, credentials ? { credentials } : { credentials: AKIA });
-    clients.push(c);
-    return c;
+    return destroyAfterTest(stsClient(emu, credentials ? { credentials } : { credentials: AKIA }));
   }
 
   it('issues credentials when ExternalId matches; they act in the role\'s account', async () => {

@@ -5,24 +5,11 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, rawSecretsManager, REGION, smClient, startEmulator, type TestClock } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { expectAwsError, rawSecretsManager, REGION, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
-});
+const { emu, clock, sm } = useEmulator();
 
 describe('CreateSecret', () => {
   it('creates a first version labelled AWSCURRENT whose VersionId is the ClientRequestToken', async () => {
@@ -35,7 +22,7 @@ describe('CreateSecret', () => {
     expect(got.VersionStages).toEqual(['AWSCURRENT']);
     expect(got.SecretString).toBe('{"u":"o"}');
     expect(emu.getSecret(REGION, 'svc/orders/db')?.versions).toEqual([
-      { versionId: token, stages: ['AWSCURRENT'], secretString: '{"u":"o"}', createdDate: clock.t },
+      { versionId: token, stages: ['AWSCURRENT'], secretString: '{"u":"o"}', createdDate: clock() },
     ]);
   });
 

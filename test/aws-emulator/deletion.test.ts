@@ -11,36 +11,23 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, REGION, smClient, startEmulator, type TestClock } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { DAY } from '../support/clock.js';
+import { expectAwsError, REGION, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
-const DAY = 24 * 60 * 60 * 1000;
+const { emu, clock, sm } = useEmulator();
 const MARKED = "You can't perform this operation on the secret because it was marked for deletion.";
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
-});
 
 describe('DeleteSecret', () => {
   it('schedules deletion with a 30-day default window: DeletionDate = now + 30 d, DescribeSecret shows DeletedDate', async () => {
     const created = await sm.send(new CreateSecretCommand({ Name: 'd', SecretString: 'v' }));
     const del = await sm.send(new DeleteSecretCommand({ SecretId: 'd' }));
     expect(del.ARN).toBe(created.ARN);
-    expect(del.DeletionDate!.getTime()).toBe(clock.t + 30 * DAY);
+    expect(del.DeletionDate!.getTime()).toBe(clock() + 30 * DAY);
     const desc = await sm.send(new DescribeSecretCommand({ SecretId: 'd' }));
-    expect(desc.DeletedDate!.getTime()).toBe(clock.t);
-    expect(emu.getSecret(REGION, 'd')!.deletedDate).toBe(clock.t);
+    expect(desc.DeletedDate!.getTime()).toBe(clock());
+    expect(emu.getSecret(REGION, 'd')!.deletedDate).toBe(clock());
   });
 
   it('accepts RecoveryWindowInDays 7–30 only', async () => {
@@ -53,7 +40,7 @@ describe('DeleteSecret', () => {
       );
     }
     const del = await sm.send(new DeleteSecretCommand({ SecretId: 'w', RecoveryWindowInDays: 7 }));
-    expect(del.DeletionDate!.getTime()).toBe(clock.t + 7 * DAY);
+    expect(del.DeletionDate!.getTime()).toBe(clock() + 7 * DAY);
   });
 
   it('refuses ForceDeleteWithoutRecovery together with RecoveryWindowInDays', async () => {
@@ -99,7 +86,7 @@ describe('DeleteSecret', () => {
     await sm.send(new DeleteSecretCommand({ SecretId: 'twice' }));
     await expectAwsError(sm.send(new DeleteSecretCommand({ SecretId: 'twice' })), 'InvalidRequestException');
     const forced = await sm.send(new DeleteSecretCommand({ SecretId: 'twice', ForceDeleteWithoutRecovery: true }));
-    expect(forced.DeletionDate!.getTime()).toBe(clock.t);
+    expect(forced.DeletionDate!.getTime()).toBe(clock());
     expect(emu.getSecret(REGION, 'twice')).toBeUndefined();
     await expectAwsError(sm.send(new DescribeSecretCommand({ SecretId: 'twice' })), 'ResourceNotFoundException');
   });

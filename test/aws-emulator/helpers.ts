@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { signRequest, startAwsEmulator, type AwsEmulator, type EmulatorOptions } from '../support/aws-emulator/index.js';
+import { manualClock, type ManualClock } from '../support/clock.js';
+import { standIn } from '../support/fixtures.js';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '123456789012';
@@ -21,21 +23,49 @@ export interface Credentials {
   sessionToken?: string;
 }
 
-/** A settable clock: `clock.t` is "now" for the emulator. */
-export interface TestClock {
-  t: number;
-  advance(ms: number): void;
+/** An emulator whose clock (starting at the real time) moves only when the test says so. */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<{ emu: AwsEmulator; clock: ManualClock }> {
+  const clock = manualClock();
+  const emu = await startAwsEmulator({ clock, ...opts });
+  return { emu, clock };
 }
 
-export async function startEmulator(opts: EmulatorOptions = {}): Promise<{ emu: AwsEmulator; clock: TestClock }> {
-  const clock: TestClock = {
-    t: Date.now(),
-    advance(ms) {
-      this.t += ms;
-    },
+/** What `useEmulator` gives a test file: stand-ins for the current test's emulator and clients. */
+export interface EmulatorFixture {
+  emu: AwsEmulator;
+  /** The emulator's clock; it starts at the real time in every test. */
+  clock: ManualClock;
+  /** A Secrets Manager client in REGION with the default account's long-term key. */
+  sm: SecretsManagerClient;
+  /** An STS client in REGION without credentials (web identity needs none). */
+  sts: STSClient;
+}
+
+/**
+ * A fresh emulator for every test of the calling file (or `describe` block), closed after it,
+ * with SDK clients made on first use and destroyed after the test. A file declares
+ * `const { emu, clock, sm } = useEmulator()` once; see `perTest` for how the stand-ins work.
+ */
+export function useEmulator(opts: EmulatorOptions = {}): EmulatorFixture {
+  const clock = manualClock();
+  let current: { emu: AwsEmulator; sm?: SecretsManagerClient; sts?: STSClient } | undefined;
+  beforeEach(async () => {
+    clock.set(Date.now());
+    current = { emu: await startAwsEmulator({ clock, ...opts }) };
+  });
+  afterEach(async () => {
+    const done = current;
+    current = undefined;
+    done?.sm?.destroy();
+    done?.sts?.destroy();
+    await done?.emu.close();
+  });
+  return {
+    clock,
+    emu: standIn('the emulator', () => current?.emu),
+    sm: standIn('the Secrets Manager client', () => current && (current.sm ??= smClient(current.emu))),
+    sts: standIn('the STS client', () => current && (current.sts ??= stsClient(current.emu))),
   };
-  const emu = await startAwsEmulator({ clock: () => clock.t, ...opts });
-  return { emu, clock };
 }
 
 export function smClient(
@@ -233,8 +263,8 @@ export async function startIssuer(opts: { path?: string } = {}): Promise<TestIss
 }
 
 /** Standard claims for a token valid "now" on the emulator clock. */
-export function claims(issuer: TestIssuer, clock: TestClock, extra: JWTPayload = {}): JWTPayload {
-  const now = Math.floor(clock.t / 1000);
+export function claims(issuer: TestIssuer, clock: ManualClock, extra: JWTPayload = {}): JWTPayload {
+  const now = Math.floor(clock() / 1000);
   return {
     iss: issuer.issuer,
     sub: 'system:serviceaccount:ferry:sync',

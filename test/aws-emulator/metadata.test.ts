@@ -8,24 +8,11 @@ import {
   PutSecretValueCommand,
   TagResourceCommand,
   UntagResourceCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, rawSecretsManager, REGION, smClient, startEmulator, type TestClock } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { expectAwsError, rawSecretsManager, REGION, smClient, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
-});
+const { emu, clock, sm } = useEmulator();
 
 async function create(name: string, extra: Partial<ConstructorParameters<typeof CreateSecretCommand>[0]> = {}) {
   clock.advance(1000);

@@ -6,26 +6,16 @@ import {
   SecretsManagerServiceException,
   TagResourceCommand,
   UpdateSecretCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, rawSecretsManager, REGION, ROLE_ARN, smClient, startEmulator, stsClient, type TestClock } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { expectAwsError, rawSecretsManager, REGION, ROLE_ARN, smClient, startEmulator, stsClient, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
+const { emu, clock, sm } = useEmulator();
 
 beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
   await sm.send(new CreateSecretCommand({ Name: 'q', SecretString: 'v' }));
   emu.clearRequestLog();
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
 });
 
 const get = (client = sm) => client.send(new GetSecretValueCommand({ SecretId: 'q' }));
@@ -118,7 +108,7 @@ describe('faults', () => {
   });
 
   it('applies a time-window fault until untilMs on the emulator clock', async () => {
-    emu.injectFault({ kind: '500', untilMs: clock.t + 5000 });
+    emu.injectFault({ kind: '500', untilMs: clock() + 5000 });
     await expectAwsError(get(), 'InternalServiceError', undefined, 500);
     await expectAwsError(get(), 'InternalServiceError', undefined, 500);
     clock.advance(5000);
@@ -172,7 +162,7 @@ describe('faults', () => {
 
 describe('request log', () => {
   it('records operation, secret, token, time, account, region, key and outcome of each call', async () => {
-    clock.t = 1_740_824_100_000;
+    clock.set(1_740_824_100_000);
     const put = await sm.send(new PutSecretValueCommand({ SecretId: 'q', SecretString: 'x' }));
     await expectAwsError(sm.send(new GetSecretValueCommand({ SecretId: 'missing' })), 'ResourceNotFoundException');
     const log = emu.requestLog();

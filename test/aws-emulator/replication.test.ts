@@ -8,27 +8,14 @@ import {
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
   TagResourceCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, smClient, startEmulator } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../support/fixtures.js';
+import { expectAwsError, smClient, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let primary: SecretsManagerClient;
-let replica: SecretsManagerClient;
+const { emu, sm: primary } = useEmulator();
+const replica = perTest('the us-east-1 client', async () => smClient(emu, { region: 'us-east-1' }), (c) => c.destroy());
 const REPLICA_ONLY = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
-
-beforeEach(async () => {
-  ({ emu } = await startEmulator());
-  primary = smClient(emu, { region: 'eu-west-1' });
-  replica = smClient(emu, { region: 'us-east-1' });
-});
-afterEach(async () => {
-  primary.destroy();
-  replica.destroy();
-  await emu.close();
-});
 
 describe('replication', () => {
   it('answers InProgress, then DescribeSecret shows InSync; the replica has the primary\'s ARN in its region', async () => {

@@ -1,35 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runProcess } from '../support/process.js';
 
-let child: ChildProcess | undefined;
+const MAIN = ['node_modules/tsx/dist/cli.mjs', 'test/support/aws-emulator/main.ts'];
 
-afterEach(async () => {
-  if (child !== undefined && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }
-  child = undefined;
-});
+/** Starts `tsx test/support/aws-emulator/main.ts` (what `npm run aws-emulator` runs); stopped when the test finishes. */
+function run(args: string[]) {
+  const proc = runProcess(process.execPath, [...MAIN, ...args]);
+  onTestFinished(() => proc.stop());
+  return proc;
+}
 
-/** Starts `tsx test/support/aws-emulator/main.ts` (what `npm run aws-emulator` runs) and waits for its line. */
-async function launch(args: string[]): Promise<{ line: string; ms: number; proc: ChildProcess }> {
+/** Runs the emulator and waits for its first line. */
+async function launch(args: string[]): Promise<{ line: string; ms: number }> {
   const started = performance.now();
-  const proc = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'test/support/aws-emulator/main.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  let out = '';
-  const line = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    proc.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-  return { line, ms: performance.now() - started, proc };
+  const [line] = await run(args).waitFor(/^.*\n/);
+  return { line: line.trimEnd(), ms: performance.now() - started };
 }
 
 describe('standalone command', () => {
@@ -60,9 +46,6 @@ describe('standalone command', () => {
   });
 
   it('exits with status 2 on an unknown option', async () => {
-    const proc = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'test/support/aws-emulator/main.ts', '--bogus'], { stdio: 'ignore' });
-    child = proc;
-    const [code] = (await once(proc, 'exit')) as [number];
-    expect(code).toBe(2);
+    expect(await run(['--bogus']).exited).toBe(2);
   });
 });

@@ -7,24 +7,11 @@ import {
   PutSecretValueCommand,
   UpdateSecretCommand,
   UpdateSecretVersionStageCommand,
-  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, findNulls, rawSecretsManager, REGION, smClient, startEmulator, type TestClock } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { expectAwsError, findNulls, rawSecretsManager, REGION, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sm: SecretsManagerClient;
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sm = smClient(emu);
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
-});
+const { emu, clock, sm } = useEmulator();
 
 const sorted = (a: string[] | undefined) => [...(a ?? [])].sort();
 const stagesOf = async (id: string) => (await sm.send(new DescribeSecretCommand({ SecretId: id }))).VersionIdsToStages ?? {};
@@ -181,7 +168,7 @@ describe('GetSecretValue', () => {
   });
 
   it('sends timestamps as fractional epoch seconds and LastAccessedDate at day granularity', async () => {
-    clock.t = Date.UTC(2025, 2, 1, 10, 15, 0, 512);
+    clock.set(Date.UTC(2025, 2, 1, 10, 15, 0, 512));
     await sm.send(new CreateSecretCommand({ Name: 'ts', SecretString: '1' }));
     const get = await rawSecretsManager(emu, 'secretsmanager.GetSecretValue', JSON.stringify({ SecretId: 'ts' }));
     expect(get.json().CreatedDate).toBe(1740824100.512);
@@ -210,7 +197,7 @@ describe('GetSecretValue', () => {
 
 describe('ListSecretVersionIds and deprecated versions', () => {
   it('lists only labelled versions unless IncludeDeprecated', async () => {
-    const start = clock.t;
+    const start = clock();
     const ids = [(await sm.send(new CreateSecretCommand({ Name: 'lv', SecretString: '0' }))).VersionId!];
     for (let i = 1; i < 4; i++) {
       clock.advance(1000);

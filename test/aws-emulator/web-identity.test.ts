@@ -4,11 +4,11 @@ import {
   IDPRejectedClaimException,
   InvalidIdentityTokenException,
   MalformedPolicyDocumentException,
-  type STSClient,
 } from '@aws-sdk/client-sts';
 import { SignJWT } from 'jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { startAwsEmulator } from '../support/aws-emulator/index.js';
+import { perTest } from '../support/fixtures.js';
 import {
   ACCOUNT,
   claims,
@@ -17,29 +17,14 @@ import {
   rawSts,
   REGION,
   ROLE_ARN,
-  startEmulator,
   startIssuer,
-  stsClient,
   trustIssuer,
-  type TestClock,
   type TestIssuer,
+  useEmulator,
 } from './helpers.js';
 
-let emu: AwsEmulator;
-let clock: TestClock;
-let sts: STSClient;
-let idp: TestIssuer;
-
-beforeEach(async () => {
-  ({ emu, clock } = await startEmulator());
-  sts = stsClient(emu);
-  idp = await startIssuer();
-});
-afterEach(async () => {
-  sts.destroy();
-  await emu.close();
-  await idp.close();
-});
+const { emu, clock, sts } = useEmulator();
+const idp: TestIssuer = perTest('the OIDC issuer', () => startIssuer(), (issuer) => issuer.close());
 
 const NO_KEY =
   "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
@@ -57,7 +42,7 @@ describe('AssumeRoleWithWebIdentity: success', () => {
     expect(out.Credentials!.AccessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
     expect(out.Credentials!.SecretAccessKey!.length).toBeGreaterThanOrEqual(40);
     expect(out.Credentials!.SessionToken!.length).toBeGreaterThan(100);
-    expect(out.Credentials!.Expiration!.getTime()).toBe(Math.floor(clock.t / 1000) * 1000 + 900_000);
+    expect(out.Credentials!.Expiration!.getTime()).toBe(Math.floor(clock() / 1000) * 1000 + 900_000);
     expect(out.SubjectFromWebIdentityToken).toBe('system:serviceaccount:ferry:sync');
     expect(out.Audience).toBe('sts.amazonaws.com');
     expect(out.Provider).toBe(`arn:aws:iam::${ACCOUNT}:oidc-provider/${idp.name}`);
@@ -104,7 +89,7 @@ describe('AssumeRoleWithWebIdentity: success', () => {
 
   it('accepts a token up to 5 minutes after exp (clock-skew grace)', async () => {
     trustIssuer(emu, idp);
-    const token = await idp.sign(claims(idp, clock, { exp: Math.floor(clock.t / 1000) - 299 }));
+    const token = await idp.sign(claims(idp, clock, { exp: Math.floor(clock() / 1000) - 299 }));
     await assume(token);
   });
 
@@ -143,7 +128,7 @@ describe('AssumeRoleWithWebIdentity: token validation failures', () => {
   });
 
   it('rejects an expired token with ExpiredTokenException and AWS\'s message', async () => {
-    const now = Math.floor(clock.t / 1000);
+    const now = Math.floor(clock() / 1000);
     const exp = now - 301;
     const err = await expectAwsError(
       assume(await idp.sign(claims(idp, clock, { iat: now - 4000, nbf: now - 4000, exp }))),
@@ -160,7 +145,7 @@ describe('AssumeRoleWithWebIdentity: token validation failures', () => {
   });
 
   it('rejects a token issued too long ago with ExpiredTokenException "Token too old"', async () => {
-    const now = Math.floor(clock.t / 1000);
+    const now = Math.floor(clock() / 1000);
     await expectAwsError(
       assume(await idp.sign(claims(idp, clock, { iat: now - 2 * 86_400, exp: now + 600 }))),
       'ExpiredTokenException',
@@ -169,17 +154,17 @@ describe('AssumeRoleWithWebIdentity: token validation failures', () => {
   });
 
   it('rejects a token used before nbf', async () => {
-    const now = Math.floor(clock.t / 1000);
+    const now = Math.floor(clock() / 1000);
     await expectAwsError(assume(await idp.sign(claims(idp, clock, { nbf: now + 3600 }))), 'InvalidIdentityTokenException');
   });
 
   it('rejects time claims that are not integers', async () => {
     await expectAwsError(
-      assume(await idp.sign(claims(idp, clock, { exp: Math.floor(clock.t / 1000) + 600.5 }))),
+      assume(await idp.sign(claims(idp, clock, { exp: Math.floor(clock() / 1000) + 600.5 }))),
       'InvalidIdentityTokenException',
     );
     await expectAwsError(
-      assume(await idp.sign(claims(idp, clock, { exp: String(Math.floor(clock.t / 1000) + 600) as unknown as number }))),
+      assume(await idp.sign(claims(idp, clock, { exp: String(Math.floor(clock() / 1000) + 600) as unknown as number }))),
       'InvalidIdentityTokenException',
     );
   });

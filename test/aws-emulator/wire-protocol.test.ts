@@ -1,19 +1,8 @@
-import { CreateSecretCommand, RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsEmulator } from '../support/aws-emulator/index.js';
-import { expectAwsError, rawSecretsManager, smClient, startEmulator } from './helpers.js';
+import { CreateSecretCommand, RotateSecretCommand, } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { expectAwsError, rawSecretsManager, smClient, useEmulator } from './helpers.js';
 
-let emu: AwsEmulator;
-let sm: SecretsManagerClient;
-
-beforeEach(async () => {
-  ({ emu } = await startEmulator());
-  sm = smClient(emu);
-});
-afterEach(async () => {
-  sm.destroy();
-  await emu.close();
-});
+const { emu, sm } = useEmulator();
 
 describe('awsJson1_1 wire format', () => {
   it('answers success with 200, application/x-amz-json-1.1, x-amzn-RequestId and Date', async () => {

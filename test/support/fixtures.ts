@@ -22,9 +22,19 @@ export function perTest<T extends object>(what: string, start: () => Promise<T>,
     current = undefined;
     if (value !== undefined) await stop(value);
   });
+  return standIn(what, () => current);
+}
+
+/**
+ * An object that forwards every property to what `current()` returns at the time of use; the
+ * mechanism behind `perTest`, for fixtures that hand out several values (an emulator and its
+ * clients). Throws, naming `what`, when there is no current value.
+ */
+export function standIn<T extends object>(what: string, current: () => T | undefined): T {
   const now = (): T => {
-    if (current === undefined) throw new Error(`${what} exists only while a test runs (it is made in beforeEach)`);
-    return current;
+    const value = current();
+    if (value === undefined) throw new Error(`${what} exists only while a test runs (it is made in beforeEach)`);
+    return value;
   };
   return new Proxy({} as T, {
     get: (_target, prop) => {
