@@ -1,14 +1,11 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RequestLineRewriter } from '../../src/http/list-verb.js';
-import { startListeningServer } from '../support/app.js';
-
-type Listening = Awaited<ReturnType<typeof startListeningServer>>;
-let srv: Listening;
+import { useListeningServer } from '../support/fixtures.js';
 
 /** Sends raw bytes on one connection and collects what comes back until `responses` responses arrived. */
-async function rawExchange(payload: string | Buffer[], responses: number): Promise<string> {
-  const socket = net.connect(srv.listener.port, '127.0.0.1');
+async function rawExchange(port: number, payload: string | Buffer[], responses: number): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   let received = '';
   const done = new Promise<string>((resolve, reject) => {
@@ -64,15 +61,11 @@ const listReq = (path: string, extra = '') =>
   `LIST ${path} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n${extra}\r\n`;
 
 describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s translation)', (mode) => {
-  beforeAll(async () => {
-    srv = await startListeningServer({}, { listTranslation: mode });
-  });
-  afterAll(async () => {
-    await srv.close();
-  });
+  const srv = useListeningServer({}, { listTranslation: mode });
+  const exchange = (payload: string | Buffer[], responses: number) => rawExchange(srv.listener.port, payload, responses);
 
   it('answers a raw LIST request with a Vault response, not the parser 400', async () => {
-    const out = await rawExchange(listReq('/v1/sys/policies-does-not-exist'), 1);
+    const out = await exchange(listReq('/v1/sys/policies-does-not-exist'), 1);
     const [res] = splitResponses(out);
     // An unknown sys path: Vault's 404, proving the request reached the router as a list.
     expect(res!.status).toBe(404);
@@ -80,14 +73,14 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
   });
 
   it('treats LIST as the list operation (405 on a path that only reads)', async () => {
-    const out = await rawExchange(listReq('/v1/sys/mounts'), 1);
+    const out = await exchange(listReq('/v1/sys/mounts'), 1);
     const [res] = splitResponses(out);
     expect(res!.status).toBe(405);
     expect(JSON.parse(res!.body)).toEqual({ errors: ['unsupported operation'] });
   });
 
   it('answers a pipelined LIST and GET on one connection, in order', async () => {
-    const out = await rawExchange(
+    const out = await exchange(
       listReq('/v1/sys/mounts') + 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n',
       2,
     );
@@ -99,7 +92,7 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
 
   it('frames a LIST with Content-Length and a body, then serves the next request', async () => {
     const body = 'LIST /v1/sys/mounts HTTP/1.1\r\n\r\n'; // a body that looks like a request line
-    const out = await rawExchange(
+    const out = await exchange(
       listReq('/v1/sys/mounts', `Content-Length: ${body.length}\r\n`) + body + 'GET /v1/sys/leader HTTP/1.1\r\nHost: x\r\n\r\n',
       2,
     );
@@ -111,7 +104,7 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
   });
 
   it('frames a chunked body followed by a pipelined LIST', async () => {
-    const out = await rawExchange(
+    const out = await exchange(
       'POST /v1/sys/mounts/chunky HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nTransfer-Encoding: chunked\r\n\r\n' +
         '10\r\n{"type":"kv-v2"}\r\n0\r\n\r\n' +
         listReq('/v1/sys/mounts'),
@@ -124,12 +117,12 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
   it('handles a LIST request delivered one byte at a time', async () => {
     const text = listReq('/v1/sys/mounts') + 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
     const parts = [...Buffer.from(text)].map((b) => Buffer.from([b]));
-    const out = await rawExchange(parts, 2);
+    const out = await exchange(parts, 2);
     expect(splitResponses(out).map((r) => r.status)).toEqual([405, 200]);
   });
 
   it('does not let a client smuggle the internal LIST marker header on a GET', async () => {
-    const out = await rawExchange(
+    const out = await exchange(
       'GET /v1/sys/mounts HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nX-Ferry-List-Verb: 1\r\n\r\n',
       1,
     );

@@ -1,22 +1,14 @@
 import vault from 'node-vault';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startListeningServer } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { perTest, useListeningServer } from '../support/fixtures.js';
 
 /**
  * The common KV operations end to end over a real socket with node-vault, whose `list()`
  * sends the non-standard LIST verb (translated below Node's HTTP parser) and whose
  * `update()` sends PATCH with the merge-patch Content-Type.
  */
-let server: Awaited<ReturnType<typeof startListeningServer>>;
-let client: ReturnType<typeof vault>;
-
-beforeAll(async () => {
-  server = await startListeningServer();
-  client = vault({ endpoint: server.listener.url, token: 'root' });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = useListeningServer();
+const client = perTest('the node-vault client', async () => vault({ endpoint: server.listener.url, token: 'root' }), () => undefined);
 
 /** node-vault rejects non-200/204 answers with the response attached. */
 async function failure(p: Promise<unknown>): Promise<{ statusCode: number; body: any; message: string }> {
@@ -47,7 +39,7 @@ describe('KV v2 with node-vault over a real socket', () => {
   });
 
   it('lists with the LIST verb', async () => {
-    await client.write('secret/data/e2e/folder/x', { data: { a: 1 } });
+    for (const path of ['app', 'folder/x', 'patched']) await client.write(`secret/data/e2e/${path}`, { data: { a: 1 } });
     const listed = await client.list('secret/metadata/e2e');
     expect(listed.data.keys).toEqual(['app', 'folder/', 'patched']);
     const empty = await failure(client.list('secret/metadata/e2e-none'));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, onTestFinished } from 'vitest';
 import type { CoreOptions } from '../../src/compose.js';
-import { startTestServer, type TestServer } from './app.js';
+import type { ListenerOptions } from '../../src/http/server.js';
+import { startListeningServer, startTestServer, type TestServer } from './app.js';
 
 /**
  * A value made fresh for every test of the calling file (or `describe` block): `start` runs in
@@ -66,6 +67,14 @@ export function useTestServer(options: Partial<CoreOptions> | (() => Partial<Cor
     () => startTestServer(typeof options === 'function' ? options() : options),
     (t) => t.close(),
   );
+}
+
+/** A server listening on a loopback port (see `startListeningServer`) for every test of the calling file or block. */
+export function useListeningServer(
+  options: Partial<CoreOptions> = {},
+  listener: Partial<ListenerOptions> = {},
+): Awaited<ReturnType<typeof startListeningServer>> {
+  return perTest('the listening server', () => startListeningServer(options, listener), (s) => s.close());
 }
 
 /**
