@@ -155,8 +155,14 @@ describe('faults', () => {
 
   it('clearFaults removes every pending fault', async () => {
     emu.injectFault({ kind: '500', count: 5 });
+    emu.injectFault({ kind: 'throttle', operation: 'GetSecretValue', count: 5 });
     emu.clearFaults();
-    await get();
+    expect((await get()).SecretString).toBe('v');
+    expect((await get()).SecretString).toBe('v');
+    expect(emu.requestLog().map((e) => [e.operation, e.status, e.errorCode])).toEqual([
+      ['GetSecretValue', 200, undefined],
+      ['GetSecretValue', 200, undefined],
+    ]);
   });
 });
 

@@ -75,7 +75,18 @@ describe('AssumeRoleWithWebIdentity: success', () => {
 
   it('accepts a StringLike sub pattern and a list of subjects in the trust policy', async () => {
     trustIssuer(emu, idp, { sub: ['system:serviceaccount:other:*', 'system:serviceaccount:ferry:*'] });
-    await assume(await idp.sign(claims(idp, clock, { sub: 'system:serviceaccount:ferry:anything' })));
+    for (const sub of ['system:serviceaccount:ferry:anything', 'system:serviceaccount:other:x']) {
+      const out = await assume(await idp.sign(claims(idp, clock, { sub })));
+      expect(out.SubjectFromWebIdentityToken).toBe(sub);
+      expect(out.Credentials!.AccessKeyId).toMatch(/^ASIA/);
+    }
+    // The patterns are what let those through: a subject matching neither is denied.
+    await expectAwsError(
+      assume(await idp.sign(claims(idp, clock, { sub: 'system:serviceaccount:elsewhere:ferry' }))),
+      'AccessDenied',
+      'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+      403,
+    );
   });
 
   it('refetches the JWKS when the token names an unknown kid (key rotation)', async () => {
@@ -89,8 +100,13 @@ describe('AssumeRoleWithWebIdentity: success', () => {
 
   it('accepts a token up to 5 minutes after exp (clock-skew grace)', async () => {
     trustIssuer(emu, idp);
-    const token = await idp.sign(claims(idp, clock, { exp: Math.floor(clock() / 1000) - 299 }));
-    await assume(token);
+    const now = Math.floor(clock() / 1000);
+    const out = await assume(await idp.sign(claims(idp, clock, { exp: now - 300 })), { DurationSeconds: 900 });
+    expect(out.SubjectFromWebIdentityToken).toBe('system:serviceaccount:ferry:sync');
+    // The session's lifetime comes from DurationSeconds, not from the token's past exp.
+    expect(out.Credentials!.Expiration!.getTime()).toBe(now * 1000 + 900_000);
+    // One second further is past the grace.
+    await expectAwsError(assume(await idp.sign(claims(idp, clock, { exp: now - 301 }))), 'ExpiredTokenException', /^Token expired: /);
   });
 
   it('records the token claims in the request log', async () => {

@@ -82,12 +82,12 @@ describe('secrets-sync identity tokens', () => {
     expect(decodeProtectedHeader(after.token).kid).toBe(after.kid);
 
     clock.advance(30 * MINUTE - SECOND);
-    await expect(verifyThroughDiscovery(s.listener.url, before.token, clock)).resolves.toBeDefined();
-    await expect(verifyThroughDiscovery(s.listener.url, after.token, clock)).resolves.toBeDefined();
+    await expect(verifyThroughDiscovery(s.listener.url, before.token, clock)).resolves.toMatchObject({ protectedHeader: { kid: before.kid } });
+    await expect(verifyThroughDiscovery(s.listener.url, after.token, clock)).resolves.toMatchObject({ protectedHeader: { kid: after.kid } });
 
     clock.advance(SECOND);
     await expect(verifyThroughDiscovery(s.listener.url, before.token, clock)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
-    await expect(verifyThroughDiscovery(s.listener.url, after.token, clock)).resolves.toBeDefined();
+    await expect(verifyThroughDiscovery(s.listener.url, after.token, clock)).resolves.toMatchObject({ protectedHeader: { kid: after.kid } });
   });
 
   it('rotates on schedule at mint time: the key that was published as next starts signing', async () => {
@@ -159,7 +159,7 @@ describe('secrets-sync identity tokens', () => {
     const { t, signer } = await inProcess();
     await t.call('POST', '/v1/identity/oidc/key/narrow', { body: { allowed_client_ids: ['sts.amazonaws.com'] } });
     const input = { destinationType: 'aws-sm', destinationName: 'd', keyName: 'narrow' };
-    await expect(signer.mint({ ...input, audience: 'sts.amazonaws.com' })).resolves.toBeDefined();
+    expect(decodeJwt((await signer.mint({ ...input, audience: 'sts.amazonaws.com' })).token).aud).toBe('sts.amazonaws.com');
     await expect(signer.mint({ ...input, audience: 'other' })).rejects.toMatchObject({ kind: 'invalid' });
   });
 
