@@ -32,6 +32,11 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX outbox_order ON outbox (queue, order_key, id);
    CREATE INDEX outbox_due ON outbox (queue, available_at);`,
+  // Revisions come from one store-wide counter rather than from each key's own count, so a key
+  // deleted and written again never gets back a revision it had (which would let a revision
+  // check read before the delete pass). It starts above every revision already stored.
+  `CREATE TABLE revision_counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+   INSERT INTO revision_counter (id, value) SELECT 1, COALESCE(MAX(revision), 0) FROM entries;`,
 ];
 
 /** The first key after every key that starts with `prefix` (exclusive upper bound). */
@@ -97,9 +102,10 @@ export class SqliteStore implements Store {
         'SELECT key, value, revision FROM entries WHERE key = ?',
       ),
       rev: this.db.prepare<[string], { revision: number }>('SELECT revision FROM entries WHERE key = ?'),
+      nextRevision: this.db.prepare<[], { value: number }>('UPDATE revision_counter SET value = value + 1 WHERE id = 1 RETURNING value'),
       put: this.db.prepare(
-        `INSERT INTO entries (key, value, revision) VALUES (?, ?, 1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = entries.revision + 1`,
+        `INSERT INTO entries (key, value, revision) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision`,
       ),
       del: this.db.prepare('DELETE FROM entries WHERE key = ?'),
       delRange: this.db.prepare('DELETE FROM entries WHERE key >= ? AND key < ?'),
@@ -200,10 +206,13 @@ export class SqliteStore implements Store {
         const row = this.stmts.rev.get(check.key);
         if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
       }
+      // Every put of one commit gets the same revision, drawn once, when the commit first writes.
+      let revision: number | undefined;
       for (const op of ops) {
         switch (op.kind) {
           case 'put':
-            this.stmts.put.run(op.key, op.value);
+            revision ??= this.stmts.nextRevision.get()!.value;
+            this.stmts.put.run(op.key, op.value, revision);
             break;
           case 'delete':
             this.stmts.del.run(op.key);

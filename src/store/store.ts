@@ -11,7 +11,10 @@
 export interface StoreEntry {
   key: string;
   value: Buffer;
-  /** Monotonic per-store revision of the last write of this key. */
+  /**
+   * Revision of the last write of this key, from one counter for the whole store: every commit
+   * that writes gets a greater one, so a key's revision never repeats, even after a delete.
+   */
   revision: number;
 }
 

@@ -30,7 +30,7 @@ describe('encryption barrier', () => {
     expect(raw.value[0]).toBe(1);
     expect(raw.value.readUInt32BE(1)).toBe(1);
     expect(raw.value.length).toBe(1 + 4 + 12 + 'the plaintext value'.length + 16);
-    expect(await barrier.get('logical/a/secret')).toEqual({ key: 'logical/a/secret', value: Buffer.from('the plaintext value'), revision: 1 });
+    expect(await barrier.get('logical/a/secret')).toEqual({ key: 'logical/a/secret', value: Buffer.from('the plaintext value'), revision: raw.revision });
   });
 
   it('uses a fresh nonce per value: the same plaintext never gives the same ciphertext', async () => {
