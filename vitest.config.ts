@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // A test that asserts nothing cannot fail: every test must reach at least one expect().
+    expect: { requireAssertions: true },
   },
 });

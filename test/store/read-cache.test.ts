@@ -53,33 +53,3 @@ describe('ReadCachingStore', () => {
     expect((await store.get('k'))!.value.toString()).toBe('changed behind the cache');
   });
 });
-
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
-describe('SqliteStore outbox on reopen', () => {
-  it('releases claims a previous process left behind, so a restart resumes at once', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-outbox-')), 'f.db');
-    const first = new SqliteStore({ path: file });
-    await first.commit([{ kind: 'enqueue', queue: 'q', orderKey: 'k', payload: 'p' }]);
-    const now = Date.now();
-    expect(await first.claimOutbox('q', 'dead-worker', 10, 60_000, now)).toHaveLength(1);
-    await first.close();
-    const second = new SqliteStore({ path: file });
-    const claimed = await second.claimOutbox('q', 'new-worker', 10, 60_000, now + 1);
-    expect(claimed.map((i) => i.payload)).toEqual(['p']);
-    await second.close();
-  });
-});
-
-describe('SqliteStore ownership of its file', () => {
-  it('refuses a second store on a file another one holds', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-lock-')), 'f.db');
-    const first = new SqliteStore({ path: file });
-    expect(() => new SqliteStore({ path: file, busyTimeoutMs: 50 })).toThrow(/in use by another Ferry process/);
-    await first.close();
-    const again = new SqliteStore({ path: file, busyTimeoutMs: 50 });
-    await again.close();
-  });
-});

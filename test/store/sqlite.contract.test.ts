@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { BarrierStore } from '../../src/store/barrier.js';
+import { NotifyingStore } from '../../src/store/notifying.js';
+import { ReadCachingStore } from '../../src/store/read-cache.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { storeContract } from './contract.js';
+
+storeContract('sqlite in memory', (clock) => ({ store: new SqliteStore({ path: ':memory:', clock }) }));
+
+storeContract(
+  'sqlite on a file',
+  (clock) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-contract-'));
+    const path = join(dir, 'ferry.db');
+    const store = new SqliteStore({ path, clock });
+    return {
+      store,
+      reopen: async () => {
+        await store.close();
+        return new SqliteStore({ path, clock });
+      },
+      dispose: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+  { persistent: true },
+);
+
+// The stack Ferry runs (src/compose.ts): change notification over the read cache over the barrier.
+storeContract(
+  "sqlite in memory behind Ferry's decorators (notifying, read cache, barrier)",
+  async (clock) => {
+    const inner = new SqliteStore({ path: ':memory:', clock });
+    const rootKey = Buffer.alloc(32, 7);
+    await inner.commit(BarrierStore.initialKeyringOps(rootKey, new Date(clock())));
+    const barrier = new BarrierStore(inner);
+    await barrier.unseal(rootKey);
+    return { store: new NotifyingStore(new ReadCachingStore(barrier)) };
+  },
+  { barrier: false },
+);
+
+describe('SqliteStore on reopen', () => {
+  it('releases claims a previous process left behind, so a restart resumes at once', async () => {
+    const file = join(tempDirForTest('ferry-outbox-'), 'f.db');
+    const first = new SqliteStore({ path: file });
+    await first.commit([{ kind: 'enqueue', queue: 'q', orderKey: 'k', payload: 'p' }]);
+    const now = Date.now();
+    expect(await first.claimOutbox('q', 'dead-worker', 10, 60_000, now)).toHaveLength(1);
+    await first.close();
+    const second = closeAfterTest(new SqliteStore({ path: file }));
+    const claimed = await second.claimOutbox('q', 'new-worker', 10, 60_000, now + 1);
+    expect(claimed.map((i) => i.payload)).toEqual(['p']);
+  });
+});
+
+describe('SqliteStore migrations', () => {
+  it('a database from before the store-wide revision counter continues above its highest revision', async () => {
+    const file = join(tempDirForTest('ferry-migrate-'), 'f.db');
+    const before = new SqliteStore({ path: file });
+    await before.commit([{ kind: 'put', key: 'a', value: Buffer.from('x') }, { kind: 'put', key: 'b', value: Buffer.from('y') }]);
+    await before.close();
+    // Turn it back into a version-1 database whose keys counted their own revisions.
+    const raw = new Database(file);
+    raw.exec("DROP TABLE revision_counter; UPDATE entries SET revision = 5 WHERE key = 'a'; UPDATE entries SET revision = 2 WHERE key = 'b'");
+    raw.pragma('user_version = 1');
+    raw.close();
+
+    const after = closeAfterTest(new SqliteStore({ path: file }));
+    expect((await after.get('a'))!.revision).toBe(5);
+    await after.commit([{ kind: 'put', key: 'b', value: Buffer.from('z') }]);
+    expect((await after.get('b'))!.revision).toBe(6);
+  });
+});
+
+describe('SqliteStore ownership of its file', () => {
+  it('refuses a second store on a file another one holds', async () => {
+    const file = join(tempDirForTest('ferry-lock-'), 'f.db');
+    const first = new SqliteStore({ path: file });
+    expect(() => new SqliteStore({ path: file, busyTimeoutMs: 50 })).toThrow(/in use by another Ferry process/);
+    await first.close();
+    const again = new SqliteStore({ path: file, busyTimeoutMs: 50 });
+    await again.close();
+  });
+});
