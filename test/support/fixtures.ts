@@ -56,17 +56,9 @@ export function standIn<T extends object>(what: string, current: () => T | undef
   });
 }
 
-/**
- * A fresh dev server (see `startTestServer`) for every test of the calling file or `describe`
- * block, closed after it. `options` may be a function, called per test, when a test needs
- * something fresh of its own (a clock, a logger).
- */
-export function useTestServer(options: Partial<CoreOptions> | (() => Partial<CoreOptions>) = {}): TestServer {
-  return perTest(
-    'the test server',
-    () => startTestServer(typeof options === 'function' ? options() : options),
-    (t) => t.close(),
-  );
+/** A fresh dev server (see `startTestServer`) for every test of the calling file or `describe` block, closed after it. */
+export function useTestServer(options: Partial<CoreOptions> = {}): TestServer {
+  return perTest('the test server', () => startTestServer(options), (t) => t.close());
 }
 
 /** A server listening on a loopback port (see `startListeningServer`) for every test of the calling file or block. */
