@@ -1,22 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExpirySweep, type SecretRef } from '../../src/kv/index.js';
-import { HOUR, T0, events, put, startKv, type KvTestServer } from './helpers.js';
+import { HOUR, T0, events, put, useKv } from './helpers.js';
 
 /**
  * KV's expiry sweep: `delete_version_after` expiries of the secrets a consumer follows become
  * ordinary `delete` events in the kv-events outbox, whether or not anybody reads the secrets.
  */
-let t: KvTestServer;
+const t = useKv();
 let followed: SecretRef[];
 beforeEach(async () => {
-  t = await startKv();
   const accessor = t.server.core.mounts.get('secret/')!.accessor;
   followed = [{ mountAccessor: accessor, path: 'a' }, { mountAccessor: accessor, path: 'b' }, { mountAccessor: 'kv_gone', path: 'x' }];
   await t.call('POST', '/v1/secret/config', { body: { delete_version_after: '1h' } });
   for (const path of ['a', 'b', 'c']) await put(t, path, { v: 1 });
-});
-afterEach(async () => {
-  await t.close();
 });
 
 const sweep = () => createExpirySweep(t.server.core, async () => followed);
@@ -25,7 +21,7 @@ const deletes = async () => (await events(t)).filter((e) => e.change === 'delete
 describe('the KV expiry sweep', () => {
   it('reports each expiry of a followed secret once, as a delete event, and leaves other secrets alone', async () => {
     expect(await sweep().sweepOnce()).toBe(0);
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     expect(await sweep().sweepOnce()).toBe(2);
     expect(await sweep().sweepOnce()).toBe(0);
     expect(await deletes()).toEqual([
@@ -35,13 +31,13 @@ describe('the KV expiry sweep', () => {
   });
 
   it('reads nothing while sealed', async () => {
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     await t.call('PUT', '/v1/sys/seal', { body: null });
     expect(await sweep().sweepOnce()).toBe(0);
   });
 
   it('sweeps as soon as it is started, and stop waits for that sweep', async () => {
-    t.advance(2 * HOUR);
+    t.clock.advance(2 * HOUR);
     const running = sweep();
     running.start();
     await running.stop();
