@@ -1,15 +1,20 @@
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Core } from './core.js';
-import { Dispatcher } from './http/dispatch.js';
+import { Dispatcher, type DispatcherDeps } from './http/dispatch.js';
 import { errorResponse, kindOfStatus, renderFailure, type WireResponse } from './http/render-error.js';
 import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
+/** What the HTTP application needs: the services of the request pipeline and the body limit. */
+export interface AppDeps extends DispatcherDeps {
+  /** Largest accepted request body, in bytes. */
+  maxRequestSize: number;
+}
+
 /**
- * Builds the HTTP application around the core. It never listens: `server.ts` attaches it
- * to sockets (with the LIST translation) and tests use `app.inject`.
+ * Builds the HTTP application around the server's services. It never listens: `server.ts`
+ * attaches it to sockets (with the LIST translation) and tests use `app.inject`.
  */
-export async function buildApp(core: Core): Promise<FastifyInstance> {
+export async function buildApp(core: AppDeps): Promise<FastifyInstance> {
   const dispatcher = new Dispatcher(core);
   const app = Fastify({
     logger: false,

@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import type { Core } from './core.js';
-import type { ServerInfo } from './kernel/services.js';
+import { BackendRegistry } from './kernel/backends.js';
+import type { MountEntry } from './kernel/entries.js';
 import { type Backend, type PathSpec, defineOperation } from './kernel/request.js';
+import type { AuditSink, Authorizer, SealState, ServerInfo } from './kernel/services.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { SqliteStore } from './store/sqlite.js';
 import { BarrierStore } from './store/barrier.js';
 import type { Store } from './store/store.js';
-import { MountTable, isKvV2 } from './sys/mount-table.js';
-import type { MountEntry } from './kernel/entries.js';
+import { NotifyingStore } from './store/notifying.js';
+import { ReadCachingStore } from './store/read-cache.js';
+import { MountTable } from './sys/mount-table.js';
 import { TokenStore } from './auth/token-store.js';
 import { tokenPaths as tokenRoutes } from './auth/token-routes.js';
 import { AclAuthorizer } from './auth/acl.js';
 import { PolicyStore } from './auth/policy-store.js';
 import { AuditBroker } from './audit/broker.js';
 import { SealManager } from './seal/seal-manager.js';
+import type { SystemDeps, UnmountGuard } from './sys/deps.js';
 import { sealPaths } from './sys/seal.js';
 import { policyPaths } from './sys/policies.js';
 import { capabilityPaths } from './sys/capabilities.js';
@@ -22,10 +25,8 @@ import { auditPaths } from './sys/audit.js';
 import { healthPaths } from './sys/health.js';
 import { mountPaths } from './sys/mounts.js';
 import { internalUiPaths } from './sys/internal-ui.js';
-import { createExpirySweep, kvBackends, type ExpirySweep } from './kv/index.js';
+import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
-import { NotifyingStore } from './store/notifying.js';
-import { ReadCachingStore } from './store/read-cache.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
 
 export const FERRY_VERSION = '0.1.0';
@@ -40,11 +41,32 @@ export interface CoreOptions {
   logger?: Logger;
   clock?: () => number;
   maxRequestSize?: number;
-  /** Sync worker tuning; `start: false` leaves it stopped (tests drive `drainOnce`). */
-  syncWorker?: SyncWorkerOptions & { start?: boolean };
+  /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
+  syncWorker?: SyncWorkerOptions;
 }
 
-/** The security services behind the Core interfaces, for tests, benchmarks and operators' tooling. */
+/**
+ * The services the composition root built, as the app layer (`buildApp`, `main.ts`), tests
+ * and tools reach them. No feature sees this record: each declares the narrow dependencies
+ * it needs (`sys/deps.ts`, `identity/deps.ts`, …) and is handed those here.
+ */
+export interface CoreServices {
+  store: Store;
+  mounts: MountTable;
+  tokens: TokenStore;
+  authorizer: Authorizer;
+  seal: SealState;
+  audit: AuditSink;
+  /** The backend serving each mount type. */
+  backends: BackendRegistry;
+  clock: () => number;
+  log: Logger;
+  info: ServerInfo;
+  /** Largest accepted request body, in bytes. */
+  maxRequestSize: number;
+}
+
+/** The security services behind the service interfaces, for tests, benchmarks and operators' tooling. */
 export interface Security {
   barrier: BarrierStore;
   seal: SealManager;
@@ -54,7 +76,7 @@ export interface Security {
 }
 
 export interface Server {
-  core: Core;
+  core: CoreServices;
   /** The root token, in dev mode only (printed at start, as Vault's dev server does). */
   rootToken?: string;
   /** Dev mode only: the single unseal key share (base64), for seal/unseal tests. Never printed. */
@@ -62,23 +84,30 @@ export interface Server {
   security: Security;
   /** Every backend with the prefix it serves, for routing and for the OpenAPI document. */
   documented: DocumentedBackend[];
-  /** Secrets sync: its API rules, AWS adapters and delivery worker. */
+  /** Secrets sync: its API rules, AWS adapters and delivery worker (built stopped). */
   sync: SyncFeature;
-  /** KV's report of `delete_version_after` expiries of synced secrets; runs beside the worker. */
+  /** The KV engines and the domain read API sync uses. */
+  kv: KvFeature;
+  /** KV's report of `delete_version_after` expiries of synced secrets; runs beside the worker (built stopped). */
   expirySweep: ExpirySweep;
+  /** Stops the sync worker and the expiry sweep if they still run, then closes the store. */
   close(): Promise<void>;
 }
 
-/** Builds the domain services and the backends that serve each mount type. */
+/**
+ * The composition root: builds the store stack, the domain services and the features, hands
+ * each feature the narrow dependencies it declares, and registers the backend of each mount
+ * type. It starts nothing: `main.ts` starts and stops the sync worker.
+ */
 export async function createServer(opts: CoreOptions): Promise<Server> {
   const log = opts.logger ?? pino({ level: 'silent' });
   const clock = opts.clock ?? Date.now;
-  // Services built after `core` whose in-memory state the seal hooks must drop.
+  // Services built after the seal manager whose in-memory state its seal hook must drop.
   const sealDependents: { reset(): void }[] = [];
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
-  // Commits that enqueue outbox operations wake the sync worker at once.
   // Hot entries are served decrypted from memory; only this process writes the SQLite file.
+  // The notifying layer tells the sync worker about commits that enqueue outbox operations.
   const cached = new ReadCachingStore(barrier);
   const notifying = new NotifyingStore(cached);
   const store: Store = notifying;
@@ -118,60 +147,25 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     dev: opts.dev,
   };
 
-  const systemPaths: PathSpec[] = [];
-  const tokenPaths: PathSpec[] = [];
-  const system: Backend = { mountType: 'system', paths: systemPaths };
-  const token: Backend = { mountType: 'token', paths: tokenPaths };
-  const identityPathList: PathSpec[] = [];
-  const identity: Backend = { mountType: 'identity', paths: identityPathList };
-  const engines: Record<string, Backend> = {};
+  const unmountGuards: UnmountGuard[] = [];
 
-  const core: Core = {
-    store,
-    mounts,
-    tokens,
-    authorizer,
-    seal,
-    audit,
-    backendFor: (mount: MountEntry) => {
-      switch (mount.type) {
-        case 'system':
-          return system;
-        case 'token':
-          return token;
-        case 'identity':
-          return identity;
-        case 'kv':
-          return engines[isKvV2(mount) ? 'kv-v2' : 'kv-v1'];
-        default:
-          return undefined;
-      }
-    },
-    clock,
-    log,
-    info,
-    unmountGuards: [],
-    maxRequestSize: opts.maxRequestSize ?? 32 * 1024 * 1024,
-  };
-
-  const signer = createSecretsSyncTokenSigner(core);
-
-  const documented: DocumentedBackend[] = [
-    { prefix: 'sys/', backend: system, tag: 'system' },
-    { prefix: 'auth/token/', backend: token, tag: 'auth' },
-    { prefix: 'identity/', backend: identity, tag: 'identity' },
-  ];
-
-  systemPaths.push(
-    ...healthPaths(core),
-    ...sealPaths(core, seal, barrier),
-    ...mountPaths(core),
-    ...internalUiPaths(core),
-    ...policyPaths(core, policies),
-    ...capabilityPaths(core),
-    ...auditPaths(core, audit),
+  const kv = createKvFeature({ store, clock, mounts, seal, log });
+  const identityDeps = { store, clock, info };
+  const signer = createSecretsSyncTokenSigner(identityDeps);
+  const sync = createSyncFeature(
+    { store, mounts, authorizer, seal, clock, log },
+    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker },
   );
-  systemPaths.push({
+  const expirySweep = kv.createExpirySweep(() => sync.followedSecrets());
+  // A KV mount with sync associations cannot be disabled.
+  unmountGuards.push((mount: MountEntry) => sync.service.guardUnmount(mount));
+  sealDependents.push(signer, sync.adapters, cached);
+  // Commits that enqueue outbox operations wake the sync worker at once.
+  notifying.onEnqueue(() => sync.worker.notify());
+
+  const documented: DocumentedBackend[] = [];
+  const systemDeps: SystemDeps = { seal, info, mounts, authorizer, tokens, unmountGuards, clock, log };
+  const openApiPath: PathSpec = {
     pattern: 'internal/specs/openapi',
     unauthenticated: true,
     raw: true,
@@ -182,21 +176,48 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         handler: async () => ({ raw: buildOpenApi(documented, FERRY_VERSION) }),
       }),
     },
-  });
-  tokenPaths.push(...tokenRoutes(core));
-  identityPathList.push(...identityPaths(core));
-  const sync = createSyncFeature(core, { source: kvSecretSource(core), signer, worker: opts.syncWorker });
-  sealDependents.push(signer, sync.adapters, cached);
-  systemPaths.push(...sync.paths);
-  notifying.onEnqueue(() => sync.worker.notify());
-  const expirySweep = createExpirySweep(core, () => sync.followedSecrets());
-  const kv = kvBackends(core);
-  engines['kv-v1'] = kv.v1;
-  engines['kv-v2'] = kv.v2;
+  };
+  const system: Backend = {
+    mountType: 'system',
+    paths: [
+      ...healthPaths(systemDeps),
+      ...sealPaths(systemDeps, seal, barrier),
+      ...mountPaths(systemDeps),
+      ...internalUiPaths(systemDeps),
+      ...policyPaths(policies),
+      ...capabilityPaths(systemDeps),
+      ...auditPaths(audit),
+      openApiPath,
+      ...sync.paths,
+    ],
+  };
+  const token: Backend = { mountType: 'token', paths: tokenRoutes({ tokens, authorizer, clock }) };
+  const identity: Backend = { mountType: 'identity', paths: identityPaths(identityDeps) };
+  const backends = new BackendRegistry()
+    .register('system', system)
+    .register('token', token)
+    .register('identity', identity)
+    .register('kv', (mount) => kv.backendFor(mount));
   documented.push(
+    { prefix: 'sys/', backend: system, tag: 'system' },
+    { prefix: 'auth/token/', backend: token, tag: 'auth' },
+    { prefix: 'identity/', backend: identity, tag: 'identity' },
     { prefix: '{kv_v2_mount_path}/', backend: kv.v2, tag: 'secrets' },
     { prefix: '{kv_v1_mount_path}/', backend: kv.v1, tag: 'secrets' },
   );
+  const core: CoreServices = {
+    store,
+    mounts,
+    tokens,
+    authorizer,
+    seal,
+    audit,
+    backends,
+    clock,
+    log,
+    info,
+    maxRequestSize: opts.maxRequestSize ?? 32 * 1024 * 1024,
+  };
 
   let rootToken: string | undefined;
   let devUnsealKey: string | undefined;
@@ -215,21 +236,17 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     }
   }
 
-  // A sealed server delivers nothing: the worker idles until unseal.
-  if (opts.syncWorker?.start !== false) {
-    sync.worker.start();
-    expirySweep.start();
-  }
-
   return {
     core,
     rootToken,
     devUnsealKey,
     sync,
+    kv,
     expirySweep,
     security: { barrier, seal, policies, authorizer, audit },
     documented,
     close: async () => {
+      // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
       await expirySweep.stop();
       await sync.worker.stop();
       sync.adapters.reset();

@@ -63,6 +63,9 @@ async function runServer(args: string[]): Promise<number> {
     logger: log,
     maxRequestSize,
   });
+  // Secrets sync's background work; a sealed server delivers and sweeps nothing until unsealed.
+  server.sync.worker.start();
+  server.expirySweep.start();
   const app = await buildApp(server.core);
   const running = await listen(app, listener);
   if (!apiAddr) server.core.info.apiAddr = running.url;
@@ -119,6 +122,8 @@ async function runServer(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await running.close();
+  await server.expirySweep.stop();
+  await server.sync.worker.stop();
   await server.close();
   return 0;
 }

@@ -11,6 +11,9 @@ import { listen } from '../../src/http/server.js';
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: ferry-server.ts <dir>');
 const server = await createServer({ storagePath: join(dir, 'ferry.db'), dev: true, devRootTokenId: 'root' });
+// As `main.ts` does: sync's background work runs (idle here, with nothing associated).
+server.sync.worker.start();
+server.expirySweep.start();
 const app = await buildApp(server.core);
 const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
 process.stdout.write(`${JSON.stringify({ url: listener.url, rootToken: server.rootToken })}\n`);

@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
 import { FerryError, badRequest, notFound, permissionDenied } from '../kernel/errors.js';
 import { vBool, vDuration, vInt, vKeyPairs, vString, vStrings } from '../kernel/fields.js';
 import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
 import { planRenewal, planToken } from './token-rules.js';
 import type { TokenEntry } from '../kernel/entries.js';
+import type { Authorizer } from '../kernel/services.js';
+import type { TokenStore } from './token-store.js';
+
+/** What the `auth/token/` endpoints need, wired in the composition root. */
+export interface TokenRouteDeps {
+  tokens: TokenStore;
+  authorizer: Authorizer;
+  clock: () => number;
+}
 
 /** The `data` of a token lookup, with the types `vault login` type-asserts. */
 export const tokenLookupResponse = z.looseObject({
@@ -87,7 +95,7 @@ const createFields = {
  * `auth/token/*`: create (and create-orphan), lookup, renew and revoke — by token, for the
  * calling token (`-self`) and by accessor — and the accessor list (sudo).
  */
-export function tokenPaths(core: Core): PathSpec[] {
+export function tokenPaths(core: TokenRouteDeps): PathSpec[] {
   const now = () => Math.floor(core.clock() / 1000);
   const self = (req: LogicalRequest): { token: TokenEntry; id: string } => {
     if (!req.token || !req.clientToken) throw permissionDenied();

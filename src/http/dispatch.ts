@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Capability, TokenEntry, MountEntry } from '../kernel/entries.js';
-import type { Core } from '../core.js';
+import type { Logger } from 'pino';
+import type { Authorizer, AuditSink, BackendResolver, MountResolver, SealState, TokenResolver } from '../kernel/services.js';
 import { FerryError, badRequest, internalError, methodNotAllowed, notFound, fieldValidation, noHandler, permissionDenied, sealed, unsupportedOperation, unsupportedPath } from '../kernel/errors.js';
 import { parseBool } from '../kernel/fields.js';
 import { matchPath } from './router.js';
@@ -95,8 +96,19 @@ const NAMESPACE_ROOT = new Set(['', '/', 'root', 'root/']);
  * operations, list forms, token headers, body parsing and coercion, mount routing,
  * seal and ACL checks, and the envelope on the way out.
  */
+/** The services a request passes through, wired in the composition root. */
+export interface DispatcherDeps {
+  seal: SealState;
+  mounts: MountResolver;
+  backends: BackendResolver;
+  tokens: TokenResolver;
+  authorizer: Authorizer;
+  audit: AuditSink;
+  log: Logger;
+}
+
 export class Dispatcher {
-  constructor(private readonly core: Core) {}
+  constructor(private readonly core: DispatcherDeps) {}
 
   async handle(wire: WireRequest): Promise<WireResponse> {
     const extraHeaders: Record<string, string> = {};
@@ -184,7 +196,7 @@ export class Dispatcher {
     // system backend's seal, init and health paths answer.
     const mount = isSealed ? (path === 'sys' || path.startsWith('sys/') ? SYSTEM_MOUNT : undefined) : this.core.mounts.resolve(path);
     if (!mount) throw isSealed ? sealed() : noHandler(path);
-    const backend = this.core.backendFor(mount);
+    const backend = this.core.backends.backendFor(mount);
     if (!backend) throw unsupportedPath();
     const mountBase = mount.path.slice(0, -1);
     const mountPath = path === mountBase ? '' : path.slice(mount.path.length);

@@ -1,4 +1,4 @@
-import type { Core } from '../core.js';
+import type { IdentityDeps } from './deps.js';
 import type { PathSpec } from '../kernel/request.js';
 import { OidcKeyRing } from './oidc-keys.js';
 import { oidcConfigPaths } from './path-oidc-config.js';
@@ -10,7 +10,7 @@ export { describeIssuerWarnings, issuerWarnings, secretsSyncIssuer, SECRETS_SYNC
 export { DEFAULT_KEY, SIGNING_ALGORITHMS, type SigningAlgorithm } from './oidc-keys.js';
 
 /** Paths of the `identity/` mount (the OIDC issuer for secrets sync). */
-export function identityPaths(core: Core): PathSpec[] {
+export function identityPaths(core: IdentityDeps): PathSpec[] {
   const keys = new OidcKeyRing(core.store, core.clock);
   return [...oidcConfigPaths(core), ...oidcKeyPaths(keys), ...oidcWellKnownPaths(core, keys)];
 }

@@ -1,4 +1,4 @@
-import type { Core } from '../core.js';
+import type { IdentityDeps } from './deps.js';
 import { badRequest } from '../kernel/errors.js';
 import type { Store } from '../store/store.js';
 
@@ -49,7 +49,7 @@ function issuerBase(configured: string, apiAddr: string): string {
 }
 
 /** The `iss` of secrets-sync identity tokens, and the URL AWS's IAM OIDC provider must be given. */
-export async function secretsSyncIssuer(core: Core): Promise<string> {
+export async function secretsSyncIssuer(core: IdentityDeps): Promise<string> {
   const { issuer } = await readOidcConfig(core.store);
   return issuerBase(issuer, core.info.apiAddr) + SECRETS_SYNC_ISSUER_PATH;
 }
@@ -83,7 +83,7 @@ export function describeIssuerWarnings(configured: string, apiAddr: string): str
  * Start-up warnings about the secrets-sync issuer (unset, not https, carries a port), for
  * `main.ts` to log. Reads `identity/oidc/config` from the store, so call it once unsealed.
  */
-export async function issuerWarnings(core: Core): Promise<string[]> {
+export async function issuerWarnings(core: IdentityDeps): Promise<string[]> {
   const { issuer } = await readOidcConfig(core.store);
   return describeIssuerWarnings(issuer, core.info.apiAddr);
 }

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { IdentityDeps } from './deps.js';
 import { vString } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { describeIssuerWarnings, normaliseIssuer, readOidcConfig, writeOidcConfig } from './issuer.js';
 
 /** `identity/oidc/config`: the issuer base URL of Ferry's OIDC issuers. */
-export function oidcConfigPaths(core: Core): PathSpec[] {
+export function oidcConfigPaths(core: IdentityDeps): PathSpec[] {
   return [
     {
       pattern: 'oidc/config',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { IdentityDeps } from './deps.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { SIGNING_ALGORITHMS, type OidcKeyRing } from './oidc-keys.js';
@@ -36,7 +36,7 @@ const DISCOVERY_MAX_AGE = 3600;
  * The secrets-sync issuer's discovery document and JWKS: unauthenticated and bare JSON,
  * because AWS fetches them anonymously to verify the tokens Ferry mints.
  */
-export function oidcWellKnownPaths(core: Core, keys: OidcKeyRing): PathSpec[] {
+export function oidcWellKnownPaths(core: IdentityDeps, keys: OidcKeyRing): PathSpec[] {
   return [
     {
       pattern: 'oidc/secrets-sync/.well-known/openid-configuration',

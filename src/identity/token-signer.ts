@@ -1,5 +1,5 @@
 import { SignJWT, importJWK } from 'jose';
-import type { Core } from '../core.js';
+import type { IdentityDeps } from './deps.js';
 import { badRequest } from '../kernel/errors.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { DEFAULT_KEY, OidcKeyRing } from './oidc-keys.js';
@@ -45,7 +45,7 @@ type SigningKeyHandle = Awaited<ReturnType<typeof importJWK>>;
  * sees rotations made elsewhere), but imports a private key only when the key's current
  * `kid` changes, so repeated mints skip the import.
  */
-export function createSecretsSyncTokenSigner(core: Core): SecretsSyncTokenSigner {
+export function createSecretsSyncTokenSigner(core: IdentityDeps): SecretsSyncTokenSigner {
   const keys = new OidcKeyRing(core.store, core.clock);
   /** key name → its current signing key, imported; replaced when the kid moves on. */
   const imported = new Map<string, { kid: string; key: SigningKeyHandle }>();

@@ -3,7 +3,7 @@
  * the Vault paths it serves (as data: pattern, operations, zod field schemas, response schema).
  * Features build `PathSpec`s; the HTTP layer routes by them and generates OpenAPI from them.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { FieldShape } from './fields.js';
 import type { MountEntry, TokenEntry } from './entries.js';
 
@@ -13,7 +13,7 @@ export type Operation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'delet
 export type OperationKey = 'read' | 'list' | 'write' | 'patch' | 'delete';
 
 /** A request after the wire format has been translated away. */
-export interface LogicalRequest<D = Record<string, unknown>> {
+export interface LogicalRequest<D = Record<string, unknown>, P = Record<string, string>> {
   requestId: string;
   operation: Operation;
   /** Full logical path without the `/v1/` prefix and without a trailing slash. */
@@ -22,7 +22,8 @@ export interface LogicalRequest<D = Record<string, unknown>> {
   mountPath: string;
   /** Whether the request path ended with `/` (lists force one). */
   trailingSlash: boolean;
-  params: Record<string, string>;
+  /** The pattern's parameters, decoded by the path's `params` schemas (raw strings without them). */
+  params: P;
   /** Validated and coerced request fields. */
   data: D;
   /** The body or query data as received (before coercion), for handlers that need it (KV data). */
@@ -50,14 +51,30 @@ export interface LogicalResponse {
   empty?: boolean;
 }
 
-export interface OperationSpec<F extends FieldShape = FieldShape> {
+export interface OperationSpec<F extends FieldShape = FieldShape, P = Record<string, string>> {
   summary: string;
   operationId: string;
   fields?: F;
   /** Allow-list of what `data` may carry; keys not in it never leave the server. */
   response?: z.ZodType;
-  handler: (req: LogicalRequest<{ [K in keyof F]: z.output<F[K]> | undefined }>) => Promise<LogicalResponse | void>;
+  handler: (req: LogicalRequest<{ [K in keyof F]: z.output<F[K]> | undefined }, P>) => Promise<LogicalResponse | void>;
 }
+
+/** The schema of one route parameter: the matched text in, the value handlers see out. */
+export type ParamSchema = z.ZodType<string, string>;
+export type ParamShape = Record<string, ParamSchema>;
+/** The decoded parameters of a path with schemas `P`. */
+export type Params<P extends ParamShape> = { [K in keyof P]: z.output<P[K]> };
+
+/** Schemas for the three kinds of pattern parameter; a feature narrows them where Vault's path regex does. */
+export const param = {
+  /** `:name`: one non-empty segment. */
+  segment: () => z.string().min(1),
+  /** `:name+`: one or more segments. */
+  rest: () => z.string().min(1),
+  /** `:name*`: zero or more segments (may be empty). */
+  optionalRest: () => z.string(),
+};
 
 /** One Vault path family, declared as data: the pattern, its operations and their schemas. */
 export interface PathSpec {
@@ -66,9 +83,14 @@ export interface PathSpec {
    * rest of path), `:name*` (zero or more, rest of path).
    */
   pattern: string;
-  operations: Partial<Record<OperationKey, OperationSpec<any>>>;
+  /**
+   * Schemas of the pattern's parameters. A value that fails its schema matches no route
+   * (Vault's 404 `unsupported path`, as when Vault's path regex does not match).
+   */
+  params?: ParamShape;
+  operations: Partial<Record<OperationKey, OperationSpec<any, any>>>;
   /** Whether POST/PUT targets an existing item (update) or not (create), for ACLs. */
-  exists?: (req: LogicalRequest) => Promise<boolean>;
+  exists?: (req: LogicalRequest<Record<string, unknown>, any>) => Promise<boolean>;
   /** Answerable without a token (health, seal status, OIDC discovery). */
   unauthenticated?: boolean;
   /** Needs a valid token but no ACL grant on the path: the handler decides (KV preflight). */
@@ -93,4 +115,29 @@ export interface Backend {
 }
 
 export const defineOperation = <F extends FieldShape>(spec: OperationSpec<F>): OperationSpec<F> => spec;
+
+/** The parameter names of a pattern: `oidc/key/:name/rotate` → `"name"`. */
+type SegmentParam<S> = S extends `:${infer N}+` ? N : S extends `:${infer N}*` ? N : S extends `:${infer N}` ? N : never;
+export type PatternParams<S extends string> = S extends `${infer Head}/${infer Rest}` ? SegmentParam<Head> | PatternParams<Rest> : SegmentParam<S>;
+
+/** Builds an operation whose handler sees the path's decoded parameters. */
+export type OperationBuilder<P> = <F extends FieldShape>(spec: OperationSpec<F, P>) => OperationSpec<F, P>;
+
+/** A pattern with parameters must declare a schema for each of them; one without declares none. */
+type ParamsOf<S extends string, P> = [PatternParams<S>] extends [never] ? { params?: undefined } : { params: P };
+
+/**
+ * Declares one path family with typed parameters: `params` holds a zod schema for every
+ * `:name` of `pattern` (the compiler checks the names), and `operations` receives a builder
+ * whose handlers see `req.params` decoded by those schemas.
+ */
+export function definePath<const S extends string, P extends { [K in PatternParams<S>]: ParamSchema }>(
+  spec: Omit<PathSpec, 'pattern' | 'params' | 'operations' | 'exists'> & {
+    pattern: S;
+    exists?: (req: LogicalRequest<Record<string, unknown>, Params<P>>) => Promise<boolean>;
+    operations: (op: OperationBuilder<Params<P>>) => Partial<Record<OperationKey, OperationSpec<any, Params<P>>>>;
+  } & ParamsOf<S, P>,
+): PathSpec {
+  return { ...spec, operations: spec.operations((operation) => operation) };
+}
 

@@ -1,10 +1,31 @@
 /**
- * Interfaces of the cross-cutting services a request passes through (authorisation, seal state,
- * audit) and the static facts some endpoints report. Implemented in their features; declared here
- * so that the wire layer and the features depend on the shape, not on each other.
+ * Interfaces of the cross-cutting services a request passes through (mount and backend
+ * resolution, token lookup, authorisation, seal state, audit) and the static facts some
+ * endpoints report. Implemented in their features; declared here so that the wire layer and
+ * the features depend on the shape, not on each other.
  */
-import type { Capability, TokenEntry } from './entries.js';
-import type { LogicalRequest, LogicalResponse } from './request.js';
+import type { Capability, MountEntry, TokenEntry } from './entries.js';
+import type { Backend, LogicalRequest, LogicalResponse } from './request.js';
+
+/** Finds the mount serving a logical path (the mount table, `sys/mount-table.ts`). */
+export interface MountResolver {
+  /** Longest-prefix match; `foo` also matches the mount `foo/`. */
+  resolve(path: string): MountEntry | undefined;
+}
+
+/** Finds the backend serving a mount (the registry the composition root fills, `kernel/backends.ts`). */
+export interface BackendResolver {
+  /** Undefined for mount types Ferry does not implement. */
+  backendFor(mount: MountEntry): Backend | undefined;
+}
+
+/** The token store as the request pipeline uses it (`auth/token/store.ts`). */
+export interface TokenResolver {
+  /** The live entry for a token id; undefined when unknown, expired or revoked. */
+  lookup(tokenId: string): Promise<TokenEntry | undefined>;
+  /** Spends one use of a limited-use token. */
+  consumeUse(entry: TokenEntry): Promise<void>;
+}
 
 /** Decides what a token may do; the root policy may do everything. */
 export interface Authorizer {

@@ -1,6 +1,8 @@
-import type { Core } from '../core.js';
+import type { Logger } from 'pino';
 import type { Backend } from '../kernel/request.js';
-import { isKvV2 } from '../sys/mount-table.js';
+import type { SealState } from '../kernel/services.js';
+import type { Store } from '../store/store.js';
+import { isKvV2, type MountTable } from '../sys/mount-table.js';
 import type { MountEntry } from '../kernel/entries.js';
 import { KvV2Engine, type VersionSnapshot } from './engine.js';
 import { kvErrors } from './errors.js';
@@ -17,21 +19,56 @@ import { KvV1Engine, kvV1Backend } from './v1.js';
 export { KV_EVENTS_QUEUE, kvEventOrderKey, parseKvChangeEvent, type KvChange, type KvChangeEvent } from './events.js';
 export type { ExpirySweep, SecretRef } from './expiry-sweep.js';
 
-/** One engine per store: it caches only per-mount key prefixes, never secret state. */
-const engines = new WeakMap<object, KvV2Engine>();
-
-function engineFor(core: Pick<Core, 'store' | 'clock'>): KvV2Engine {
-  let engine = engines.get(core.store);
-  if (!engine) {
-    engine = new KvV2Engine(core.store, core.clock);
-    engines.set(core.store, engine);
-  }
-  return engine;
+/** What the KV feature needs from the server, wired in the composition root. */
+export interface KvDeps {
+  store: Store;
+  clock: () => number;
+  /** The expiry sweep resolves the secrets it follows by mount accessor, reads nothing while sealed, and logs its failures. */
+  mounts: Pick<MountTable, 'byAccessor'>;
+  seal: SealState;
+  log: Logger;
 }
 
-/** The KV secrets engines: version 1 (plain key/value) and version 2 (versioned). */
-export function kvBackends(core: Core): { v1: Backend; v2: Backend } {
-  const engine = engineFor(core);
+/**
+ * The KV secrets engines (version 1, plain key/value, and version 2, versioned) and the
+ * domain read API secrets sync uses. One instance per store: its engine caches only per-mount
+ * key prefixes, never secret state.
+ */
+export interface KvFeature {
+  v1: Backend;
+  v2: Backend;
+  /** The backend of a `kv` mount: version 2 when its `version` option says so, else version 1. */
+  backendFor(mount: MountEntry): Backend;
+  /**
+   * Reads a KV v2 secret's current version for sync; undefined when the secret (its metadata)
+   * does not exist. Pure read: it never commits, so a sync worker calling it cannot produce
+   * events of its own.
+   */
+  readLatestForSync(mount: MountEntry, path: string): Promise<SyncSnapshot | undefined>;
+  /** Whether a KV v2 secret exists: it has metadata (written, or created by a metadata write, and not metadata-deleted). */
+  secretExists(mount: MountEntry, path: string): Promise<boolean>;
+  /** Reads version `version` (0 = current) of a KV v2 secret; undefined when the secret or version does not exist. */
+  readVersion(mount: MountEntry, path: string, version: number): Promise<VersionSnapshot | undefined>;
+  /**
+   * Reports an expiry (`delete_version_after`) of the secret's current version that no event
+   * has reported yet, by committing its `delete` event; true when it did. HTTP reads do this
+   * on their own; a sync worker calls it when a synced version's `deletionTime` comes due.
+   */
+  observeExpiry(mount: MountEntry, path: string): Promise<boolean>;
+  /**
+   * Reports every unreported expiry in a mount (a periodic sweep for a sync worker). It reads
+   * every secret's metadata, so it belongs on a timer, never on a request path.
+   */
+  sweepExpiries(mount: MountEntry): Promise<number>;
+  /**
+   * The expiry sweep over the secrets `followed` names (a consumer of KV change events, such as
+   * sync, follows its associated secrets): their unreported expiries become `delete` events.
+   */
+  createExpirySweep(followed: () => Promise<SecretRef[]>, options?: ExpirySweepOptions): ExpirySweep;
+}
+
+export function createKvFeature(deps: KvDeps): KvFeature {
+  const engine = new KvV2Engine(deps.store, deps.clock);
   const v2: Backend = {
     mountType: 'kv',
     // Order matters: the catch-all answering Vault's invalid-path 404 comes last.
@@ -44,10 +81,60 @@ export function kvBackends(core: Core): { v1: Backend; v2: Backend } {
       invalidPaths(),
     ],
   };
-  return { v1: kvV1Backend(new KvV1Engine(core.store)), v2 };
-}
+  const v1 = kvV1Backend(new KvV1Engine(deps.store));
 
-// ---- the domain read API for secrets sync (no HTTP) -----------------------------------------
+  const observeExpiry = async (mount: MountEntry, path: string): Promise<boolean> => {
+    assertKvV2(mount);
+    const before = await engine.loadMeta(mount, path);
+    if (!before || !unreportedExpiry(before, deps.clock())) return false;
+    await engine.observe(mount, path);
+    return true;
+  };
+
+  return {
+    v1,
+    v2,
+    backendFor: (mount) => (isKvV2(mount) ? v2 : v1),
+    readLatestForSync: async (mount, path) => {
+      assertKvV2(mount);
+      const meta = await engine.loadMeta(mount, path);
+      if (!meta) return undefined;
+      const current = await engine.snapshot(mount, meta, meta.current);
+      return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null };
+    },
+    secretExists: async (mount, path) => {
+      assertKvV2(mount);
+      return engine.exists(mount, path);
+    },
+    readVersion: async (mount, path, version) => {
+      assertKvV2(mount);
+      const meta = await engine.loadMeta(mount, path);
+      if (!meta) return undefined;
+      return engine.snapshot(mount, meta, version === 0 ? meta.current : version);
+    },
+    observeExpiry,
+    sweepExpiries: async (mount) => {
+      assertKvV2(mount);
+      const now = deps.clock();
+      let reported = 0;
+      for (const { path, meta } of await engine.scanMeta(mount)) {
+        if (unreportedExpiry(meta, now) && (await observeExpiry(mount, path))) reported++;
+      }
+      return reported;
+    },
+    createExpirySweep: (followed, options) =>
+      new ExpirySweep(
+        {
+          mounts: deps.mounts,
+          sealed: () => deps.seal.status().sealed,
+          log: deps.log,
+          observe: async (mount, path) => isKvV2(mount) && (await observeExpiry(mount, path)),
+          followed,
+        },
+        options,
+      ),
+  };
+}
 
 /** Throws a clear 400 unless `mount` is a KV version 2 mount (sync refuses KV v1). */
 export function assertKvV2(mount: MountEntry): void {
@@ -63,79 +150,4 @@ export interface SyncSnapshot {
   version: number;
   /** The current version's data; null when there is none or it is deleted, destroyed or expired. */
   data: Record<string, unknown> | null;
-}
-
-/**
- * Reads a KV v2 secret's current version for sync; undefined when the secret (its metadata)
- * does not exist. Pure read: it never commits, so a sync worker calling it cannot produce
- * events of its own.
- */
-export async function readLatestForSync(core: Core, mount: MountEntry, path: string): Promise<SyncSnapshot | undefined> {
-  assertKvV2(mount);
-  const engine = engineFor(core);
-  const meta = await engine.loadMeta(mount, path);
-  if (!meta) return undefined;
-  const current = await engine.snapshot(mount, meta, meta.current);
-  return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null };
-}
-
-/** Whether a KV v2 secret exists: it has metadata (written, or created by a metadata write, and not metadata-deleted). */
-export async function secretExists(core: Core, mount: MountEntry, path: string): Promise<boolean> {
-  assertKvV2(mount);
-  return engineFor(core).exists(mount, path);
-}
-
-/** Reads version `version` (0 = current) of a KV v2 secret; undefined when the secret or version does not exist. */
-export async function readVersion(core: Core, mount: MountEntry, path: string, version: number): Promise<VersionSnapshot | undefined> {
-  assertKvV2(mount);
-  const engine = engineFor(core);
-  const meta = await engine.loadMeta(mount, path);
-  if (!meta) return undefined;
-  return engine.snapshot(mount, meta, version === 0 ? meta.current : version);
-}
-
-/**
- * Reports an expiry (`delete_version_after`) of the secret's current version that no event
- * has reported yet, by committing its `delete` event; true when it did. HTTP reads do this
- * on their own; a sync worker calls it when a synced version's `deletionTime` comes due.
- */
-export async function observeExpiry(core: Core, mount: MountEntry, path: string): Promise<boolean> {
-  assertKvV2(mount);
-  const engine = engineFor(core);
-  const before = await engine.loadMeta(mount, path);
-  if (!before || !unreportedExpiry(before, core.clock())) return false;
-  await engine.observe(mount, path);
-  return true;
-}
-
-/**
- * Reports every unreported expiry in a mount (a periodic sweep for a sync worker). It reads
- * every secret's metadata, so it belongs on a timer, never on a request path.
- */
-export async function sweepExpiries(core: Core, mount: MountEntry): Promise<number> {
-  assertKvV2(mount);
-  const engine = engineFor(core);
-  const now = core.clock();
-  let reported = 0;
-  for (const { path, meta } of await engine.scanMeta(mount)) {
-    if (unreportedExpiry(meta, now) && (await observeExpiry(core, mount, path))) reported++;
-  }
-  return reported;
-}
-
-/**
- * The expiry sweep over the secrets `followed` names (a consumer of KV change events, such as
- * sync, follows its associated secrets): their unreported expiries become `delete` events.
- */
-export function createExpirySweep(core: Core, followed: () => Promise<SecretRef[]>, options?: ExpirySweepOptions): ExpirySweep {
-  return new ExpirySweep(
-    {
-      mounts: core.mounts,
-      sealed: () => core.seal.status().sealed,
-      log: core.log,
-      observe: async (mount, path) => isKvV2(mount) && (await observeExpiry(core, mount, path)),
-      followed,
-    },
-    options,
-  );
 }

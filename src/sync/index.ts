@@ -1,9 +1,9 @@
-import type { Core } from '../core.js';
 import type { PathSpec } from '../kernel/request.js';
-import { readLatestForSync } from '../kv/index.js';
-import { isKvV2 } from '../sys/mount-table.js';
+import type { KvFeature } from '../kv/index.js';
+import { isKvV2, type MountTable } from '../sys/mount-table.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
+import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
 import { activationFlagPaths } from './path-activation-flags.js';
 import { associationPaths } from './path-associations.js';
@@ -42,7 +42,7 @@ export interface SyncFeatureDeps {
 }
 
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
-export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeature {
+export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFeature {
   const records = new SyncRecords(core.store);
   const service = new SyncService({
     core,
@@ -66,7 +66,6 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
       options,
     );
   };
-  core.unmountGuards.push((mount) => service.guardUnmount(mount));
   return {
     service,
     worker: createWorker(deps.worker),
@@ -85,12 +84,12 @@ export function createSyncFeature(core: Core, deps: SyncFeatureDeps): SyncFeatur
 }
 
 /** The KV v2 engine as the secret source of sync (by mount accessor). */
-export function kvSecretSource(core: Core): SecretSource {
+export function kvSecretSource(mounts: Pick<MountTable, 'byAccessor'>, kv: Pick<KvFeature, 'readLatestForSync'>): SecretSource {
   return {
     read: async (accessor, path) => {
-      const mount = core.mounts.byAccessor(accessor);
+      const mount = mounts.byAccessor(accessor);
       if (!mount || !isKvV2(mount)) return undefined;
-      return readLatestForSync(core, mount, path);
+      return kv.readLatestForSync(mount, path);
     },
   };
 }

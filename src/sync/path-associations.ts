@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { SyncDeps } from './deps.js';
 import { vString } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { normaliseMountPath } from '../sys/mount-table.js';
@@ -14,7 +14,7 @@ const secretParams = z.object({ path: z.string() });
  * `sys/sync/associations`: every associated secret, and the destinations of one secret (by
  * query parameters, or by path as Vault's UI asks).
  */
-export function associationPaths(core: Pick<Core, 'mounts'>, sync: SyncService): PathSpec[] {
+export function associationPaths(core: Pick<SyncDeps, 'mounts'>, sync: SyncService): PathSpec[] {
   const associatedDestinations = async (mountParam: string, secret: string) => {
     const m = core.mounts.get(normaliseMountPath(mountParam));
     if (!m) throw syncErrors.mountNotFound(mountParam);

@@ -1,4 +1,4 @@
-import type { Core } from '../core.js';
+import type { SyncDeps } from './deps.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
 import { withRetry } from '../store/store.js';
 import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
@@ -11,7 +11,7 @@ import type { SecretSource } from './source.js';
 
 /** What the sync service needs from the server and from other features, wired in the composition root. */
 export interface SyncServiceDeps {
-  core: Pick<Core, 'mounts' | 'authorizer' | 'clock'>;
+  core: Pick<SyncDeps, 'mounts' | 'authorizer' | 'clock'>;
   records: SyncRecords;
   source: SecretSource;
   /** Whether a named identity-token signing key exists (for `identity_token_key` validation). */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
 import { auditPath, type AuditBroker } from '../audit/broker.js';
 import { badRequest } from '../kernel/errors.js';
 import { vBool, vKeyPairs, vString } from '../kernel/fields.js';
@@ -17,7 +16,7 @@ const deviceView = z.object({
  * `sys/audit` (list), `sys/audit/:path` (enable, disable) — both root-protected — and
  * `sys/audit-hash/:path`. All are injector paths.
  */
-export function auditPaths(_core: Core, audit: AuditBroker): PathSpec[] {
+export function auditPaths(audit: AuditBroker): PathSpec[] {
   return [
     {
       pattern: 'audit',

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { SystemDeps } from './deps.js';
 import type { TokenEntry } from '../kernel/entries.js';
 import { badRequest, permissionDenied } from '../kernel/errors.js';
 import { vString, vStrings } from '../kernel/fields.js';
 import { defineOperation, type LogicalRequest, type PathSpec } from '../kernel/request.js';
 
 /** Vault's rendering: `["root"]` for root tokens, `["deny"]` when nothing is granted, else sorted. */
-async function capabilityList(core: Core, token: TokenEntry, path: string): Promise<string[]> {
+async function capabilityList(core: SystemDeps, token: TokenEntry, path: string): Promise<string[]> {
   if (token.policies.includes('root')) return ['root'];
   const caps = await core.authorizer.capabilities(token, path.replace(/^\/+/, ''));
   if (caps.size === 0 || caps.has('deny')) return ['deny'];
@@ -21,7 +21,7 @@ const response = z.record(z.string(), z.array(z.string()));
  * paths): the capabilities a token holds on each path. With one path the list is also
  * under `capabilities`, for older clients.
  */
-export function capabilityPaths(core: Core): PathSpec[] {
+export function capabilityPaths(core: SystemDeps): PathSpec[] {
   const answer = async (token: TokenEntry, req: LogicalRequest<{ paths?: string[]; path?: string[] }>) => {
     const paths = [...(req.data.paths ?? []), ...(req.data.path ?? [])];
     if (paths.length === 0) throw badRequest("'paths' must be specified");

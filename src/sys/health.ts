@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { SystemDeps } from './deps.js';
 import { badRequest } from '../kernel/errors.js';
 import { vBool } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
@@ -15,7 +15,7 @@ const codeField = () =>
   });
 
 /** The raw `sys/seal-status` body; `sys/unseal` answers with it too. */
-export function sealStatusBody(core: Core): Record<string, unknown> {
+export function sealStatusBody(core: SystemDeps): Record<string, unknown> {
   const s = core.seal.status();
   return {
     type: 'shamir',
@@ -35,7 +35,7 @@ export function sealStatusBody(core: Core): Record<string, unknown> {
 }
 
 /** `sys/health`, `sys/seal-status` and `sys/leader`: raw, unauthenticated, answered while sealed. */
-export function healthPaths(core: Core): PathSpec[] {
+export function healthPaths(core: SystemDeps): PathSpec[] {
   return [
     {
       pattern: 'health',

@@ -1,4 +1,4 @@
-import type { Core } from '../core.js';
+import type { SystemDeps } from './deps.js';
 import { FerryError } from '../kernel/errors.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { mountView } from './mount-view.js';
@@ -9,7 +9,7 @@ import { mountView } from './mount-view.js';
  * holds some capability under the mount, so a read-only token can still run `vault kv get`,
  * and answers 403 (never 404) otherwise so that mounts cannot be enumerated.
  */
-export function internalUiPaths(core: Core): PathSpec[] {
+export function internalUiPaths(core: SystemDeps): PathSpec[] {
   return [
     {
       pattern: 'internal/ui/mounts',

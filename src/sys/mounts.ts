@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { SystemDeps } from './deps.js';
 import { badRequest, notFound } from '../kernel/errors.js';
 import { vBool, vMap, vString, parseDuration } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
@@ -51,7 +51,7 @@ export function resolveEngineType(type: string, options: Record<string, string> 
 }
 
 /** `sys/mounts` and `sys/mounts/:path[/tune]`: enable, disable, list, read and tune secrets engines. */
-export function mountPaths(core: Core): PathSpec[] {
+export function mountPaths(core: SystemDeps): PathSpec[] {
   const mountFor = (raw: string): MountEntry => {
     const path = normaliseMountPath(raw);
     const m = core.mounts.get(path);

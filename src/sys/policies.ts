@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
 import type { PolicyStore } from '../auth/policy-store.js';
 import { badRequest, notFound } from '../kernel/errors.js';
 import { vString } from '../kernel/fields.js';
@@ -21,7 +20,7 @@ function policyText(raw: string | undefined): string {
  * injector path, whose read answers `rules` rather than `policy`). `root` cannot be read,
  * written or deleted; `default` cannot be deleted.
  */
-export function policyPaths(_core: Core, policies: PolicyStore): PathSpec[] {
+export function policyPaths(policies: PolicyStore): PathSpec[] {
   const exists = async (req: LogicalRequest) => (await policies.get(req.params.name!)) !== undefined;
   const keys = z.object({ keys: z.array(z.string()) });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Core } from '../core.js';
+import type { SystemDeps } from './deps.js';
 import { badRequest } from '../kernel/errors.js';
 import { vBool, vInt, vString, vStrings } from '../kernel/fields.js';
 import { defineOperation, type PathSpec } from '../kernel/request.js';
@@ -20,7 +20,7 @@ function decodeKey(key: string): Buffer {
  * are raw, unauthenticated and answer while sealed, as in Vault; seal, rotate and
  * key-status are root-protected (sudo).
  */
-export function sealPaths(core: Core, seal: SealManager, barrier: BarrierStore): PathSpec[] {
+export function sealPaths(core: SystemDeps, seal: SealManager, barrier: BarrierStore): PathSpec[] {
   return [
     {
       pattern: 'init',

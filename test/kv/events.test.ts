@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseKvChangeEvent, sweepExpiries, observeExpiry } from '../../src/kv/index.js';
+import { parseKvChangeEvent } from '../../src/kv/index.js';
 import { HOUR, MERGE_PATCH, T0, events, put, useKv } from './helpers.js';
 
 /**
@@ -121,10 +121,10 @@ describe('KV v2 change events (kv-events outbox)', () => {
     t.clock.advance(2 * HOUR);
     await put(t, 'c', { v: 2 });
     const mount = t.server.core.mounts.get('secret/')!;
-    expect(await observeExpiry(t.server.core, mount, 'a')).toBe(true);
-    expect(await observeExpiry(t.server.core, mount, 'a')).toBe(false);
-    expect(await sweepExpiries(t.server.core, mount)).toBe(1);
-    expect(await sweepExpiries(t.server.core, mount)).toBe(0);
+    expect(await t.server.kv.observeExpiry(mount, 'a')).toBe(true);
+    expect(await t.server.kv.observeExpiry(mount, 'a')).toBe(false);
+    expect(await t.server.kv.sweepExpiries(mount)).toBe(1);
+    expect(await t.server.kv.sweepExpiries(mount)).toBe(0);
     const deletes = (await events(t)).filter((e) => e.change === 'delete');
     expect(deletes.map((e) => e.path)).toEqual(['a', 'b']);
   });

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createExpirySweep, type SecretRef } from '../../src/kv/index.js';
+import type { SecretRef } from '../../src/kv/index.js';
 import { HOUR, T0, events, put, useKv } from './helpers.js';
 
 /**
@@ -15,7 +15,7 @@ beforeEach(async () => {
   for (const path of ['a', 'b', 'c']) await put(t, path, { v: 1 });
 });
 
-const sweep = () => createExpirySweep(t.server.core, async () => followed);
+const sweep = () => t.server.kv.createExpirySweep(async () => followed);
 const deletes = async () => (await events(t)).filter((e) => e.change === 'delete').map((e) => [e.path, e.at]);
 
 describe('the KV expiry sweep', () => {

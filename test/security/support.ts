@@ -1,12 +1,11 @@
 import { expect } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
-import type { CoreOptions } from '../../src/compose.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../support/app.js';
 
 /** Headers the `vault` CLI sends on every request (cli-flows.md §0): no Content-Type. */
 export const CLI_HEADERS = { 'x-vault-request': 'true', 'user-agent': 'Go-http-client/1.1' };
 
 /** A persistent (non-dev) server on a SQLite file: uninitialised on first start, sealed afterwards. */
-export function startPersistent(file: string, opts: Partial<CoreOptions> = {}): Promise<TestServer> {
+export function startPersistent(file: string, opts: TestServerOptions = {}): Promise<TestServer> {
   return startTestServer({ storagePath: file, dev: false, ...opts });
 }
 

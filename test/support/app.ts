@@ -1,7 +1,17 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createServer, type CoreOptions, type Server } from '../../src/compose.js';
+import type { SyncWorkerOptions } from '../../src/sync/index.js';
 import { listen, type RunningListener } from '../../src/http/server.js';
+
+/** What `main.ts` starts beside the listener: the sync worker and KV's expiry sweep. */
+function startBackgroundWork(server: Server): void {
+  server.sync.worker.start();
+  server.expirySweep.start();
+}
+
+/** Server options, plus whether the sync worker runs (`main.ts` starts it; a test may drive `drainOnce` instead). */
+export type TestServerOptions = Partial<Omit<CoreOptions, 'syncWorker'>> & { syncWorker?: SyncWorkerOptions & { start?: boolean } };
 
 export interface TestServer {
   server: Server;
@@ -20,8 +30,9 @@ export interface TestServer {
  * A fresh dev server over an in-memory store: one per test, no globals. The sync worker is
  * left stopped (tests drive it with `server.sync.worker.drainOnce()`) unless `syncWorker` says otherwise.
  */
-export async function startTestServer(opts: Partial<CoreOptions> = {}): Promise<TestServer> {
-  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', syncWorker: { start: false }, ...opts });
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
+  if (opts.syncWorker && opts.syncWorker.start !== false) startBackgroundWork(server);
   const app = await buildApp(server.core);
   await app.ready();
   return {
@@ -45,10 +56,11 @@ export async function startTestServer(opts: Partial<CoreOptions> = {}): Promise<
 
 /** A dev server listening on a random loopback port, for end-to-end tests with real clients. */
 export async function startListeningServer(
-  opts: Partial<CoreOptions> = {},
+  opts: TestServerOptions = {},
   listener: Partial<import('../../src/http/server.js').ListenerOptions> = {},
 ): Promise<{ server: Server; listener: RunningListener; rootToken: string; close(): Promise<void> }> {
   const server = await createServer({ storagePath: ':memory:', dev: true, devRootTokenId: 'root', ...opts });
+  if (opts.syncWorker?.start !== false) startBackgroundWork(server);
   const app = await buildApp(server.core);
   const running = await listen(app, { address: '127.0.0.1:0', tlsDisable: true, ...listener });
   return {

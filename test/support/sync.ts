@@ -1,6 +1,6 @@
 import { startListeningServer } from './app.js';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator/index.js';
-import type { CoreOptions } from '../../src/compose.js';
+import type { TestServerOptions } from './app.js';
 
 /** An access key the emulator accepts as a long-term key of its default account. */
 export const TEST_ACCESS_KEY = 'AKIAFERRYTEST0000001';
@@ -19,7 +19,7 @@ export interface SyncScenario {
 }
 
 /** A listening Ferry and the emulator; a `clock` given is shared by both. */
-export async function startSyncScenario(opts: Partial<CoreOptions> = {}): Promise<SyncScenario> {
+export async function startSyncScenario(opts: TestServerOptions = {}): Promise<SyncScenario> {
   const emu = await startAwsEmulator(opts.clock ? { clock: opts.clock } : {});
   const srv = await startListeningServer(opts);
   const url = srv.listener.url;
