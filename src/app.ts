@@ -1,8 +1,10 @@
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherDeps } from './http/dispatch.js';
-import { errorResponse, kindOfStatus, renderFailure, type WireResponse } from './http/render-error.js';
-import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
+import { requestErrors } from './http/errors.js';
+import { errorResponse, kindOfStatus, renderFailure } from './http/render-error.js';
+import type { WireResponse } from './http/wire.js';
+import { methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
 /** What the HTTP application needs: the services of the request pipeline and the body limit. */
 export interface AppDeps extends DispatcherDeps {
@@ -63,7 +65,7 @@ export async function buildApp(core: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, errorResponse(payloadTooLarge()));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, errorResponse(new FerryError('request.rejected', kindOfStatus(error.statusCode), [error.message])));
+      return send(reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));
     }
     return send(reply, renderFailure(error, core.log));
   });

@@ -108,7 +108,7 @@ export class AuditBroker implements AuditSink {
 
   // --- entries -----------------------------------------------------------------------------
 
-  async logRequest(req: LogicalRequest, error?: string): Promise<void> {
+  async logRequest(req: LogicalRequest<unknown, unknown>, error?: string): Promise<void> {
     if (this.devices.length === 0 || UNAUDITED.has(req.path)) return;
     await this.hasher.ready();
     await this.write(
@@ -123,7 +123,7 @@ export class AuditBroker implements AuditSink {
     );
   }
 
-  async logResponse(req: LogicalRequest, res: LogicalResponse | undefined, _status: number, error?: string): Promise<void> {
+  async logResponse(req: LogicalRequest<unknown, unknown>, res: LogicalResponse | undefined, _status: number, error?: string): Promise<void> {
     if (this.devices.length === 0 || UNAUDITED.has(req.path)) return;
     await this.hasher.ready();
     const h = this.hasher;
@@ -149,7 +149,7 @@ export class AuditBroker implements AuditSink {
     );
   }
 
-  private authObject(req: LogicalRequest): Record<string, unknown> {
+  private authObject(req: LogicalRequest<unknown, unknown>): Record<string, unknown> {
     const t = req.token;
     if (!t || !req.clientToken) return {};
     const h = this.hasher;
@@ -177,7 +177,7 @@ export class AuditBroker implements AuditSink {
     return out;
   }
 
-  private requestObject(req: LogicalRequest): Record<string, unknown> {
+  private requestObject(req: LogicalRequest<unknown, unknown>): Record<string, unknown> {
     const h = this.hasher;
     const out: Record<string, unknown> = {
       id: req.requestId,
@@ -195,7 +195,7 @@ export class AuditBroker implements AuditSink {
     return out;
   }
 
-  private async write(entry: Record<string, unknown>, req: LogicalRequest): Promise<void> {
+  private async write(entry: Record<string, unknown>, req: LogicalRequest<unknown, unknown>): Promise<void> {
     const line = JSON.stringify(entry);
     const devices = this.devices;
     const results = await Promise.allSettled(devices.map((d) => d.write(line)));

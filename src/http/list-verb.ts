@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { LIST_MARKER_HEADER } from './dispatch.js';
+import { LIST_MARKER_HEADER } from './wire.js';
 
 /**
  * Vault clients (curl -X LIST, hvac, node-vault) send the non-standard `LIST` method.

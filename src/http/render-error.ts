@@ -1,23 +1,6 @@
 import type { Logger } from 'pino';
 import { FerryError, internalError, type ErrorKind } from '../kernel/errors.js';
-
-/** A request as it came off the wire, before any Vault semantics. */
-export interface WireRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer | undefined;
-  remoteAddress: string;
-}
-
-/** A response ready for the wire. */
-export interface WireResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+import { JSON_HEADERS, type WireResponse } from './wire.js';
 
 /** The one mapping from an error's kind to the HTTP status Vault answers it with. */
 const STATUS_OF: Record<ErrorKind, number> = {

@@ -51,8 +51,8 @@ export interface SealState {
 
 /** Audit devices see every request and response; a failure of all of them fails the request. */
 export interface AuditSink {
-  logRequest(req: LogicalRequest, error?: string): Promise<void>;
-  logResponse(req: LogicalRequest, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
+  logRequest(req: LogicalRequest<unknown, unknown>, error?: string): Promise<void>;
+  logResponse(req: LogicalRequest<unknown, unknown>, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
 }
 
 /** Static facts a few sys endpoints report. */

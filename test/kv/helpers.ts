@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from '../support/app.js';
 import { HOUR, manualClock, type ManualClock } from '../support/clock.js';
 import { perTest } from '../support/fixtures.js';
 import type { KvChangeEvent } from '../../src/kv/index.js';
-import { LIST_MARKER_HEADER } from '../../src/http/dispatch.js';
+import { LIST_MARKER_HEADER } from '../../src/http/wire.js';
 
 export { HOUR };
 

@@ -1,0 +1,26 @@
+import { FerryError, defineError, type ErrorKind } from '../kernel/errors.js';
+
+/**
+ * The wire layer's and the request pipeline's own errors: a request Vault would refuse for its
+ * form rather than for a rule of some feature. The shared entries (`notFound`, `sealed`,
+ * `permissionDenied`, …) live in `kernel/errors.ts`.
+ */
+export const requestErrors = {
+  badJson: defineError('request.bad_json', 'invalid', () => 'error parsing JSON'),
+  badPercentEncoding: defineError('request.bad_percent_encoding', 'invalid', () => 'invalid percent-encoding in path'),
+  unknownNamespace: defineError(
+    'request.unknown_namespace',
+    'invalid',
+    (namespace: string) =>
+      `namespace "${namespace}" does not exist: Ferry serves only the root namespace (X-Vault-Namespace must be empty or "root")`,
+  ),
+  /** `?list=` with a value Go's ParseBool refuses: Vault's bare 400. */
+  invalidListFlag: defineError('request.invalid_list_flag', 'invalid', () => []),
+  patchContentType: defineError(
+    'request.patch_content_type',
+    'unsupported_media_type',
+    (provided: string) => `PATCH requires Content-Type of application/merge-patch+json, provided ${provided}`,
+  ),
+  /** A 4xx Fastify decided before the dispatcher ran, with Fastify's own message. */
+  rejected: (kind: ErrorKind, message: string) => new FerryError('request.rejected', kind, [message]),
+};

@@ -1,0 +1,228 @@
+/**
+ * The request pipeline: what every request passes through between the wire layer's parsing
+ * and its rendering — the seal gate, routing to a mount, a backend and a path, the token
+ * lookup, the ACL check, one audited exchange around validation and the handler, and the
+ * allow-list of the operation's response schema.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Capability, MountEntry, TokenEntry } from '../kernel/entries.js';
+import {
+  FerryError,
+  fieldValidation,
+  internalError,
+  methodNotAllowed,
+  noHandler,
+  permissionDenied,
+  sealed,
+  unsupportedOperation,
+  unsupportedPath,
+} from '../kernel/errors.js';
+import type { LogicalRequest, LogicalResponse, OperationKey, PathSpec } from '../kernel/request.js';
+import type { AuditSink, Authorizer, BackendResolver, MountResolver, SealState, TokenResolver } from '../kernel/services.js';
+import { statusOf } from './render-error.js';
+import { matchPath } from './router.js';
+import type { HandledRequest, ParsedRequest } from './wire.js';
+
+/** The services a request passes through, wired in the composition root. */
+export interface PipelineDeps {
+  seal: SealState;
+  mounts: MountResolver;
+  backends: BackendResolver;
+  tokens: TokenResolver;
+  authorizer: Authorizer;
+  audit: AuditSink;
+  log: Logger;
+}
+
+/** Stand-in for the `sys/` mount while sealed. */
+const SYSTEM_MOUNT: MountEntry = {
+  path: 'sys/',
+  type: 'system',
+  description: '',
+  accessor: 'system_sealed',
+  uuid: '',
+  config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
+  options: null,
+  local: false,
+  seal_wrap: false,
+  external_entropy_access: false,
+  plugin_version: '',
+  created: 0,
+};
+
+export class RequestPipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  async run(request: ParsedRequest): Promise<HandledRequest> {
+    const requestId = randomUUID();
+    const { path, operation } = request;
+    const isSealed = this.deps.seal.status().sealed;
+    // While sealed the mount table cannot be read (it lives behind the barrier); only the
+    // system backend's seal, init and health paths answer.
+    const mount = isSealed ? (path === 'sys' || path.startsWith('sys/') ? SYSTEM_MOUNT : undefined) : this.deps.mounts.resolve(path);
+    if (!mount) throw isSealed ? sealed() : noHandler(path);
+    const backend = this.deps.backends.backendFor(mount);
+    if (!backend) throw unsupportedPath();
+    const mountPath = path === mount.path.slice(0, -1) ? '' : path.slice(mount.path.length);
+    const match = matchPath(backend.paths, mountPath);
+    if (!match) throw unsupportedPath();
+    const spec = match.spec;
+    if (isSealed && !spec.whileSealed) throw sealed();
+
+    const opSpec = spec.operations[operation === 'update' ? 'write' : (operation as OperationKey)];
+    if (request.method === 'HEAD' && !spec.raw) throw methodNotAllowed();
+
+    // While sealed the token store is behind the barrier: the paths that answer then are
+    // unauthenticated and are served without looking the token up.
+    const token: TokenEntry | null =
+      request.clientToken && !isSealed ? ((await this.deps.tokens.lookup(request.clientToken)) ?? null) : null;
+
+    const req: LogicalRequest<Record<string, unknown>, Record<string, unknown>> = {
+      requestId,
+      operation,
+      path,
+      mountPath,
+      trailingSlash: request.trailingSlash,
+      params: match.params,
+      data: {},
+      raw: request.data,
+      mount,
+      token,
+      clientToken: request.clientToken,
+      headers: request.headers,
+      remoteAddress: request.remoteAddress,
+    };
+    // Parameters are decoded where Vault would notice a path its regex does not match: at the
+    // existence check of a write, else with the fields.
+    let decoded = false;
+    const decodeParams = () => {
+      if (!decoded) req.params = decodeParamsOf(spec, match.params);
+      decoded = true;
+    };
+
+    // Denied requests are audited too (request and response entries carrying the error).
+    if (!spec.unauthenticated && !token) await this.deny(req);
+    if (!opSpec) throw unsupportedOperation();
+
+    if (operation === 'update' && spec.exists) {
+      decodeParams();
+      if (!(await spec.exists(req))) req.operation = 'create';
+    }
+    if (!spec.unauthenticated && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
+      await this.deny(req);
+    }
+
+    let unknown: string[] = [];
+    const res = await this.audited(req, async () => {
+      decodeParams();
+      const validated = validate(opSpec.fields ?? {}, request.data);
+      req.data = validated.values;
+      unknown = validated.unknown;
+      if (token && token.num_uses > 0) await this.deps.tokens.consumeUse(token);
+      return opSpec.handler(req);
+    });
+
+    const handled: HandledRequest = {
+      requestId,
+      response: res ?? undefined,
+      data: res?.data ?? null,
+      warnings: [...(res?.warnings ?? [])],
+      mountType: res?.mountType ?? backend.mountType,
+      injector: spec.injector === true,
+    };
+    if (!res || res.empty || res.raw !== undefined) return handled;
+    if (unknown.length > 0) handled.warnings.push(`Endpoint ignored these unrecognized parameters: [${unknown.sort().join(' ')}]`);
+    if (handled.data && opSpec.response) handled.data = this.allowListed(spec, opSpec.response, handled.data);
+    return handled;
+  }
+
+  /**
+   * The one audited exchange: the request entry is written before anything runs — if no audit
+   * device can record it, this throws and `run` never starts — then the response entry with
+   * the outcome, an error included.
+   */
+  private async audited<T extends LogicalResponse | void>(
+    req: LogicalRequest<Record<string, unknown>, Record<string, unknown>>,
+    run: () => Promise<T>,
+    requestError?: string,
+  ): Promise<T> {
+    await this.deps.audit.logRequest(req, requestError);
+    let res: T;
+    try {
+      res = await run();
+    } catch (err) {
+      const status = err instanceof FerryError ? statusOf(err) : 500;
+      await this.deps.audit.logResponse(req, undefined, status, err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    await this.deps.audit.logResponse(req, res ?? undefined, res ? (res.status ?? 200) : 204);
+    return res;
+  }
+
+  /** Audits a refused request, then refuses it. */
+  private deny(req: LogicalRequest<Record<string, unknown>, Record<string, unknown>>): Promise<never> {
+    return this.audited<never>(
+      req,
+      async () => {
+        throw permissionDenied();
+      },
+      'permission denied',
+    );
+  }
+
+  private async allowed(token: TokenEntry, req: LogicalRequest<unknown, unknown>, sudo: boolean): Promise<boolean> {
+    const aclPath = req.operation === 'list' ? `${req.path}/` : req.path;
+    const caps = await this.deps.authorizer.capabilities(token, aclPath === '/' ? '' : aclPath);
+    if (caps.has('deny')) return false;
+    const needed: Capability = req.operation;
+    if (!caps.has(needed)) return false;
+    return !sudo || caps.has('sudo');
+  }
+
+  /** Only what the operation's response schema names leaves the server; a response that fails it is a bug. */
+  private allowListed(spec: PathSpec, schema: z.ZodType, data: Record<string, unknown>): Record<string, unknown> {
+    const checked = schema.safeParse(data);
+    if (!checked.success) {
+      this.deps.log.error({ path: spec.pattern, issues: checked.error.issues.map((i) => i.path.join('.')) }, 'response failed its schema');
+      throw internalError(new Error(`response of ${spec.pattern} failed its schema`));
+    }
+    return checked.data as Record<string, unknown>;
+  }
+}
+
+/** The matched parameters through the path's schemas; a value that fails one matches no route. */
+function decodeParamsOf(spec: PathSpec, raw: Record<string, string>): Record<string, unknown> {
+  if (!spec.params) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  for (const [name, schema] of Object.entries(spec.params)) {
+    const parsed = schema.safeParse(raw[name]);
+    if (!parsed.success) throw unsupportedPath();
+    out[name] = parsed.data;
+  }
+  return out;
+}
+
+/** Decodes the declared fields (Vault's weak typing); undeclared ones are reported, not refused. */
+function validate(fields: Record<string, z.ZodType>, data: Record<string, unknown>): { values: Record<string, unknown>; unknown: string[] } {
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(fields)) {
+    const input = data[name];
+    if (input === undefined || input === null) continue;
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const reason = issue?.code === 'custom' ? issue.message : `expected ${describeExpected(schema)}`;
+      throw fieldValidation(name, input, reason);
+    }
+    values[name] = parsed.data;
+  }
+  const unknown = Object.keys(data).filter((k) => !(k in fields));
+  return { values, unknown };
+}
+
+function describeExpected(schema: z.ZodType): string {
+  const def = (schema as unknown as { def?: { type?: string } }).def;
+  return def?.type === 'record' ? 'a JSON object' : 'a value of the right type';
+}
