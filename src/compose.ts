@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { BackendRegistry } from './kernel/backends.js';
 import type { MountEntry } from './kernel/entries.js';
-import { type Backend, type PathSpec, defineOperation } from './kernel/request.js';
+import type { Backend } from './kernel/request.js';
 import type { AuditSink, Authorizer, SealState, ServerInfo } from './kernel/services.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -11,20 +11,12 @@ import type { Store } from './store/store.js';
 import { NotifyingStore } from './store/notifying.js';
 import { ReadCachingStore } from './store/read-cache.js';
 import { MountTable } from './sys/mount-table.js';
-import { TokenStore } from './auth/token-store.js';
-import { tokenPaths as tokenRoutes } from './auth/token-routes.js';
+import { TokenStore, tokenPaths } from './auth/token/index.js';
 import { AclAuthorizer } from './auth/acl.js';
 import { PolicyStore } from './auth/policy-store.js';
 import { AuditBroker } from './audit/broker.js';
 import { SealManager } from './seal/seal-manager.js';
-import type { SystemDeps, UnmountGuard } from './sys/deps.js';
-import { sealPaths } from './sys/seal.js';
-import { policyPaths } from './sys/policies.js';
-import { capabilityPaths } from './sys/capabilities.js';
-import { auditPaths } from './sys/audit.js';
-import { healthPaths } from './sys/health.js';
-import { mountPaths } from './sys/mounts.js';
-import { internalUiPaths } from './sys/internal-ui.js';
+import { systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
@@ -164,34 +156,27 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   notifying.onEnqueue(() => sync.worker.notify());
 
   const documented: DocumentedBackend[] = [];
-  const systemDeps: SystemDeps = { seal, info, mounts, authorizer, tokens, unmountGuards, clock, log };
-  const openApiPath: PathSpec = {
-    pattern: 'internal/specs/openapi',
-    unauthenticated: true,
-    raw: true,
-    operations: {
-      read: defineOperation({
-        summary: 'Returns the OpenAPI document of the API this server serves.',
-        operationId: 'internal-generate-open-api-document',
-        handler: async () => ({ raw: buildOpenApi(documented, FERRY_VERSION) }),
-      }),
-    },
-  };
   const system: Backend = {
     mountType: 'system',
     paths: [
-      ...healthPaths(systemDeps),
-      ...sealPaths(systemDeps, seal, barrier),
-      ...mountPaths(systemDeps),
-      ...internalUiPaths(systemDeps),
-      ...policyPaths(policies),
-      ...capabilityPaths(systemDeps),
-      ...auditPaths(audit),
-      openApiPath,
+      ...systemPaths({
+        seal,
+        barrier,
+        info,
+        mounts,
+        authorizer,
+        tokens,
+        policies,
+        audit,
+        unmountGuards,
+        openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
+        clock,
+        log,
+      }),
       ...sync.paths,
     ],
   };
-  const token: Backend = { mountType: 'token', paths: tokenRoutes({ tokens, authorizer, clock }) };
+  const token: Backend = { mountType: 'token', paths: tokenPaths({ tokens, authorizer, clock }) };
   const identity: Backend = { mountType: 'identity', paths: identityPaths(identityDeps) };
   const backends = new BackendRegistry()
     .register('system', system)

@@ -1,5 +1,5 @@
-import { badRequest } from '../kernel/errors.js';
 import type { Store } from '../store/store.js';
+import { policyErrors } from './errors.js';
 import { DEFAULT_POLICY, parsePolicy, type Policy } from './policy.js';
 
 const PREFIX = 'sys/policy/';
@@ -59,8 +59,8 @@ export class PolicyStore {
   /** Validates and stores a policy; a syntax error is a 400 naming the line. */
   async write(rawName: string, text: string): Promise<void> {
     const name = normalisePolicyName(rawName);
-    if (name === '') throw badRequest('policy name must be provided');
-    if (name === 'root') throw badRequest('cannot update "root" policy');
+    if (name === '') throw policyErrors.nameRequired();
+    if (name === 'root') throw policyErrors.rootImmutable();
     parsePolicy(name, text);
     const value: StoredPolicy = { name, raw: text };
     await this.store.commit([{ kind: 'put', key: PREFIX + name, value: Buffer.from(JSON.stringify(value)) }]);
@@ -70,7 +70,7 @@ export class PolicyStore {
 
   async delete(rawName: string): Promise<void> {
     const name = normalisePolicyName(rawName);
-    if (name === 'root' || name === 'default') throw badRequest(`cannot delete "${name}" policy`);
+    if (name === 'root' || name === 'default') throw policyErrors.undeletable(name);
     await this.store.commit([{ kind: 'delete', key: PREFIX + name }]);
     this.cache.delete(name);
     this.generation++;

@@ -1,6 +1,6 @@
 import type { Capability } from '../kernel/entries.js';
-import { HclSyntaxError, parseHcl } from '../config/hcl.js';
-import { badRequest } from '../kernel/errors.js';
+import { HclSyntaxError, parseHcl } from '../kernel/hcl.js';
+import { policyErrors } from './errors.js';
 
 /** One `path "…" { capabilities = […] }` rule. */
 export interface PathRule {
@@ -41,8 +41,6 @@ const UNSUPPORTED_RULE_KEYS = [
   'control_group',
 ];
 
-const fail = (message: string) => badRequest(`failed to parse policy: ${message}`);
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -58,19 +56,19 @@ export function parsePolicy(name: string, text: string): Policy {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw fail(`invalid JSON: ${(err as Error).message}`);
+      throw policyErrors.parse(`invalid JSON: ${(err as Error).message}`);
     }
   } else {
     try {
       doc = parseHcl(text);
     } catch (err) {
-      if (err instanceof HclSyntaxError) throw fail(err.message);
+      if (err instanceof HclSyntaxError) throw policyErrors.parse(err.message);
       throw err;
     }
   }
-  if (!isObject(doc)) throw fail('a policy must be an object');
+  if (!isObject(doc)) throw policyErrors.parse('a policy must be an object');
   for (const key of Object.keys(doc)) {
-    if (key !== 'path' && key !== 'name') throw fail(`invalid key "${key}"`);
+    if (key !== 'path' && key !== 'name') throw policyErrors.parse(`invalid key "${key}"`);
   }
   const rules: PathRule[] = [];
   const paths = doc.path;
@@ -78,7 +76,7 @@ export function parsePolicy(name: string, text: string): Policy {
     // JSON policies may also write `"path": [{"a": {...}}, …]`.
     const groups = Array.isArray(paths) ? paths : [paths];
     for (const group of groups) {
-      if (!isObject(group)) throw fail('"path" must be a block per path: path "<path>" { … }');
+      if (!isObject(group)) throw policyErrors.parse('"path" must be a block per path: path "<path>" { … }');
       for (const [path, bodies] of Object.entries(group)) {
         for (const body of Array.isArray(bodies) ? bodies : [bodies]) rules.push(parseRule(path, body));
       }
@@ -89,26 +87,26 @@ export function parsePolicy(name: string, text: string): Policy {
 
 function parseRule(rawPath: string, body: unknown): PathRule {
   const path = rawPath.replace(/^\/+/, '');
-  if (!isObject(body)) throw fail(`path "${rawPath}": expected a block`);
+  if (!isObject(body)) throw policyErrors.parse(`path "${rawPath}": expected a block`);
   const caps = new Set<Capability>();
   for (const [key, value] of Object.entries(body)) {
     if (key === 'capabilities') {
       if (!Array.isArray(value) || !value.every((c) => typeof c === 'string')) {
-        throw fail(`path "${rawPath}": capabilities must be a list of strings`);
+        throw policyErrors.parse(`path "${rawPath}": capabilities must be a list of strings`);
       }
       for (const c of value as string[]) {
         const cap = c.trim().toLowerCase() as Capability;
-        if (!CAPABILITIES.includes(cap)) throw fail(`path "${rawPath}": invalid capability "${c}"`);
+        if (!CAPABILITIES.includes(cap)) throw policyErrors.parse(`path "${rawPath}": invalid capability "${c}"`);
         caps.add(cap);
       }
     } else if (key === 'policy') {
       const legacy = typeof value === 'string' ? LEGACY[value.trim().toLowerCase()] : undefined;
-      if (!legacy) throw fail(`path "${rawPath}": invalid policy "${String(value)}"`);
+      if (!legacy) throw policyErrors.parse(`path "${rawPath}": invalid policy "${String(value)}"`);
       legacy.forEach((c) => caps.add(c));
     } else if (UNSUPPORTED_RULE_KEYS.includes(key)) {
-      throw fail(`path "${rawPath}": "${key}" is not supported by Ferry; remove it or express the rule with capabilities`);
+      throw policyErrors.parse(`path "${rawPath}": "${key}" is not supported by Ferry; remove it or express the rule with capabilities`);
     } else {
-      throw fail(`path "${rawPath}": invalid key "${key}"`);
+      throw policyErrors.parse(`path "${rawPath}": invalid key "${key}"`);
     }
   }
   // `deny` overrides everything else on the same path.

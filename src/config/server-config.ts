@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseBool } from '../kernel/fields.js';
-import { HclSyntaxError, parseHcl, type HclObject } from './hcl.js';
+import { HclSyntaxError, parseHcl, type HclObject } from '../kernel/hcl.js';
 
 /** What `ferry server -config FILE` runs with, after validation. */
 export interface ServerConfig {

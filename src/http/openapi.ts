@@ -60,7 +60,10 @@ export function buildOpenApi(backends: DocumentedBackend[], version: string): Re
         const path = key === 'list' ? `${base.path}/` : base.path;
         const item = (paths[path] ??= {});
         const fieldsSchema = toSchema(z.object(op.fields ?? {}));
-        const parameters: unknown[] = base.params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+        const parameters: unknown[] = base.params.map((name) => {
+          const schema = spec.params?.[name];
+          return { name, in: 'path', required: true, schema: schema ? toSchema(schema) : { type: 'string' } };
+        });
         if (key === 'list') parameters.push({ name: 'list', in: 'query', required: true, schema: { type: 'string', enum: ['true'] } });
         const hasBody = key === 'write' || key === 'patch';
         if (!hasBody) {

@@ -1,6 +1,6 @@
 import type { IdentityDeps } from './deps.js';
-import { badRequest } from '../kernel/errors.js';
 import type { Store } from '../store/store.js';
+import { identityErrors } from './errors.js';
 
 const CONFIG_KEY = 'identity/oidc/config';
 /** Where the secrets-sync issuer lives under the server's base URL (root namespace). */
@@ -10,8 +10,6 @@ export const SECRETS_SYNC_ISSUER_PATH = '/v1/identity/oidc/secrets-sync';
 export interface OidcConfig {
   issuer: string;
 }
-
-const INVALID_ISSUER = 'invalid issuer, which must include only a scheme, host, and optional port (e.g. https://example.com:8200)';
 
 /**
  * Validates an issuer base URL (scheme, host, optional port; nothing else) and returns it
@@ -25,11 +23,11 @@ export function normaliseIssuer(value: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw badRequest(INVALID_ISSUER);
+    throw identityErrors.invalidIssuer();
   }
   const schemeOk = url.protocol === 'https:' || url.protocol === 'http:';
   const onlyOrigin = (url.pathname === '/' || url.pathname === '') && !/[?#]/.test(text) && url.username === '' && url.password === '';
-  if (!schemeOk || url.hostname === '' || !onlyOrigin) throw badRequest(INVALID_ISSUER);
+  if (!schemeOk || url.hostname === '' || !onlyOrigin) throw identityErrors.invalidIssuer();
   return url.origin;
 }
 
@@ -49,9 +47,9 @@ function issuerBase(configured: string, apiAddr: string): string {
 }
 
 /** The `iss` of secrets-sync identity tokens, and the URL AWS's IAM OIDC provider must be given. */
-export async function secretsSyncIssuer(core: IdentityDeps): Promise<string> {
-  const { issuer } = await readOidcConfig(core.store);
-  return issuerBase(issuer, core.info.apiAddr) + SECRETS_SYNC_ISSUER_PATH;
+export async function secretsSyncIssuer(deps: Pick<IdentityDeps, 'store' | 'info'>): Promise<string> {
+  const { issuer } = await readOidcConfig(deps.store);
+  return issuerBase(issuer, deps.info.apiAddr) + SECRETS_SYNC_ISSUER_PATH;
 }
 
 /** Warnings about an issuer AWS could not use; pure, for `issuerWarnings` and the config endpoint. */
@@ -83,7 +81,7 @@ export function describeIssuerWarnings(configured: string, apiAddr: string): str
  * Start-up warnings about the secrets-sync issuer (unset, not https, carries a port), for
  * `main.ts` to log. Reads `identity/oidc/config` from the store, so call it once unsealed.
  */
-export async function issuerWarnings(core: IdentityDeps): Promise<string[]> {
-  const { issuer } = await readOidcConfig(core.store);
-  return describeIssuerWarnings(issuer, core.info.apiAddr);
+export async function issuerWarnings(deps: Pick<IdentityDeps, 'store' | 'info'>): Promise<string[]> {
+  const { issuer } = await readOidcConfig(deps.store);
+  return describeIssuerWarnings(issuer, deps.info.apiAddr);
 }

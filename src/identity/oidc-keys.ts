@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { badRequest } from '../kernel/errors.js';
+import { z } from 'zod';
 import { withRetry, type Store } from '../store/store.js';
+import { identityErrors } from './errors.js';
 
 /** Signing algorithms a named key may use, in the order the discovery document lists them. */
 export const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -67,7 +68,8 @@ const NAME_PATTERN = /^\w(?:[\w.-]*\w)?$/;
 /** The public members of each key type: an allow-list, so a private member can never be published. */
 const PUBLIC_MEMBERS: Record<string, readonly string[]> = { RSA: ['n', 'e'], EC: ['crv', 'x', 'y'], OKP: ['crv', 'x'] };
 
-export const isValidKeyName = (name: string): boolean => NAME_PATTERN.test(name);
+/** The `:name` of `identity/oidc/key/:name`: a name outside the rule matches no route, as in Vault. */
+export const keyNameParam = () => z.string().regex(NAME_PATTERN);
 
 export function isSigningAlgorithm(value: string): value is SigningAlgorithm {
   return (SIGNING_ALGORITHMS as readonly string[]).includes(value);
@@ -75,9 +77,9 @@ export function isSigningAlgorithm(value: string): value is SigningAlgorithm {
 
 /** Checks the rules between settings; throws a 400 with Vault's wording. */
 export function validateSettings(s: KeySettings): void {
-  if (!isSigningAlgorithm(s.algorithm)) throw badRequest(`unknown signing algorithm "${s.algorithm}"`);
-  if (s.rotationPeriod < 60) throw badRequest('rotation_period must be at least one minute');
-  if (s.verificationTtl > 10 * s.rotationPeriod) throw badRequest('verification_ttl cannot be longer than 10x rotation_period');
+  if (!isSigningAlgorithm(s.algorithm)) throw identityErrors.unknownAlgorithm(s.algorithm);
+  if (s.rotationPeriod < 60) throw identityErrors.rotationPeriodTooShort();
+  if (s.verificationTtl > 10 * s.rotationPeriod) throw identityErrors.verificationTtlTooLong();
 }
 
 /** The public half of a JWK: key type and the public members only. */
@@ -234,7 +236,7 @@ export class OidcKeyRing {
 
   async delete(name: string): Promise<void> {
     if (name === DEFAULT_KEY) {
-      throw badRequest('the "default" key cannot be deleted: it signs the identity tokens of destinations that name no key');
+      throw identityErrors.defaultKeyUndeletable();
     }
     await this.store.commit([{ kind: 'delete', key: KEY_PREFIX + name }]);
   }

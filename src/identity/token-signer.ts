@@ -1,6 +1,6 @@
 import { SignJWT, importJWK } from 'jose';
 import type { IdentityDeps } from './deps.js';
-import { badRequest } from '../kernel/errors.js';
+import { identityErrors } from './errors.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { DEFAULT_KEY, OidcKeyRing } from './oidc-keys.js';
 
@@ -45,8 +45,8 @@ type SigningKeyHandle = Awaited<ReturnType<typeof importJWK>>;
  * sees rotations made elsewhere), but imports a private key only when the key's current
  * `kid` changes, so repeated mints skip the import.
  */
-export function createSecretsSyncTokenSigner(core: IdentityDeps): SecretsSyncTokenSigner {
-  const keys = new OidcKeyRing(core.store, core.clock);
+export function createSecretsSyncTokenSigner(deps: IdentityDeps): SecretsSyncTokenSigner {
+  const keys = new OidcKeyRing(deps.store, deps.clock);
   /** key name → its current signing key, imported; replaced when the kid moves on. */
   const imported = new Map<string, { kid: string; key: SigningKeyHandle }>();
 
@@ -54,14 +54,14 @@ export function createSecretsSyncTokenSigner(core: IdentityDeps): SecretsSyncTok
     async mint(input) {
       const keyName = input.keyName || DEFAULT_KEY;
       const ttl = input.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-      if (!input.destinationType || !input.destinationName) throw badRequest('a destination type and name are required');
-      if (!input.audience) throw badRequest('identity_token_audience is required');
-      if (!Number.isSafeInteger(ttl) || ttl <= 0) throw badRequest('identity_token_ttl must be a positive number of seconds');
+      if (!input.destinationType || !input.destinationName) throw identityErrors.destinationRequired();
+      if (!input.audience) throw identityErrors.audienceRequired();
+      if (!Number.isSafeInteger(ttl) || ttl <= 0) throw identityErrors.invalidTokenTtl();
 
       const key = await keys.fresh(keyName);
-      if (!key) throw badRequest(`no named key "${keyName}" found`);
+      if (!key) throw identityErrors.noSuchKey(keyName);
       if (!key.allowedClientIds.includes('*') && !key.allowedClientIds.includes(input.audience)) {
-        throw badRequest(`key "${keyName}" does not allow the audience "${input.audience}": add it to the key's allowed_client_ids`);
+        throw identityErrors.audienceNotAllowed(keyName, input.audience);
       }
       const { kid, alg, privateJwk } = key.current;
       let handle = imported.get(keyName);
@@ -70,10 +70,10 @@ export function createSecretsSyncTokenSigner(core: IdentityDeps): SecretsSyncTok
         imported.set(keyName, handle);
       }
 
-      const iat = Math.floor(core.clock() / 1000);
+      const iat = Math.floor(deps.clock() / 1000);
       const exp = iat + ttl;
       const token = await new SignJWT({
-        iss: await secretsSyncIssuer(core),
+        iss: await secretsSyncIssuer(deps),
         sub: `secrets-sync:root:${input.destinationType}:${input.destinationName}`,
         aud: input.audience,
         iat,

@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { SealState, SealStatus } from '../kernel/services.js';
-import { badRequest, sealed } from '../kernel/errors.js';
+import { sealed } from '../kernel/errors.js';
 import { BarrierIntegrityError, BarrierStore, SEAL_CONFIG_KEY } from '../store/barrier.js';
 import { RevisionConflict } from '../store/store.js';
+import { sealErrors } from './errors.js';
 import { combineShares, shareLength, splitKey } from './shamir.js';
 
 const ROOT_KEY_BYTES = 32;
@@ -43,16 +44,13 @@ export interface InitResult {
   rootToken: string;
 }
 
-const invalidKey = () => badRequest('Unseal failed, invalid key');
-
 /** Vault's seal-configuration rules, with its messages. */
 function validateConfig(shares: number, threshold: number): void {
-  const fail = (m: string) => badRequest(`invalid seal configuration: ${m}`);
-  if (!Number.isInteger(shares) || shares < 1) throw fail('shares must be at least one');
-  if (!Number.isInteger(threshold) || threshold < 1) throw fail('threshold must be at least one');
-  if (shares > 1 && threshold === 1) throw fail('threshold must be greater than one for multiple shares');
-  if (shares > 255) throw fail('shares must be less than 256');
-  if (threshold > shares) throw fail('threshold cannot be larger than shares');
+  if (!Number.isInteger(shares) || shares < 1) throw sealErrors.invalidConfig('shares must be at least one');
+  if (!Number.isInteger(threshold) || threshold < 1) throw sealErrors.invalidConfig('threshold must be at least one');
+  if (shares > 1 && threshold === 1) throw sealErrors.invalidConfig('threshold must be greater than one for multiple shares');
+  if (shares > 255) throw sealErrors.invalidConfig('shares must be less than 256');
+  if (threshold > shares) throw sealErrors.invalidConfig('threshold cannot be larger than shares');
 }
 
 /**
@@ -112,7 +110,7 @@ export class SealManager implements SealState {
   initialize(req: InitRequest): Promise<InitResult> {
     return this.exclusive(async () => {
       await this.load();
-      if (this.config) throw badRequest('Vault is already initialized');
+      if (this.config) throw sealErrors.alreadyInitialized();
       validateConfig(req.secretShares, req.secretThreshold);
       const rootKey = randomBytes(ROOT_KEY_BYTES);
       try {
@@ -134,7 +132,7 @@ export class SealManager implements SealState {
             [{ key: SEAL_CONFIG_KEY, revision: 0 }],
           );
         } catch (err) {
-          if (err instanceof RevisionConflict) throw badRequest('Vault is already initialized');
+          if (err instanceof RevisionConflict) throw sealErrors.alreadyInitialized();
           throw err;
         }
         this.config = config;
@@ -162,16 +160,16 @@ export class SealManager implements SealState {
   submitShare(share: Buffer): Promise<void> {
     return this.exclusive(async () => {
       const config = this.config;
-      if (!config) throw badRequest('Vault is not initialized');
+      if (!config) throw sealErrors.notInitialized();
       if (!this.barrier.isSealed) return;
-      if (share.length < 16) throw badRequest('invalid key: key is shorter than minimum 16 bytes');
-      if (share.length > 33) throw badRequest('invalid key: key is longer than maximum 33 bytes');
-      if (share.length !== shareLength(ROOT_KEY_BYTES, config.secret_threshold)) throw invalidKey();
+      if (share.length < 16) throw sealErrors.keyTooShort();
+      if (share.length > 33) throw sealErrors.keyTooLong();
+      if (share.length !== shareLength(ROOT_KEY_BYTES, config.secret_threshold)) throw sealErrors.invalidKey();
       const digest = this.shareDigest(share);
       const issued = config.share_digests.some((d) => timingSafeEqual(Buffer.from(d, 'hex'), Buffer.from(digest, 'hex')));
-      if (!issued) throw invalidKey();
+      if (!issued) throw sealErrors.invalidKey();
       if (this.partDigests.includes(digest)) {
-        throw badRequest('Unseal failed, this key share was already provided in the current unseal attempt');
+        throw sealErrors.duplicateShare();
       }
       if (this.parts.length === 0) this.nonce = randomUUID();
       this.parts.push(Buffer.from(share));
@@ -187,7 +185,7 @@ export class SealManager implements SealState {
       try {
         await this.barrier.unseal(rootKey);
       } catch (err) {
-        if (err instanceof BarrierIntegrityError) throw invalidKey();
+        if (err instanceof BarrierIntegrityError) throw sealErrors.invalidKey();
         throw err;
       } finally {
         rootKey.fill(0);
@@ -205,7 +203,7 @@ export class SealManager implements SealState {
 
   /** `sys/unseal` with `reset`: forgets the shares entered so far. */
   resetProgress(): void {
-    if (!this.barrier.isSealed) throw badRequest('vault is unsealed');
+    if (!this.barrier.isSealed) throw sealErrors.unsealed();
     this.clearProgress();
   }
 

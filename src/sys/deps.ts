@@ -1,14 +1,23 @@
 import type { Logger } from 'pino';
+import type { AuditBroker } from '../audit/broker.js';
+import type { PolicyStore } from '../auth/policy-store.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
-import type { Authorizer, SealState, ServerInfo } from '../kernel/services.js';
+import type { Authorizer, ServerInfo } from '../kernel/services.js';
+import type { SealManager } from '../seal/seal-manager.js';
+import type { BarrierStore } from '../store/barrier.js';
 import type { MountTable } from './mount-table.js';
 
 /** A check run before a mount is disabled; it throws a coded error to refuse (sync associations). */
 export type UnmountGuard = (mount: MountEntry) => Promise<void>;
 
-/** What the `sys/` endpoints need from the rest of the server, wired in the composition root. */
+/**
+ * What the `sys/` endpoints need from the rest of the server, wired in the composition root.
+ * Each path file takes only the members it uses (`Pick<SystemDeps, …>`).
+ */
 export interface SystemDeps {
-  seal: SealState;
+  seal: SealManager;
+  /** Key rotation and key status. */
+  barrier: BarrierStore;
   info: ServerInfo;
   mounts: MountTable;
   authorizer: Authorizer;
@@ -16,8 +25,12 @@ export interface SystemDeps {
     lookup(tokenId: string): Promise<TokenEntry | undefined>;
     lookupAccessor(accessor: string): Promise<TokenEntry | undefined>;
   };
+  policies: PolicyStore;
+  audit: AuditBroker;
   /** Filled by the composition root with the guards of features that hold mounts (sync). */
   unmountGuards: UnmountGuard[];
+  /** The OpenAPI document of every backend, built by the HTTP layer from the route declarations. */
+  openApiDocument: () => Record<string, unknown>;
   clock: () => number;
   log: Logger;
 }

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest } from '../kernel/errors.js';
-import { withRetry, type Store, type WriteOp } from '../store/store.js';
 import type { MountEntry } from '../kernel/entries.js';
-
+import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import { sysErrors } from './errors.js';
 
 const MOUNTS_KEY = 'core/mounts';
 
@@ -32,8 +31,8 @@ export function isKvV2(mount: MountEntry): boolean {
 /** Normalises a user mount path: no leading slash, exactly one trailing slash, no empty segments. */
 export function normaliseMountPath(path: string): string {
   const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (trimmed === '') throw badRequest('path cannot be empty');
-  if (trimmed.split('/').some((s) => s === '' || s === '.' || s === '..')) throw badRequest(`invalid mount path "${path}"`);
+  if (trimmed === '') throw sysErrors.emptyMountPath();
+  if (trimmed.split('/').some((s) => s === '' || s === '.' || s === '..')) throw sysErrors.invalidMountPath(path);
   return `${trimmed}/`;
 }
 
@@ -107,10 +106,10 @@ export class MountTable {
 
   /** Checks that `path` can be mounted: not reserved, not taken, not overlapping another mount. */
   checkAvailable(path: string): void {
-    if (RESERVED.some((r) => path.startsWith(r))) throw badRequest(`cannot mount under reserved path "${path}"`);
-    if (this.get(path)) throw badRequest(`path is already in use at ${path}`);
+    if (RESERVED.some((r) => path.startsWith(r))) throw sysErrors.reservedMountPath(path);
+    if (this.get(path)) throw sysErrors.mountPathInUse(path);
     for (const m of this.mounts) {
-      if (path.startsWith(m.path) || m.path.startsWith(path)) throw badRequest(`existing mount at ${m.path}`);
+      if (path.startsWith(m.path) || m.path.startsWith(path)) throw sysErrors.overlappingMount(m.path);
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseHcl, HclSyntaxError } from '../../src/config/hcl.js';
+import { parseHcl, HclSyntaxError } from '../../src/kernel/hcl.js';
 
 function syntaxError(text: string, file?: string): HclSyntaxError {
   try {

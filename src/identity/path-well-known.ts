@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { definePath, type PathSpec } from '../kernel/request.js';
 import type { IdentityDeps } from './deps.js';
-import { defineOperation, type PathSpec } from '../kernel/request.js';
 import { secretsSyncIssuer } from './issuer.js';
 import { SIGNING_ALGORITHMS, type OidcKeyRing } from './oidc-keys.js';
 
@@ -33,24 +33,25 @@ const jwks = z.object({
 const DISCOVERY_MAX_AGE = 3600;
 
 /**
- * The secrets-sync issuer's discovery document and JWKS: unauthenticated and bare JSON,
- * because AWS fetches them anonymously to verify the tokens Ferry mints.
+ * `identity/oidc/<issuer>/.well-known/...` of the secrets-sync issuer: its discovery document
+ * and JWKS, unauthenticated and bare JSON, because AWS fetches them anonymously to verify the
+ * tokens Ferry mints. Ferry has one issuer, so its name is a literal of the pattern.
  */
-export function oidcWellKnownPaths(core: IdentityDeps, keys: OidcKeyRing): PathSpec[] {
+export function wellKnownPaths(deps: Pick<IdentityDeps, 'store' | 'info'>, keys: OidcKeyRing): PathSpec[] {
   return [
-    {
+    definePath({
       pattern: 'oidc/secrets-sync/.well-known/openid-configuration',
       unauthenticated: true,
       raw: true,
       // Not while sealed: the issuer config and the keys live behind the barrier.
       whileSealed: false,
-      operations: {
-        read: defineOperation({
+      operations: (op) => ({
+        read: op({
           summary: 'OpenID discovery document of the secrets-sync identity token issuer.',
           operationId: 'oidc-read-secrets-sync-openid-configuration',
           response: discoveryDocument,
           handler: async () => {
-            const issuer = await secretsSyncIssuer(core);
+            const issuer = await secretsSyncIssuer(deps);
             return {
               raw: discoveryDocument.parse({
                 issuer,
@@ -63,15 +64,15 @@ export function oidcWellKnownPaths(core: IdentityDeps, keys: OidcKeyRing): PathS
             };
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'oidc/secrets-sync/.well-known/keys',
       unauthenticated: true,
       raw: true,
       whileSealed: false,
-      operations: {
-        read: defineOperation({
+      operations: (op) => ({
+        read: op({
           summary: 'Public keys (JWKS) that verify secrets-sync identity tokens, the next key included.',
           operationId: 'oidc-read-secrets-sync-public-keys',
           response: jwks,
@@ -84,7 +85,7 @@ export function oidcWellKnownPaths(core: IdentityDeps, keys: OidcKeyRing): PathS
             };
           },
         }),
-      },
-    },
+      }),
+    }),
   ];
 }

@@ -1,8 +1,8 @@
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { badRequest } from '../kernel/errors.js';
-import { RevisionConflict, withRetry, type Store, type WriteOp } from '../store/store.js';
-import type { TokenEntry } from '../kernel/entries.js';
-
+import type { TokenEntry } from '../../kernel/entries.js';
+import type { TokenResolver } from '../../kernel/services.js';
+import { RevisionConflict, withRetry, type Store, type WriteOp } from '../../store/store.js';
+import { tokenErrors } from './errors.js';
 
 export interface CreateTokenInput {
   id?: string;
@@ -33,7 +33,7 @@ export function newTokenId(): string {
  * database file, never hold a usable token), an accessor index, and parent→child links
  * so that revoking a token revokes its whole subtree.
  */
-export class TokenStore {
+export class TokenStore implements TokenResolver {
   private salt: KeyObject | undefined;
   /**
    * Live entries by hash: every request looks its token up, so entries are kept in memory
@@ -130,7 +130,7 @@ export class TokenStore {
     try {
       await this.store.commit(ops, [{ key: ID_PREFIX + hash, revision: 0 }]);
     } catch (err) {
-      if (err instanceof RevisionConflict) throw badRequest('cannot create a token with a duplicate ID');
+      if (err instanceof RevisionConflict) throw tokenErrors.duplicateId();
       throw err;
     }
     return { id, entry };

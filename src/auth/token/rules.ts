@@ -1,5 +1,5 @@
-import { badRequest } from '../kernel/errors.js';
-import type { TokenEntry } from '../kernel/entries.js';
+import type { TokenEntry } from '../../kernel/entries.js';
+import { tokenErrors } from './errors.js';
 
 /** Vault's system-wide default and maximum lease TTL (32 days); tokens without a TTL get the default. */
 export const DEFAULT_TOKEN_TTL = 768 * 3600;
@@ -71,18 +71,18 @@ export function planToken(
 ): TokenPlan {
   const warnings: string[] = [];
   if (req.type !== undefined && !['', 'service', 'default'].includes(req.type)) {
-    if (req.type === 'batch') throw badRequest('token type "batch" is not supported: Ferry issues service tokens only');
-    throw badRequest(`invalid 'type' value "${req.type}"`);
+    if (req.type === 'batch') throw tokenErrors.batchUnsupported();
+    throw tokenErrors.invalidType(req.type);
   }
   if (req.id) {
-    if (!privileged) throw badRequest('root or sudo privileges required to specify token id');
-    if (req.id.includes('.')) throw badRequest("custom token ID cannot have a '.' in the value");
+    if (!privileged) throw tokenErrors.customIdNeedsPrivilege();
+    if (req.id.includes('.')) throw tokenErrors.customIdWithDot();
   }
   const numUses = req.num_uses ?? 0;
-  if (numUses < 0) throw badRequest('number of uses cannot be negative');
-  if (req.no_parent && !orphanPath && !privileged) throw badRequest('root or sudo privileges required to create orphan token');
+  if (numUses < 0) throw tokenErrors.negativeUses();
+  if (req.no_parent && !orphanPath && !privileged) throw tokenErrors.orphanNeedsPrivilege();
   const period = req.period ?? 0;
-  if (period > 0 && !privileged) throw badRequest('root or sudo privileges required to create periodic token');
+  if (period > 0 && !privileged) throw tokenErrors.periodicNeedsPrivilege();
   const explicitMax = req.explicit_max_ttl ?? 0;
 
   const requested = sanitizePolicies(req.policies ?? []);
@@ -91,17 +91,17 @@ export function planToken(
     policies = parent.policies;
   } else {
     // Sudo lifts the subset rule, but only a root token may hand out the root policy.
-    if (requested.includes('root') && !isRoot(parent)) throw badRequest('root tokens may not be created without parent token being root');
+    if (requested.includes('root') && !isRoot(parent)) throw tokenErrors.rootNeedsRootParent();
     if (!isRoot(parent) && !privileged) {
       const allowed = new Set([...parent.policies, 'default']);
-      if (!requested.every((p) => allowed.has(p))) throw badRequest('child policies must be subset of parent');
+      if (!requested.every((p) => allowed.has(p))) throw tokenErrors.policiesNotSubset();
     }
     policies = requested;
   }
   if (req.no_default_policy) policies = policies.filter((p) => p !== 'default');
   else if (!policies.includes('root') && !policies.includes('default')) policies = [...policies, 'default'];
   policies = sanitizePolicies(policies);
-  if (policies.length === 0) throw badRequest('token must have at least one policy');
+  if (policies.length === 0) throw tokenErrors.noPolicies();
 
   // TTL: periodic tokens live for one period; otherwise the requested TTL or the default,
   // capped by the explicit max and the system max. Root tokens without a TTL never expire.
@@ -153,7 +153,7 @@ export function planRenewal(
   nowSeconds: number,
 ): { expireAt: number; ttl: number; warnings: string[] } {
   if (entry.expire_at === 0) return { expireAt: 0, ttl: 0, warnings: [] };
-  if (!entry.renewable) throw badRequest('lease is not renewable');
+  if (!entry.renewable) throw tokenErrors.notRenewable();
   const warnings: string[] = [];
   let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.creation_ttl;
   const age = nowSeconds - entry.creation_time;

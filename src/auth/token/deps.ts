@@ -1,0 +1,9 @@
+import type { Authorizer } from '../../kernel/services.js';
+import type { TokenStore } from './store.js';
+
+/** What the `auth/token/` endpoints need, wired in the composition root. */
+export interface TokenDeps {
+  tokens: TokenStore;
+  authorizer: Authorizer;
+  clock: () => number;
+}

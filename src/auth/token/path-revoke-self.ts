@@ -1,0 +1,18 @@
+import { definePath } from '../../kernel/request.js';
+import { caller } from './caller.js';
+import type { TokenDeps } from './deps.js';
+
+/** `auth/token/revoke-self`. */
+export const revokeSelfPath = (deps: Pick<TokenDeps, 'tokens'>) =>
+  definePath({
+    pattern: 'revoke-self',
+    operations: (op) => ({
+      write: op({
+        summary: 'Revokes the calling token and every token created under it.',
+        operationId: 'token-revoke-self',
+        handler: async (req) => {
+          await deps.tokens.revokeTree(caller(req).token.hash);
+        },
+      }),
+    }),
+  });

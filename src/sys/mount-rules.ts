@@ -1,0 +1,51 @@
+import type { MountEntry } from '../kernel/entries.js';
+import { parseDuration } from '../kernel/fields.js';
+import { sysErrors } from './errors.js';
+import { SUPPORTED_TYPES, normaliseMountPath, type MountTable } from './mount-table.js';
+
+/** Lease TTLs in mount config: `"0s"`, `""` and `"system"` mean "inherit the system default" (0). */
+export function configTtl(value: unknown, field: string): number {
+  if (value === undefined || value === null || value === 'system' || value === '') return 0;
+  const s = parseDuration(value);
+  if (s === undefined) throw sysErrors.invalidTtl(String(value), field);
+  return s;
+}
+
+/** Options values are strings on the wire (hvac users send `{"version": 2}`). */
+export function stringOptions(options: Record<string, unknown> | undefined): Record<string, string> | null {
+  if (!options) return null;
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** Resolves Vault's KV shorthands: `kv-v2` → `kv` + version "2", `kv-v1` → "1". */
+export function resolveEngineType(type: string, options: Record<string, string> | null): { type: string; options: Record<string, string> | null } {
+  let resolved = type;
+  let opts = options ? { ...options } : null;
+  if (type === 'kv-v2' || type === 'kv-v1') {
+    resolved = 'kv';
+    opts = { ...(opts ?? {}), version: type === 'kv-v2' ? '2' : '1' };
+  }
+  if (!SUPPORTED_TYPES.has(resolved)) throw sysErrors.unknownEngine(type);
+  if (opts?.version !== undefined) {
+    if (resolved !== 'kv') throw sysErrors.versionNotAllowed(resolved);
+    if (opts.version === '') delete opts.version;
+    else if (opts.version !== '1' && opts.version !== '2') throw sysErrors.invalidKvVersion(opts.version);
+  }
+  return { type: resolved, options: opts };
+}
+
+/** The mount at a user-given path, or a 400 naming the path. */
+export function existingMount(mounts: MountTable, raw: string): MountEntry {
+  const path = normaliseMountPath(raw);
+  const m = mounts.get(path);
+  if (!m) throw sysErrors.noMountAt(path);
+  return m;
+}
+
+/** What a tune may change of a mount's options: no version on non-KV engines, no KV v2 → v1 downgrade. */
+export function checkTunedOptions(mount: MountEntry, options: Record<string, string> | null): void {
+  if (options?.version !== undefined && mount.type !== 'kv') throw sysErrors.versionNotAllowed(mount.type);
+  if (options?.version !== undefined && options.version !== '' && mount.options?.version === '2' && options.version !== '2') {
+    throw sysErrors.kvDowngrade();
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { vBool } from '../kernel/fields.js';
+import { definePath } from '../kernel/request.js';
+import type { SystemDeps } from './deps.js';
+import { sysErrors } from './errors.js';
+
+const codeField = () =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) {
+      ctx.addIssue({ code: 'custom', message: 'not an integer status code' });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** `sys/health`: raw, unauthenticated, answered while sealed, with status codes load balancers can read. */
+export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
+  definePath({
+    pattern: 'health',
+    unauthenticated: true,
+    whileSealed: true,
+    raw: true,
+    description: 'Health of the server, with status codes load balancers can read.',
+    operations: (op) => ({
+      read: op({
+        summary: 'Returns the health status of the server.',
+        operationId: 'system-read-health',
+        fields: {
+          standbyok: vBool(),
+          perfstandbyok: vBool(),
+          activecode: codeField(),
+          standbycode: codeField(),
+          drsecondarycode: codeField(),
+          performancestandbycode: codeField(),
+          sealedcode: codeField(),
+          uninitcode: codeField(),
+        },
+        handler: async (req) => {
+          const s = deps.seal.status();
+          const { activecode = 200, sealedcode = 503, uninitcode = 501 } = req.data;
+          for (const code of [activecode, sealedcode, uninitcode]) {
+            if (code < 100 || code > 599) throw sysErrors.invalidStatusCode(code);
+          }
+          const status = !s.initialized ? uninitcode : s.sealed ? sealedcode : activecode;
+          return {
+            status,
+            raw: {
+              initialized: s.initialized,
+              sealed: s.sealed,
+              standby: false,
+              performance_standby: false,
+              replication_performance_mode: 'disabled',
+              replication_dr_mode: 'disabled',
+              server_time_utc: Math.floor(deps.clock() / 1000),
+              version: deps.info.version,
+              enterprise: false,
+              ...(s.initialized ? { cluster_name: deps.info.clusterName, cluster_id: deps.info.clusterId } : {}),
+              echo_duration_ms: 0,
+              clock_skew_ms: 0,
+            },
+          };
+        },
+      }),
+    }),
+  });
