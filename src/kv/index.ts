@@ -13,8 +13,11 @@ import { dataPath } from './path-data.js';
 import { invalidPaths } from './path-invalid.js';
 import { metadataPath } from './path-metadata.js';
 import { subkeysPath } from './path-subkeys.js';
-import { versionPaths } from './path-versions.js';
-import { KvV1Engine, kvV1Backend } from './v1.js';
+import { deletePath } from './path-delete.js';
+import { destroyPath } from './path-destroy.js';
+import { undeletePath } from './path-undelete.js';
+import { KvV1Engine } from './v1/engine.js';
+import { secretPath } from './v1/path-secret.js';
 
 export { KV_EVENTS_QUEUE, kvEventOrderKey, parseKvChangeEvent, type KvChange, type KvChangeEvent } from './events.js';
 export type { ExpirySweep, SecretRef } from './expiry-sweep.js';
@@ -75,13 +78,15 @@ export function createKvFeature(deps: KvDeps): KvFeature {
     paths: [
       configPath(engine),
       dataPath(engine),
-      ...versionPaths(engine),
+      deletePath(engine),
+      undeletePath(engine),
+      destroyPath(engine),
       metadataPath(engine),
       subkeysPath(engine),
       invalidPaths(),
     ],
   };
-  const v1 = kvV1Backend(new KvV1Engine(deps.store));
+  const v1: Backend = { mountType: 'kv', paths: [secretPath(new KvV1Engine(deps.store))] };
 
   const observeExpiry = async (mount: MountEntry, path: string): Promise<boolean> => {
     assertKvV2(mount);

@@ -1,22 +1,22 @@
 import { vBool, vDuration, vInt } from '../kernel/fields.js';
-import { defineOperation, type PathSpec } from '../kernel/request.js';
+import { definePath, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine } from './engine.js';
 import { kvErrors } from './errors.js';
 import { configData, configSchema } from './render.js';
 
 /** `<mount>/config`: mount-wide retention, CAS and expiry settings (kv-v2.md §3). */
 export function configPath(engine: KvV2Engine): PathSpec {
-  return {
+  return definePath({
     pattern: 'config',
     description: 'Configures settings for the KV v2 mount.',
-    operations: {
-      read: defineOperation({
+    operations: (op) => ({
+      read: op({
         summary: 'Reads the backend-level settings of the KV v2 mount.',
         operationId: 'kv-v2-read-configuration',
         response: configSchema,
         handler: async (req) => ({ data: configData(await engine.config(req.mount)) }),
       }),
-      write: defineOperation({
+      write: op({
         summary: 'Sets the backend-level settings of the KV v2 mount; only supplied fields change.',
         operationId: 'kv-v2-configure',
         fields: {
@@ -33,6 +33,6 @@ export function configPath(engine: KvV2Engine): PathSpec {
           });
         },
       }),
-    },
-  };
+    }),
+  });
 }

@@ -1,4 +1,4 @@
-import { defineOperation, type LogicalRequest, type LogicalResponse, type OperationKey, type PathSpec } from '../kernel/request.js';
+import { definePath, param, type LogicalRequest, type LogicalResponse, type OperationKey, type OperationSpec, type PathSpec } from '../kernel/request.js';
 import { kvErrors } from './errors.js';
 import { ROOT_WARNING, invalidPathResponse, invalidPathWarning } from './render.js';
 
@@ -12,21 +12,28 @@ const ROOTS = new Set(['data', 'metadata', 'delete', 'undelete', 'destroy']);
  * last: it matches every path the families before it did not.
  */
 export function invalidPaths(): PathSpec {
-  const answer = async (req: LogicalRequest): Promise<LogicalResponse> => {
-    const path = req.params.path!;
+  const answer = async (req: LogicalRequest<unknown, { path: string }>): Promise<LogicalResponse> => {
+    const path = req.params.path;
     if (path === 'data' && req.trailingSlash && ['create', 'update', 'patch'].includes(req.operation)) {
       // `data/` names the data family with an empty secret path.
       throw kvErrors.missingPath();
     }
     return invalidPathResponse(req, ROOTS.has(path) ? ROOT_WARNING : invalidPathWarning(req.operation));
   };
-  const operations: PathSpec['operations'] = {};
-  for (const key of ['read', 'list', 'write', 'patch', 'delete'] as OperationKey[]) {
-    operations[key] = defineOperation({
-      summary: 'Answers 404 with a warning: the path is not one a KV v2 mount serves.',
-      operationId: `kv-v2-invalid-path-${key}`,
-      handler: answer,
-    });
-  }
-  return { pattern: ':path*', description: 'Paths a KV v2 mount does not serve.', operations };
+  return definePath({
+    pattern: ':path*',
+    params: { path: param.optionalRest() },
+    description: 'Paths a KV v2 mount does not serve.',
+    operations: (op) => {
+      const operations: Partial<Record<OperationKey, OperationSpec<any, { path: string }>>> = {};
+      for (const key of ['read', 'list', 'write', 'patch', 'delete'] as OperationKey[]) {
+        operations[key] = op({
+          summary: 'Answers 404 with a warning: the path is not one a KV v2 mount serves.',
+          operationId: `kv-v2-invalid-path-${key}`,
+          handler: answer,
+        });
+      }
+      return operations;
+    },
+  });
 }

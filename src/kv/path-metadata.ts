@@ -1,6 +1,6 @@
 import { notFound } from '../kernel/errors.js';
 import { vBool, vDuration, vInt, vKeyPairs, vMap } from '../kernel/fields.js';
-import { defineOperation, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
+import { definePath, param, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
 import type { KvV2Engine, MetadataPatch } from './engine.js';
 import {
   ROOT_WARNING,
@@ -25,42 +25,43 @@ export function metadataPath(engine: KvV2Engine): PathSpec {
   };
   const settingFields = { max_versions: vInt(), cas_required: vBool(), delete_version_after: vDuration() };
 
-  return {
+  return definePath({
     pattern: 'metadata/:path*',
+    params: { path: param.optionalRest() },
     description: 'Configures settings for a secret and reads its versions.',
-    exists: (req) => (req.params.path === '' ? Promise.resolve(false) : engine.exists(req.mount, req.params.path!)),
-    operations: {
-      list: defineOperation({
+    exists: (req) => (req.params.path === '' ? Promise.resolve(false) : engine.exists(req.mount, req.params.path)),
+    operations: (op) => ({
+      list: op({
         summary: 'Lists the secrets and folders directly under a folder.',
         operationId: 'kv-v2-list',
         fields: { exclude_deleted: vBool() },
         response: listSchema,
         handler: async (req) => {
-          const keys = await engine.list(req.mount, req.params.path!, req.data.exclude_deleted ?? false);
+          const keys = await engine.list(req.mount, req.params.path, req.data.exclude_deleted ?? false);
           if (keys.length === 0) throw notFound();
           return { data: { keys } };
         },
       }),
-      read: defineOperation({
+      read: op({
         summary: "Reads a secret's metadata and version table.",
         operationId: 'kv-v2-read-metadata',
         response: metadataSchema,
         handler: async (req) => {
           const refused = notASecret(req);
           if (refused) return refused;
-          const meta = await engine.metadata(req.mount, req.params.path!);
+          const meta = await engine.metadata(req.mount, req.params.path);
           if (!meta) throw notFound();
           return { data: metadataData(meta) };
         },
       }),
-      write: defineOperation({
+      write: op({
         summary: 'Creates or updates the key-level settings of a secret; only supplied fields change.',
         operationId: 'kv-v2-write-metadata',
         fields: { ...settingFields, custom_metadata: vKeyPairs() },
         handler: async (req) => {
           const refused = notASecret(req);
           if (refused) return refused;
-          const warnings = await engine.writeMetadata(req.mount, req.params.path!, {
+          const warnings = await engine.writeMetadata(req.mount, req.params.path, {
             maxVersions: req.data.max_versions,
             casRequired: req.data.cas_required,
             deleteVersionAfter: req.data.delete_version_after,
@@ -69,29 +70,29 @@ export function metadataPath(engine: KvV2Engine): PathSpec {
           return warnings.length > 0 ? { data: null, warnings } : undefined;
         },
       }),
-      patch: defineOperation({
+      patch: op({
         summary: 'Merge-patches the key-level settings of a secret; null resets a setting or removes a custom_metadata key.',
         operationId: 'kv-v2-patch-metadata',
         fields: { ...settingFields, custom_metadata: vMap() },
         handler: async (req) => {
           const refused = notASecret(req);
           if (refused) return refused;
-          const { found, warnings } = await engine.patchMetadata(req.mount, req.params.path!, metadataPatch(req.raw, req.data));
+          const { found, warnings } = await engine.patchMetadata(req.mount, req.params.path, metadataPatch(req.raw, req.data));
           if (!found) return { status: 404, empty: true };
           return warnings.length > 0 ? { data: null, warnings } : undefined;
         },
       }),
-      delete: defineOperation({
+      delete: op({
         summary: 'Deletes a secret: its metadata and every version.',
         operationId: 'kv-v2-delete-metadata',
         handler: async (req) => {
           const refused = notASecret(req);
           if (refused) return refused;
-          await engine.deleteMetadata(req.mount, req.params.path!);
+          await engine.deleteMetadata(req.mount, req.params.path);
         },
       }),
-    },
-  };
+    }),
+  });
 }
 
 /** A merge-patch document: a member set to `null` means "reset", an absent one "leave as is". */

@@ -118,6 +118,6 @@ export const invalidPathWarning = (operation: LogicalRequest['operation']): stri
  * mount does not serve (conventions §7.3). Rendered whole here, like Vault's own raw
  * response, so that no further warning (ignored parameters) is appended to it.
  */
-export function invalidPathResponse(req: LogicalRequest, warning: string): LogicalResponse {
+export function invalidPathResponse(req: LogicalRequest<unknown, unknown>, warning: string): LogicalResponse {
   return { status: 404, raw: envelope(req.requestId, '', { data: null, warnings: [warning] }) };
 }
