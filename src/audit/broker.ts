@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { AuditSink } from '../kernel/services.js';
-import { FerryError, badRequest } from '../kernel/errors.js';
 import type { LogicalRequest, LogicalResponse } from '../kernel/request.js';
 import { withRetry, type Store } from '../store/store.js';
+import { auditErrors } from './errors.js';
 import { createDevice, validateDevice, type AuditDevice, type AuditDeviceConfig } from './devices.js';
 import { AuditHasher } from './hash.js';
 
@@ -18,7 +18,7 @@ const UNAUDITED = new Set(['sys/health', 'sys/seal-status', 'sys/leader', 'sys/i
 /** Normalises a device path: no leading slash, one trailing slash. */
 export function auditPath(raw: string): string {
   const p = raw.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (p === '') throw badRequest('path is required');
+  if (p === '') throw auditErrors.pathRequired();
   return `${p}/`;
 }
 
@@ -67,16 +67,16 @@ export class AuditBroker implements AuditSink {
 
   async enable(config: AuditDeviceConfig): Promise<void> {
     validateDevice(config.type, config.options);
-    if (this.has(config.path)) throw badRequest('path already in use');
+    if (this.has(config.path)) throw auditErrors.pathInUse();
     const device = createDevice(config);
     try {
       await device.open();
     } catch (err) {
-      throw badRequest(`sys/audit: error enabling audit device: ${(err as NodeJS.ErrnoException).code ?? 'cannot open file'}`);
+      throw auditErrors.cannotOpen((err as NodeJS.ErrnoException).code ?? 'cannot open file');
     }
     await this.hasher.ready();
     await this.updateTable((table) => {
-      if (table.some((c) => c.path === config.path)) throw badRequest('path already in use');
+      if (table.some((c) => c.path === config.path)) throw auditErrors.pathInUse();
       table.push(config);
     });
     this.devices.push(device);
@@ -101,7 +101,7 @@ export class AuditBroker implements AuditSink {
 
   /** `sys/audit-hash/:path`: the digest the device at `path` writes for `input`. */
   async hashFor(path: string, input: string): Promise<string> {
-    if (!this.has(path)) throw badRequest('unknown audit backend');
+    if (!this.has(path)) throw auditErrors.unknownDevice();
     await this.hasher.ready();
     return this.hasher.hash(input);
   }
@@ -204,8 +204,7 @@ export class AuditBroker implements AuditSink {
       this.log.error({ device: f.device, err: f.reason, requestId: req.requestId }, 'audit device failed to write an entry');
     }
     if (devices.length > 0 && failed.length === devices.length) {
-      // Vault's behaviour: an entry no device could record fails the request; the reason stays in the server log.
-      throw new FerryError('audit.all_devices_failed', 'internal', ['internal error']);
+      throw auditErrors.allDevicesFailed();
     }
   }
 }

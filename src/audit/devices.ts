@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises';
-import { badRequest } from '../kernel/errors.js';
+import { auditErrors } from './errors.js';
 
 /** One enabled audit device as `sys/audit` lists it (and as the audit table stores it). */
 export interface AuditDeviceConfig {
@@ -45,17 +45,17 @@ export class FileAuditDevice implements AuditDevice {
   /** Checks the options, as enabling does before anything is stored. */
   static validate(options: Record<string, string>): void {
     for (const key of Object.keys(options)) {
-      if (!FILE_OPTIONS.has(key)) throw badRequest(`unknown option "${key}" for the file audit device`);
+      if (!FILE_OPTIONS.has(key)) throw auditErrors.unknownOption(key);
     }
-    if (!options.file_path && !options.path) throw badRequest('file_path is required');
-    if (options.mode !== undefined && !/^0?[0-7]{3}$/.test(options.mode)) throw badRequest(`invalid mode "${options.mode}"`);
-    if (options.format !== undefined && options.format !== 'json') throw badRequest(`unsupported format "${options.format}": Ferry writes json`);
+    if (!options.file_path && !options.path) throw auditErrors.filePathRequired();
+    if (options.mode !== undefined && !/^0?[0-7]{3}$/.test(options.mode)) throw auditErrors.invalidMode(options.mode);
+    if (options.format !== undefined && options.format !== 'json') throw auditErrors.unsupportedFormat(options.format);
     // These would write secrets in the clear or change what is hashed: refused rather than half-honoured.
     if (options.log_raw !== undefined && !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(options.log_raw)) {
-      throw badRequest('log_raw is not supported: Ferry always hashes secrets in the audit log');
+      throw auditErrors.logRawUnsupported();
     }
     if (options.hmac_accessor !== undefined && !['true', '1', 't', 'T', 'TRUE', 'True'].includes(options.hmac_accessor)) {
-      throw badRequest('hmac_accessor=false is not supported: Ferry always hashes accessors in the audit log');
+      throw auditErrors.unhashedAccessorUnsupported();
     }
   }
 
@@ -85,10 +85,10 @@ export class FileAuditDevice implements AuditDevice {
 /** Builds a device for a stored configuration; only `file` exists (Vault's `socket` and `syslog` do not). */
 export function createDevice(config: AuditDeviceConfig): AuditDevice {
   if (config.type === 'file') return new FileAuditDevice(config);
-  throw badRequest(`unknown backend type: "${config.type}"`);
+  throw auditErrors.unknownType(config.type);
 }
 
 export function validateDevice(type: string, options: Record<string, string>): void {
-  if (type !== 'file') throw badRequest(`unknown backend type: "${type}"`);
+  if (type !== 'file') throw auditErrors.unknownType(type);
   FileAuditDevice.validate(options);
 }
