@@ -63,12 +63,14 @@ export class RequestLineRewriter {
           out.push(this.rewriteHead(headBytes));
           break;
         }
-        case 'body': {
+        case 'body':
+        case 'chunk-data': {
+          // A body, or one chunk's data plus its CRLF: passed through as is.
           const take = Math.min(this.remaining, chunk.length - i);
           out.push(chunk.subarray(i, i + take));
           i += take;
           this.remaining -= take;
-          if (this.remaining === 0) this.state = 'head';
+          if (this.remaining === 0) this.state = this.state === 'body' ? 'head' : 'chunk-size';
           break;
         }
         case 'chunk-size':
@@ -97,14 +99,6 @@ export class RequestLineRewriter {
           } else if (text === '') {
             this.state = 'head';
           }
-          break;
-        }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, chunk.length - i);
-          out.push(chunk.subarray(i, i + take));
-          i += take;
-          this.remaining -= take;
-          if (this.remaining === 0) this.state = 'chunk-size';
           break;
         }
       }
