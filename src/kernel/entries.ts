@@ -1,6 +1,6 @@
 /**
  * The entries every layer reads: a mount, a token, an ACL capability. Their stores live in their
- * features (`sys/mount-table.ts`, `auth/token-store.ts`); the shapes live here so that the wire
+ * features (`sys/mount-table.ts`, `auth/token/store.ts`); the shapes live here so that the wire
  * layer and other features can carry them without importing those features.
  */
 

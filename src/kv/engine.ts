@@ -1,3 +1,12 @@
+/**
+ * The KV version 2 engine: every operation of kv-v2.md as one read-modify-commit over a
+ * secret's metadata, with its version data, pruning and change event in the same commit.
+ *
+ * Longer than 400 lines on purpose: the operations share one private commit path (`mutate`:
+ * per-secret serialisation, group commit, the existence-check prefetch, retries on a revision
+ * conflict), and splitting them across files would expose that path beyond this class. The
+ * rules they apply live in `rules.ts`, the storage layout in `layout.ts`.
+ */
 import { randomUUID } from 'node:crypto';
 import { withRetry, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
 import type { MountEntry } from '../kernel/entries.js';
