@@ -16,11 +16,11 @@ export interface AppDeps extends DispatcherDeps {
  * Builds the HTTP application around the server's services. It never listens: `server.ts`
  * attaches it to sockets (with the LIST translation) and tests use `app.inject`.
  */
-export async function buildApp(core: AppDeps): Promise<FastifyInstance> {
-  const dispatcher = new Dispatcher(core);
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const dispatcher = new Dispatcher(deps);
   const app = Fastify({
     logger: false,
-    bodyLimit: core.maxRequestSize,
+    bodyLimit: deps.maxRequestSize,
     exposeHeadRoutes: false,
     // Node's own server; `server.ts` feeds it connections itself.
     serverFactory: (handler) => http.createServer(handler),
@@ -48,7 +48,7 @@ export async function buildApp(core: AppDeps): Promise<FastifyInstance> {
         remoteAddress: request.socket.remoteAddress ?? '',
       });
       // Paths only: query strings and bodies may carry secrets and never reach the log.
-      core.log.debug(
+      deps.log.debug(
         { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
         'request',
       );
@@ -67,7 +67,7 @@ export async function buildApp(core: AppDeps): Promise<FastifyInstance> {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));
     }
-    return send(reply, renderFailure(error, core.log));
+    return send(reply, renderFailure(error, deps.log));
   });
 
   return app;
