@@ -1,14 +1,10 @@
-import { z } from 'zod';
 import type { SyncDeps } from './deps.js';
 import { vString } from '../kernel/fields.js';
-import { defineOperation, type PathSpec } from '../kernel/request.js';
+import { definePath, param, type PathSpec } from '../kernel/request.js';
 import { normaliseMountPath } from '../sys/mount-table.js';
 import { syncErrors } from './errors.js';
 import type { SyncService } from './service.js';
 import { summaryStatus } from './views.js';
-
-/** Vault's `:mount/:secret_name`, as one rest parameter: either part may contain `/`. */
-const secretParams = z.object({ path: z.string() });
 
 /**
  * `sys/sync/associations`: every associated secret, and the destinations of one secret (by
@@ -28,10 +24,10 @@ export function associationPaths(core: Pick<SyncDeps, 'mounts'>, sync: SyncServi
   };
 
   return [
-    {
+    definePath({
       pattern: 'sync/associations',
-      operations: {
-        list: defineOperation({
+      operations: (op) => ({
+        list: op({
           summary: 'Lists every secret with at least one association.',
           operationId: 'system-list-sync-associations',
           handler: async () => {
@@ -52,13 +48,13 @@ export function associationPaths(core: Pick<SyncDeps, 'mounts'>, sync: SyncServi
             return { data: { keys: keysOut, key_info: keyInfo, total_associations: total, total_secrets: keysOut.length } };
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       // Before the path form, which would take `destinations` for a mount.
       pattern: 'sync/associations/destinations',
-      operations: {
-        read: defineOperation({
+      operations: (op) => ({
+        read: op({
           summary: 'Lists the destinations a secret is associated with (query-parameter form).',
           operationId: 'system-read-sync-associations-destinations',
           fields: { mount: vString(), secret_name: vString() },
@@ -67,23 +63,25 @@ export function associationPaths(core: Pick<SyncDeps, 'mounts'>, sync: SyncServi
             return associatedDestinations(req.data.mount, req.data.secret_name);
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
+      // Vault's `:mount/:secret_name`, as one rest parameter: either part may contain `/`.
       pattern: 'sync/associations/:path+',
-      operations: {
-        read: defineOperation({
+      params: { path: param.rest() },
+      operations: (op) => ({
+        read: op({
           summary: 'Lists the destinations a secret is associated with.',
           operationId: 'system-read-sync-associations-mount-secret-name',
           handler: async (req) => {
             // The path form is ambiguous when mount or secret contain "/": resolve the mount by longest prefix.
-            const { path } = secretParams.parse(req.params);
+            const { path } = req.params;
             const mount = core.mounts.resolve(path);
             if (!mount || !path.startsWith(mount.path)) throw syncErrors.associationsAbsent();
             return associatedDestinations(mount.path, path.slice(mount.path.length));
           },
         }),
-      },
-    },
+      }),
+    }),
   ];
 }

@@ -1,43 +1,46 @@
 import { vBool, vInt } from '../kernel/fields.js';
-import { defineOperation, type PathSpec } from '../kernel/request.js';
+import { definePath, type PathSpec } from '../kernel/request.js';
 import type { SyncService } from './service.js';
 import { configResponse } from './views.js';
 
 /** `sys/sync/config`: the emergency brake (`disabled`) and the queue capacity. */
 export function configPaths(sync: SyncService): PathSpec[] {
-  // PATCH (merge patch, as Vault documents it) and POST/PUT (what `vault write` sends) do the same.
-  const updateConfig = defineOperation({
-    summary: '',
-    operationId: '',
-    fields: { disabled: vBool(), queue_capacity: vInt() },
-    response: configResponse,
-    handler: async (req) => {
-      const change: { disabled?: boolean; queue_capacity?: number } = {};
-      if (req.data.disabled !== undefined) change.disabled = req.data.disabled;
-      if (req.data.queue_capacity !== undefined) change.queue_capacity = req.data.queue_capacity;
-      return { data: { ...(await sync.updateConfig(change)) } };
-    },
-  });
   return [
-    {
+    definePath({
       pattern: 'sync/config',
-      operations: {
-        read: defineOperation({
-          summary: 'Reads the secrets sync configuration.',
-          operationId: 'system-read-sync-config',
-          response: configResponse,
-          handler: async () => ({ data: { ...(await sync.config()) } }),
-        }),
-        patch: defineOperation({ ...updateConfig, summary: 'Updates the secrets sync configuration (merge patch).', operationId: 'system-patch-sync-config' }),
-        write: defineOperation({ ...updateConfig, summary: 'Updates the secrets sync configuration.', operationId: 'system-write-sync-config' }),
-        delete: defineOperation({
-          summary: 'Resets the secrets sync configuration to its defaults.',
-          operationId: 'system-delete-sync-config',
-          handler: async () => {
-            await sync.updateConfig(null);
-          },
-        }),
+      operations: (op) => {
+        // PATCH (merge patch, as Vault documents it) and POST/PUT (what `vault write` sends) do the same.
+        const update = (summary: string, operationId: string) =>
+          op({
+            summary,
+            operationId,
+            fields: { disabled: vBool(), queue_capacity: vInt() },
+            response: configResponse,
+            handler: async (req) => {
+              const change: { disabled?: boolean; queue_capacity?: number } = {};
+              if (req.data.disabled !== undefined) change.disabled = req.data.disabled;
+              if (req.data.queue_capacity !== undefined) change.queue_capacity = req.data.queue_capacity;
+              return { data: { ...(await sync.updateConfig(change)) } };
+            },
+          });
+        return {
+          read: op({
+            summary: 'Reads the secrets sync configuration.',
+            operationId: 'system-read-sync-config',
+            response: configResponse,
+            handler: async () => ({ data: { ...(await sync.config()) } }),
+          }),
+          patch: update('Updates the secrets sync configuration (merge patch).', 'system-patch-sync-config'),
+          write: update('Updates the secrets sync configuration.', 'system-write-sync-config'),
+          delete: op({
+            summary: 'Resets the secrets sync configuration to its defaults.',
+            operationId: 'system-delete-sync-config',
+            handler: async () => {
+              await sync.updateConfig(null);
+            },
+          }),
+        };
       },
-    },
+    }),
   ];
 }

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { vString } from '../kernel/fields.js';
-import { defineOperation, type PathSpec } from '../kernel/request.js';
+import { definePath, param, type PathSpec } from '../kernel/request.js';
 import { syncErrors } from './errors.js';
 import type { SyncService } from './service.js';
 import { associationEntries, associationsResponse } from './views.js';
 
-const destinationParams = z.object({ type: z.string(), name: z.string() });
+const destinationParams = { type: param.segment(), name: param.segment() };
 const sourceFields = { mount: vString(), secret_name: vString() };
 
 /**
@@ -20,51 +19,51 @@ export function destinationAssociationPaths(sync: SyncService): PathSpec[] {
   };
 
   return [
-    {
+    definePath({
       pattern: 'sync/destinations/:type/:name/associations',
-      operations: {
-        read: defineOperation({
+      params: destinationParams,
+      operations: (op) => ({
+        read: op({
           summary: 'Lists the associations of a destination with their sync status.',
           operationId: 'system-read-sync-destinations-type-name-associations',
           response: associationsResponse,
-          handler: async (req) => {
-            const { type, name } = destinationParams.parse(req.params);
-            return associationsOf(type, name);
-          },
+          handler: (req) => associationsOf(req.params.type, req.params.name),
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'sync/destinations/:type/:name/associations/set',
-      operations: {
-        write: defineOperation({
+      params: destinationParams,
+      operations: (op) => ({
+        write: op({
           summary: 'Associates a secret with the destination and syncs it (or re-syncs it).',
           operationId: 'system-write-sync-destinations-type-name-associations-set',
           fields: sourceFields,
           response: associationsResponse,
           handler: async (req) => {
-            const { type, name } = destinationParams.parse(req.params);
+            const { type, name } = req.params;
             await sync.setAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '', req.token);
             return associationsOf(type, name);
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'sync/destinations/:type/:name/associations/remove',
-      operations: {
-        write: defineOperation({
+      params: destinationParams,
+      operations: (op) => ({
+        write: op({
           summary: 'Unsyncs a secret from the destination and removes the association.',
           operationId: 'system-write-sync-destinations-type-name-associations-remove',
           fields: sourceFields,
           response: associationsResponse,
           handler: async (req) => {
-            const { type, name } = destinationParams.parse(req.params);
+            const { type, name } = req.params;
             await sync.removeAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '');
             return associationsOf(type, name);
           },
         }),
-      },
-    },
+      }),
+    }),
   ];
 }

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { vBool, vDuration, vKeyPairs, vString, vStrings, vInts } from '../kernel/fields.js';
-import { defineOperation, type LogicalRequest, type PathSpec } from '../kernel/request.js';
+import { definePath, param, type LogicalRequest, type PathSpec } from '../kernel/request.js';
 import { destinationTypeError, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
 import { mergePatchInput } from './merge-patch.js';
@@ -33,14 +32,10 @@ const awsSmFields = {
 };
 const deleteFields = { purge: vBool(), force_delete: vBool() };
 
-const typeParams = z.object({ type: z.string() });
-const awsSmParams = z.object({ name: z.string() });
-const anyTypeParams = z.object({ type: z.string(), name: z.string() });
-
 const REFUSED = 'Refuses a destination type Ferry does not sync to (a 400 naming the supported types).';
 /** Answers a destination path of a type Ferry does not sync to, as the aws-sm handlers did for any type. */
-const refuseType = async (req: LogicalRequest): Promise<never> => {
-  throw destinationTypeError(anyTypeParams.parse(req.params).type);
+const refuseType = async (req: LogicalRequest<unknown, { type: string }>): Promise<never> => {
+  throw destinationTypeError(req.params.type);
 };
 
 /**
@@ -50,10 +45,10 @@ const refuseType = async (req: LogicalRequest): Promise<never> => {
  */
 export function destinationPaths(sync: SyncService): PathSpec[] {
   return [
-    {
+    definePath({
       pattern: 'sync/destinations',
-      operations: {
-        list: defineOperation({
+      operations: (op) => ({
+        list: op({
           summary: 'Lists destinations, grouped by type.',
           operationId: 'system-list-sync-destinations',
           handler: async () => {
@@ -69,82 +64,85 @@ export function destinationPaths(sync: SyncService): PathSpec[] {
             };
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'sync/destinations/:type',
-      operations: {
-        list: defineOperation({
+      params: { type: param.segment() },
+      operations: (op) => ({
+        list: op({
           summary: 'Lists the destinations of one type.',
           operationId: 'system-list-sync-destinations-type',
           handler: async (req) => {
-            const { type } = typeParams.parse(req.params);
+            const { type } = req.params;
             const names = (await sync.listDestinations(type))[type] ?? [];
             if (names.length === 0) throw syncErrors.nothingListed();
             return { data: { keys: names, total_destinations: names.length } };
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'sync/destinations/aws-sm/:name',
-      exists: async (req) => (await sync.getDestination('aws-sm', awsSmParams.parse(req.params).name)) !== undefined,
-      operations: {
-        read: defineOperation({
+      params: { name: param.segment() },
+      exists: async (req) => (await sync.getDestination('aws-sm', req.params.name)) !== undefined,
+      operations: (op) => ({
+        read: op({
           summary: 'Reads a destination, with its credentials masked.',
           operationId: 'system-read-sync-destinations-aws-sm-name',
           response: destinationResponse,
           handler: async (req) => {
-            const d = await sync.getDestination('aws-sm', awsSmParams.parse(req.params).name);
+            const d = await sync.getDestination('aws-sm', req.params.name);
             if (!d) throw syncErrors.destinationAbsent();
             return { data: destinationView(d) };
           },
         }),
-        write: defineOperation({
+        write: op({
           summary: 'Creates a destination, or updates the fields given of an existing one.',
           operationId: 'system-write-sync-destinations-aws-sm-name',
           fields: awsSmFields,
           response: destinationResponse,
           handler: async (req) => {
-            const d = await sync.writeDestination('aws-sm', awsSmParams.parse(req.params).name, req.data as AwsSmInput, [], 'write');
+            const d = await sync.writeDestination('aws-sm', req.params.name, req.data as AwsSmInput, [], 'write');
             return { data: destinationView(d) };
           },
         }),
-        patch: defineOperation({
+        patch: op({
           summary: 'Updates a destination with a JSON merge patch.',
           operationId: 'system-patch-sync-destinations-aws-sm-name',
           fields: awsSmFields,
           response: destinationResponse,
           handler: async (req) => {
             const { input, nulls } = mergePatchInput(req.raw, req.data as AwsSmInput);
-            const d = await sync.writeDestination('aws-sm', awsSmParams.parse(req.params).name, input, nulls, 'patch');
+            const d = await sync.writeDestination('aws-sm', req.params.name, input, nulls, 'patch');
             return { data: destinationView(d) };
           },
         }),
-        delete: defineOperation({
+        delete: op({
           summary: 'Deletes a destination; purge=true unsyncs every associated secret first.',
           operationId: 'system-delete-sync-destinations-aws-sm-name',
           fields: deleteFields,
           handler: async (req) => {
-            await sync.deleteDestination('aws-sm', awsSmParams.parse(req.params).name, {
+            await sync.deleteDestination('aws-sm', req.params.name, {
               purge: req.data.purge === true,
               force: req.data.force_delete === true,
             });
           },
         }),
-      },
-    },
-    {
+      }),
+    }),
+    definePath({
       pattern: 'sync/destinations/:type/:name',
+      params: { type: param.segment(), name: param.segment() },
       // POST/PUT ask `exists` first, which refuses before any field is read. PATCH and DELETE
       // keep the aws-sm fields, so that bad input is refused in the same order as on aws-sm.
       exists: refuseType,
-      operations: {
-        read: defineOperation({ summary: REFUSED, operationId: 'system-read-sync-destinations-type-name', handler: refuseType }),
-        write: defineOperation({ summary: REFUSED, operationId: 'system-write-sync-destinations-type-name', handler: refuseType }),
-        patch: defineOperation({ summary: REFUSED, operationId: 'system-patch-sync-destinations-type-name', fields: awsSmFields, handler: refuseType }),
-        delete: defineOperation({ summary: REFUSED, operationId: 'system-delete-sync-destinations-type-name', fields: deleteFields, handler: refuseType }),
-      },
-    },
+      operations: (op) => ({
+        read: op({ summary: REFUSED, operationId: 'system-read-sync-destinations-type-name', handler: refuseType }),
+        write: op({ summary: REFUSED, operationId: 'system-write-sync-destinations-type-name', handler: refuseType }),
+        patch: op({ summary: REFUSED, operationId: 'system-patch-sync-destinations-type-name', fields: awsSmFields, handler: refuseType }),
+        delete: op({ summary: REFUSED, operationId: 'system-delete-sync-destinations-type-name', fields: deleteFields, handler: refuseType }),
+      }),
+    }),
   ];
 }
