@@ -5,7 +5,6 @@ import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
-import { activationFlagPaths } from './path-activation-flags.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
 import { destinationAssociationPaths } from './path-destinations-associations.js';
@@ -24,7 +23,7 @@ export interface SyncFeature {
   service: SyncService;
   worker: SyncWorker;
   adapters: AdapterRegistry;
-  /** The `sys/sync/*` and `sys/activation-flags` paths, for the system backend. */
+  /** The `sys/sync/*` paths, for the system backend. */
   paths: PathSpec[];
   /**
    * Another worker over the same store and adapters, with its own claims and write budget: a
@@ -72,7 +71,6 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
     adapters,
     // Routing takes the first matching pattern: each file keeps its literal paths before its parameters.
     paths: [
-      ...activationFlagPaths(),
       ...configPaths(service),
       ...destinationPaths(service),
       ...destinationAssociationPaths(service),

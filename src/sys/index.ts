@@ -1,5 +1,6 @@
 import type { PathSpec } from '../kernel/request.js';
 import type { SystemDeps } from './deps.js';
+import { activationFlagsPaths } from './path-activation-flags.js';
 import { auditHashPath } from './path-audit-hash.js';
 import { auditPaths } from './path-audit.js';
 import { capabilitiesAccessorPath } from './path-capabilities-accessor.js';
@@ -46,5 +47,6 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     capabilitiesAccessorPath(deps),
     ...auditPaths(deps),
     auditHashPath(deps),
+    ...activationFlagsPaths(),
   ];
 }
