@@ -67,8 +67,6 @@ export function defineError<A extends unknown[]>(
   };
 }
 
-/** A 400 with one message, for a rule whose text is built at the call site. */
-export const badRequest = (message: string, code = 'request.invalid'): FerryError => new FerryError(code, 'invalid', [message]);
 /** Vault answers every authentication and authorisation failure with this text. */
 export const permissionDenied = defineError('auth.permission_denied', 'denied', () => 'permission denied');
 /** Missing items are a 404 with an empty errors list, as Vault answers them. */
@@ -86,8 +84,12 @@ export const sealed = defineError('seal.sealed', 'unavailable', () => 'Vault is 
 export const payloadTooLarge = defineError('request.too_large', 'too_large', () => 'http: request body too large');
 export const internalError = (cause?: unknown): FerryError =>
   new FerryError('internal', 'internal', ['internal error'], { cause });
-export const fieldValidation = (field: string, input: unknown, reason: string): FerryError =>
-  badRequest(`Field validation failed: error converting input ${formatInput(input)} for field "${field}": ${reason}`, 'request.field_validation');
+export const fieldValidation = defineError(
+  'request.field_validation',
+  'invalid',
+  (field: string, input: unknown, reason: string) =>
+    `Field validation failed: error converting input ${formatInput(input)} for field "${field}": ${reason}`,
+);
 
 function formatInput(input: unknown): string {
   if (typeof input === 'string') return input.length > 64 ? `${input.slice(0, 64)}…` : input;

@@ -114,8 +114,6 @@ export interface Backend {
   paths: PathSpec[];
 }
 
-export const defineOperation = <F extends FieldShape>(spec: OperationSpec<F>): OperationSpec<F> => spec;
-
 /** The parameter names of a pattern: `oidc/key/:name/rotate` → `"name"`. */
 type SegmentParam<S> = S extends `:${infer N}+` ? N : S extends `:${infer N}*` ? N : S extends `:${infer N}` ? N : never;
 export type PatternParams<S extends string> = S extends `${infer Head}/${infer Rest}` ? SegmentParam<Head> | PatternParams<Rest> : SegmentParam<S>;
