@@ -1,27 +1,16 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
-import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
-import { TEST_ACCESS_KEY } from '../support/sync.js';
-
-let t: TestServer | undefined;
-let emu: AwsEmulator | undefined;
-afterEach(async () => {
-  await t?.close();
-  await emu?.close();
-  t = undefined;
-  emu = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { emulatorDestination, TEST_ACCESS_KEY, useSyncServer } from '../support/sync.js';
 
 const SECRET_KEY = 'AtRestSecretAccessKey/Zq9-unique-7731';
 
 describe('destination credentials at rest', () => {
   it('keeps the secret_access_key out of the database file and its WAL in every encoding', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-sync-db-'));
-    const file = path.join(dir, 'ferry.db');
-    t = await startTestServer({ storagePath: file });
+    const file = path.join(tempDirForTest('ferry-sync-db-'), 'ferry.db');
+    const t = closeAfterTest(await startTestServer({ storagePath: file }));
     const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', {
       body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: SECRET_KEY, region: 'us-east-1' },
     });
@@ -36,23 +25,20 @@ describe('destination credentials at rest', () => {
 });
 
 describe('sealed server', () => {
+  const t = useSyncServer();
+
   it('delivers nothing while sealed and resumes after unseal', async () => {
-    let now = Date.now();
-    emu = await startAwsEmulator({ clock: () => now });
-    t = await startTestServer({ clock: () => now });
     await t.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
-    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', {
-      body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint },
-    });
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', { body: emulatorDestination(t.emu, { secret_access_key: SECRET_KEY }) });
     await t.call('PUT', '/v1/my-kv/data/s', { body: { data: { v: '1' } } });
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/set', { body: { mount: 'my-kv', secret_name: 's' } });
     expect((await t.call('PUT', '/v1/sys/seal', { body: null })).statusCode).toBe(204);
     expect(await t.server.sync.worker.drainOnce()).toBe(0);
-    expect(emu.listSecretNames('us-east-1')).toEqual([]);
+    expect(t.emu.listSecretNames('us-east-1')).toEqual([]);
     const unseal = await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: t.server.devUnsealKey } });
     expect(unseal.json().sealed).toBe(false);
-    now += 1000;
+    t.clock.advance(1000);
     await t.server.sync.worker.drainOnce();
-    expect(emu.listSecretNames('us-east-1')).toHaveLength(1);
+    expect(t.emu.listSecretNames('us-east-1')).toHaveLength(1);
   });
 });

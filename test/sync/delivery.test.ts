@@ -1,48 +1,31 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
-import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
-import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { emulatorDestination, useSyncServer } from '../support/sync.js';
 import { SimulatedCrash } from '../../src/sync/worker.js';
 
 /**
- * Delivery rules of the sync worker, driven round by round (`drainOnce`) with an
- * injectable clock, against the emulator through the real SDK. No sleeps.
+ * Delivery rules of the sync worker, driven round by round (`drainOnce`) on a manual clock
+ * shared with the emulator, against the emulator through the real SDK. No sleeps.
  */
-let emu: AwsEmulator;
-let t: TestServer;
-let now: number;
 let crashNext = false;
+const t = useSyncServer({
+  afterProviderCall: () => {
+    if (crashNext) {
+      crashNext = false;
+      throw new SimulatedCrash('killed between the AWS call and recording its outcome');
+    }
+  },
+});
 
 beforeEach(async () => {
-  now = Date.now();
   crashNext = false;
-  emu = await startAwsEmulator({ clock: () => now });
-  t = await startTestServer({
-    clock: () => now,
-    syncWorker: {
-      start: false,
-      afterProviderCall: () => {
-        if (crashNext) {
-          crashNext = false;
-          throw new SimulatedCrash('killed between the AWS call and recording its outcome');
-        }
-      },
-    },
-  });
   await t.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
-  await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', {
-    body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint },
-  });
-});
-afterEach(async () => {
-  await t.close();
-  await emu.close();
+  await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', { body: emulatorDestination(t.emu) });
 });
 
 const worker = () => t.server.sync.worker;
 /** A new worker on the same store, as after a process restart, once the dead worker's lease has lapsed. */
 const restartedWorker = () => {
-  now += 31_000;
+  t.clock.advance(31_000);
   return t.server.sync.createWorker();
 };
 const put = (path: string, data: Record<string, unknown>) => t.call('PUT', `/v1/my-kv/data/${path}`, { body: { data } });
@@ -50,7 +33,7 @@ const associate = (secret: string, dest = 'd') =>
   t.call('PUT', `/v1/sys/sync/destinations/aws-sm/${dest}/associations/set`, { body: { mount: 'my-kv', secret_name: secret } });
 const awsName = (secret: string) => `vault/${t.server.core.mounts.get('my-kv/')!.accessor}/${secret}`;
 const awsWrites = () =>
-  emu.requestLog().filter((e) => ['CreateSecret', 'PutSecretValue', 'UpdateSecret'].includes(e.operation) && e.status === 200);
+  t.emu.requestLog().filter((e) => ['CreateSecret', 'PutSecretValue', 'UpdateSecret'].includes(e.operation) && e.status === 200);
 async function drain(rounds = 5) {
   for (let i = 0; i < rounds; i++) await worker().drainOnce();
 }
@@ -65,11 +48,11 @@ describe('sync delivery', () => {
     await associate('s');
     crashNext = true;
     await expect(worker().drainOnce()).rejects.toBeInstanceOf(SimulatedCrash);
-    expect(emu.getSecret('us-east-1', awsName('s'))!.versions).toHaveLength(1);
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions).toHaveLength(1);
     const restarted = restartedWorker();
     await restarted.drainOnce();
     await restarted.drainOnce();
-    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    const secret = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(secret.versions).toHaveLength(1);
     expect(Object.values(await statuses())[0].sync_status).toBe('SYNCED');
   });
@@ -79,16 +62,16 @@ describe('sync delivery', () => {
     await associate('s');
     await drain();
     await t.call('DELETE', '/v1/my-kv/metadata/s');
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
     await put('s', { v: 'again' });
     crashNext = true;
     await expect(drain()).rejects.toBeInstanceOf(SimulatedCrash);
     const restarted = restartedWorker();
     await restarted.drainOnce();
     await restarted.drainOnce();
-    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    const secret = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(secret.versions).toHaveLength(1);
     expect(secret.versions[0]!.secretString).toBe('{"v":"again"}');
   });
@@ -97,15 +80,15 @@ describe('sync delivery', () => {
     await put('s', { v: '1' });
     await associate('s');
     await drain();
-    now += 1000;
-    emu.injectFault({ kind: 'reset', operation: 'PutSecretValue', applyBeforeReset: true, count: 1 });
+    t.clock.advance(1000);
+    t.emu.injectFault({ kind: 'reset', operation: 'PutSecretValue', applyBeforeReset: true, count: 1 });
     await put('s', { v: '2' });
     await drain(2);
-    now += 5_000;
+    t.clock.advance(5_000);
     await drain(3);
-    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    const secret = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(secret.versions).toHaveLength(2);
-    const puts = emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
+    const puts = t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
     expect(puts.length).toBe(2);
     expect(new Set(puts.map((p) => p.clientRequestToken)).size).toBe(1);
     expect(Object.values(await statuses())[0].sync_status).toBe('SYNCED');
@@ -115,11 +98,11 @@ describe('sync delivery', () => {
     await put('s', { v: '1' });
     await associate('s');
     await drain();
-    now += 1000;
-    emu.clearRequestLog();
+    t.clock.advance(1000);
+    t.emu.clearRequestLog();
     await put('s', { v: '2' });
     await drain();
-    expect(emu.requestLog().map((e) => e.operation)).toEqual(['PutSecretValue']);
+    expect(t.emu.requestLog().map((e) => e.operation)).toEqual(['PutSecretValue']);
   });
 
   it('coalesces a burst of writes to one secret into few AWS writes that end on the last value', async () => {
@@ -128,12 +111,12 @@ describe('sync delivery', () => {
     await drain();
     for (let i = 1; i <= 200; i++) await put('s', { n: i });
     await drain();
-    now += 250;
+    t.clock.advance(250);
     await drain();
-    now += 250;
+    t.clock.advance(250);
     await drain();
     expect(awsWrites().length).toBeLessThanOrEqual(3);
-    const secret = emu.getSecret('us-east-1', awsName('s'))!;
+    const secret = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(secret.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":200}');
   });
 
@@ -142,53 +125,53 @@ describe('sync delivery', () => {
     await put('s', { v: '1' });
     await associate('s');
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
     expect(Object.values(await statuses())[0].sync_status).toBe('PENDING');
     await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: false }, headers: { 'content-type': 'application/merge-patch+json' } });
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
   });
 
   it('syncs one AWS secret per top-level key with secret-key granularity and deletes the one of a removed key', async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/k', {
-      body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint, granularity: 'secret-key' },
+      body: emulatorDestination(t.emu, { granularity: 'secret-key' }),
     });
     await put('db', { username: 'u', password: 'p', port: 5432 });
     await associate('db', 'k');
     await drain();
     const base = awsName('db');
-    expect(emu.getSecret('us-east-1', `${base}/username`)!.versions[0]!.secretString).toBe('u');
-    expect(emu.getSecret('us-east-1', `${base}/port`)!.versions[0]!.secretString).toBe('5432');
-    now += 1000;
+    expect(t.emu.getSecret('us-east-1', `${base}/username`)!.versions[0]!.secretString).toBe('u');
+    expect(t.emu.getSecret('us-east-1', `${base}/port`)!.versions[0]!.secretString).toBe('5432');
+    t.clock.advance(1000);
     await put('db', { username: 'u', password: 'p2' });
     await drain();
-    expect(emu.getSecret('us-east-1', `${base}/port`)).toBeUndefined();
-    expect(emu.getSecret('us-east-1', `${base}/password`)!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('p2');
+    expect(t.emu.getSecret('us-east-1', `${base}/port`)).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', `${base}/password`)!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('p2');
     expect(Object.keys(await statuses('k')).sort()).toEqual([`${base.split('/')[1]}/db/password`, `${base.split('/')[1]}/db/username`]);
   });
 
   it('retries throttled writes with backoff and never fails an association because of throttling', async () => {
-    emu.setQuota('CreateSecret', 2);
+    t.emu.setQuota('CreateSecret', 2);
     for (let i = 0; i < 10; i++) {
       await put(`s${i}`, { i });
       await associate(`s${i}`);
     }
     for (let round = 0; round < 40; round++) {
       await worker().drainOnce();
-      now += 500;
+      t.clock.advance(500);
       const all = Object.values(await statuses());
       if (all.every((s: any) => s.sync_status === 'SYNCED')) break;
     }
     const all = Object.values(await statuses());
     expect(all.every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
-    expect(emu.listSecretNames('us-east-1')).toHaveLength(10);
+    expect(t.emu.listSecretNames('us-east-1')).toHaveLength(10);
   });
 
   it('reports a final error on the association and re-queues it when the destination changes', async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', {
-      body: { access_key_id: 'AKIAFERRYTEST0000002', secret_access_key: 'x', region: 'us-east-1', endpoint_url: emu.endpoint },
+      body: { access_key_id: 'AKIAFERRYTEST0000002', secret_access_key: 'x', region: 'us-east-1', endpoint_url: t.emu.endpoint },
     });
-    emu.mapAccessKey('AKIAFERRYTEST0000002', 'the-real-secret', '123456789012');
+    t.emu.mapAccessKey('AKIAFERRYTEST0000002', 'the-real-secret', '123456789012');
     await put('s', { v: '1' });
     await associate('s', 'bad');
     await drain();
@@ -197,7 +180,7 @@ describe('sync delivery', () => {
     expect(failed.last_error).toMatch(/InvalidSignatureException|SignatureDoesNotMatch|UnrecognizedClient/);
     expect(failed.last_error).not.toContain('the-real-secret');
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', { body: { secret_access_key: 'the-real-secret' } });
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
     expect(Object.values(await statuses('bad'))[0].sync_status).toBe('SYNCED');
   });
@@ -209,12 +192,12 @@ describe('delete_version_after', () => {
     await put('exp', { v: '1' });
     await associate('exp');
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('exp'))).toBeDefined();
-    now += 11 * 60_000;
+    expect(t.emu.getSecret('us-east-1', awsName('exp'))).toBeDefined();
+    t.clock.advance(11 * 60_000);
     // KV's sweep reports the expiry nobody read as a delete event; the worker fans it out.
     expect(await t.server.expirySweep.sweepOnce()).toBe(1);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('exp'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('exp'))).toBeUndefined();
     expect(Object.values(await statuses())[0].sync_status).toBe('UNSYNCED');
   });
 });
@@ -231,10 +214,10 @@ describe('races and repairs', () => {
       },
     });
     await hooked.drainOnce();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
-    now += 1000;
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeDefined();
+    t.clock.advance(1000);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
     expect(Object.keys(await statuses())).toHaveLength(0);
   });
 
@@ -246,34 +229,34 @@ describe('races and repairs', () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
     const restarted = restartedWorker();
     for (let i = 0; i < 3; i++) await restarted.drainOnce();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
   });
 
   it('leaves untagged secrets alone when removing an association that never synced', async () => {
     const { SecretsManagerClient, CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'AKIAOTHERTEAM0000001', secretAccessKey: 'x' } });
+    const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: t.emu.endpoint, credentials: { accessKeyId: 'AKIAOTHERTEAM0000001', secretAccessKey: 'x' } });
     await sm.send(new CreateSecretCommand({ Name: awsName('s'), SecretString: 'theirs' }));
     await put('s', { v: '1' });
     await associate('s');
     await drain();
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/remove', { body: { mount: 'my-kv', secret_name: 's' } });
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))!.versions[0]!.secretString).toBe('theirs');
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions[0]!.secretString).toBe('theirs');
   });
 
   it('does not rewrite the keys of a secret-key secret whose values did not change', async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/k', {
-      body: { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint, granularity: 'secret-key' },
+      body: emulatorDestination(t.emu, { granularity: 'secret-key' }),
     });
     await put('db', { a: '1', b: '2', c: '3' });
     await associate('db', 'k');
     await drain();
-    now += 1000;
-    emu.clearRequestLog();
+    t.clock.advance(1000);
+    t.emu.clearRequestLog();
     await put('db', { a: '1', b: 'changed', c: '3' });
     await drain();
-    const writes = emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
+    const writes = t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
     expect(writes).toHaveLength(1);
     expect(writes[0]!.secretId).toContain('/db/b');
     expect(Object.values(await statuses('k')).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
@@ -290,24 +273,24 @@ describe('races and repairs', () => {
   });
 
   it('reports a purge that cannot finish and completes it once the credentials are fixed', async () => {
-    emu.mapAccessKey('AKIAFERRYTEST0000003', 'real-secret', '123456789012');
+    t.emu.mapAccessKey('AKIAFERRYTEST0000003', 'real-secret', '123456789012');
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/p', {
-      body: { access_key_id: 'AKIAFERRYTEST0000003', secret_access_key: 'real-secret', region: 'us-east-1', endpoint_url: emu.endpoint },
+      body: { access_key_id: 'AKIAFERRYTEST0000003', secret_access_key: 'real-secret', region: 'us-east-1', endpoint_url: t.emu.endpoint },
     });
     await put('s', { v: '1' });
     await associate('s', 'p');
     await drain();
     await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/p', { body: { secret_access_key: 'wrong' }, headers: { 'content-type': 'application/merge-patch+json' } });
     expect((await t.call('DELETE', '/v1/sys/sync/destinations/aws-sm/p?purge=true')).statusCode).toBe(204);
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
     const stuck = (await t.call('GET', '/v1/sys/sync/destinations/aws-sm/p')).json().data;
     expect(stuck.purge_initiated_at).toBeDefined();
     expect(stuck.purge_error).toMatch(/DeleteSecret|Signature|Unrecognized/);
     expect((await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/p', { body: { secret_access_key: 'real-secret' }, headers: { 'content-type': 'application/merge-patch+json' } })).statusCode).toBe(200);
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
+    expect(t.emu.getSecret('us-east-1', awsName('s'))).toBeUndefined();
     expect((await t.call('GET', '/v1/sys/sync/destinations/aws-sm/p')).statusCode).toBe(404);
   });
 });
@@ -316,20 +299,12 @@ describe('KMS key and replica regions', () => {
   it('applies kms_key_id and replica_regions on AWS, and a changed replica set later', async () => {
     const kms = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/r', {
-      body: {
-        access_key_id: TEST_ACCESS_KEY,
-        secret_access_key: TEST_SECRET_KEY,
-        region: 'us-east-1',
-        endpoint_url: emu.endpoint,
-        kms_key_id: kms,
-        replica_regions: { 'us-west-2': '' },
-        custom_tags: { team: 'sre' },
-      },
+      body: emulatorDestination(t.emu, { kms_key_id: kms, replica_regions: { 'us-west-2': '' }, custom_tags: { team: 'sre' } }),
     });
     await put('s', { v: '1' });
     await associate('s', 'r');
     await drain();
-    const created = emu.getSecret('us-east-1', awsName('s'))!;
+    const created = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(created.kmsKeyId).toBe(kms);
     expect(created.replicas).toEqual(['us-west-2']);
     expect(created.tags).toEqual(expect.arrayContaining([{ Key: 'hashicorp:vault', Value: '' }, { Key: 'team', Value: 'sre' }]));
@@ -338,24 +313,24 @@ describe('KMS key and replica regions', () => {
       body: { replica_regions: { 'eu-west-1': '' }, custom_tags: { team: null, owner: 'platform' } },
       headers: { 'content-type': 'application/merge-patch+json' },
     });
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
-    const updated = emu.getSecret('us-east-1', awsName('s'))!;
+    const updated = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(updated.replicas!.sort()).toEqual(['eu-west-1', 'us-west-2']);
     expect(updated.tags).toEqual(expect.arrayContaining([{ Key: 'owner', Value: 'platform' }]));
     expect(updated.tags.find((t) => t.Key === 'team')).toBeUndefined();
     expect(updated.versions).toHaveLength(1);
 
     // Clearing the KMS key moves the secret back to AWS's default key, with one UpdateSecret.
-    emu.clearRequestLog();
+    t.emu.clearRequestLog();
     await t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/r', {
       body: { kms_key_id: null },
       headers: { 'content-type': 'application/merge-patch+json' },
     });
-    now += 1000;
+    t.clock.advance(1000);
     await drain();
-    expect(emu.getSecret('us-east-1', awsName('s'))!.kmsKeyId ?? '').not.toBe(kms);
-    expect(emu.requestLog().filter((e) => e.operation === 'UpdateSecret')).toHaveLength(1);
-    expect(emu.requestLog().filter((e) => e.operation === 'PutSecretValue')).toHaveLength(0);
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.kmsKeyId ?? '').not.toBe(kms);
+    expect(t.emu.requestLog().filter((e) => e.operation === 'UpdateSecret')).toHaveLength(1);
+    expect(t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue')).toHaveLength(0);
   });
 });

@@ -1,18 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventually, startSyncScenario, TEST_SECRET_KEY, type SyncScenario } from '../support/sync.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/process.js';
+import { TEST_SECRET_KEY, useSyncScenario, type SyncScenario } from '../support/sync.js';
 
 /**
  * Vault's secrets-sync guide, replayed with the CLI's exact requests against a listening Ferry
  * and the emulator through the real AWS SDK. The first test runs the worker as the server does,
- * in its own time; the others drive it round by round (`drainOnce`) on a clock of their own,
- * so they wait for nothing.
+ * in its own time, and waits for it; the others drive it round by round (`drainOnce`) on a
+ * manual clock, so they wait for nothing.
  */
+/** The scenario of the running test; each block below points it at its own (the helpers use it). */
 let s: SyncScenario;
-afterEach(async () => {
-  await s.close();
-});
 
-const awsName = (secret = 'my-secret') => `vault/${s.core.mounts.get('my-kv/')!.accessor}/${secret}`;
+const awsName = (secret = 'my-secret') => `vault/${s.server.core.mounts.get('my-kv/')!.accessor}/${secret}`;
 
 async function associationStatus(dest = 'my-awssm-1') {
   const res = await s.cli('GET', `sys/sync/destinations/aws-sm/${dest}/associations`);
@@ -23,8 +22,9 @@ const associate = (secret = 'my-secret') =>
   s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/set', { mount: 'my-kv', secret_name: secret });
 
 describe('the secrets-sync guide with the running worker', () => {
+  const running = useSyncScenario('running');
   beforeEach(async () => {
-    s = await startSyncScenario();
+    s = running;
     expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
   });
 
@@ -39,20 +39,20 @@ describe('the secrets-sync guide with the running worker', () => {
     expect(set.body.data).toMatchObject({ store_name: 'my-awssm-1', store_type: 'aws-sm' });
 
     const name = awsName();
-    const synced = (await eventually(() => s.emu.getSecret('us-east-1', name), 5000, 'the secret in AWS'))!;
+    const synced = await waitUntil('the secret in AWS', () => s.emu.getSecret('us-east-1', name));
     expect(synced.tags).toContainEqual({ Key: 'hashicorp:vault', Value: '' });
     expect(synced.versions).toHaveLength(1);
     expect(JSON.parse(synced.versions[0]!.secretString!)).toEqual({ foo: 'bar' });
 
-    const [status] = await eventually(async () => {
+    const [status] = await waitUntil('the association SYNCED', async () => {
       const entries = await associationStatus();
       return entries[0]?.sync_status === 'SYNCED' ? entries : undefined;
     });
-    expect(status).toMatchObject({ accessor: s.core.mounts.get('my-kv/')!.accessor, secret_name: 'my-secret', sync_status: 'SYNCED' });
+    expect(status).toMatchObject({ accessor: s.server.core.mounts.get('my-kv/')!.accessor, secret_name: 'my-secret', sync_status: 'SYNCED' });
     expect(new Date(status.updated_at).toString()).not.toBe('Invalid Date');
 
     expect((await s.cli('PUT', 'my-kv/data/my-secret', { data: { foo: 'baz' }, options: {} })).status).toBe(200);
-    const updated = await eventually(() => {
+    const updated = await waitUntil('the update as the AWSCURRENT version', () => {
       const sec = s.emu.getSecret('us-east-1', name);
       return sec && sec.versions.some((v) => v.stages.includes('AWSCURRENT') && v.secretString === '{"foo":"baz"}') ? sec : undefined;
     });
@@ -63,16 +63,15 @@ describe('the secrets-sync guide with the running worker', () => {
 
     const removed = await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/remove', { mount: 'my-kv', secret_name: 'my-secret' });
     expect(removed.status).toBe(200);
-    await eventually(() => s.emu.getSecret('us-east-1', name) === undefined, 5000, 'the secret gone from AWS');
-    await eventually(async () => (await associationStatus()).length === 0);
+    await waitUntil('the secret gone from AWS', () => s.emu.getSecret('us-east-1', name) === undefined);
+    await waitUntil('the association gone', async () => (await associationStatus()).length === 0);
   });
 });
 
 describe('the secrets-sync guide, delivered round by round', () => {
-  let now: number;
+  const drained = useSyncScenario('drained');
   beforeEach(async () => {
-    now = Date.now();
-    s = await startSyncScenario({ clock: () => now, syncWorker: { start: false } });
+    s = drained;
     expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
     expect((await s.createDestination('my-awssm-1')).status).toBe(200);
   });

@@ -1,16 +1,10 @@
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { startListeningServer } from '../support/app.js';
-import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
+import { startAwsEmulator } from '../support/aws-emulator/index.js';
+import { closeAfterTest } from '../support/fixtures.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
-
-let emu: AwsEmulator | undefined;
-let srv: Awaited<ReturnType<typeof startListeningServer>> | undefined;
-afterEach(async () => {
-  await srv?.close();
-  await emu?.close();
-});
 
 describe('sync log hygiene', () => {
   it('logs no secret value, credential, session token or identity token while syncing and failing', async () => {
@@ -21,8 +15,8 @@ describe('sync log hygiene', () => {
         cb();
       },
     });
-    emu = await startAwsEmulator();
-    srv = await startListeningServer({ logger: createLogger('trace', sink as any), syncWorker: { start: false } });
+    const emu = closeAfterTest(await startAwsEmulator());
+    const srv = closeAfterTest(await startListeningServer({ logger: createLogger('trace', sink as any), syncWorker: { start: false } }));
     const url = srv.listener.url;
     srv.server.core.info.apiAddr = url;
     const call = (method: string, path: string, body?: unknown) =>
