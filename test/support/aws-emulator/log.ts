@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   accessKeyId?: string;
   /** HTTP status answered; 0 when the connection was reset instead. */
   status: number;
+  /** Real milliseconds a `latency` fault held the call before it was handled (absent when none did). */
+  delayedMs?: number;
   errorCode?: string;
   webIdentity?: WebIdentityClaims;
   requestId?: string;

@@ -99,6 +99,7 @@ async function handle(core: EmulatorCore, req: http.IncomingMessage, res: http.S
       service,
       ...log,
       status,
+      ...(latency > 0 ? { delayedMs: latency } : {}),
       requestId,
       ...(sdkAttempt(raw.headers) !== undefined ? { sdkAttempt: sdkAttempt(raw.headers) } : {}),
       ...(raw.headers.get('amz-sdk-invocation-id') !== undefined
