@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/app.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestServer } from '../support/fixtures.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
 
 /** The sys/sync API through app.inject, with the worker stopped: rules, shapes and bad input. */
-let t: TestServer;
+const t = useTestServer();
 beforeEach(async () => {
-  t = await startTestServer({ syncWorker: { start: false } });
   await t.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
   await t.call('PUT', '/v1/my-kv/data/app/db', { body: { data: { username: 'u', password: 'p' } } });
-});
-afterEach(async () => {
-  await t.close();
 });
 
 const dest = (extra: Record<string, unknown> = {}) => ({
