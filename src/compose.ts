@@ -71,7 +71,7 @@ export interface Server {
   core: CoreServices;
   /** The root token, in dev mode only (printed at start, as Vault's dev server does). */
   rootToken?: string;
-  /** Dev mode only: the single unseal key share (base64), for seal/unseal tests. Never printed. */
+  /** Dev mode only: the single unseal key share (base64); `main.ts` prints it, as Vault's dev server does, and tests unseal with it. */
   devUnsealKey?: string;
   security: Security;
   /** Every backend with the prefix it serves, for routing and for the OpenAPI document. */
