@@ -27,7 +27,8 @@ export function auditPath(raw: string): string {
  * loaded on unseal), and the formatting of Vault-shaped request/response entries in
  * which every string of request and response data, and every token and accessor, is
  * replaced by its HMAC. When every enabled device fails to write an entry the call
- * rejects with a 500, so the dispatcher never runs a handler for an unaudited request.
+ * rejects with an internal error, so the request pipeline never runs a handler for an
+ * unaudited request.
  */
 export class AuditBroker implements AuditSink {
   private devices: AuditDevice[] = [];

@@ -7,7 +7,7 @@ import { LIST_MARKER_HEADER } from './wire.js';
  * Node's HTTP/1.1 parser (llhttp) rejects unknown methods with its own 400 before any
  * handler runs, so the translation has to happen below it: every accepted socket is
  * wrapped in a stream that follows HTTP/1.1 message framing on the way in and rewrites
- * `LIST` request lines to `GET` plus a marker header the dispatcher reads.
+ * `LIST` request lines to `GET` plus a marker header the wire layer reads (`wire.ts`).
  *
  * The framer only needs to find where each request head starts: it reads a head up to
  * the blank line, then skips exactly the body that `Content-Length` or chunked

@@ -48,7 +48,7 @@ const METHOD: Record<OperationKey, string> = { read: 'get', list: 'get', write: 
 
 /**
  * Generates the OpenAPI 3.1 document from the route declarations: the same data the
- * dispatcher routes by, so the document cannot drift from the code. `npm run openapi`
+ * request pipeline routes by, so the document cannot drift from the code. `npm run openapi`
  * writes it to `openapi/openapi.json`; CI fails when the committed copy is stale.
  */
 export function buildOpenApi(backends: DocumentedBackend[], version: string): Record<string, unknown> {
