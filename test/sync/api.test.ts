@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useTestServer } from '../support/fixtures.js';
+import { tempDirForTest, useTestServer } from '../support/fixtures.js';
+import { tokenWithPolicy } from '../security/support.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY } from '../support/sync.js';
 
 /** The sys/sync API through app.inject, with the worker stopped: rules, shapes and bad input. */
@@ -218,5 +221,47 @@ describe('associations', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0]).toMatch(/app\/db/);
     expect((await t.call('GET', '/v1/sys/mounts/my-kv')).statusCode).toBe(200);
+  });
+});
+
+describe('sys/sync behind the ACL and the audit log', () => {
+  it('answers a narrow token only where its policy grants, changes nothing it refuses, and audits every call', async () => {
+    const file = path.join(tempDirForTest('ferry-sync-audit-'), 'audit.log');
+    expect((await t.call('PUT', '/v1/sys/audit/file', { body: { type: 'file', options: { file_path: file } } })).statusCode).toBe(204);
+    for (const name of ['mine', 'theirs']) expect((await t.call('PUT', `/v1/sys/sync/destinations/aws-sm/${name}`, { body: dest() })).statusCode).toBe(200);
+    const token = await tokenWithPolicy(t, 'sync-mine', 'path "sys/sync/destinations/aws-sm/mine" { capabilities = ["read"] }');
+    fs.writeFileSync(file, '');
+
+    expect((await t.call('GET', '/v1/sys/sync/destinations/aws-sm/mine', { token })).statusCode).toBe(200);
+    const refused: Array<[string, string, unknown?]> = [
+      ['GET', 'sys/sync/destinations/aws-sm/theirs'],
+      ['PUT', 'sys/sync/destinations/aws-sm/mine', { region: 'eu-west-1' }],
+      ['DELETE', 'sys/sync/destinations/aws-sm/mine'],
+      ['GET', 'sys/sync/destinations?list=true'],
+      ['GET', 'sys/sync/destinations/aws-sm/mine/associations'],
+      ['PUT', 'sys/sync/destinations/aws-sm/mine/associations/set', { mount: 'my-kv', secret_name: 'app/db' }],
+      ['GET', 'sys/sync/associations?list=true'],
+      ['GET', 'sys/sync/config'],
+    ];
+    for (const [method, p, body] of refused) {
+      const res = await t.call(method, `/v1/${p}`, { token, body });
+      expect([res.statusCode, res.json()], `${method} ${p}`).toEqual([403, { errors: ['permission denied'] }]);
+    }
+    const entries = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l));
+    expect(entries.map((e) => [e.type, e.request.path, e.error ?? ''])).toEqual([
+      ['request', 'sys/sync/destinations/aws-sm/mine', ''],
+      ['response', 'sys/sync/destinations/aws-sm/mine', ''],
+      ...refused.flatMap(([, p]) => [
+        ['request', p.split('?')[0], 'permission denied'],
+        ['response', p.split('?')[0], 'permission denied'],
+      ]),
+    ]);
+    // Nothing a refused call asked for happened.
+    expect((await t.call('GET', '/v1/sys/sync/destinations/aws-sm/mine')).json().data.connection_details.region).toBe('us-east-1');
+    expect(await pendingSyncOps()).toBe(0);
   });
 });
