@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterEach, beforeEach, expect, onTestFinished } from 'vitest';
 import { signRequest, startAwsEmulator, type AwsEmulator, type EmulatorOptions } from '../support/aws-emulator/index.js';
 import { manualClock, type ManualClock } from '../support/clock.js';
 import { standIn } from '../support/fixtures.js';
@@ -286,4 +286,39 @@ export function trustIssuer(emu: AwsEmulator, issuer: TestIssuer, trust: { sub?:
     roleName: ROLE_NAME,
     trust: { provider: issuer.name, sub: trust.sub ?? 'system:serviceaccount:ferry:sync', aud: trust.aud ?? 'sts.amazonaws.com' },
   }).arn;
+}
+
+/** A client destroyed when the current test finishes. */
+export function destroyAfterTest<T extends { destroy(): void }>(client: T): T {
+  onTestFinished(() => client.destroy());
+  return client;
+}
+
+let userKeys = 0;
+
+/**
+ * Registers an IAM user with a fresh long-term key (its secret verified) and the given inline
+ * policies — none leaves it unrestricted. Returns its ARN and credentials.
+ */
+export function registerUser(
+  emu: AwsEmulator,
+  userName: string,
+  inlinePolicies: Record<string, unknown> = {},
+): { arn: string; credentials: Credentials } {
+  userKeys += 1;
+  const credentials = { accessKeyId: `AKIAIAMUSER${String(userKeys).padStart(9, '0')}`, secretAccessKey: `secret-of-${userName}` };
+  const { arn } = emu.registerUser({ userName, accessKeys: [credentials], inlinePolicies });
+  return { arn, credentials };
+}
+
+/** A policy document of one statement. */
+export function onePolicy(statement: Record<string, unknown>): Record<string, unknown> {
+  return { Version: '2012-10-17', Statement: [statement] };
+}
+
+/** AWS's identity-policy access-denied message (aws-iam-evaluation.md §5). */
+export function deniedMessage(principalArn: string, action: string, resource: string, explicit = false): string {
+  return `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ${
+    explicit ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${action} action`
+  }`;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { EmulatorCore } from './emulator.js';
+import type { RequestLogQuery } from './log.js';
 
 export const ADMIN_PREFIX = '/_emulator';
 
@@ -20,6 +21,13 @@ const TrustSchema = z.object({
   principalAccount: z.string().optional(),
 });
 
+/** A policy document: a JSON string (as IAM takes it) or the object itself; iam-policy.ts validates it. */
+const PolicyDocument = z.union([z.string(), z.record(z.string(), z.unknown())]);
+const IdentityPolicies = {
+  inlinePolicies: z.record(z.string(), PolicyDocument).optional(),
+  attachedPolicyArns: z.array(z.string()).optional(),
+};
+
 const schemas = {
   provider: z.object({ accountId: z.string().optional(), url: z.string(), clientIds: z.array(z.string()) }),
   role: z.object({
@@ -27,7 +35,19 @@ const schemas = {
     roleName: z.string(),
     trust: TrustSchema,
     maxSessionDuration: z.number().int().optional(),
+    ...IdentityPolicies,
   }),
+  user: z.object({
+    accountId: z.string().optional(),
+    userName: z.string(),
+    accessKeys: z.array(z.object({ accessKeyId: z.string(), secretAccessKey: z.string().optional() })).optional(),
+    ...IdentityPolicies,
+  }),
+  policy: z.object({ accountId: z.string().optional(), policyName: z.string(), document: PolicyDocument }),
+  inlinePolicy: z.object({ principalArn: z.string(), policyName: z.string(), document: PolicyDocument }),
+  inlinePolicyRef: z.object({ principalArn: z.string(), policyName: z.string() }),
+  attachment: z.object({ principalArn: z.string(), policyArn: z.string() }),
+  lags: z.object({ purgeLagMs: z.number().nonnegative().optional(), listingLagMs: z.number().nonnegative().optional() }).strict(),
   accessKey: z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), accountId: z.string() }),
   fault: z.object({
     kind: z.enum(['500', 'throttle', 'latency', 'reset', 'refuse']),
@@ -40,6 +60,40 @@ const schemas = {
   quota: z.object({ perSecond: z.number().positive() }),
   clock: z.object({ advanceMs: z.number() }),
 };
+
+const LOG_QUERY_PARAMS = ['service', 'operation', 'principalArn', 'decision', 'action', 'notAction', 'errorCode', 'since'];
+
+/** `GET /requests?…`: RequestLogQuery from the query string (repeat a parameter for a list). */
+function logQuery(query: URLSearchParams): RequestLogQuery {
+  for (const name of query.keys()) {
+    if (!LOG_QUERY_PARAMS.includes(name)) throw new Error(`unknown request-log filter ${name} (known: ${LOG_QUERY_PARAMS.join(', ')})`);
+  }
+  const out: RequestLogQuery = {};
+  const service = query.get('service');
+  if (service !== null) {
+    if (service !== 'secretsmanager' && service !== 'sts') throw new Error('service must be secretsmanager or sts');
+    out.service = service;
+  }
+  const decision = query.get('decision');
+  if (decision !== null) {
+    if (!['allowed', 'implicitDeny', 'explicitDeny', 'denied'].includes(decision)) {
+      throw new Error('decision must be allowed, implicitDeny, explicitDeny or denied');
+    }
+    out.decision = decision as RequestLogQuery['decision'];
+  }
+  const principalArn = query.get('principalArn');
+  if (principalArn !== null) out.principalArn = principalArn;
+  for (const name of ['operation', 'action', 'notAction', 'errorCode'] as const) {
+    const values = query.getAll(name);
+    if (values.length > 0) out[name] = values;
+  }
+  const since = query.get('since');
+  if (since !== null) {
+    if (!/^\d+$/.test(since)) throw new Error('since must be a time in ms');
+    out.since = Number(since);
+  }
+  return out;
+}
 
 interface Route {
   method: string;
@@ -62,6 +116,69 @@ const ROUTES: Route[] = [
     path: '/roles',
     summary: 'register (or replace) a role with its trust conditions',
     handle: (core, { body }) => ({ status: 201, body: core.registerRole(schemas.role.parse(body)) }),
+  },
+  {
+    method: 'POST',
+    path: '/users',
+    summary: 'register (or replace) an IAM user with its access keys and identity policies',
+    handle: (core, { body }) => ({ status: 201, body: core.registerUser(schemas.user.parse(body)) }),
+  },
+  {
+    method: 'POST',
+    path: '/policies',
+    summary: 'create (or replace the document of) a customer managed policy',
+    handle: (core, { body }) => ({ status: 201, body: core.createPolicy(schemas.policy.parse(body)) }),
+  },
+  {
+    method: 'PUT',
+    path: '/inline-policies',
+    summary: 'add or replace an inline policy of a user or role',
+    handle: (core, { body }) => {
+      const p = schemas.inlinePolicy.parse(body);
+      core.putInlinePolicy(p.principalArn, p.policyName, p.document);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/inline-policies',
+    summary: 'delete an inline policy of a user or role',
+    handle: (core, { body }) => {
+      const p = schemas.inlinePolicyRef.parse(body);
+      core.deleteInlinePolicy(p.principalArn, p.policyName);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/attached-policies',
+    summary: 'attach a managed policy to a user or role',
+    handle: (core, { body }) => {
+      const a = schemas.attachment.parse(body);
+      core.attachPolicy(a.principalArn, a.policyArn);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/attached-policies',
+    summary: 'detach a managed policy from a user or role',
+    handle: (core, { body }) => {
+      const a = schemas.attachment.parse(body);
+      core.detachPolicy(a.principalArn, a.policyArn);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/principal',
+    summary: 'a user or role by ?arn=: its policies and whether it is unrestricted',
+    handle: (core, { query }) => {
+      const arn = query.get('arn');
+      if (arn === null) return { status: 400, body: { error: 'arn query parameter is required' } };
+      const principal = core.principal(arn);
+      return principal === undefined ? { status: 404, body: { error: 'no such user or role' } } : { status: 200, body: principal };
+    },
   },
   {
     method: 'POST',
@@ -92,7 +209,12 @@ const ROUTES: Route[] = [
       return { status: 204 };
     },
   },
-  { method: 'GET', path: '/requests', summary: 'the request log', handle: (core) => ({ status: 200, body: core.requestLog() }) },
+  {
+    method: 'GET',
+    path: '/requests',
+    summary: 'the request log, filtered by ?service=&operation=&principalArn=&decision=&action=&notAction=&errorCode=&since=',
+    handle: (core, { query }) => ({ status: 200, body: core.requestLog(logQuery(query)) }),
+  },
   {
     method: 'DELETE',
     path: '/requests',
@@ -133,6 +255,13 @@ const ROUTES: Route[] = [
       core.setQuota(params.class, schemas.quota.parse(body).perSecond);
       return { status: 204 };
     },
+  },
+  { method: 'GET', path: '/lags', summary: 'purge and listing lags (ms)', handle: (core) => ({ status: 200, body: core.lags() }) },
+  {
+    method: 'PUT',
+    path: '/lags',
+    summary: 'set the purge lag and/or the listing lag (ms)',
+    handle: (core, { body }) => ({ status: 200, body: core.setLags(schemas.lags.parse(body)) }),
   },
   { method: 'GET', path: '/clock', summary: 'emulator time', handle: (core) => ({ status: 200, body: { now: core.now() } }) },
   {

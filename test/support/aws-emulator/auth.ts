@@ -25,6 +25,11 @@ export interface Caller {
   /** IAM user ARN for long-term keys, assumed-role ARN for sessions. */
   principalArn: string;
   userId: string;
+  /**
+   * Where the caller's identity policies live: the registered user of a long-term key, or the
+   * role of a session. Absent for keys of no registered user (unrestricted).
+   */
+  policyHolderArn?: string;
   session?: IssuedSession;
 }
 
@@ -156,6 +161,7 @@ export function authenticate(
       region: auth.region!,
       principalArn: session.assumedRoleArn,
       userId: session.assumedRoleId,
+      policyHolderArn: session.roleArn,
       session,
     };
   } else if (LONG_TERM_KEY.test(akid)) {
@@ -168,8 +174,9 @@ export function authenticate(
       accountId,
       accessKeyId: akid,
       region: auth.region!,
-      principalArn: `arn:aws:iam::${accountId}:user/${akid}`,
-      userId: principalId('AIDA', `${accountId}/${akid}`),
+      principalArn: mapped?.user?.arn ?? `arn:aws:iam::${accountId}:user/${akid}`,
+      userId: mapped?.user?.userId ?? principalId('AIDA', `${accountId}/${akid}`),
+      ...(mapped?.user !== undefined ? { policyHolderArn: mapped.user.arn } : {}),
     };
   } else {
     throw new AwsError('UnrecognizedClientException', MSG_INVALID_TOKEN);

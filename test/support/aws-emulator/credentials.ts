@@ -19,8 +19,11 @@ export interface IssuedSession {
 }
 
 export interface LongTermKey {
-  secretAccessKey: string;
+  /** Unknown for a user's key registered without one: only the signature's shape is checked. */
+  secretAccessKey?: string;
   accountId: string;
+  /** The registered IAM user owning the key; without one the key acts as `user/<key id>`, unrestricted. */
+  user?: { arn: string; userId: string };
 }
 
 const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -35,18 +38,27 @@ export function randomChars(length: number, alphabet = UPPER_ALNUM): string {
 
 export const LONG_TERM_KEY = /^AKIA[A-Z0-9]{16}$/;
 
+export function checkAccessKeyId(accessKeyId: string): void {
+  if (!LONG_TERM_KEY.test(accessKeyId)) {
+    throw new Error(`access key id must match ${LONG_TERM_KEY} (AKIA + 16 upper-case letters/digits)`);
+  }
+}
+
 export class CredentialStore {
   private readonly longTerm = new Map<string, LongTermKey>();
   private readonly sessions = new Map<string, IssuedSession>();
 
   constructor(readonly defaultAccountId: string) {}
 
-  mapAccessKey(accessKeyId: string, secretAccessKey: string, accountId: string): void {
-    if (!LONG_TERM_KEY.test(accessKeyId)) {
-      throw new Error(`access key id must match ${LONG_TERM_KEY} (AKIA + 16 upper-case letters/digits)`);
-    }
+  /** Maps (or re-maps) a long-term key; the last mapping of a key id wins. */
+  mapAccessKey(accessKeyId: string, secretAccessKey: string | undefined, accountId: string, user?: LongTermKey['user']): void {
+    checkAccessKeyId(accessKeyId);
     if (!/^\d{12}$/.test(accountId)) throw new Error('accountId must be 12 digits');
-    this.longTerm.set(accessKeyId, { secretAccessKey, accountId });
+    this.longTerm.set(accessKeyId, {
+      accountId,
+      ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
+      ...(user !== undefined ? { user } : {}),
+    });
   }
 
   mappedKey(accessKeyId: string): LongTermKey | undefined {

@@ -2,11 +2,12 @@
  * The emulator's state and its in-process admin operations, independent of HTTP. The server
  * (server.ts) and the HTTP admin API (admin.ts) both drive this one object.
  */
-import { CredentialStore } from './credentials.js';
+import { checkAccessKeyId, CredentialStore } from './credentials.js';
 import { FaultQueue, type FaultSpec } from './faults.js';
-import { Iam, type RegisterRoleInput } from './iam.js';
-import type { RequestLogEntry } from './log.js';
+import { Iam, type CreatePolicyInput, type PrincipalSnapshot, type RegisterRoleInput, type RegisterUserInput } from './iam.js';
+import { matchesLogQuery, type RequestLogEntry, type RequestLogQuery } from './log.js';
 import { QuotaLimiter } from './quotas.js';
+import { ListingViews } from './secrets-manager/listing-views.js';
 import { PageTokens } from './secrets-manager/paging.js';
 import type { SecretsManagerEnv } from './secrets-manager/service.js';
 import { SecretsStore } from './secrets-manager/store.js';
@@ -26,6 +27,16 @@ export interface EmulatorOptions {
   quotas?: Partial<Record<string, number>>;
   /** Account of unmapped AKIA keys and of admin calls that name none. Default 123456789012. */
   defaultAccountId?: string;
+  /** After a purge, how long (emulator ms) the name stays unusable for CreateSecret. Default 0. */
+  purgeLagMs?: number;
+  /** How stale (emulator ms) ListSecrets answers are. Default 0 (live). */
+  listingLagMs?: number;
+}
+
+/** The two eventual-consistency lags (see EmulatorOptions). */
+export interface Lags {
+  purgeLagMs: number;
+  listingLagMs: number;
 }
 
 /** A plain snapshot of a secret, for assertions. */
@@ -54,6 +65,7 @@ export class EmulatorCore {
   readonly iam: Iam;
   readonly store = new SecretsStore();
   readonly pages = new PageTokens();
+  readonly listing = new ListingViews();
   readonly quotas: QuotaLimiter;
   readonly faults = new FaultQueue();
   readonly keys: OidcKeyCache;
@@ -69,13 +81,16 @@ export class EmulatorCore {
     this.keys = new OidcKeyCache(opts.requireHttpsIssuer === true);
     this.quotas = new QuotaLimiter(opts.quotas);
     this.clock = opts.clock ?? Date.now;
+    this.setLags({ purgeLagMs: opts.purgeLagMs ?? 0, listingLagMs: opts.listingLagMs ?? 0 });
   }
 
   envForSecretsManager(): SecretsManagerEnv {
     return {
       store: this.store,
       pages: this.pages,
+      listing: this.listing,
       credentials: this.credentials,
+      iam: this.iam,
       quotas: this.quotas,
       now: () => this.now(),
       wallNow: () => this.wallNow(),
@@ -117,6 +132,54 @@ export class EmulatorCore {
     return { arn: this.iam.registerRole(r).arn };
   }
 
+  /** Registers a user and maps its access keys to it (a key mapped before is re-mapped). */
+  registerUser(u: RegisterUserInput): { arn: string; userId: string } {
+    for (const k of u.accessKeys ?? []) checkAccessKeyId(k.accessKeyId);
+    const user = this.iam.registerUser(u);
+    for (const k of u.accessKeys ?? []) {
+      this.credentials.mapAccessKey(k.accessKeyId, k.secretAccessKey, user.accountId, { arn: user.arn, userId: user.userId });
+    }
+    return { arn: user.arn, userId: user.userId };
+  }
+
+  createPolicy(p: CreatePolicyInput): { arn: string } {
+    return { arn: this.iam.createPolicy(p).arn };
+  }
+
+  putInlinePolicy(principalArn: string, policyName: string, document: unknown): void {
+    this.iam.putInlinePolicy(principalArn, policyName, document);
+  }
+
+  deleteInlinePolicy(principalArn: string, policyName: string): void {
+    this.iam.deleteInlinePolicy(principalArn, policyName);
+  }
+
+  attachPolicy(principalArn: string, policyArn: string): void {
+    this.iam.attachPolicy(principalArn, policyArn);
+  }
+
+  detachPolicy(principalArn: string, policyArn: string): void {
+    this.iam.detachPolicy(principalArn, policyArn);
+  }
+
+  principal(arn: string): PrincipalSnapshot | undefined {
+    return this.iam.principal(arn);
+  }
+
+  lags(): Lags {
+    return { purgeLagMs: this.store.purgeLagMs, listingLagMs: this.listing.lagMs };
+  }
+
+  /** Changes the given lags; setting the listing lag restarts its views from the present state. */
+  setLags(lags: Partial<Lags>): Lags {
+    if (lags.purgeLagMs !== undefined) {
+      if (!Number.isFinite(lags.purgeLagMs) || lags.purgeLagMs < 0) throw new Error('purgeLagMs must be a non-negative number');
+      this.store.purgeLagMs = lags.purgeLagMs;
+    }
+    if (lags.listingLagMs !== undefined) this.listing.setLag(lags.listingLagMs, this.store, this.now());
+    return this.lags();
+  }
+
   mapAccessKey(accessKeyId: string, secretAccessKey: string, accountId: string): void {
     this.credentials.mapAccessKey(accessKeyId, secretAccessKey, accountId);
   }
@@ -129,8 +192,9 @@ export class EmulatorCore {
     this.faults.clear();
   }
 
-  requestLog(): RequestLogEntry[] {
-    return this.log.map((e) => structuredClone(e));
+  /** The log, oldest first; with a query, only the entries it matches. */
+  requestLog(query?: RequestLogQuery): RequestLogEntry[] {
+    return this.log.filter((e) => query === undefined || matchesLogQuery(e, query)).map((e) => structuredClone(e));
   }
 
   clearRequestLog(): void {

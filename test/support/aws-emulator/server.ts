@@ -11,6 +11,7 @@ import type { RawRequest } from './auth.js';
 import type { EmulatorCore } from './emulator.js';
 import { AwsError } from './errors.js';
 import type { LogFields, RequestLogEntry, ServiceReply } from './log.js';
+import { requiredActions } from './secrets-manager/access.js';
 import { handleSecretsManager, jsonError, operationOf } from './secrets-manager/service.js';
 import { headerValues } from './sigv4.js';
 import { xmlError } from './sts/protocol.js';
@@ -40,6 +41,19 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The IAM actions a call needs, from its operation and (best effort) its body; see RequestLogEntry.actions. */
+function actionsOf(service: RequestLogEntry['service'], operation: string, body: Buffer): string[] {
+  if (operation === '') return [];
+  if (service === 'sts') return [`sts:${operation}`];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  return requiredActions(operation, parsed);
 }
 
 function sdkAttempt(headers: Map<string, string[]>): number | undefined {
@@ -89,6 +103,7 @@ async function handle(core: EmulatorCore, req: http.IncomingMessage, res: http.S
   const operation = service === 'secretsmanager' ? operationOf(target ?? '') : (stsParams(raw).get('Action') ?? '');
   const requestId = randomUUID();
   const started = core.now();
+  const actions = actionsOf(service, operation, body);
 
   const latency = core.faults.takeAll('latency', operation, started).reduce((sum, f) => sum + (f.latencyMs ?? 0), 0);
   if (latency > 0) await new Promise((r) => setTimeout(r, latency));
@@ -98,6 +113,7 @@ async function handle(core: EmulatorCore, req: http.IncomingMessage, res: http.S
       time: started,
       service,
       ...log,
+      actions,
       status,
       ...(latency > 0 ? { delayedMs: latency } : {}),
       requestId,

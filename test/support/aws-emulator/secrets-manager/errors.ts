@@ -100,6 +100,8 @@ export const smErrors = {
     ),
   // chosen
   invalidNextToken: () => new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.'),
+  /** Refused by the caller's identity policies (message from authorization.ts). */
+  identityAccessDenied: (message: string) => new AwsError('AccessDeniedException', message),
   accessDenied: (principal: string, op: string, resource: string) =>
     new AwsError(
       'AccessDeniedException',

@@ -38,7 +38,7 @@ export const deleteSecret: Handler<DeleteSecretInput> = (ctx, input) => {
   if (record.isReplica) throw smErrors.replicaReadOnly();
   if (record.replicas.size > 0) throw smErrors.deleteWithReplicas(record.core.name, [...record.replicas.keys()]);
   if (force) {
-    ctx.store.remove(record);
+    ctx.store.purge(record, ctx.now);
     return { ARN: record.arn, Name: record.core.name, DeletionDate: epochSeconds(ctx.now) };
   }
   if (record.deletedDate !== undefined) throw smErrors.alreadyScheduled();

@@ -90,7 +90,8 @@ const SORT_KEYS: Record<NonNullable<ListSecretsInput['SortBy']>, (r: SecretRecor
 
 /**
  * Default order: created date ascending (the spec leaves the SortOrder default unconfirmed);
- * default page size 100. Secrets scheduled for deletion only with IncludePlannedDeletion.
+ * default page size 100. Secrets scheduled for deletion only with IncludePlannedDeletion. Under a
+ * listing lag the records are a past view (listing-views.ts).
  */
 export const listSecrets: Handler<ListSecretsInput> = (ctx, input) => {
   const params = {
@@ -103,7 +104,7 @@ export const listSecrets: Handler<ListSecretsInput> = (ctx, input) => {
   const key = SORT_KEYS[params.sortBy];
   const sign = params.sortOrder === 'desc' ? -1 : 1;
   const records = applyFilters(
-    ctx.store.all(ctx.accountId, ctx.region, ctx.now).filter((r) => params.planned || r.deletedDate === undefined),
+    ctx.listing.records(ctx.store, ctx.accountId, ctx.region, ctx.now).filter((r) => params.planned || r.deletedDate === undefined),
     params.filters,
   ).sort((a, b) => {
     const ka = key(a);

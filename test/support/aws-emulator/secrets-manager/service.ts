@@ -4,17 +4,22 @@
  * dispatch, and the `{"__type","Message"}` error body with a matching `x-amzn-ErrorType`.
  */
 import { authenticate, type RawRequest } from '../auth.js';
+import { evaluateIdentity, identityDeniedMessage, recordEvaluations } from '../authorization.js';
 import type { CredentialStore } from '../credentials.js';
 import { AwsError } from '../errors.js';
+import type { Iam } from '../iam.js';
 import type { LogFields, ServiceReply } from '../log.js';
 import type { QuotaLimiter } from '../quotas.js';
+import { accessRequests } from './access.js';
 import type { Handler, OpContext } from './context.js';
+import { smErrors } from './errors.js';
 import { deleteSecret, restoreSecret } from './lifecycle.js';
 import { describeSecret, listSecrets, tagResource, untagResource } from './metadata.js';
+import type { ListingViews } from './listing-views.js';
 import type { PageTokens } from './paging.js';
 import { removeRegionsFromReplication, replicateSecretToRegions } from './replication.js';
 import { INPUT_SHAPES, UNIMPLEMENTED_OPERATIONS, validateInput, type OperationName } from './shapes.js';
-import type { SecretsStore } from './store.js';
+import { newArnSuffix, type SecretsStore } from './store.js';
 import {
   batchGetSecretValue,
   createSecret,
@@ -44,13 +49,18 @@ const HANDLERS: { [K in OperationName]: Handler<any> } = {
   RemoveRegionsFromReplication: removeRegionsFromReplication,
 };
 
+/** Operations that change nothing a listing shows (reads only touch LastAccessedDate, which views ignore). */
+const READ_ONLY = new Set<OperationName>(['DescribeSecret', 'GetSecretValue', 'ListSecrets', 'BatchGetSecretValue', 'ListSecretVersionIds']);
+
 export const TARGET_PREFIX = 'secretsmanager.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export interface SecretsManagerEnv {
   store: SecretsStore;
   pages: PageTokens;
+  listing: ListingViews;
   credentials: CredentialStore;
+  iam: Iam;
   quotas: QuotaLimiter;
   now(): number;
   wallNow(): number;
@@ -90,7 +100,12 @@ export function handleSecretsManager(env: SecretsManagerEnv, req: RawRequest, ta
   try {
     if (req.method !== 'POST') throw new AwsError('UnknownOperationException', `Secrets Manager only accepts POST, not ${req.method}.`);
     const caller = authenticate(req, 'secretsmanager', env.credentials, env.now(), env.wallNow());
-    Object.assign(log, { accountId: caller.accountId, region: caller.region, accessKeyId: caller.accessKeyId });
+    Object.assign(log, {
+      accountId: caller.accountId,
+      region: caller.region,
+      accessKeyId: caller.accessKeyId,
+      principalArn: caller.principalArn,
+    });
     if (!target.startsWith(TARGET_PREFIX) || !(operation in HANDLERS)) {
       if (target.startsWith(TARGET_PREFIX) && UNIMPLEMENTED_OPERATIONS.has(operation)) {
         throw new AwsError('NotImplemented', `The AWS emulator does not implement secretsmanager.${operation}.`, 501);
@@ -121,8 +136,21 @@ export function handleSecretsManager(env: SecretsManagerEnv, req: RawRequest, ta
       operation,
       store: env.store,
       pages: env.pages,
+      listing: env.listing,
+      newSecretSuffix: newArnSuffix(),
+      authorize: (requests) => {
+        const outcome = evaluateIdentity(env.iam, caller, requests);
+        recordEvaluations(log, outcome.evaluations);
+        if (outcome.denied !== undefined) {
+          throw smErrors.identityAccessDenied(identityDeniedMessage(caller.principalArn, outcome.denied.evaluation, outcome.denied.shownAs));
+        }
+      },
     };
-    return jsonReply(200, HANDLERS[name](ctx, input), log);
+    // IAM decides before the operation reads or changes anything (a denied call changes nothing).
+    ctx.authorize(accessRequests(ctx, name, input as Record<string, unknown>));
+    const output = HANDLERS[name](ctx, input);
+    if (!READ_ONLY.has(name)) env.listing.capture(env.store, caller.accountId, ctx.now);
+    return jsonReply(200, output, log);
   } catch (e) {
     if (e instanceof AwsError) return jsonError(e, log);
     console.error('aws-emulator: internal error in', operation, e);

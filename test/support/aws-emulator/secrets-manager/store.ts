@@ -72,12 +72,25 @@ export function secretArn(region: string, accountId: string, name: string, suffi
   return `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${suffix}`;
 }
 
+/** The 6 random characters that end a secret's ARN. */
+export function newArnSuffix(): string {
+  return randomChars(6, ARN_SUFFIX_ALPHABET);
+}
+
 export function isValidName(name: string): boolean {
   return NAME_CHARS.test(name);
 }
 
 export class SecretsStore {
   private readonly spaces = new Map<string, Map<string, SecretRecord>>();
+  /**
+   * Purge lag: for this long after a primary is purged (ForceDeleteWithoutRecovery, or the end of
+   * its recovery window) its name stays taken — CreateSecret is refused as for a secret scheduled
+   * for deletion — while every other operation already finds nothing. 0 = gone at once.
+   */
+  purgeLagMs = 0;
+  /** `account|region|name` → end of the purge lag (ms). */
+  private readonly purging = new Map<string, number>();
 
   /** The secrets of one (account, region), by name. */
   space(accountId: string, region: string): Map<string, SecretRecord> {
@@ -96,9 +109,18 @@ export class SecretsStore {
     const record = space.get(name);
     if (record?.deletionDate !== undefined && now >= record.deletionDate) {
       space.delete(name);
+      this.notePurge(record, record.deletionDate);
       return undefined;
     }
     return record;
+  }
+
+  /** Every (account, region) that has held a secret. */
+  namespaces(): Array<{ accountId: string; region: string }> {
+    return [...this.spaces.keys()].map((k) => {
+      const [accountId, region] = k.split('|');
+      return { accountId, region };
+    });
   }
 
   /** Every live record of a namespace (purging expired ones). */
@@ -111,8 +133,7 @@ export class SecretsStore {
     return out;
   }
 
-  create(accountId: string, region: string, name: string, now: number): SecretRecord {
-    const suffix = randomChars(6, ARN_SUFFIX_ALPHABET);
+  create(accountId: string, region: string, name: string, now: number, suffix = newArnSuffix()): SecretRecord {
     const record: SecretRecord = {
       accountId,
       region,
@@ -125,8 +146,29 @@ export class SecretsStore {
     return record;
   }
 
+  /** Removes a record at once (replicas, which are not subject to the purge lag). */
   remove(record: SecretRecord): void {
     this.space(record.accountId, record.region).delete(record.core.name);
+  }
+
+  /** Purges a primary now (ForceDeleteWithoutRecovery); its name is then held for the purge lag. */
+  purge(record: SecretRecord, now: number): void {
+    this.remove(record);
+    this.notePurge(record, now);
+  }
+
+  /** While a purged name is still held: until when (ms). */
+  purgingUntil(accountId: string, region: string, name: string, now: number): number | undefined {
+    const key = `${accountId}|${region}|${name}`;
+    const until = this.purging.get(key);
+    if (until !== undefined && now >= until) this.purging.delete(key);
+    return until !== undefined && now < until ? until : undefined;
+  }
+
+  private notePurge(record: SecretRecord, at: number): void {
+    if (this.purgeLagMs > 0 && !record.isReplica) {
+      this.purging.set(`${record.accountId}|${record.region}|${record.core.name}`, at + this.purgeLagMs);
+    }
   }
 
   addReplica(primary: SecretRecord, region: string, kmsKeyId: string | undefined): SecretRecord {

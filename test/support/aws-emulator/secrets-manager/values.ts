@@ -5,6 +5,7 @@
  * idempotency (moto checks idempotency before the deleted state — pitfall #8).
  */
 import { AwsError } from '../errors.js';
+import { getSecretValueRequest } from './access.js';
 import type { Handler, OpContext } from './context.js';
 import { smErrors } from './errors.js';
 import { applyFilters, type Filter } from './filters.js';
@@ -104,8 +105,11 @@ export const createSecret: Handler<CreateSecretInput> = (ctx, input) => {
     }
     throw smErrors.secretExists(input.Name);
   }
+  // Purged, but AWS is still purging it (spec §2.3: the error during the gap is unconfirmed; the
+  // scheduled-for-deletion answer is chosen).
+  if (ctx.store.purgingUntil(ctx.accountId, ctx.region, input.Name, ctx.now) !== undefined) throw smErrors.createWhileScheduled();
 
-  const record = ctx.store.create(ctx.accountId, ctx.region, input.Name, ctx.now);
+  const record = ctx.store.create(ctx.accountId, ctx.region, input.Name, ctx.now, ctx.newSecretSuffix);
   if (input.Description !== undefined && input.Description !== '') record.core.description = input.Description;
   if (input.KmsKeyId !== undefined && input.KmsKeyId !== '') record.kmsKeyId = input.KmsKeyId;
   if (tags !== undefined && tags.length > 0) record.core.tags = tags;
@@ -227,6 +231,8 @@ export const batchGetSecretValue: Handler<BatchGetSecretValueInput> = (ctx, inpu
   const errors: Array<{ SecretId: string; ErrorCode: string; Message: string }> = [];
   const fetch = (secretId: string, found?: SecretRecord) => {
     try {
+      // Each secret needs GetSecretValue on it; a refusal is that secret's entry in Errors.
+      ctx.authorize([getSecretValueRequest(ctx, secretId, found)]);
       const record = found ?? ctx.store.resolve(ctx, secretId);
       if (record.deletedDate !== undefined) throw smErrors.markedForDeletion();
       const v = versionWithStage(record.core, AWSCURRENT);

@@ -3,6 +3,7 @@
  * signing name `sts`). Form-encoded POST (or GET with the same query string) in, XML out.
  */
 import { authenticate, type Caller, type RawRequest } from '../auth.js';
+import { evaluateIdentity, identityDeniedMessage, recordEvaluations } from '../authorization.js';
 import { AwsError } from '../errors.js';
 import type { LogFields, ServiceReply } from '../log.js';
 import type { QuotaLimiter } from '../quotas.js';
@@ -28,7 +29,11 @@ export function stsParams(req: RawRequest): URLSearchParams {
   return new URLSearchParams(req.body.toString('utf8'));
 }
 
-function assumeRole(env: StsEnv, caller: Caller, params: URLSearchParams): Record<string, unknown> {
+/**
+ * AssumeRole needs both: the caller's identity policies must allow `sts:AssumeRole` on the role
+ * (an unrestricted caller passes), then the role's trust policy must accept the caller.
+ */
+function assumeRole(env: StsEnv, caller: Caller, params: URLSearchParams, log: LogFields): Record<string, unknown> {
   validateParams(params, [
     { name: 'RoleArn', required: true, min: 20, max: 2048 },
     { name: 'RoleSessionName', required: true, min: 2, max: 64, pattern: SESSION_NAME_PATTERN },
@@ -41,10 +46,19 @@ function assumeRole(env: StsEnv, caller: Caller, params: URLSearchParams): Recor
   const sessionName = params.get('RoleSessionName')!;
   const duration = Number(params.get('DurationSeconds') ?? 3600);
   parseRoleArn(roleArn);
+  const identity = evaluateIdentity(env.iam, caller, [{ action: 'sts:AssumeRole', resource: roleArn }]);
+  recordEvaluations(log, identity.evaluations);
+  if (identity.denied !== undefined) {
+    throw new AwsError('AccessDenied', identityDeniedMessage(caller.principalArn, identity.denied.evaluation), 403);
+  }
   const role = env.iam.role(roleArn);
   const trustedAccount = role?.trust.principalAccount ?? (role?.trust.provider === undefined ? role?.accountId : undefined);
   const externalIdOk = role?.trust.externalId === undefined || role.trust.externalId === params.get('ExternalId');
-  if (role === undefined || trustedAccount !== caller.accountId || !externalIdOk) {
+  const trusted = role !== undefined && trustedAccount === caller.accountId && externalIdOk;
+  recordEvaluations(log, [
+    { action: 'sts:AssumeRole', resource: roleArn, decision: trusted ? 'allowed' : 'implicitDeny', basis: 'trustPolicy' },
+  ]);
+  if (!trusted) {
     throw new AwsError(
       'AccessDenied',
       `User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
@@ -99,11 +113,18 @@ export async function handleSts(env: StsEnv, req: RawRequest, requestId: string)
     } catch (e) {
       throw e instanceof AwsError ? stsAuthError(e) : e;
     }
-    Object.assign(log, { accountId: caller.accountId, region: caller.region, accessKeyId: caller.accessKeyId });
+    Object.assign(log, {
+      accountId: caller.accountId,
+      region: caller.region,
+      accessKeyId: caller.accessKeyId,
+      principalArn: caller.principalArn,
+    });
     if (!env.quotas.take(caller.accountId, caller.region, action, env.now(), env.wallNow())) {
       throw new AwsError('Throttling', 'Rate exceeded');
     }
-    if (action === 'AssumeRole') return xmlReply(action, assumeRole(env, caller, params), requestId, log);
+    if (action === 'AssumeRole') return xmlReply(action, assumeRole(env, caller, params, log), requestId, log);
+    // GetCallerIdentity needs no permission: even an explicit deny cannot refuse it.
+    recordEvaluations(log, [{ action: 'sts:GetCallerIdentity', resource: '*', decision: 'allowed', basis: 'alwaysAllowed' }]);
     return xmlReply(action, { UserId: caller.userId, Account: caller.accountId, Arn: caller.principalArn }, requestId, log);
   } catch (e) {
     if (e instanceof AwsError) return xmlError(e, requestId, log);

@@ -3,6 +3,7 @@
  * → one AWS error code, in the spec's logical order. Unsigned: the caller's identity is the token.
  */
 import { compactVerify, importJWK, type JWK } from 'jose';
+import { recordEvaluations } from '../authorization.js';
 import type { CredentialStore } from '../credentials.js';
 import { AwsError } from '../errors.js';
 import { conditionMatches, type Iam, type Role } from '../iam.js';
@@ -176,12 +177,13 @@ export async function assumeRoleWithWebIdentity(
   // 13. the role's trust policy: federated principal = this provider, conditions on sub and aud
   const role = deps.iam.role(roleArn);
   const audience = role === undefined ? undefined : accepted.find((a) => conditionMatches(role.trust.aud, a));
-  if (
-    role === undefined ||
-    !deps.iam.trustsProvider(role, provider) ||
-    !conditionMatches(role.trust.sub, sub) ||
-    audience === undefined
-  ) {
+  const trusted =
+    role !== undefined && deps.iam.trustsProvider(role, provider) && conditionMatches(role.trust.sub, sub) && audience !== undefined;
+  // Authorised by the trust policy alone: the caller has no identity (the call is unsigned).
+  recordEvaluations(log, [
+    { action: 'sts:AssumeRoleWithWebIdentity', resource: roleArn, decision: trusted ? 'allowed' : 'implicitDeny', basis: 'trustPolicy' },
+  ]);
+  if (role === undefined || !trusted || audience === undefined) {
     throw new AwsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
   }
 
