@@ -169,12 +169,19 @@ class Parser {
   private i = 0;
   /** Objects/arrays created by block decoding, so later blocks know what they may merge into. */
   private readonly origins = new WeakMap<object, Origin>();
+  /** The line each key of each decoded object was written on, for messages about the decoded data. */
+  readonly lines = new WeakMap<object, Map<string, number>>();
   constructor(private readonly toks: Tok[], private readonly fail: Fail) {}
 
   private peek(): Tok { return this.toks[this.i]!; }
   private next(): Tok { return this.toks[this.i++]!; }
   private skipNl(): void { while (this.peek().kind === 'nl') this.i++; }
   private failAt(t: Tok, reason: string): never { return this.fail(t.line, t.col, reason); }
+  private noteLine(obj: object, key: string, line: number): void {
+    let keys = this.lines.get(obj);
+    if (!keys) this.lines.set(obj, (keys = new Map()));
+    if (!keys.has(key)) keys.set(key, line);
+  }
 
   /** Parses items until `}` (when `open` is given) or end of file. */
   parseBody(open: Tok | null, what = 'object'): HclObject {
@@ -210,6 +217,7 @@ class Parser {
       if (existing) this.failAt(keyTok, `attribute "${key}" conflicts with block "${key}" defined at line ${existing.line}`);
       setKey(obj, key, this.parseValue(keyTok));
       attrs.set(key, keyTok.line);
+      this.noteLine(obj, key, keyTok.line);
       const sep = this.peek();
       if (!['nl', ',', '}', 'eof'].includes(sep.kind)) this.failAt(sep, `expected newline or "," after value of "${key}", found ${describe(sep)}`);
       return;
@@ -235,6 +243,7 @@ class Parser {
     const conflict = (o: Origin | undefined): never =>
       this.failAt(at, `${name} conflicts with an earlier definition${o ? ` at line ${o.line}` : ''} using different labels`);
     for (const seg of header.slice(0, -1)) {
+      this.noteLine(cur, seg, at.line);
       if (!Object.hasOwn(cur, seg)) {
         const child: HclObject = {};
         this.origins.set(child, { kind: 'container', line: at.line });
@@ -247,6 +256,7 @@ class Parser {
       cur = cur[seg] as HclObject;
     }
     const last = header[header.length - 1]!;
+    this.noteLine(cur, last, at.line);
     this.origins.set(body, { kind: 'body', line: at.line });
     if (!Object.hasOwn(cur, last)) return setKey(cur, last, body);
     const prev = cur[last] as HclObject | HclValue[];
@@ -300,6 +310,23 @@ class Parser {
  * problem. `file` is only used to prefix error messages.
  */
 export function parseHcl(text: string, file?: string): HclObject {
+  return parseHclDocument(text, file).value;
+}
+
+/** Decoded data plus where each key was written: what a configuration reader needs to name lines. */
+export interface HclDocument {
+  value: HclObject;
+  /**
+   * The 1-based line of `key` in `container` (an object of the decoded value): an attribute's
+   * line, or the header line of the (first) block that made it.
+   */
+  lineOf(container: object, key: string): number | undefined;
+}
+
+/** {@link parseHcl}, keeping the line of every key. */
+export function parseHclDocument(text: string, file?: string): HclDocument {
   const fail: Fail = (line, col, reason) => { throw new HclSyntaxError(reason, line, col, file); };
-  return new Parser(tokenize(text, fail), fail).parseBody(null);
+  const parser = new Parser(tokenize(text, fail), fail);
+  const value = parser.parseBody(null);
+  return { value, lineOf: (container, key) => parser.lines.get(container)?.get(key) };
 }
