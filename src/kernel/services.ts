@@ -55,6 +55,17 @@ export interface AuditSink {
   logResponse(req: LogicalRequest<unknown, unknown>, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
 }
 
+/**
+ * The system-wide lease TTLs, in seconds: the server configuration's `default_lease_ttl` (what
+ * a token without a TTL gets, and what a mount's tuning shows when it sets none) and
+ * `max_lease_ttl` (the cap), both 768h (32 days) unless configured.
+ */
+export interface LeaseTtls {
+  defaultTtl: number;
+  maxTtl: number;
+}
+export const VAULT_LEASE_TTLS: LeaseTtls = { defaultTtl: 768 * 3600, maxTtl: 768 * 3600 };
+
 /** Static facts a few sys endpoints report. */
 export interface ServerInfo {
   version: string;

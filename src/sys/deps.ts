@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditBroker } from '../audit/broker.js';
 import type { PolicyStore } from '../auth/policy-store.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
-import type { Authorizer, ServerInfo } from '../kernel/services.js';
+import type { Authorizer, LeaseTtls, ServerInfo } from '../kernel/services.js';
 import type { SealManager } from '../seal/seal-manager.js';
 import type { BarrierStore } from '../store/barrier.js';
 import type { MountTable } from './mount-table.js';
@@ -33,4 +33,6 @@ export interface SystemDeps {
   openApiDocument: () => Record<string, unknown>;
   clock: () => number;
   log: Logger;
+  /** The configuration's `default_lease_ttl` and `max_lease_ttl`. */
+  leaseTtls: LeaseTtls;
 }

@@ -5,7 +5,7 @@ import type { SystemDeps } from './deps.js';
 import { checkTunedOptions, configTtl, existingMount, stringOptions } from './mount-rules.js';
 
 /** `sys/mounts/:path/tune` (an injector path): read and change a mount's tuning. */
-export const mountsTunePath = (deps: Pick<SystemDeps, 'mounts'>) =>
+export const mountsTunePath = (deps: Pick<SystemDeps, 'mounts' | 'leaseTtls'>) =>
   definePath({
     pattern: 'mounts/:path+/tune',
     params: { path: param.rest() },
@@ -18,8 +18,8 @@ export const mountsTunePath = (deps: Pick<SystemDeps, 'mounts'>) =>
           const m = existingMount(deps.mounts, req.params.path);
           return {
             data: {
-              default_lease_ttl: m.config.default_lease_ttl || 2764800,
-              max_lease_ttl: m.config.max_lease_ttl || 2764800,
+              default_lease_ttl: m.config.default_lease_ttl || deps.leaseTtls.defaultTtl,
+              max_lease_ttl: m.config.max_lease_ttl || deps.leaseTtls.maxTtl,
               force_no_cache: m.config.force_no_cache,
               description: m.description,
               options: m.options,

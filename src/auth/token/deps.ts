@@ -1,4 +1,5 @@
 import type { Authorizer } from '../../kernel/services.js';
+import type { LeaseTtls } from '../../kernel/services.js';
 import type { TokenStore } from './store.js';
 
 /** What the `auth/token/` endpoints need, wired in the composition root. */
@@ -6,4 +7,6 @@ export interface TokenDeps {
   tokens: TokenStore;
   authorizer: Authorizer;
   clock: () => number;
+  /** The configuration's `default_lease_ttl` and `max_lease_ttl`. */
+  leaseTtls: LeaseTtls;
 }

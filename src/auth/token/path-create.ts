@@ -31,7 +31,7 @@ export const createTokenOperation = (op: OperationBuilder<Record<string, never>>
     handler: async (req): Promise<LogicalResponse> => {
       const { token: parent } = caller(req);
       if (req.data.entity_alias) throw tokenErrors.entityAliasWithoutRole();
-      const plan = planToken(parent, await isPrivileged(deps, req, parent), req.data, orphanPath, Math.floor(deps.clock() / 1000));
+      const plan = planToken(parent, await isPrivileged(deps, req, parent), req.data, orphanPath, Math.floor(deps.clock() / 1000), deps.leaseTtls);
       const created = await deps.tokens.create({
         id: plan.id,
         policies: plan.policies,

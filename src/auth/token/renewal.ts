@@ -6,11 +6,11 @@ import { planRenewal } from './rules.js';
 import { authBlock } from './views.js';
 
 /** Renews a token by Vault's rules and answers with its auth block (`id` is '' when renewed by accessor). */
-export async function renewToken(deps: Pick<TokenDeps, 'tokens' | 'clock'>, entry: TokenEntry, id: string, increment: number): Promise<LogicalResponse> {
+export async function renewToken(deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>, entry: TokenEntry, id: string, increment: number): Promise<LogicalResponse> {
   const parent = entry.parent ? await deps.tokens.lookupByHash(entry.parent) : undefined;
   // A parent that is gone took its subtree with it.
   if (entry.parent && !parent) throw tokenErrors.invalidToken();
-  const plan = planRenewal(entry, parent, increment, Math.floor(deps.clock() / 1000));
+  const plan = planRenewal(entry, parent, increment, Math.floor(deps.clock() / 1000), deps.leaseTtls);
   const renewed = plan.expireAt === entry.expire_at ? entry : await deps.tokens.renew(entry, plan.expireAt);
   return { data: null, auth: authBlock(id, renewed, deps.clock()), warnings: plan.warnings };
 }

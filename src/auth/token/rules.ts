@@ -1,9 +1,7 @@
+import { VAULT_LEASE_TTLS, type LeaseTtls } from '../../kernel/services.js';
 import type { TokenEntry } from '../../kernel/entries.js';
 import { tokenErrors } from './errors.js';
 
-/** Vault's system-wide default and maximum lease TTL (32 days); tokens without a TTL get the default. */
-export const DEFAULT_TOKEN_TTL = 768 * 3600;
-export const MAX_TOKEN_TTL = 768 * 3600;
 
 /** Go's `time.Duration.String()` for whole seconds, as Vault prints TTLs in warnings (`768h0m0s`). */
 export function goDuration(seconds: number): string {
@@ -68,7 +66,9 @@ export function planToken(
   req: TokenCreateRequest,
   orphanPath: boolean,
   nowSeconds: number,
+  leaseTtls: LeaseTtls = VAULT_LEASE_TTLS,
 ): TokenPlan {
+  const { defaultTtl: DEFAULT_TOKEN_TTL, maxTtl: MAX_TOKEN_TTL } = leaseTtls;
   const warnings: string[] = [];
   if (req.type !== undefined && !['', 'service', 'default'].includes(req.type)) {
     if (req.type === 'batch') throw tokenErrors.batchUnsupported();
@@ -151,7 +151,9 @@ export function planRenewal(
   parent: TokenEntry | undefined,
   increment: number,
   nowSeconds: number,
+  leaseTtls: LeaseTtls = VAULT_LEASE_TTLS,
 ): { expireAt: number; ttl: number; warnings: string[] } {
+  const MAX_TOKEN_TTL = leaseTtls.maxTtl;
   if (entry.expire_at === 0) return { expireAt: 0, ttl: 0, warnings: [] };
   if (!entry.renewable) throw tokenErrors.notRenewable();
   const warnings: string[] = [];
