@@ -3,7 +3,8 @@ import pino, { type Logger } from 'pino';
 import { BackendRegistry } from './kernel/backends.js';
 import type { MountEntry } from './kernel/entries.js';
 import type { Backend } from './kernel/request.js';
-import type { AuditSink, Authorizer, SealState, ServerInfo } from './kernel/services.js';
+import { VAULT_LEASE_TTLS, type AuditSink, type Authorizer, type LeaseTtls, type SealState, type ServerInfo } from './kernel/services.js';
+import type { TelemetryConfig } from './config/schema.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { SqliteStore } from './store/sqlite.js';
 import { BarrierStore } from './store/barrier.js';
@@ -33,6 +34,12 @@ export interface CoreOptions {
   logger?: Logger;
   clock?: () => number;
   maxRequestSize?: number;
+  /** The configuration's `default_lease_ttl` and `max_lease_ttl` (768h each unless set). */
+  leaseTtls?: LeaseTtls;
+  /** The configuration's `telemetry` stanza, for the observability issue's `sys/metrics`. */
+  telemetry?: TelemetryConfig;
+  /** The configuration's `ui` key, for the UI issue. */
+  ui?: boolean;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
 }
@@ -56,6 +63,11 @@ export interface CoreServices {
   info: ServerInfo;
   /** Largest accepted request body, in bytes. */
   maxRequestSize: number;
+  leaseTtls: LeaseTtls;
+  /** The configuration's `telemetry` stanza (defaults when unset); acted on by the observability issue. */
+  telemetry?: TelemetryConfig;
+  /** Whether the configuration enables the web UI (acted on by the UI issue). */
+  ui: boolean;
 }
 
 /** The security services behind the service interfaces, for tests, benchmarks and operators' tooling. */
@@ -127,6 +139,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         (await tokens.create({ id, policies: ['root'], parent: null, ttl: 0, display_name: 'root', path: 'auth/token/root' })).id,
     },
     clock,
+    log,
   );
   await seal.load();
   const info: ServerInfo = {
@@ -142,7 +155,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const unmountGuards: UnmountGuard[] = [];
 
   const kv = createKvFeature({ store, clock, mounts, seal, log });
-  const identityDeps = { store, clock, info };
+  const leaseTtls = opts.leaseTtls ?? VAULT_LEASE_TTLS;
+  const identityDeps = { store, clock, info, log };
   const signer = createSecretsSyncTokenSigner(identityDeps);
   const sync = createSyncFeature(
     { store, mounts, authorizer, seal, clock, log },
@@ -172,11 +186,12 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
         clock,
         log,
+        leaseTtls,
       }),
       ...sync.paths,
     ],
   };
-  const token: Backend = { mountType: 'token', paths: tokenPaths({ tokens, authorizer, clock }) };
+  const token: Backend = { mountType: 'token', paths: tokenPaths({ tokens, authorizer, clock, leaseTtls }) };
   const identity: Backend = { mountType: 'identity', paths: identityPaths(identityDeps) };
   const backends = new BackendRegistry()
     .register('system', system)
@@ -202,6 +217,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     log,
     info,
     maxRequestSize: opts.maxRequestSize ?? 32 * 1024 * 1024,
+    leaseTtls,
+    telemetry: opts.telemetry,
+    ui: opts.ui ?? false,
   };
 
   let rootToken: string | undefined;

@@ -1,4 +1,5 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { formatStandardLine } from './log-format.js';
 
 /** Field names that hold tokens, key material, credentials or secret values wherever they appear. */
 const SENSITIVE_FIELDS = [
@@ -50,13 +51,43 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
 ];
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export type LogFormat = 'standard' | 'json';
+
+/**
+ * Vault's `-log-format` default: `standard` (human lines) when stderr is a terminal, else
+ * `json` (one object a line, for collectors), unless the flag, `VAULT_LOG_FORMAT` or
+ * `log_format` says otherwise.
+ */
+export function defaultLogFormat(): LogFormat {
+  return process.stderr.isTTY ? 'standard' : 'json';
+}
+
+export function createLogger(level: string, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+  const out = destination ?? pino.destination({ dest: 2, sync: true });
   return pino(
     {
       level,
       base: undefined,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
-    destination ?? pino.destination(2),
+    format === 'json' ? out : { write: (line: string) => out.write(formatStandardLine(line)) },
   );
+}
+
+/**
+ * Process warnings go through the logger instead of Node's plain-text lines on stderr, which
+ * would interleave with JSON logs. The AWS SDK's notice that its future releases need a newer
+ * Node (`NodeVersionSupportWarning`) is harmless here — Ferry pins its SDK version — and is
+ * logged at debug; every other warning at warn.
+ */
+export function routeProcessWarnings(log: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    const message = warning.message.split('\n')[0] ?? '';
+    if (message.startsWith('NodeVersionSupportWarning') || warning.name === 'NodeVersionSupportWarning') {
+      log.debug({ warning: warning.message.replace(/\s+/g, ' ').trim() }, 'AWS SDK notice about future Node versions');
+      return;
+    }
+    log.warn({ name: warning.name, ...(warning.code ? { code: warning.code } : {}) }, message);
+  });
 }

@@ -1,10 +1,39 @@
-import { createServer, FERRY_VERSION } from './compose.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { createServer, FERRY_VERSION, type Server } from './compose.js';
 import { buildApp } from './app.js';
-import { listen, type ListenerOptions } from './http/server.js';
-import { FlagError, parseFlags } from './config/flags.js';
-import { ConfigError, DEFAULT_MAX_REQUEST_SIZE, loadServerConfig } from './config/server-config.js';
-import { createLogger } from './logging.js';
-import { describeIssuerWarnings, issuerWarnings } from './identity/index.js';
+import { listen, type RunningListener } from './http/server.js';
+import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
+import { ConfigError, DEFAULT_MAX_REQUEST_SIZE, loadServerConfig, normaliseLevel, type ListenerConfig, type ServerConfig } from './config/server-config.js';
+import { LOG_LEVELS } from './config/schema.js';
+import { createLogger, defaultLogFormat, routeProcessWarnings, type LogFormat } from './logging.js';
+
+/** `ferry server`'s flags, declared once: parsing, `-h` and the README's table follow from them. */
+const SERVER_FLAGS: FlagDef[] = [
+  {
+    name: 'config',
+    kind: 'list',
+    default: 'none',
+    help: 'A configuration file (HCL or JSON) or a directory of them (*.hcl, *.json); may be given more than once, later files win',
+  },
+  { name: 'dev', kind: 'boolean', default: 'false', help: 'Run an in-memory, initialised and unsealed dev server with a root token' },
+  { name: 'dev-root-token-id', kind: 'string', default: 'a random hvs. token', env: 'VAULT_DEV_ROOT_TOKEN_ID', help: 'Root token id of the dev server' },
+  { name: 'dev-listen-address', kind: 'string', default: '127.0.0.1:8200', env: 'VAULT_DEV_LISTEN_ADDRESS', help: 'Address the dev server listens on' },
+  {
+    name: 'log-level',
+    kind: 'string',
+    default: 'info (or the configuration\'s log_level)',
+    env: 'VAULT_LOG_LEVEL',
+    help: `Log level: ${LOG_LEVELS.filter((l) => l !== 'warning' && l !== 'err').join(', ')}`,
+  },
+  {
+    name: 'log-format',
+    kind: 'string',
+    default: 'standard on a terminal, json otherwise (or the configuration\'s log_format)',
+    env: 'VAULT_LOG_FORMAT',
+    help: 'Log format: standard (one readable line per entry) or json (one JSON object per line)',
+  },
+];
 
 const USAGE = `Usage: ferry <command> [options]
 
@@ -12,70 +41,140 @@ Commands:
     server     Start a Ferry server
     version    Print the Ferry version
 
-Server options:
-    -dev                         Run an in-memory, unsealed dev server with a root token
-    -dev-root-token-id=<id>      Root token id of the dev server (env VAULT_DEV_ROOT_TOKEN_ID)
-    -dev-listen-address=<addr>   Dev listen address, default 127.0.0.1:8200 (env VAULT_DEV_LISTEN_ADDRESS)
-    -config=<file>               HCL or JSON configuration file for a persistent server
-    -log-level=<level>           trace, debug, info, warn, error
+Run "ferry server -h" for the server's options.
 `;
 
+const SERVER_USAGE = `Usage: ferry server [options]
+
+  Starts a Ferry server: a persistent one from a configuration (-config), or an
+  in-memory dev server (-dev). Flags are Go-style like Vault's: one or two dashes,
+  -flag=value or -flag value.
+
+Server options:
+
+${describeFlags(SERVER_FLAGS)}
+
+Signals: SIGHUP reloads the log level and TLS certificates and reopens audit files;
+SIGINT and SIGTERM stop the server.
+`;
+
+const flag = (name: string) => SERVER_FLAGS.find((f) => f.name === name);
+
+/** The log level and format: the flag, else its environment variable, else the configuration, else the default. */
+function logSettings(flags: Flags, config: ServerConfig | undefined): { level: string; format: LogFormat } {
+  const level = normaliseLevel(flagOrEnv(flags, flag('log-level')) ?? config?.logLevel ?? 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new FlagError(`invalid log level "${level}": expected one of ${LOG_LEVELS.join(', ')}`);
+  const format = (flagOrEnv(flags, flag('log-format')) ?? config?.logFormat ?? defaultLogFormat()).trim().toLowerCase();
+  if (format !== 'standard' && format !== 'json') throw new FlagError(`invalid log format "${format}": expected "standard" or "json"`);
+  return { level, format };
+}
+
+const describeListener = (l: ListenerConfig) => `tcp (addr: "${l.address}", tls: "${l.tlsDisable ? 'disabled' : 'enabled'}")`;
+
+/**
+ * SIGHUP: re-reads the configuration and applies what can change while running — the log
+ * level and the listeners' TLS certificate and key — reopens the audit files, and logs what
+ * changed. A configuration that no longer loads changes nothing.
+ */
+async function reload(ctx: { flags: Flags; configPaths: string[]; log: Logger; server: Server; listeners: RunningListener[] }): Promise<void> {
+  const { log } = ctx;
+  log.info('reloading configuration (SIGHUP)');
+  const changes: string[] = [];
+  let config: ServerConfig | undefined;
+  if (ctx.configPaths.length > 0) {
+    try {
+      config = loadServerConfig(ctx.configPaths);
+    } catch (err) {
+      log.error({ error: (err as Error).message }, 'reload failed: the configuration does not load; nothing changed');
+      return;
+    }
+  }
+  const { level } = logSettings(ctx.flags, config);
+  if (level !== log.level) {
+    changes.push(`log_level ${log.level} -> ${level}`);
+    log.level = level;
+  }
+  for (const running of ctx.listeners) {
+    try {
+      if (await running.reloadTls()) changes.push(`TLS certificate and key of listener ${running.url}`);
+    } catch (err) {
+      log.error({ listener: running.url, error: (err as Error).message }, 'reload: the new TLS certificate or key was not loaded; the listener keeps the current one');
+    }
+  }
+  const reopened = await ctx.server.security.audit.reopen();
+  if (reopened > 0) changes.push(`reopened ${reopened} audit file${reopened === 1 ? '' : 's'}`);
+  log.info({ changes }, changes.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing changed');
+}
+
 async function runServer(args: string[]): Promise<number> {
-  const { flags } = parseFlags(args, {
-    boolean: ['dev'],
-    string: ['dev-root-token-id', 'dev-listen-address', 'config', 'log-level'],
-  });
+  let flags: Flags;
+  try {
+    ({ flags } = parseFlags(args, SERVER_FLAGS));
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(SERVER_USAGE);
+      return 0;
+    }
+    throw err;
+  }
   const dev = flags.dev === true;
-  if (!dev && typeof flags.config !== 'string') {
-    process.stderr.write('A configuration file must be specified with -config, or run a dev server with -dev.\n\n' + USAGE);
+  const configPaths = (flags.config as string[] | undefined) ?? [];
+  if (!dev && configPaths.length === 0) {
+    process.stderr.write('A configuration file must be specified with -config, or run a dev server with -dev.\n\n' + SERVER_USAGE);
     return 1;
   }
-
-  let listener: ListenerOptions = { address: '127.0.0.1:8200', tlsDisable: true };
-  let storagePath = ':memory:';
-  let apiAddr: string | undefined;
-  let logLevel = (flags['log-level'] as string | undefined) ?? process.env.VAULT_LOG_LEVEL ?? 'info';
-  let maxRequestSize = DEFAULT_MAX_REQUEST_SIZE;
-
-  if (typeof flags.config === 'string') {
-    const config = loadServerConfig(flags.config);
-    listener = { ...config.listener };
-    maxRequestSize = config.listener.maxRequestSize;
-    storagePath = config.storage.path;
-    apiAddr = config.apiAddr;
-    if (!flags['log-level']) logLevel = config.logLevel;
+  const config = configPaths.length > 0 ? loadServerConfig(configPaths) : undefined;
+  const { level, format } = logSettings(flags, config);
+  const log = createLogger(level, undefined, format);
+  routeProcessWarnings(log);
+  if (config && config.ignoredKeys.length > 0) {
+    log.warn({ ignored: config.ignoredKeys }, 'the configuration sets Vault keys that Ferry accepts but does not act on');
   }
+
+  let listeners: ListenerConfig[] = config?.listeners ?? [];
+  const storagePath = config?.storage.path ?? ':memory:';
   if (dev) {
-    listener = {
-      ...listener,
-      address: (flags['dev-listen-address'] as string | undefined) ?? process.env.VAULT_DEV_LISTEN_ADDRESS ?? '127.0.0.1:8200',
-      tlsDisable: true,
-    };
-    if (typeof flags.config !== 'string') storagePath = ':memory:';
+    const address = flagOrEnv(flags, flag('dev-listen-address')) ?? '127.0.0.1:8200';
+    listeners = [{ address, tlsDisable: true, maxRequestSize: DEFAULT_MAX_REQUEST_SIZE, telemetry: { unauthenticatedMetricsAccess: true } }];
   }
+  // Vault reads VAULT_API_ADDR over the configuration's api_addr.
+  const apiAddr = process.env.VAULT_API_ADDR || config?.apiAddr;
 
-  const log = createLogger(logLevel);
   const server = await createServer({
     storagePath,
     dev,
-    devRootTokenId: (flags['dev-root-token-id'] as string | undefined) ?? process.env.VAULT_DEV_ROOT_TOKEN_ID,
+    devRootTokenId: flagOrEnv(flags, flag('dev-root-token-id')),
     apiAddr,
     logger: log,
-    maxRequestSize,
+    maxRequestSize: listeners[0]?.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE,
+    leaseTtls: config ? { defaultTtl: config.defaultLeaseTtl, maxTtl: config.maxLeaseTtl } : undefined,
+    telemetry: config?.telemetry,
+    ui: config?.ui,
   });
+  const running: RunningListener[] = [];
+  try {
+    for (const l of listeners) {
+      const app = await buildApp({ ...server.core, maxRequestSize: l.maxRequestSize });
+      running.push(await listen(app, l));
+    }
+  } catch (err) {
+    for (const r of running) await r.close();
+    await server.close();
+    throw err;
+  }
   // Secrets sync's background work; a sealed server delivers and sweeps nothing until unsealed.
   server.sync.worker.start();
   server.expirySweep.start();
-  const app = await buildApp(server.core);
-  const running = await listen(app, listener);
-  if (!apiAddr) server.core.info.apiAddr = running.url;
+  if (!apiAddr) server.core.info.apiAddr = running[0]!.url;
+  if (config?.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
 
   const out: string[] = [
     '==> Ferry server configuration:',
     '',
     `             Api Address: ${server.core.info.apiAddr}`,
-    `                 Listener: tcp (addr: "${listener.address}", tls: "${listener.tlsDisable ? 'disabled' : 'enabled'}")`,
+    ...listeners.map((l, i) => `              Listener ${i + 1}: ${describeListener(l)}`),
     `                  Storage: ${dev && storagePath === ':memory:' ? 'inmem' : `sqlite (path: "${storagePath}")`}`,
+    `                Log Level: ${level}`,
     `                  Version: Ferry v${FERRY_VERSION}`,
     '',
     '==> Ferry server started! Log data will stream in below:',
@@ -88,7 +187,7 @@ async function runServer(args: string[]): Promise<number> {
       '',
       'You may need to set the following environment variables:',
       '',
-      `    $ export VAULT_ADDR='${running.url}'`,
+      `    $ export VAULT_ADDR='${running[0]!.url}'`,
       '',
       'The unseal key and root token are displayed below in case you want to',
       'seal/unseal the server or re-authenticate.',
@@ -99,20 +198,21 @@ async function runServer(args: string[]): Promise<number> {
       'Development mode should NOT be used in production installations!',
       '',
     );
-  }
-  if (!dev) {
+  } else {
     const status = server.core.seal.status();
     if (!status.initialized) out.push('The server is not initialized: run `vault operator init` (VAULT_ADDR set as above).', '');
     else if (status.sealed) out.push('The server is sealed: run `vault operator unseal` with the threshold of key shares.', '');
   }
   process.stdout.write(out.join('\n') + '\n');
-  log.info({ address: running.url }, 'ferry server listening');
-  // AWS must reach the secrets-sync OIDC issuer over HTTPS on a URL without a port; say so early.
-  const warnings = server.core.seal.status().sealed
-    ? describeIssuerWarnings('', server.core.info.apiAddr)
-    : await issuerWarnings(server.core);
-  for (const warning of warnings) log.warn(warning);
+  for (const r of running) log.info({ address: r.url }, 'ferry server listening');
 
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    reloading = reloading.then(() => reload({ flags, configPaths, log, server, listeners: running })).catch((err: Error) => {
+      log.error({ error: err.message }, 'reload failed');
+    });
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'shutting down');
@@ -121,10 +221,13 @@ async function runServer(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  await running.close();
+  process.off('SIGHUP', onHangup);
+  await reloading;
+  for (const r of running) await r.close();
   await server.expirySweep.stop();
   await server.sync.worker.stop();
   await server.close();
+  if (config?.pidFile) rmSync(config.pidFile, { force: true });
   return 0;
 }
 
@@ -138,9 +241,16 @@ async function main(argv: string[]): Promise<number> {
     case '--version':
       process.stdout.write(`Ferry v${FERRY_VERSION}\n`);
       return 0;
+    case undefined:
+    case '-h':
+    case '-help':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
     default:
       process.stderr.write(USAGE);
-      return command === undefined || command === '-h' || command === '--help' || command === 'help' ? 0 : 1;
+      return 1;
   }
 }
 

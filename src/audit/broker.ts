@@ -52,6 +52,25 @@ export class AuditBroker implements AuditSink {
     if (this.devices.length > 0) await this.hasher.ready();
   }
 
+  /**
+   * SIGHUP: reopens every file device (for logrotate, as Vault does). A file device opens its
+   * file for each line, so a rotated file is never written again anyway; this recreates the
+   * file at its path, with its mode, at once. Resolves how many devices were reopened; a device
+   * that cannot be reopened is logged and keeps failing its writes.
+   */
+  async reopen(): Promise<number> {
+    let reopened = 0;
+    for (const device of this.devices) {
+      try {
+        await device.open();
+        reopened++;
+      } catch (err) {
+        this.log.error({ device: device.config.path, code: (err as NodeJS.ErrnoException).code }, 'audit device could not be reopened');
+      }
+    }
+    return reopened;
+  }
+
   /** Drops the devices and the salt from memory (on seal). */
   reset(): void {
     this.devices = [];

@@ -9,6 +9,9 @@ export interface ListenerOptions {
   tlsDisable: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** Node's names (`TLSv1.2`); Node's defaults when unset. */
+  tlsMinVersion?: string;
+  tlsMaxVersion?: string;
   /**
    * How LIST is translated: `inline` rewrites in the socket's own read path (native writes,
    * the default); `wrap` puts a stream in front of the socket (the fallback when Node's
@@ -21,6 +24,12 @@ export interface RunningListener {
   /** `http://host:port` as clients should use it. */
   url: string;
   port: number;
+  /**
+   * Re-reads the TLS certificate and key files (SIGHUP): new handshakes present the new pair,
+   * connections already open keep theirs. Resolves whether anything changed (false without
+   * TLS); rejects, keeping the current pair, when the files cannot be read or do not match.
+   */
+  reloadTls(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -49,12 +58,13 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     const inline = opts.listTranslation !== 'wrap' && installListTranslation(socket);
     httpServer.emit('connection', inline ? socket : new ListVerbSocket(socket));
   };
-  const server = opts.tlsDisable
-    ? net.createServer(onSocket)
-    : tls.createServer(
-        { cert: readFileSync(opts.tlsCertFile ?? ''), key: readFileSync(opts.tlsKeyFile ?? '') },
-        onSocket,
-      );
+  const readPair = () => ({ cert: readFileSync(opts.tlsCertFile ?? ''), key: readFileSync(opts.tlsKeyFile ?? '') });
+  const versions = {
+    ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion as tls.SecureVersion } : {}),
+    ...(opts.tlsMaxVersion ? { maxVersion: opts.tlsMaxVersion as tls.SecureVersion } : {}),
+  };
+  let pair = opts.tlsDisable ? undefined : readPair();
+  const server = opts.tlsDisable ? net.createServer(onSocket) : tls.createServer({ ...pair, ...versions }, onSocket);
   const { host, port } = splitAddress(opts.address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,6 +78,15 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
   return {
     url: `${opts.tlsDisable ? 'http' : 'https'}://${shownHost}:${bound.port}`,
     port: bound.port,
+    reloadTls: async () => {
+      if (!pair) return false;
+      const next = readPair();
+      if (next.cert.equals(pair.cert) && next.key.equals(pair.key)) return false;
+      // Throws for a key that does not match the certificate: the current pair stays.
+      (server as tls.Server).setSecureContext({ ...next, ...versions });
+      pair = next;
+      return true;
+    },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { ServerInfo } from '../kernel/services.js';
 import type { Store } from '../store/store.js';
 
@@ -7,4 +8,5 @@ export interface IdentityDeps {
   clock: () => number;
   /** `apiAddr`, the issuer's default base URL. */
   info: ServerInfo;
+  log: Logger;
 }

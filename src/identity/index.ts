@@ -8,7 +8,7 @@ import { wellKnownPaths } from './path-well-known.js';
 
 export type { IdentityDeps } from './deps.js';
 export { createSecretsSyncTokenSigner, type MintedToken, type SecretsSyncTokenInput, type SecretsSyncTokenSigner } from './token-signer.js';
-export { describeIssuerWarnings, issuerWarnings, secretsSyncIssuer, SECRETS_SYNC_ISSUER_PATH } from './issuer.js';
+export { describeIssuerWarnings, secretsSyncIssuer, SECRETS_SYNC_ISSUER_PATH } from './issuer.js';
 export { DEFAULT_KEY, SIGNING_ALGORITHMS, type SigningAlgorithm } from './oidc-keys.js';
 
 /** Paths of the `identity/` mount (the OIDC issuer for secrets sync). */

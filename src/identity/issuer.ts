@@ -77,11 +77,3 @@ export function describeIssuerWarnings(configured: string, apiAddr: string): str
   return warnings;
 }
 
-/**
- * Start-up warnings about the secrets-sync issuer (unset, not https, carries a port), for
- * `main.ts` to log. Reads `identity/oidc/config` from the store, so call it once unsealed.
- */
-export async function issuerWarnings(deps: Pick<IdentityDeps, 'store' | 'info'>): Promise<string[]> {
-  const { issuer } = await readOidcConfig(deps.store);
-  return describeIssuerWarnings(issuer, deps.info.apiAddr);
-}

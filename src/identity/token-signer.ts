@@ -1,7 +1,7 @@
 import { SignJWT, importJWK } from 'jose';
 import type { IdentityDeps } from './deps.js';
 import { identityErrors } from './errors.js';
-import { secretsSyncIssuer } from './issuer.js';
+import { describeIssuerWarnings, readOidcConfig, secretsSyncIssuer } from './issuer.js';
 import { DEFAULT_KEY, OidcKeyRing } from './oidc-keys.js';
 
 /** What a sync destination needs signed. */
@@ -49,6 +49,16 @@ export function createSecretsSyncTokenSigner(deps: IdentityDeps): SecretsSyncTok
   const keys = new OidcKeyRing(deps.store, deps.clock);
   /** key name → its current signing key, imported; replaced when the kid moves on. */
   const imported = new Map<string, { kid: string; key: SigningKeyHandle }>();
+  /** Issuers already warned about: a problem is logged once, when a destination first uses web identity. */
+  const warned = new Set<string>();
+  const warnOnce = async () => {
+    const { issuer } = await readOidcConfig(deps.store);
+    const warnings = describeIssuerWarnings(issuer, deps.info.apiAddr);
+    const seen = `${issuer}\u0000${deps.info.apiAddr}`;
+    if (warnings.length === 0 || warned.has(seen)) return;
+    warned.add(seen);
+    deps.log.warn({ warnings }, 'secrets sync uses web identity, but AWS may not accept its OIDC issuer');
+  };
 
   return {
     async mint(input) {
@@ -70,6 +80,7 @@ export function createSecretsSyncTokenSigner(deps: IdentityDeps): SecretsSyncTok
         imported.set(keyName, handle);
       }
 
+      await warnOnce();
       const iat = Math.floor(deps.clock() / 1000);
       const exp = iat + ttl;
       const token = await new SignJWT({

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import pino, { type Logger } from 'pino';
 import type { SealState, SealStatus } from '../kernel/services.js';
 import { sealed } from '../kernel/errors.js';
 import { BarrierIntegrityError, BarrierStore, SEAL_CONFIG_KEY } from '../store/barrier.js';
@@ -70,6 +71,8 @@ export class SealManager implements SealState {
     private readonly barrier: BarrierStore,
     private readonly hooks: SealHooks,
     private readonly clock: () => number = Date.now,
+    /** Init, unseal progress, unseal and seal are logged at info (never a share or a key). */
+    private readonly log: Logger = pino({ level: 'silent' }),
   ) {}
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -145,6 +148,10 @@ export class SealManager implements SealState {
           await this.hooks.beforeSeal();
           this.barrier.seal();
         }
+        this.log.info(
+          { secret_shares: req.secretShares, secret_threshold: req.secretThreshold },
+          'initialized: the root key is split into key shares; the server stays sealed until the threshold of them is entered',
+        );
         return { keys, rootToken };
       } finally {
         rootKey.fill(0);
@@ -174,7 +181,10 @@ export class SealManager implements SealState {
       if (this.parts.length === 0) this.nonce = randomUUID();
       this.parts.push(Buffer.from(share));
       this.partDigests.push(digest);
-      if (this.parts.length < config.secret_threshold) return;
+      if (this.parts.length < config.secret_threshold) {
+        this.log.info({ progress: this.parts.length, threshold: config.secret_threshold }, 'unseal progress');
+        return;
+      }
 
       const parts = this.parts;
       // Detach the shares before clearing the progress (which zeroes what it holds).
@@ -198,6 +208,7 @@ export class SealManager implements SealState {
         this.barrier.seal();
         throw err;
       }
+      this.log.info('unsealed');
     });
   }
 
@@ -221,6 +232,7 @@ export class SealManager implements SealState {
       await this.hooks.beforeSeal();
       this.barrier.seal();
       this.clearProgress();
+      this.log.info('sealed');
     });
   }
 }

@@ -18,6 +18,7 @@ import { policyPaths } from './path-policy.js';
 import { rotatePath } from './path-rotate.js';
 import { sealStatusPath } from './path-seal-status.js';
 import { sealPath } from './path-seal.js';
+import { stepDownPath } from './path-step-down.js';
 import { unsealPath } from './path-unseal.js';
 
 export type { SystemDeps, UnmountGuard } from './deps.js';
@@ -35,6 +36,7 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     initPath(deps),
     unsealPath(deps),
     sealPath(deps),
+    stepDownPath(deps),
     rotatePath(deps),
     keyStatusPath(deps),
     mountsTunePath(deps),

@@ -84,7 +84,7 @@ describe('ferry server -config', () => {
       `# Vault-style config\nlistener "tcp" {\n  address     = "127.0.0.1:0"\n  tls_disable = 1\n}\nstorage "sqlite" {\n  path = "${d}/ferry.db"\n}\napi_addr = "http://127.0.0.1:8200"\nlog_level = "warn"\n`,
     );
     const p = start(['server', `-config=${file}`]);
-    const [, listenerLine] = await p.waitFor(/Listener: tcp \(addr: "([^"]+)"/);
+    const [, listenerLine] = await p.waitFor(/Listener 1: tcp \(addr: "([^"]+)"/);
     expect(listenerLine).toBe('127.0.0.1:0');
     await p.waitFor(/Ferry server started/);
     expect(fs.existsSync(path.join(d, 'ferry.db'))).toBe(true);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssuerWarnings, issuerWarnings, secretsSyncIssuer } from '../../src/identity/index.js';
-import { startTestServer } from '../support/app.js';
+import { Writable } from 'node:stream';
+import { createSecretsSyncTokenSigner, describeIssuerWarnings, secretsSyncIssuer } from '../../src/identity/index.js';
+import { createLogger } from '../../src/logging.js';
+import { startTestServer, type TestServer } from '../support/app.js';
 import { closeAfterTest } from '../support/fixtures.js';
 
 describe('identity/oidc/config', () => {
@@ -53,10 +55,31 @@ describe('identity/oidc/config', () => {
   });
 });
 
-describe('start-up issuer warnings', () => {
-  it('warn that the issuer is unset, not https and carries a port for a dev server on http://127.0.0.1:8200', async () => {
-    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200' }));
-    expect(await issuerWarnings(t.server.core)).toEqual([
+/** A logger whose lines the test reads. */
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { logger: createLogger('trace', stream as any), warnings: () => lines.map((l) => JSON.parse(l)).filter((e) => e.level === 40) };
+}
+
+describe('issuer warnings', () => {
+  const signerOf = (t: TestServer, logger: ReturnType<typeof capture>['logger']) =>
+    createSecretsSyncTokenSigner({ store: t.server.core.store, clock: t.server.core.clock, info: t.server.core.info, log: logger });
+
+  it('are not logged at start, and once when a destination first uses web identity (unset, not https, a port)', async () => {
+    const logs = capture();
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200', logger: logs.logger }));
+    expect(logs.warnings()).toEqual([]);
+    const signer = signerOf(t, logs.logger);
+    await signer.mint({ destinationType: 'aws-sm', destinationName: 'wif-1', audience: 'sts.amazonaws.com' });
+    await signer.mint({ destinationType: 'aws-sm', destinationName: 'wif-2', audience: 'sts.amazonaws.com' });
+    expect(logs.warnings()).toHaveLength(1);
+    expect(logs.warnings()[0].warnings).toEqual([
       'identity/oidc/config sets no "issuer": the secrets-sync OIDC issuer is built from api_addr (http://127.0.0.1:8200)',
       'the secrets-sync OIDC issuer http://127.0.0.1:8200/v1/identity/oidc/secrets-sync is not https: AWS fetches the discovery document and keys over HTTPS only',
       'the secrets-sync OIDC issuer http://127.0.0.1:8200/v1/identity/oidc/secrets-sync carries a port: an AWS IAM OIDC provider URL takes none, so set identity/oidc/config "issuer" to a URL without one',
@@ -64,9 +87,11 @@ describe('start-up issuer warnings', () => {
   });
 
   it('are silent once an https issuer without a port is set', async () => {
-    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200' }));
+    const logs = capture();
+    const t = closeAfterTest(await startTestServer({ apiAddr: 'http://127.0.0.1:8200', logger: logs.logger }));
     await t.call('POST', '/v1/identity/oidc/config', { body: { issuer: 'https://vault.example.com' } });
-    expect(await issuerWarnings(t.server.core)).toEqual([]);
+    await signerOf(t, logs.logger).mint({ destinationType: 'aws-sm', destinationName: 'wif-1', audience: 'sts.amazonaws.com' });
+    expect(logs.warnings()).toEqual([]);
   });
 
   it('only note the fallback when api_addr itself is https without a port', () => {
