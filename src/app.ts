@@ -1,9 +1,10 @@
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherDeps } from './http/dispatch.js';
 import { requestErrors } from './http/errors.js';
 import { errorResponse, kindOfStatus, renderFailure } from './http/render-error.js';
-import type { WireResponse } from './http/wire.js';
+import { UPLOAD_PATHS, type WireResponse } from './http/wire.js';
 import { methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
 /** What the HTTP application needs: the services of the request pipeline and the body limit. */
@@ -32,28 +33,44 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const send = (reply: import('fastify').FastifyReply, res: WireResponse) =>
-    reply.code(res.status).headers(res.headers).send(res.body === '' ? undefined : Buffer.from(res.body));
+  const send = (reply: import('fastify').FastifyReply, res: WireResponse) => {
+    reply.code(res.status).headers(res.headers);
+    if (typeof res.body !== 'string') return reply.send(Readable.from(res.body));
+    return reply.send(res.body === '' ? undefined : Buffer.from(res.body));
+  };
 
-  app.route({
-    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    url: '/v1/*',
-    handler: async (request, reply) => {
-      const started = performance.now();
-      const res = await dispatcher.handle({
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
-        remoteAddress: request.socket.remoteAddress ?? '',
+  const handle = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, upload?: Readable) => {
+    const started = performance.now();
+    const res = await dispatcher.handle({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: Buffer.isBuffer(request.body) ? request.body : undefined,
+      remoteAddress: request.socket.remoteAddress ?? '',
+      upload,
+    });
+    // Paths only: query strings and bodies may carry secrets and never reach the log.
+    deps.log.debug(
+      { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+    return send(reply, res);
+  };
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: (request, reply) => handle(request, reply) });
+
+  // Upload paths (snapshot restores): the body reaches the handler unread, after the token and
+  // ACL checks, and is not held to the body limit; a refused request's body is never stored.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    for (const path of UPLOAD_PATHS) {
+      uploads.route({
+        method: ['POST', 'PUT'],
+        url: `/v1/${path}`,
+        handler: (request, reply) => handle(request, reply, request.body instanceof Readable ? request.body : undefined),
       });
-      // Paths only: query strings and bodies may carry secrets and never reach the log.
-      deps.log.debug(
-        { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
-      return send(reply, res);
-    },
+    }
   });
 
   app.setNotFoundHandler((request, reply) => {

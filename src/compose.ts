@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { BackendRegistry } from './kernel/backends.js';
 import type { MountEntry } from './kernel/entries.js';
@@ -109,7 +111,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   // Services built after the seal manager whose in-memory state its seal hook must drop.
   const sealDependents: { reset(): void }[] = [];
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
-  const barrier = new BarrierStore(new SqliteStore({ path: opts.storagePath, clock }));
+  const sqlite = new SqliteStore({ path: opts.storagePath, clock });
+  const barrier = new BarrierStore(sqlite);
   // Hot entries are served decrypted from memory; only this process writes the SQLite file.
   // The notifying layer tells the sync worker about commits that enqueue outbox operations.
   const cached = new ReadCachingStore(barrier);
@@ -187,6 +190,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         clock,
         log,
         leaseTtls,
+        // The driver's snapshot capability; snapshots are assembled beside the database file.
+        snapshots: sqlite,
+        scratchDir: opts.storagePath === ':memory:' ? tmpdir() : dirname(resolve(opts.storagePath)),
       }),
       ...sync.paths,
     ],

@@ -93,6 +93,7 @@ export class RequestPipeline {
       clientToken: request.clientToken,
       headers: request.headers,
       remoteAddress: request.remoteAddress,
+      upload: request.upload,
     };
     // Parameters are decoded where Vault would notice a path its regex does not match: at the
     // existence check of a write, else with the fields.
@@ -132,7 +133,7 @@ export class RequestPipeline {
       mountType: res?.mountType ?? backend.mountType,
       injector: spec.injector === true,
     };
-    if (!res || res.empty || res.raw !== undefined) return handled;
+    if (!res || res.empty || res.raw !== undefined || res.stream) return handled;
     if (unknown.length > 0) handled.warnings.push(`Endpoint ignored these unrecognized parameters: [${unknown.sort().join(' ')}]`);
     if (handled.data && opSpec.response) handled.data = this.allowListed(spec, opSpec.response, handled.data);
     return handled;

@@ -18,14 +18,22 @@ export interface WireRequest {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer | undefined;
   remoteAddress: string;
+  /** The unread body of a request to an upload path (the app routes those without parsing). */
+  upload?: AsyncIterable<Uint8Array>;
 }
 
-/** A response ready for the wire. */
+/** A response ready for the wire: text, or bytes produced as they are sent. */
 export interface WireResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | AsyncIterable<Uint8Array>;
 }
+
+/**
+ * Paths whose POST/PUT body is a file, handed to the handler unread rather than parsed as JSON
+ * (as Vault does for them), and not held to `max_request_size`: a snapshot can be larger.
+ */
+export const UPLOAD_PATHS = ['sys/storage/raft/snapshot', 'sys/storage/raft/snapshot-force'];
 
 export const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
@@ -45,6 +53,7 @@ export interface ParsedRequest {
   clientToken: string | null;
   headers: WireRequest['headers'];
   remoteAddress: string;
+  upload?: AsyncIterable<Uint8Array>;
 }
 
 /** The outcome of the request pipeline, for the wire layer to render. */
@@ -187,7 +196,8 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
   const namespace = header(wire.headers, 'x-vault-namespace');
   if (namespace !== undefined && !NAMESPACE_ROOT.has(namespace.trim())) throw requestErrors.unknownNamespace(namespace);
   const method = (header(wire.headers, LIST_MARKER_HEADER) ? 'LIST' : wire.method).toUpperCase();
-  const { operation, data } = operationOf(method, search, wire);
+  const upload = wire.upload && UPLOAD_PATHS.includes(path) ? wire.upload : undefined;
+  const { operation, data } = upload ? { operation: 'update' as const, data: {} } : operationOf(method, search, wire);
   delete data.help;
   return {
     method,
@@ -198,6 +208,7 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
     clientToken: clientTokenOf(wire.headers),
     headers: wire.headers,
     remoteAddress: wire.remoteAddress,
+    upload,
   };
 }
 
@@ -208,6 +219,7 @@ export function renderResponse(request: ParsedRequest, handled: HandledRequest, 
   const status = res.status ?? 200;
   const headers = { ...JSON_HEADERS, ...echoed, ...(res.headers ?? {}) };
   if (res.empty) return { status, headers, body: '' };
+  if (res.stream) return { status, headers, body: res.stream };
   if (res.raw !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : JSON.stringify(res.raw) };
   const body = envelope(handled.requestId, handled.mountType, { data: handled.data, warnings: handled.warnings, auth: res.auth });
   return { status, headers, body: JSON.stringify(handled.injector && handled.data ? { ...handled.data, ...body } : body) };

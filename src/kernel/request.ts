@@ -34,6 +34,11 @@ export interface LogicalRequest<D = Record<string, unknown>, P = Record<string, 
   clientToken: string | null;
   headers: Record<string, string | string[] | undefined>;
   remoteAddress: string;
+  /**
+   * The request body as it arrives, unparsed and unread, on the paths that take a file rather
+   * than JSON (snapshot restores, as in Vault); undefined elsewhere.
+   */
+  upload?: AsyncIterable<Uint8Array>;
 }
 
 /** What a handler returns; `undefined` means 204 No Content. */
@@ -44,6 +49,8 @@ export interface LogicalResponse {
   auth?: Record<string, unknown> | null;
   /** For raw (non-enveloped) endpoints: the body as is. */
   raw?: unknown;
+  /** A binary body sent as it is produced (a snapshot); `headers` name its content type. */
+  stream?: AsyncIterable<Uint8Array>;
   headers?: Record<string, string>;
   /** Overrides the envelope's mount_type (Vault uses "" on KV's 404-with-data). */
   mountType?: string;

@@ -225,6 +225,28 @@ export class SealManager implements SealState {
     this.nonce = '';
   }
 
+  /**
+   * Replaces the whole store (a snapshot restore). Seals first, so that nothing decrypted from
+   * the old store stays in memory and no request runs against either store meanwhile, applies
+   * the replacement, then reads the new store's seal configuration. The server stays sealed: it
+   * is unsealed with the unseal keys of the server the snapshot was taken from.
+   */
+  replaceStore(apply: () => Promise<void>): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.barrier.isSealed) {
+        await this.hooks.beforeSeal();
+        this.barrier.seal();
+      }
+      this.clearProgress();
+      try {
+        await apply();
+      } finally {
+        await this.load();
+      }
+      this.log.info('snapshot restored: the server is sealed; unseal it with the unseal keys of the server the snapshot was taken from');
+    });
+  }
+
   /** `sys/seal`: closes the barrier and drops every key and cached secret from memory. */
   seal(): Promise<void> {
     return this.exclusive(async () => {

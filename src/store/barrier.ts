@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
 import { sealed } from '../kernel/errors.js';
 import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
 
@@ -175,6 +175,26 @@ export class BarrierStore implements Store {
     await this.inner.commit([{ kind: 'put', key: KEYRING_KEY, value: sealedRing }], [{ key: KEYRING_KEY, revision: row.revision }]);
     this.install(ring);
     return { term, installTime: ring.keys.at(-1)!.installTime };
+  }
+
+  /**
+   * Encrypts `plaintext` under a key derived from the root key for `purpose` (the checksums of
+   * a snapshot): only a server unsealed with the same unseal keys can open it, which is how a
+   * restore tells a snapshot of this server from one of another.
+   */
+  sealWithRootKey(purpose: string, plaintext: Buffer): Buffer {
+    return seal(this.purposeKey(purpose), 0, plaintext, Buffer.from(purpose), randomBytes(NONCE));
+  }
+
+  /** Opens what `sealWithRootKey` made; throws BarrierIntegrityError under other unseal keys. */
+  openWithRootKey(purpose: string, sealedValue: Buffer): Buffer {
+    if (termOf(Buffer.from(sealedValue)) !== 0) throw new BarrierIntegrityError(purpose);
+    return open(this.purposeKey(purpose), sealedValue, Buffer.from(purpose), purpose);
+  }
+
+  private purposeKey(purpose: string): KeyObject {
+    const root = this.requireRoot().export();
+    return createSecretKey(Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `ferry ${purpose}`, KEY_BYTES)));
   }
 
   /** The active key term, for `sys/key-status`. */

@@ -6,6 +6,7 @@ import {
   type RevisionCheck,
   type Store,
   type StoreEntry,
+  type StoreSnapshots,
   type WriteOp,
 } from './store.js';
 
@@ -69,7 +70,7 @@ interface OutboxRow {
  * Vault's raft defaults). All methods are async to match the interface a network
  * database needs, but each runs one synchronous SQLite transaction.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, StoreSnapshots {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly stmts;
@@ -276,6 +277,59 @@ export class SqliteStore implements Store {
       availableAt: r.available_at,
       createdAt: r.created_at,
     }));
+  }
+
+  /** SQLite's online backup API: consistent, and commits made meanwhile through this connection are copied too. */
+  async writeSnapshot(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  async checkSnapshot(file: string): Promise<void> {
+    let copy: Database.Database;
+    try {
+      copy = new Database(file, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new Error(`not a SQLite database: ${(err as Error).message}`);
+    }
+    try {
+      const check = copy.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`the database is damaged: ${String(check)}`);
+      const version = copy.pragma('user_version', { simple: true }) as number;
+      if (version < 1 || version > MIGRATIONS.length) {
+        throw new Error(`schema version ${version} is not one this Ferry knows (1 to ${MIGRATIONS.length})`);
+      }
+      const keys = copy.prepare<[], { key: string }>("SELECT key FROM entries WHERE key IN ('barrier/seal-config', 'barrier/keyring')").all();
+      if (keys.length !== 2) throw new Error('it holds no initialised Ferry server (no seal configuration or keyring)');
+    } catch (err) {
+      throw new Error(`not a Ferry store: ${(err as Error).message}`, { cause: err });
+    } finally {
+      copy.close();
+    }
+  }
+
+  /**
+   * Brings the copy's schema up to date (it is a private temporary file), then replaces every
+   * entry and outbox item in one transaction. Revisions keep growing: the counter never goes
+   * back, so a revision check read before the restore cannot pass after it.
+   */
+  async restoreSnapshot(file: string): Promise<void> {
+    await this.checkSnapshot(file);
+    new SqliteStore({ path: file }).db.close();
+    this.db.prepare('ATTACH DATABASE ? AS snapshot').run(file);
+    try {
+      this.db.transaction(() => {
+        this.db.exec(`
+          DELETE FROM entries;
+          INSERT INTO entries (key, value, revision) SELECT key, value, revision FROM snapshot.entries;
+          DELETE FROM outbox;
+          INSERT INTO outbox (id, queue, order_key, payload, attempts, available_at, created_at)
+            SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM snapshot.outbox;
+          UPDATE revision_counter SET value = MAX(value, (SELECT value FROM snapshot.revision_counter WHERE id = 1),
+            (SELECT COALESCE(MAX(revision), 0) FROM entries)) WHERE id = 1;`);
+      })();
+    } finally {
+      this.db.exec('DETACH DATABASE snapshot');
+    }
   }
 
   async close(): Promise<void> {

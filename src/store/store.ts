@@ -88,6 +88,21 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * An optional driver capability: a consistent copy of the whole store as stored — values still
+ * encrypted by the barrier, the barrier's own keyring and seal configuration included — and the
+ * replacement of the whole store by such a copy. The SQLite driver has it; the backup endpoints
+ * (`sys/storage/raft/snapshot`) need it.
+ */
+export interface StoreSnapshots {
+  /** Writes a consistent copy of the store to `file` while the store keeps serving. */
+  writeSnapshot(file: string): Promise<void>;
+  /** Throws, saying why, unless `file` is a copy this driver can restore. Touches nothing. */
+  checkSnapshot(file: string): Promise<void>;
+  /** Replaces the store's whole contents with the copy in `file`, in one transaction. */
+  restoreSnapshot(file: string): Promise<void>;
+}
+
 /** Thrown by `commit` when a revision check fails; callers re-read and retry. */
 export class RevisionConflict extends Error {
   constructor(public readonly key: string) {

@@ -5,6 +5,7 @@ import type { MountEntry, TokenEntry } from '../kernel/entries.js';
 import type { Authorizer, LeaseTtls, ServerInfo } from '../kernel/services.js';
 import type { SealManager } from '../seal/seal-manager.js';
 import type { BarrierStore } from '../store/barrier.js';
+import type { StoreSnapshots } from '../store/store.js';
 import type { MountTable } from './mount-table.js';
 
 /** A check run before a mount is disabled; it throws a coded error to refuse (sync associations). */
@@ -35,4 +36,8 @@ export interface SystemDeps {
   log: Logger;
   /** The configuration's `default_lease_ttl` and `max_lease_ttl`. */
   leaseTtls: LeaseTtls;
+  /** The storage driver's snapshot capability, when it has one. */
+  snapshots?: StoreSnapshots;
+  /** Where snapshots are assembled and unpacked: beside the database, on the same volume. */
+  scratchDir: string;
 }

@@ -72,4 +72,13 @@ export const sysErrors = {
   // Policies and audit devices.
   policyRequired: defineError('sys.policy_required', 'invalid', () => "'policy' parameter not supplied or empty"),
   auditTypeRequired: defineError('sys.audit_type_required', 'invalid', () => 'type is required'),
+  // Snapshots (sys/storage/raft/snapshot).
+  snapshotsUnsupported: defineError('sys.snapshots_unsupported', 'invalid', () => 'this storage cannot take or restore snapshots'),
+  snapshotMissing: defineError('sys.snapshot_missing', 'invalid', () => 'no snapshot in the request body'),
+  invalidSnapshot: defineError('sys.invalid_snapshot', 'invalid', (reason: string) => reason),
+  snapshotOtherKeys: defineError(
+    'sys.snapshot_other_keys',
+    'invalid',
+    () => 'could not verify hash file, possibly the snapshot is using a different set of unseal keys; use the snapshot-force API to bypass this check',
+  ),
 };

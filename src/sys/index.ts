@@ -19,6 +19,7 @@ import { rotatePath } from './path-rotate.js';
 import { sealStatusPath } from './path-seal-status.js';
 import { sealPath } from './path-seal.js';
 import { stepDownPath } from './path-step-down.js';
+import { storagePaths } from './path-storage.js';
 import { unsealPath } from './path-unseal.js';
 
 export type { SystemDeps, UnmountGuard } from './deps.js';
@@ -37,6 +38,7 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     unsealPath(deps),
     sealPath(deps),
     stepDownPath(deps),
+    ...storagePaths(deps),
     rotatePath(deps),
     keyStatusPath(deps),
     mountsTunePath(deps),
