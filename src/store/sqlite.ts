@@ -289,7 +289,7 @@ export class SqliteStore implements Store, StoreSnapshots {
     try {
       copy = new Database(file, { readonly: true, fileMustExist: true });
     } catch (err) {
-      throw new Error(`not a SQLite database: ${(err as Error).message}`);
+      throw new Error(`not a SQLite database: ${(err as Error).message}`, { cause: err });
     }
     try {
       const check = copy.pragma('quick_check', { simple: true });
