@@ -1,7 +1,24 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx so that the bin works on a fresh clone
-// right after `npm ci`, with no build output committed.
-import { register } from 'tsx/esm/api';
+// In a git checkout (src/ is there) the bin runs the TypeScript sources through tsx, a dev
+// dependency, so that the README's commands work right after `npm ci` and a stale dist/ can
+// never shadow newer code. A packed release and the container image carry no src/: they run
+// the compiled dist/ (`npm run build`) with production dependencies only.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const sources = new URL('../src/main.ts', import.meta.url);
+if (existsSync(sources)) {
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    process.stderr.write(
+      'This is a source checkout: its bin runs src/ through tsx, a dev dependency. Run `npm ci` (with dev\n' +
+        'dependencies), or build with `npm run build` and run `node dist/main.js`.\n',
+    );
+    process.exit(1);
+  }
+  register();
+  await import(sources.href);
+} else {
+  await import('../dist/main.js');
+}
