@@ -4,6 +4,8 @@
 // never shadow newer code. A packed release and the container image carry no src/: they run
 // the compiled dist/ (`npm run build`) with production dependencies only.
 import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
 const sources = new URL('../src/main.ts', import.meta.url);
 if (existsSync(sources)) {
