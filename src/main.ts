@@ -168,6 +168,23 @@ async function runServer(args: string[]): Promise<number> {
   if (!apiAddr) server.core.info.apiAddr = running[0]!.url;
   if (config?.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
 
+  // Signal handlers are in place before the banner tells anyone the server is up.
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    reloading = reloading.then(() => reload({ flags, configPaths, log, server, listeners: running })).catch((err: Error) => {
+      log.error({ error: err.message }, 'reload failed');
+    });
+  };
+  process.on('SIGHUP', onHangup);
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+
   const out: string[] = [
     '==> Ferry server configuration:',
     '',
@@ -206,21 +223,7 @@ async function runServer(args: string[]): Promise<number> {
   process.stdout.write(out.join('\n') + '\n');
   for (const r of running) log.info({ address: r.url }, 'ferry server listening');
 
-  let reloading = Promise.resolve();
-  const onHangup = () => {
-    reloading = reloading.then(() => reload({ flags, configPaths, log, server, listeners: running })).catch((err: Error) => {
-      log.error({ error: err.message }, 'reload failed');
-    });
-  };
-  process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopped;
   process.off('SIGHUP', onHangup);
   await reloading;
   for (const r of running) await r.close();
