@@ -59,20 +59,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: (request, reply) => handle(request, reply) });
 
-  // Upload paths (snapshot restores): the body reaches the handler unread, after the token and
-  // ACL checks, and is not held to the body limit; a refused request's body is never stored.
-  await app.register(async (uploads) => {
-    uploads.removeAllContentTypeParsers();
-    uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    for (const path of UPLOAD_PATHS) {
-      uploads.route({
-        method: ['POST', 'PUT'],
-        url: `/v1/${path}`,
-        handler: (request, reply) => handle(request, reply, request.body instanceof Readable ? request.body : undefined),
-      });
-    }
-  });
-
   app.setNotFoundHandler((request, reply) => {
     const known = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
     const err = known.includes(request.method) ? notFound() : methodNotAllowed();
@@ -85,6 +71,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return send(reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));
     }
     return send(reply, renderFailure(error, deps.log));
+  });
+
+  // Upload paths (snapshot restores): the body reaches the handler unread, after the token and
+  // ACL checks, and is not held to the body limit; a refused request's body is never stored.
+  // Registered last and not awaited: loading it now would settle the routes above before the
+  // error handlers exist (they would get Fastify's defaults).
+  app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    for (const path of UPLOAD_PATHS) {
+      uploads.route({
+        method: ['POST', 'PUT'],
+        url: `/v1/${path}`,
+        handler: (request, reply) => handle(request, reply, request.body instanceof Readable ? request.body : undefined),
+      });
+    }
   });
 
   return app;
