@@ -25,6 +25,21 @@ import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
 
 export const FERRY_VERSION = '0.1.0';
+/**
+ * The Vault release whose API Ferry implements: the newest whose secrets-sync fields Ferry
+ * supports, so that clients gating features on the server's version (terraform-provider-vault
+ * sends `kms_key_id` and `replica_regions` only to 2.1.0 and later, the workload identity
+ * fields to 2.0.0 and later) send everything Ferry understands.
+ */
+export const VAULT_API_VERSION = '2.2.0';
+/**
+ * The `version` of `sys/seal-status` and `sys/health`: the Vault API version with Ferry's own as
+ * semver build metadata. Build metadata is ignored when versions are compared, so clients see
+ * exactly `VAULT_API_VERSION`; a prerelease (`2.2.0-ferry`) would compare lower and turn the
+ * 2.2.0 features off, and metadata containing "ent" would make terraform-provider-vault take
+ * Ferry for Vault Enterprise.
+ */
+export const REPORTED_VERSION = `${VAULT_API_VERSION}+ferry.${FERRY_VERSION}`;
 
 export interface CoreOptions {
   /** SQLite file, or `:memory:` for the dev server. */
@@ -146,7 +161,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   );
   await seal.load();
   const info: ServerInfo = {
-    version: FERRY_VERSION,
+    version: REPORTED_VERSION,
+    ferryVersion: FERRY_VERSION,
     buildDate: '2026-11-29T00:00:00Z',
     clusterName: 'ferry-cluster',
     clusterId: randomUUID(),

@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { createServer, FERRY_VERSION, type Server } from './compose.js';
+import { createServer, FERRY_VERSION, VAULT_API_VERSION, type Server } from './compose.js';
 import { buildApp } from './app.js';
 import { listen, type RunningListener } from './http/server.js';
 import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
@@ -192,7 +192,7 @@ async function runServer(args: string[]): Promise<number> {
     ...listeners.map((l, i) => `              Listener ${i + 1}: ${describeListener(l)}`),
     `                  Storage: ${dev && storagePath === ':memory:' ? 'inmem' : `sqlite (path: "${storagePath}")`}`,
     `                Log Level: ${level}`,
-    `                  Version: Ferry v${FERRY_VERSION}`,
+    `                  Version: Ferry v${FERRY_VERSION} (Vault API ${VAULT_API_VERSION})`,
     '',
     '==> Ferry server started! Log data will stream in below:',
     '',
@@ -242,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
     case '-version':
     case '--version':
-      process.stdout.write(`Ferry v${FERRY_VERSION}\n`);
+      process.stdout.write(`Ferry v${FERRY_VERSION} (Vault API ${VAULT_API_VERSION})\n`);
       return 0;
     case undefined:
     case '-h':

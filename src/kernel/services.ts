@@ -68,7 +68,10 @@ export const VAULT_LEASE_TTLS: LeaseTtls = { defaultTtl: 768 * 3600, maxTtl: 768
 
 /** Static facts a few sys endpoints report. */
 export interface ServerInfo {
+  /** The Vault-compatible version clients compare (`2.2.0+ferry.0.1.0`). */
   version: string;
+  /** Ferry's own release. */
+  ferryVersion: string;
   buildDate: string;
   clusterName: string;
   clusterId: string;

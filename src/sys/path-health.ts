@@ -54,6 +54,7 @@ export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
               replication_dr_mode: 'disabled',
               server_time_utc: Math.floor(deps.clock() / 1000),
               version: deps.info.version,
+              ferry_version: deps.info.ferryVersion,
               enterprise: false,
               ...(s.initialized ? { cluster_name: deps.info.clusterName, cluster_id: deps.info.clusterId } : {}),
               echo_duration_ms: 0,

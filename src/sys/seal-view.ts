@@ -13,6 +13,7 @@ export function sealStatusBody(deps: { seal: SealState; info: ServerInfo }): Rec
     progress: s.progress,
     nonce: s.nonce,
     version: info.version,
+    ferry_version: info.ferryVersion,
     build_date: info.buildDate,
     migration: false,
     ...(s.sealed ? {} : { cluster_name: info.clusterName, cluster_id: info.clusterId }),
