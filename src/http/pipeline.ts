@@ -120,9 +120,11 @@ export class RequestPipeline {
       decodeParams();
       const validated = validate(opSpec.fields ?? {}, request.data);
       req.data = validated.values;
-      unknown = validated.unknown;
+      unknown = spec.takesArbitraryInput ? [] : validated.unknown;
       if (token && token.num_uses > 0) await this.deps.tokens.consumeUse(token);
-      return opSpec.handler(req);
+      const out = await opSpec.handler(req);
+      // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
+      return out ?? (unknown.length > 0 ? { data: null } : undefined);
     });
 
     const handled: HandledRequest = {

@@ -108,6 +108,11 @@ export interface PathSpec {
   raw?: boolean;
   /** Legacy "sys injector" path: data keys are copied to the top level too. */
   injector?: boolean;
+  /**
+   * The body is the payload itself (KV v1's secrets), so no field is "unrecognized": Vault's
+   * `TakesArbitraryInput`, which spares these paths the unknown-parameter warning.
+   */
+  takesArbitraryInput?: boolean;
   /** Extra capability required besides the operation's (root-protected paths). */
   sudo?: boolean;
   /** Description for OpenAPI. */

@@ -139,6 +139,24 @@ describe('bad input', () => {
     expect(res.json().warnings).toEqual(['Endpoint ignored these unrecognized parameters: [alpha zeta]']);
   });
 
+  it('answers 200 with the warning, not 204, when an endpoint without a body ignored unknown fields (as Vault)', async () => {
+    const policy = 'path "x/*" { capabilities = ["read"] }';
+    const plain = await t.call('PUT', '/v1/sys/policies/acl/p', { body: { policy } });
+    expect(plain.statusCode).toBe(204);
+    expect(plain.body).toBe('');
+    const res = await t.call('PUT', '/v1/sys/policies/acl/p', { body: { policy, zeta: 1, alpha: 2 } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      data: null,
+      auth: null,
+      mount_type: 'system',
+      warnings: ['Endpoint ignored these unrecognized parameters: [alpha zeta]'],
+    });
+    expect(res.headers['content-type']).toBe('application/json');
+    // The write itself happened.
+    expect((await t.call('GET', '/v1/sys/policies/acl/p')).json().data.policy).toBe(policy);
+  });
+
   it('answers 413 for a body over the size limit and stores nothing', async () => {
     const small = closeAfterTest(await startTestServer({ maxRequestSize: 1024 }));
     const res = await small.call('POST', '/v1/sys/mounts/big', { body: { type: 'kv', description: 'x'.repeat(2048) } });

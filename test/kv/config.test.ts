@@ -21,10 +21,11 @@ describe('KV v2 config (kv-v2.md §3)', () => {
     expect(read.json().data).toEqual({ cas_required: true, delete_version_after: '0s', max_versions: 5 });
   });
 
-  it('write with no recognized field is a 204 no-op', async () => {
+  it('write with no recognized field is a no-op answered 200 with the unrecognized-parameter warning', async () => {
     await t.call('POST', '/v1/secret/config', { body: { max_versions: 3 } });
     const res = await t.call('POST', '/v1/secret/config', { body: { unrelated: 1 } });
-    expect(res.statusCode).toBe(204);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().warnings).toEqual(['Endpoint ignored these unrecognized parameters: [unrelated]']);
     expect((await t.call('GET', '/v1/secret/config')).json().data.max_versions).toBe(3);
   });
 

@@ -113,8 +113,10 @@ describe('KV v2 metadata write (kv-v2.md §5.3)', () => {
     });
   });
 
-  it('no recognized field is a 204 no-op that does not create the key', async () => {
-    expect((await t.call('PUT', '/v1/secret/metadata/k', { body: { something: 1 } })).statusCode).toBe(204);
+  it('no recognized field is a no-op (200 with the unrecognized-parameter warning) that does not create the key', async () => {
+    const res = await t.call('PUT', '/v1/secret/metadata/k', { body: { something: 1 } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().warnings).toEqual(['Endpoint ignored these unrecognized parameters: [something]']);
     expectNotFound(await t.call('GET', '/v1/secret/metadata/k'));
   });
 

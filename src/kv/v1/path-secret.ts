@@ -13,6 +13,7 @@ export function secretPath(engine: KvV1Engine): PathSpec {
     pattern: ':path*',
     params: { path: param.optionalRest() },
     description: 'Pass-through secret storage: read, write, delete and list JSON objects.',
+    takesArbitraryInput: true,
     exists: async (req) => (await engine.read(req.mount, req.params.path)) !== undefined,
     operations: (op) => ({
       read: op({
