@@ -9,6 +9,8 @@ export const sysErrors = {
   mountPathInUse: defineError('sys.mount_path_in_use', 'invalid', (path: string) => `path is already in use at ${path}`),
   overlappingMount: defineError('sys.overlapping_mount', 'invalid', (existing: string) => `existing mount at ${existing}`),
   noMountAt: defineError('sys.no_mount_at', 'invalid', (path: string) => `no mount at path "${path}"`),
+  /** `GET sys/mounts/:path` of a path no secrets engine serves (`path` with its trailing slash). */
+  noSecretEngineMount: defineError('sys.no_secret_engine_mount', 'invalid', (path: string) => `No secret engine mount at ${path}`),
   builtinMount: defineError('sys.builtin_mount', 'invalid', (path: string) => `cannot unmount "${path}"`),
   // Enabling and tuning secrets engines.
   engineTypeRequired: defineError('sys.engine_type_required', 'invalid', () => 'backend type must be specified as a string'),

@@ -33,7 +33,7 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
   return [
     healthPath(deps),
     sealStatusPath(deps),
-    leaderPath(),
+    leaderPath(deps),
     initPath(deps),
     unsealPath(deps),
     sealPath(deps),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { MountEntry } from '../kernel/entries.js';
-import { notFound } from '../kernel/errors.js';
 import { vBool, vMap, vString } from '../kernel/fields.js';
 import { definePath, param, type PathSpec } from '../kernel/request.js';
 import type { SystemDeps } from './deps.js';
@@ -55,8 +54,12 @@ const mountPath = (deps: Pick<SystemDeps, 'mounts' | 'unmountGuards'>) =>
         operationId: 'mounts-read-configuration',
         response: mountObject,
         handler: async (req) => {
-          const m = deps.mounts.get(normaliseMountPath(req.params.path));
-          if (!m) throw notFound();
+          // Vault matches by longest prefix (`secret/sub/path` reads the `secret/` mount) and
+          // answers a path no engine serves with a 400 that clients match on (the terraform
+          // provider's "mount not found" test looks for this text).
+          const path = normaliseMountPath(req.params.path);
+          const m = deps.mounts.resolve(path);
+          if (!m || m.path.startsWith('auth/')) throw sysErrors.noSecretEngineMount(path);
           return { data: mountView(m) };
         },
       }),

@@ -108,7 +108,7 @@ describe('bad input', () => {
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({ errors: ['error parsing JSON'] });
     }
-    expect((await t.call('GET', '/v1/sys/mounts/x')).statusCode).toBe(404);
+    expect((await t.call('GET', '/v1/sys/mounts/x')).statusCode).toBe(400);
   });
 
   it('answers 400 for a JSON body that is not an object', async () => {
@@ -123,7 +123,7 @@ describe('bad input', () => {
     expect(res.json().errors[0]).toBe(
       'Field validation failed: error converting input sometimes for field "local": strconv.ParseBool: parsing "sometimes": invalid syntax',
     );
-    expect((await t.call('GET', '/v1/sys/mounts/x')).statusCode).toBe(404);
+    expect((await t.call('GET', '/v1/sys/mounts/x')).statusCode).toBe(400);
   });
 
   it('coerces the string-typed values the CLI sends', async () => {
@@ -163,7 +163,7 @@ describe('bad input', () => {
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.json().errors).toHaveLength(1);
-    expect((await small.call('GET', '/v1/sys/mounts/big')).statusCode).toBe(404);
+    expect((await small.call('GET', '/v1/sys/mounts/big')).statusCode).toBe(400);
   });
 
   it('answers 404 with Vault text for a path no mount serves', async () => {

@@ -228,7 +228,7 @@ describe('vault operator unseal (CLI flow)', () => {
 });
 
 describe('a persistent server started again on its file', () => {
-  it('is sealed and refuses everything but seal-status, init, health, leader and unseal until the threshold is reached', async () => {
+  it('is sealed and refuses everything but seal-status, init, health and unseal until the threshold is reached', async () => {
     const file = path.join(tempDirForTest(), 'ferry.db');
     const first = await persistent(file);
     const init = await initAndUnseal(first, 3, 2);
@@ -242,8 +242,8 @@ describe('a persistent server started again on its file', () => {
     expect((await t.call('GET', '/v1/sys/init', { token: root })).json()).toEqual({ initialized: true });
     expect((await t.call('GET', '/v1/sys/health', { token: null })).statusCode).toBe(503);
     expect((await t.call('GET', '/v1/sys/health?sealedcode=200', { token: null })).statusCode).toBe(200);
-    expect((await t.call('GET', '/v1/sys/leader', { token: root })).statusCode).toBe(200);
     for (const [method, url] of [
+      ['GET', '/v1/sys/leader'],
       ['GET', '/v1/sys/mounts'],
       ['GET', '/v1/auth/token/lookup-self'],
       ['POST', '/v1/auth/token/create'],

@@ -15,4 +15,26 @@ describe('sys/mounts', () => {
     expect(read.json().data).toMatchObject({ type: 'kv', options: { version: '2' }, config: { default_lease_ttl: 0, max_lease_ttl: 0 } });
     expect(read.json().data.accessor).toMatch(/^kv_[0-9a-f]{8}$/);
   });
+
+  it('answers a path no secrets engine serves with Vault’s 400 "No secret engine mount at <path>/"', async () => {
+    for (const [path, shown] of [
+      ['nothing-here', 'nothing-here/'],
+      ['nothing-here/', 'nothing-here/'],
+      ['deep/er/path', 'deep/er/path/'],
+      ['auth/token', 'auth/token/'],
+    ]) {
+      const res = await t.call('GET', `/v1/sys/mounts/${path}`);
+      expect(res.statusCode, path).toBe(400);
+      expect(res.json(), path).toEqual({ errors: [`No secret engine mount at ${shown}`] });
+    }
+  });
+
+  it('reads the mount serving a deeper path by longest prefix, as Vault does', async () => {
+    await t.call('POST', '/v1/sys/mounts/team/kv', { body: { type: 'kv-v2' } });
+    const mount = (await t.call('GET', '/v1/sys/mounts/team/kv')).json().data;
+    const deeper = await t.call('GET', '/v1/sys/mounts/team/kv/some/secret');
+    expect(deeper.statusCode).toBe(200);
+    expect(deeper.json().data).toEqual(mount);
+    expect((await t.call('GET', '/v1/sys/mounts/team')).statusCode).toBe(400);
+  });
 });
