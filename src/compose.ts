@@ -19,7 +19,7 @@ import { AclAuthorizer } from './auth/acl.js';
 import { PolicyStore } from './auth/policy-store.js';
 import { AuditBroker } from './audit/broker.js';
 import { SealManager } from './seal/seal-manager.js';
-import { systemPaths, type UnmountGuard } from './sys/index.js';
+import { VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
@@ -138,6 +138,17 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const policies = new PolicyStore(store);
   const authorizer = new AclAuthorizer(policies);
   const audit = new AuditBroker(store, log, clock);
+  const info: ServerInfo = {
+    version: REPORTED_VERSION,
+    ferryVersion: FERRY_VERSION,
+    buildDate: '2026-11-29T00:00:00Z',
+    clusterName: 'ferry-cluster',
+    clusterId: randomUUID(),
+    storageType: opts.dev ? 'inmem' : 'sqlite',
+    apiAddr: opts.apiAddr ?? '',
+    dev: opts.dev,
+  };
+  const versionHistory = new VersionHistory(store, info, clock);
   const seal = new SealManager(
     barrier,
     {
@@ -146,6 +157,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         await mounts.load();
         await policies.ensureDefault();
         await audit.load();
+        await versionHistory.record();
       },
       beforeSeal: async () => {
         for (const dependent of sealDependents) dependent.reset();
@@ -160,17 +172,6 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     log,
   );
   await seal.load();
-  const info: ServerInfo = {
-    version: REPORTED_VERSION,
-    ferryVersion: FERRY_VERSION,
-    buildDate: '2026-11-29T00:00:00Z',
-    clusterName: 'ferry-cluster',
-    clusterId: randomUUID(),
-    storageType: opts.dev ? 'inmem' : 'sqlite',
-    apiAddr: opts.apiAddr ?? '',
-    dev: opts.dev,
-  };
-
   const unmountGuards: UnmountGuard[] = [];
 
   const kv = createKvFeature({ store, clock, mounts, seal, log });
@@ -202,6 +203,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         policies,
         audit,
         unmountGuards,
+        versionHistory,
         openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
         clock,
         log,

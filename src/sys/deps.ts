@@ -7,6 +7,7 @@ import type { SealManager } from '../seal/seal-manager.js';
 import type { BarrierStore } from '../store/barrier.js';
 import type { StoreSnapshots } from '../store/store.js';
 import type { MountTable } from './mount-table.js';
+import type { VersionHistory } from './version-history.js';
 
 /** A check run before a mount is disabled; it throws a coded error to refuse (sync associations). */
 export type UnmountGuard = (mount: MountEntry) => Promise<void>;
@@ -30,6 +31,8 @@ export interface SystemDeps {
   audit: AuditBroker;
   /** Filled by the composition root with the guards of features that hold mounts (sync). */
   unmountGuards: UnmountGuard[];
+  /** The versions this storage has run (`sys/version-history`). */
+  versionHistory: VersionHistory;
   /** The OpenAPI document of every backend, built by the HTTP layer from the route declarations. */
   openApiDocument: () => Record<string, unknown>;
   clock: () => number;

@@ -21,8 +21,10 @@ import { sealPath } from './path-seal.js';
 import { stepDownPath } from './path-step-down.js';
 import { storagePaths } from './path-storage.js';
 import { unsealPath } from './path-unseal.js';
+import { versionHistoryPath } from './path-version-history.js';
 
 export type { SystemDeps, UnmountGuard } from './deps.js';
+export { VersionHistory } from './version-history.js';
 
 /**
  * The paths of the `sys/` mount that Ferry's own `sys` feature serves (secrets sync adds its
@@ -52,5 +54,6 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     ...auditPaths(deps),
     auditHashPath(deps),
     ...activationFlagsPaths(),
+    versionHistoryPath(deps),
   ];
 }

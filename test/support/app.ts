@@ -3,6 +3,7 @@ import { buildApp } from '../../src/app.js';
 import { createServer, type CoreOptions, type Server } from '../../src/compose.js';
 import type { SyncWorkerOptions } from '../../src/sync/index.js';
 import { listen, type RunningListener } from '../../src/http/server.js';
+import { LIST_MARKER_HEADER } from '../../src/http/wire.js';
 
 /** What `main.ts` starts beside the listener: the sync worker and KV's expiry sweep. */
 function startBackgroundWork(server: Server): void {
@@ -43,6 +44,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       const token = o.token === undefined ? (server.rootToken ?? 'root') : o.token;
       if (token !== null) headers['x-vault-token'] = token;
+      // Node's parser (and so app.inject) knows no LIST verb: send what the socket layer turns it into.
+      if (method === 'LIST') {
+        method = 'GET';
+        headers[LIST_MARKER_HEADER] = '1';
+      }
       let payload: string | undefined = o.rawBody;
       if (payload === undefined && o.body !== undefined) payload = JSON.stringify(o.body);
       return app.inject({ method: method as any, url: path, headers, payload });

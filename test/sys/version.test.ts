@@ -1,5 +1,8 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useTestServer } from '../support/fixtures.js';
+import { initAndUnseal, startPersistent } from '../security/support.js';
+import { DAY, manualClock } from '../support/clock.js';
+import { closeAfterTest, tempDirForTest, useTestServer } from '../support/fixtures.js';
 import { VAULT_VERSION, providerParse, providerSeesEnterprise, providerSupports } from '../support/terraform.js';
 
 const t = useTestServer();
@@ -29,5 +32,59 @@ describe('the version Ferry reports', () => {
     // A prerelease compares lower: 2.2.0-gated fields would be off.
     expect(providerSupports(providerParse('2.2.0-ferry.0.1.0'), VAULT_VERSION.v220)).toBe(false);
     expect(providerSeesEnterprise(providerParse('2.2.0+parent.1'))).toBe(true);
+  });
+});
+
+describe('LIST sys/version-history', () => {
+  it('lists the running version with its build date and install time, by LIST and by GET ?list=true', async () => {
+    for (const [method, url] of [
+      ['LIST', '/v1/sys/version-history'],
+      ['GET', '/v1/sys/version-history?list=true'],
+    ] as const) {
+      const res = await t.call(method, url);
+      expect(res.statusCode, method).toBe(200);
+      const data = res.json().data;
+      expect(data.keys).toEqual(['2.2.0+ferry.0.1.0']);
+      expect(data.key_info['2.2.0+ferry.0.1.0']).toEqual({
+        build_date: '2026-11-29T00:00:00Z',
+        previous_version: null,
+        timestamp_installed: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+      });
+    }
+  });
+
+  it('needs a token allowed to list it', async () => {
+    const put = await t.call('PUT', '/v1/sys/policies/acl/nothing', { body: { policy: 'path "secret/*" { capabilities = ["read"] }' } });
+    expect(put.statusCode).toBe(204);
+    const token = (await t.call('POST', '/v1/auth/token/create', { body: { policies: ['nothing'] } })).json().auth.client_token;
+    expect((await t.call('LIST', '/v1/sys/version-history', { token })).statusCode).toBe(403);
+  });
+
+  it('stores the install time once: a restart and unseal days later keeps the first one; an older version shows as previous', async () => {
+    const clock = manualClock(Date.parse('2026-12-01T10:00:00Z'));
+    const file = path.join(tempDirForTest(), 'ferry.db');
+    const first = closeAfterTest(await startPersistent(file, { clock }));
+    const init = await initAndUnseal(first);
+    // What an earlier release would have recorded, written where Ferry keeps the history.
+    await first.server.core.store.commit([
+      {
+        kind: 'put',
+        key: 'core/versions/' + encodeURIComponent('2.1.0+ferry.0.0.9'),
+        value: Buffer.from(JSON.stringify({ version: '2.1.0+ferry.0.0.9', timestamp_installed: '2026-11-01T00:00:00.000Z', build_date: '2026-10-30T00:00:00Z' })),
+      },
+    ]);
+    await first.close();
+
+    clock.advance(3 * DAY);
+    const again = closeAfterTest(await startPersistent(file, { clock }));
+    expect((await again.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys_base64[0] } })).json().sealed).toBe(false);
+    const data = (await again.call('LIST', '/v1/sys/version-history', { token: init.root_token })).json().data;
+    expect(data.keys).toEqual(['2.1.0+ferry.0.0.9', '2.2.0+ferry.0.1.0']);
+    expect(data.key_info['2.2.0+ferry.0.1.0']).toEqual({
+      build_date: '2026-11-29T00:00:00Z',
+      previous_version: '2.1.0+ferry.0.0.9',
+      timestamp_installed: '2026-12-01T10:00:00.000Z',
+    });
+    expect(data.key_info['2.1.0+ferry.0.0.9'].previous_version).toBeNull();
   });
 });
