@@ -175,7 +175,8 @@ export class AuditBroker implements AuditSink {
     const h = this.hasher;
     return {
       client_token: h.hash(req.clientToken),
-      accessor: h.hash(t.accessor),
+      // Batch tokens have no accessor: an empty one stays empty rather than becoming a digest.
+      accessor: t.accessor === '' ? '' : h.hash(t.accessor),
       display_name: t.display_name,
       policies: t.policies,
       token_policies: t.policies,
@@ -206,7 +207,7 @@ export class AuditBroker implements AuditSink {
       mount_type: req.mount.type,
       mount_accessor: req.mount.accessor,
       ...(req.clientToken ? { client_token: h.hash(req.clientToken) } : {}),
-      ...(req.token ? { client_token_accessor: h.hash(req.token.accessor) } : {}),
+      ...(req.token?.accessor ? { client_token_accessor: h.hash(req.token.accessor) } : {}),
       namespace: { id: 'root' },
       path: req.path,
     };

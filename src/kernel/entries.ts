@@ -48,6 +48,7 @@ export interface TokenEntry {
   num_uses: number;
   renewable: boolean;
   orphan: boolean;
-  type: 'service';
+  /** Batch tokens are not stored (the token carries its entry), have no accessor and cannot renew. */
+  type: 'service' | 'batch';
   last_renewal_time?: number;
 }

@@ -16,11 +16,11 @@ export const tokenErrors = {
     'invalid',
     () => "'entity_alias' is only allowed in combination with token role",
   ),
-  batchUnsupported: defineError(
-    'token.batch_unsupported',
-    'invalid',
-    () => 'token type "batch" is not supported: Ferry issues service tokens only',
-  ),
+  batchCannotCreate: defineError('token.batch_cannot_create', 'invalid', () => 'batch tokens cannot create more tokens'),
+  batchCannotHave: defineError('token.batch_cannot_have', 'invalid', (field: string) => `batch tokens cannot have "${field}" set`),
+  batchRoot: defineError('token.batch_root', 'invalid', () => 'batch tokens cannot be root tokens'),
+  batchNotRenewable: defineError('token.batch_not_renewable', 'invalid', () => 'batch tokens cannot be renewed'),
+  batchNotRevocable: defineError('token.batch_not_revocable', 'invalid', () => 'batch tokens cannot be revoked'),
   invalidType: defineError('token.invalid_type', 'invalid', (type: string) => `invalid 'type' value "${type}"`),
   customIdNeedsPrivilege: defineError(
     'token.custom_id_needs_privilege',

@@ -33,6 +33,7 @@ export const createTokenOperation = (op: OperationBuilder<Record<string, never>>
       if (req.data.entity_alias) throw tokenErrors.entityAliasWithoutRole();
       const plan = planToken(parent, await isPrivileged(deps, req, parent), req.data, orphanPath, Math.floor(deps.clock() / 1000), deps.leaseTtls);
       const created = await deps.tokens.create({
+        type: plan.type,
         id: plan.id,
         policies: plan.policies,
         parent: plan.orphan ? null : parent,

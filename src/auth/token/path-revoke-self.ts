@@ -1,6 +1,7 @@
 import { definePath } from '../../kernel/request.js';
 import { caller } from './caller.js';
 import type { TokenDeps } from './deps.js';
+import { tokenErrors } from './errors.js';
 
 /** `auth/token/revoke-self`. */
 export const revokeSelfPath = (deps: Pick<TokenDeps, 'tokens'>) =>
@@ -11,7 +12,9 @@ export const revokeSelfPath = (deps: Pick<TokenDeps, 'tokens'>) =>
         summary: 'Revokes the calling token and every token created under it.',
         operationId: 'token-revoke-self',
         handler: async (req) => {
-          await deps.tokens.revokeTree(caller(req).token.hash);
+          const { token } = caller(req);
+          if (token.type === 'batch') throw tokenErrors.batchNotRevocable();
+          await deps.tokens.revokeTree(token.hash);
         },
       }),
     }),

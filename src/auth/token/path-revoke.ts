@@ -16,6 +16,7 @@ export const revokePath = (deps: Pick<TokenDeps, 'tokens'>) =>
           if (!req.data.token) throw tokenErrors.missingToken();
           // Revoking an unknown token succeeds: the CLI prints "Revoked token (if it existed)".
           const entry = await deps.tokens.lookup(req.data.token);
+          if (entry?.type === 'batch') throw tokenErrors.batchNotRevocable();
           if (entry) await deps.tokens.revokeTree(entry.hash);
         },
       }),

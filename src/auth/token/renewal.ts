@@ -7,6 +7,7 @@ import { authBlock } from './views.js';
 
 /** Renews a token by Vault's rules and answers with its auth block (`id` is '' when renewed by accessor). */
 export async function renewToken(deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>, entry: TokenEntry, id: string, increment: number): Promise<LogicalResponse> {
+  if (entry.type === 'batch') throw tokenErrors.batchNotRenewable();
   const parent = entry.parent ? await deps.tokens.lookupByHash(entry.parent) : undefined;
   // A parent that is gone took its subtree with it.
   if (entry.parent && !parent) throw tokenErrors.invalidToken();

@@ -37,6 +37,7 @@ export interface TokenCreateRequest {
 
 /** The decided properties of a new token, ready for `TokenStore.create`. */
 export interface TokenPlan {
+  type: 'service' | 'batch';
   id?: string;
   policies: string[];
   orphan: boolean;
@@ -70,9 +71,21 @@ export function planToken(
 ): TokenPlan {
   const { defaultTtl: DEFAULT_TOKEN_TTL, maxTtl: MAX_TOKEN_TTL } = leaseTtls;
   const warnings: string[] = [];
-  if (req.type !== undefined && !['', 'service', 'default'].includes(req.type)) {
-    if (req.type === 'batch') throw tokenErrors.batchUnsupported();
-    throw tokenErrors.invalidType(req.type);
+  // Vault checks this before anything else, policies included.
+  if (parent.type === 'batch') throw tokenErrors.batchCannotCreate();
+  if (req.type !== undefined && !['', 'service', 'default', 'batch'].includes(req.type)) throw tokenErrors.invalidType(req.type);
+  const batch = req.type === 'batch';
+  if (batch) {
+    // Vault's order: the first of these set is named.
+    for (const [field, value] of [
+      ['explicit_max_ttl', req.explicit_max_ttl],
+      ['num_uses', req.num_uses],
+      ['period', req.period],
+    ] as const) {
+      if (value !== undefined && value !== 0) throw tokenErrors.batchCannotHave(field);
+    }
+    // The token is its own sealed entry: there is no id to choose.
+    if (req.id) throw tokenErrors.batchCannotHave('id');
   }
   if (req.id) {
     if (!privileged) throw tokenErrors.customIdNeedsPrivilege();
@@ -102,6 +115,7 @@ export function planToken(
   else if (!policies.includes('root') && !policies.includes('default')) policies = [...policies, 'default'];
   policies = sanitizePolicies(policies);
   if (policies.length === 0) throw tokenErrors.noPolicies();
+  if (batch && policies.includes('root')) throw tokenErrors.batchRoot();
 
   // TTL: periodic tokens live for one period; otherwise the requested TTL or the default,
   // capped by the explicit max and the system max. Root tokens without a TTL never expire.
@@ -126,6 +140,7 @@ export function planToken(
 
   const displayName = req.display_name ? `token-${req.display_name}`.replace(/[^a-zA-Z0-9-]/g, '-').replace(/-+$/, '') : 'token';
   return {
+    type: batch ? 'batch' : 'service',
     id: req.id || undefined,
     policies,
     orphan,
@@ -133,7 +148,8 @@ export function planToken(
     explicit_max_ttl: explicitMax,
     period,
     num_uses: numUses,
-    renewable: req.renewable ?? true,
+    // Batch tokens are never renewable, whatever was asked.
+    renewable: batch ? false : (req.renewable ?? true),
     display_name: displayName,
     meta: req.meta && Object.keys(req.meta).length > 0 ? req.meta : null,
     warnings,
@@ -153,6 +169,7 @@ export function planRenewal(
   nowSeconds: number,
   leaseTtls: LeaseTtls = VAULT_LEASE_TTLS,
 ): { expireAt: number; ttl: number; warnings: string[] } {
+  if (entry.type === 'batch') throw tokenErrors.batchNotRenewable();
   const MAX_TOKEN_TTL = leaseTtls.maxTtl;
   if (entry.expire_at === 0) return { expireAt: 0, ttl: 0, warnings: [] };
   if (!entry.renewable) throw tokenErrors.notRenewable();

@@ -2,6 +2,7 @@ import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:c
 import type { TokenEntry } from '../../kernel/entries.js';
 import type { TokenResolver } from '../../kernel/services.js';
 import { RevisionConflict, withRetry, type Store, type WriteOp } from '../../store/store.js';
+import { BATCH_TOKEN_PREFIX, BatchTokens } from './batch.js';
 import { tokenErrors } from './errors.js';
 
 export interface CreateTokenInput {
@@ -16,6 +17,8 @@ export interface CreateTokenInput {
   display_name?: string;
   meta?: Record<string, string> | null;
   path?: string;
+  /** `batch`: not stored, sealed into the token itself (`batch.ts`); the creation rules refused what batch tokens cannot have. */
+  type?: 'service' | 'batch';
 }
 
 const SALT_KEY = 'core/token-salt';
@@ -44,11 +47,14 @@ export class TokenStore implements TokenResolver {
   private readonly hashes = new Map<string, string>();
   private mutations = 0;
   private static readonly CACHE_MAX = 10_000;
+  private readonly batch: BatchTokens;
 
   constructor(
     private readonly store: Store,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.batch = new BatchTokens(store);
+  }
 
   private async saltKey(): Promise<KeyObject> {
     if (this.salt) return this.salt;
@@ -71,6 +77,7 @@ export class TokenStore implements TokenResolver {
   /** Forgets cached key material and entries (on seal). */
   reset(): void {
     this.salt = undefined;
+    this.batch.reset();
     this.hashes.clear();
     this.forgetAll();
   }
@@ -101,6 +108,7 @@ export class TokenStore implements TokenResolver {
   }
 
   async create(input: CreateTokenInput): Promise<{ id: string; entry: TokenEntry }> {
+    if (input.type === 'batch') return this.createBatch(input);
     const id = input.id ?? newTokenId();
     const hash = await this.hash(id);
     const now = this.nowSeconds();
@@ -136,8 +144,55 @@ export class TokenStore implements TokenResolver {
     return { id, entry };
   }
 
+  /** A batch token: nothing is written; the token is its sealed entry. */
+  private async createBatch(input: CreateTokenInput): Promise<{ id: string; entry: TokenEntry }> {
+    const id = await this.batch.issue({
+      policies: input.policies,
+      parent: input.parent?.hash ?? null,
+      path: input.path ?? 'auth/token/create',
+      display_name: input.display_name ?? 'token',
+      meta: input.meta ?? null,
+      creation_time: this.nowSeconds(),
+      ttl: input.ttl,
+    });
+    const entry = await this.batchEntry(id);
+    if (!entry) throw new Error('a batch token just issued did not open');
+    return { id, entry };
+  }
+
+  /**
+   * The entry of a live batch token: it opens under this server's key, has not expired, and its
+   * parent (if any) is still live — a batch token ends with its parent, as in Vault.
+   */
+  private async batchEntry(tokenId: string): Promise<TokenEntry | undefined> {
+    const claims = await this.batch.open(tokenId);
+    if (!claims) return undefined;
+    const expireAt = claims.creation_time + claims.ttl;
+    if (claims.ttl <= 0 || expireAt <= this.nowSeconds()) return undefined;
+    if (claims.parent && !(await this.lookupByHash(claims.parent))) return undefined;
+    return {
+      hash: await this.hash(tokenId),
+      accessor: '',
+      policies: claims.policies,
+      parent: claims.parent,
+      path: claims.path,
+      display_name: claims.display_name,
+      meta: claims.meta,
+      creation_time: claims.creation_time,
+      creation_ttl: claims.ttl,
+      expire_at: expireAt,
+      explicit_max_ttl: 0,
+      period: 0,
+      num_uses: 0,
+      renewable: false,
+      orphan: claims.parent === null,
+      type: 'batch',
+    };
+  }
+
   /** The live entry for a token id, or undefined if unknown, expired or revoked. */
   async lookup(tokenId: string): Promise<TokenEntry | undefined> {
+    if (tokenId.startsWith(BATCH_TOKEN_PREFIX)) return this.batchEntry(tokenId);
     return this.lookupByHash(await this.hash(tokenId));
   }
 
