@@ -125,6 +125,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const clock = opts.clock ?? Date.now;
   // Services built after the seal manager whose in-memory state its seal hook must drop.
   const sealDependents: { reset(): void }[] = [];
+  // Work of features built after the seal manager that starts once the barrier is open.
+  const unsealDependents: Array<() => void> = [];
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   const sqlite = new SqliteStore({ path: opts.storagePath, clock });
   const barrier = new BarrierStore(sqlite);
@@ -158,6 +160,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         await policies.ensureDefault();
         await audit.load();
         await versionHistory.record();
+        for (const dependent of unsealDependents) dependent();
       },
       beforeSeal: async () => {
         for (const dependent of sealDependents) dependent.reset();
@@ -175,6 +178,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const unmountGuards: UnmountGuard[] = [];
 
   const kv = createKvFeature({ store, clock, mounts, seal, log });
+  // A KV v1 → v2 upgrade a crash or a seal interrupted goes on (in the background) after unseal.
+  unsealDependents.push(() => kv.upgrades.resume());
   const leaseTtls = opts.leaseTtls ?? VAULT_LEASE_TTLS;
   const identityDeps = { store, clock, info, log };
   const signer = createSecretsSyncTokenSigner(identityDeps);
@@ -204,6 +209,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         audit,
         unmountGuards,
         versionHistory,
+        kvUpgrades: kv.upgrades,
         openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
         clock,
         log,

@@ -23,6 +23,13 @@ export interface MountEntry {
   plugin_version: string;
   /** Unix ms; not reported, kept for ordering. */
   created: number;
+  /**
+   * The storage area holding the mount's data (`logical/<storage>/`) when it is not the uuid:
+   * a KV v1→v2 upgrade builds the versioned layout in a fresh area and switches to it. Not reported.
+   */
+  storage?: string;
+  /** A KV v1→v2 upgrade in progress (set by the tune, cleared by the switch to `area`). Not reported. */
+  kv_upgrade?: { area: string; from: number; started: number };
 }
 
 /** A token as stored; the token id itself is never stored, only its salted hash. */

@@ -136,6 +136,20 @@ export type OperationBuilder<P> = <F extends FieldShape>(spec: OperationSpec<F, 
 /** A pattern with parameters must declare a schema for each of them; one without declares none. */
 type ParamsOf<S extends string, P> = [PatternParams<S>] extends [never] ? { params?: undefined } : { params: P };
 
+/** The same handler for every operation of a catch-all path, with operationIds `<prefix>-<operation>`. */
+export function everyOperation<P>(
+  op: OperationBuilder<P>,
+  summary: string,
+  operationIdPrefix: string,
+  handler: OperationSpec<FieldShape, P>['handler'],
+): Partial<Record<OperationKey, OperationSpec<any, P>>> {
+  const operations: Partial<Record<OperationKey, OperationSpec<any, P>>> = {};
+  for (const key of ['read', 'list', 'write', 'patch', 'delete'] as OperationKey[]) {
+    operations[key] = op({ summary, operationId: `${operationIdPrefix}-${key}`, handler });
+  }
+  return operations;
+}
+
 /**
  * Declares one path family with typed parameters: `params` holds a zod schema for every
  * `:name` of `pattern` (the compiler checks the names), and `operations` receives a builder

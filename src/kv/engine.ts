@@ -160,6 +160,9 @@ function checkCustom(custom: Record<string, string>): void {
   if (errors.length > 0) throw kvErrors.customMetadata(errors);
 }
 
+/** The storage area of a mount's data: its uuid, or the area a KV v1 → v2 upgrade moved it to. */
+const storageArea = (mount: MountEntry): string => mount.storage ?? mount.uuid;
+
 /** Decoded metadata by the stored bytes it came from (the read cache hands out the same Buffer). */
 const decodedMeta = new WeakMap<Buffer, StoredMeta>();
 
@@ -191,11 +194,13 @@ export class KvV2Engine {
     this.commits = new GroupCommit(store);
   }
 
+  /** The mount's storage keys, by the area its data lives in (a KV v1 → v2 upgrade moves it to a new one). */
   keys(mount: MountEntry): KvKeys {
-    let keys = this.keysByMount.get(mount.uuid);
+    const area = storageArea(mount);
+    let keys = this.keysByMount.get(area);
     if (!keys) {
       keys = new KvKeys(mount);
-      this.keysByMount.set(mount.uuid, keys);
+      this.keysByMount.set(area, keys);
     }
     return keys;
   }
@@ -205,17 +210,17 @@ export class KvV2Engine {
   /**
    * The mount's settings. Every write needs them, so they are cached per mount: this engine
    * is their only writer (`setConfig` refreshes the cache after its commit) and a disabled
-   * mount's data goes with its uuid, which is never reused.
+   * mount's data goes with its storage area (its uuid, or a fresh area), which is never reused.
    */
   async config(mount: MountEntry): Promise<StoredConfig> {
-    const cached = this.configs.get(mount.uuid);
+    const cached = this.configs.get(storageArea(mount));
     if (cached) return cached;
     // A `setConfig` that commits while this read is in flight bumps the epoch, so the value
     // read here, possibly older, is returned but not cached.
     const epoch = this.configEpoch;
     const entry = await this.store.get(this.keys(mount).config);
     const config = entry ? { ...DEFAULT_CONFIG, ...decode<StoredConfig>(entry.value) } : DEFAULT_CONFIG;
-    if (epoch === this.configEpoch) this.configs.set(mount.uuid, config);
+    if (epoch === this.configEpoch) this.configs.set(storageArea(mount), config);
     return config;
   }
 
@@ -233,7 +238,7 @@ export class KvV2Engine {
       };
       await this.store.commit([{ kind: 'put', key, value: encode(next) }], [{ key, revision: entry?.revision ?? 0 }]);
       this.configEpoch++;
-      this.configs.set(mount.uuid, next);
+      this.configs.set(storageArea(mount), next);
     });
   }
 

@@ -17,6 +17,12 @@ export const kvErrors = {
   /** KV v1. */
   missingDataFields: defineError('kv.missing_data_fields', 'invalid', () => 'missing data fields'),
   trailingSlashWrite: defineError('kv.trailing_slash_write', 'invalid', () => "cannot write to a path ending in '/'"),
+  /** Any request to a KV mount while it is upgraded from version 1 to 2 (Vault's text). */
+  upgrading: defineError(
+    'kv.upgrading',
+    'invalid',
+    () => 'Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly.',
+  ),
   /** The domain read API refuses KV v1 mounts, which have neither versions nor events. */
   notKvV2: defineError(
     'kv.not_kv_v2',

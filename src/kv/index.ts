@@ -18,16 +18,22 @@ import { destroyPath } from './path-destroy.js';
 import { undeletePath } from './path-undelete.js';
 import { KvV1Engine } from './v1/engine.js';
 import { secretPath } from './v1/path-secret.js';
+import { upgradingPaths } from './path-upgrading.js';
+import { KvUpgrades, kvUpgradeInProgress } from './upgrade.js';
 
 export { KV_EVENTS_QUEUE, kvEventOrderKey, parseKvChangeEvent, type KvChange, type KvChangeEvent } from './events.js';
 export type { ExpirySweep, SecretRef } from './expiry-sweep.js';
+export type { KvUpgrades } from './upgrade.js';
 
 /** What the KV feature needs from the server, wired in the composition root. */
 export interface KvDeps {
   store: Store;
   clock: () => number;
-  /** The expiry sweep resolves the secrets it follows by mount accessor, reads nothing while sealed, and logs its failures. */
-  mounts: Pick<MountTable, 'byAccessor'>;
+  /**
+   * The expiry sweep resolves the secrets it follows by mount accessor; the KV v1 → v2 upgrade
+   * reads and switches the mount table.
+   */
+  mounts: Pick<MountTable, 'byAccessor' | 'get' | 'all' | 'snapshot' | 'update'>;
   seal: SealState;
   log: Logger;
 }
@@ -40,8 +46,12 @@ export interface KvDeps {
 export interface KvFeature {
   v1: Backend;
   v2: Backend;
-  /** The backend of a `kv` mount: version 2 when its `version` option says so, else version 1. */
+  /** A mount being upgraded from version 1 to 2: every request answers Vault's 400. */
+  upgrading: Backend;
+  /** The backend of a `kv` mount: version 2 when its `version` option says so, else version 1; `upgrading` meanwhile. */
   backendFor(mount: MountEntry): Backend;
+  /** KV v1 → v2 upgrades: the tune starts them, the unseal resumes interrupted ones. */
+  upgrades: KvUpgrades;
   /**
    * Reads a KV v2 secret's current version for sync; undefined when the secret (its metadata)
    * does not exist. Pure read: it never commits, so a sync worker calling it cannot produce
@@ -87,6 +97,8 @@ export function createKvFeature(deps: KvDeps): KvFeature {
     ],
   };
   const v1: Backend = { mountType: 'kv', paths: [secretPath(new KvV1Engine(deps.store))] };
+  const upgrading: Backend = { mountType: 'kv', paths: [upgradingPaths()] };
+  const upgrades = new KvUpgrades({ store: deps.store, mounts: deps.mounts, clock: deps.clock, log: deps.log });
 
   const observeExpiry = async (mount: MountEntry, path: string): Promise<boolean> => {
     assertKvV2(mount);
@@ -99,7 +111,9 @@ export function createKvFeature(deps: KvDeps): KvFeature {
   return {
     v1,
     v2,
-    backendFor: (mount) => (isKvV2(mount) ? v2 : v1),
+    upgrading,
+    upgrades,
+    backendFor: (mount) => (kvUpgradeInProgress(mount) ? upgrading : isKvV2(mount) ? v2 : v1),
     readLatestForSync: async (mount, path) => {
       assertKvV2(mount);
       const meta = await engine.loadMeta(mount, path);
@@ -143,6 +157,7 @@ export function createKvFeature(deps: KvDeps): KvFeature {
 
 /** Throws a clear 400 unless `mount` is a KV version 2 mount (sync refuses KV v1). */
 export function assertKvV2(mount: MountEntry): void {
+  if (kvUpgradeInProgress(mount)) throw kvErrors.upgrading();
   if (!isKvV2(mount)) throw kvErrors.notKvV2(mount.path);
 }
 

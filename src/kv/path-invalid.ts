@@ -1,4 +1,4 @@
-import { definePath, param, type LogicalRequest, type LogicalResponse, type OperationKey, type OperationSpec, type PathSpec } from '../kernel/request.js';
+import { definePath, everyOperation, param, type LogicalRequest, type LogicalResponse, type PathSpec } from '../kernel/request.js';
 import { kvErrors } from './errors.js';
 import { ROOT_WARNING, invalidPathResponse, invalidPathWarning } from './render.js';
 
@@ -24,16 +24,6 @@ export function invalidPaths(): PathSpec {
     pattern: ':path*',
     params: { path: param.optionalRest() },
     description: 'Paths a KV v2 mount does not serve.',
-    operations: (op) => {
-      const operations: Partial<Record<OperationKey, OperationSpec<any, { path: string }>>> = {};
-      for (const key of ['read', 'list', 'write', 'patch', 'delete'] as OperationKey[]) {
-        operations[key] = op({
-          summary: 'Answers 404 with a warning: the path is not one a KV v2 mount serves.',
-          operationId: `kv-v2-invalid-path-${key}`,
-          handler: answer,
-        });
-      }
-      return operations;
-    },
+    operations: (op) => everyOperation(op, 'Answers 404 with a warning: the path is not one a KV v2 mount serves.', 'kv-v2-invalid-path', answer),
   });
 }

@@ -12,6 +12,12 @@ import type { VersionHistory } from './version-history.js';
 /** A check run before a mount is disabled; it throws a coded error to refuse (sync associations). */
 export type UnmountGuard = (mount: MountEntry) => Promise<void>;
 
+/** Runs the KV v1 → v2 upgrade of a mount a tune has just marked (the KV feature's). */
+export interface KvUpgradeStarter {
+  /** Resolves when the upgrade is done, or once it goes on in the background (a large mount). */
+  start(mountPath: string): Promise<void>;
+}
+
 /**
  * What the `sys/` endpoints need from the rest of the server, wired in the composition root.
  * Each path file takes only the members it uses (`Pick<SystemDeps, …>`).
@@ -29,6 +35,8 @@ export interface SystemDeps {
   };
   policies: PolicyStore;
   audit: AuditBroker;
+  /** KV v1 → v2 upgrades, started by a tune to `options.version=2`. */
+  kvUpgrades: KvUpgradeStarter;
   /** Filled by the composition root with the guards of features that hold mounts (sync). */
   unmountGuards: UnmountGuard[];
   /** The versions this storage has run (`sys/version-history`). */

@@ -21,7 +21,8 @@ export const sysErrors = {
     (type: string) => `secrets engine "${type}" does not allow setting a version`,
   ),
   invalidKvVersion: defineError('sys.invalid_kv_version', 'invalid', (version: string) => `invalid KV version "${version}": must be 1 or 2`),
-  kvDowngrade: defineError('sys.kv_downgrade', 'invalid', () => 'cannot downgrade mount from KV version 2'),
+  kvDowngrade: defineError('sys.kv_downgrade', 'invalid', (from: number) => `cannot downgrade mount from version ${from}`),
+  invalidTunedVersion: defineError('sys.invalid_tuned_version', 'invalid', (version: string) => `invalid version provided: ${version}`),
   invalidTtl: defineError(
     'sys.invalid_ttl',
     'invalid',

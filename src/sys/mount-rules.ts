@@ -42,10 +42,27 @@ export function existingMount(mounts: MountTable, raw: string): MountEntry {
   return m;
 }
 
-/** What a tune may change of a mount's options: no version on non-KV engines, no KV v2 → v1 downgrade. */
-export function checkTunedOptions(mount: MountEntry, options: Record<string, string> | null): void {
-  if (options?.version !== undefined && mount.type !== 'kv') throw sysErrors.versionNotAllowed(mount.type);
-  if (options?.version !== undefined && options.version !== '' && mount.options?.version === '2' && options.version !== '2') {
-    throw sysErrors.kvDowngrade();
-  }
+/** The KV version of a mount's options: 0 when none is set (a plain `kv` mount). */
+export function kvVersionOf(mount: MountEntry): number {
+  const v = mount.options?.version;
+  return v ? Number(v) : 0;
 }
+
+/**
+ * What a tune's options may do, by Vault's rules: `version` only on KV mounts, only 1 or 2, never
+ * down. Returns the version change it asks for (Vault warns on every one; 1 → 2 upgrades the data).
+ */
+export function checkTunedOptions(mount: MountEntry, options: Record<string, string> | null): { from: number; to: number } | undefined {
+  const raw = options?.version;
+  if (raw === undefined) return undefined;
+  if (mount.type !== 'kv') throw sysErrors.versionNotAllowed(mount.type);
+  const to = raw.trim() === '' ? 0 : Number(raw);
+  if (to !== 1 && to !== 2) throw sysErrors.invalidTunedVersion(Number.isInteger(to) ? String(to) : raw);
+  const from = kvVersionOf(mount);
+  if (from > to) throw sysErrors.kvDowngrade(from);
+  return from < to ? { from, to } : undefined;
+}
+
+/** Vault's warning on a tune that changes a KV mount's version. */
+export const versionChangeWarning = (change: { from: number; to: number }) =>
+  `Upgrading mount from version ${change.from} to version ${change.to}. This mount will be unavailable for a brief period and will resume service shortly.`;

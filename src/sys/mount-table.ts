@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { MountEntry } from '../kernel/entries.js';
-import { withRetry, type Store, type WriteOp } from '../store/store.js';
+import { withRetry, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
 import { sysErrors } from './errors.js';
 
 const MOUNTS_KEY = 'core/mounts';
@@ -131,8 +131,23 @@ export class MountTable {
     });
   }
 
+  /**
+   * The table as stored, with the check that makes a commit apply only while it is unchanged
+   * (a long job writing on a mount's behalf, which must stop if the mount goes).
+   */
+  async snapshot(): Promise<{ mounts: MountEntry[]; check: RevisionCheck }> {
+    const entry = await this.store.get(MOUNTS_KEY);
+    const mounts = entry ? (JSON.parse(entry.value.toString('utf8')) as MountEntry[]) : [];
+    return { mounts, check: { key: MOUNTS_KEY, revision: entry?.revision ?? 0 } };
+  }
+
   /** Storage prefix under which a mount's backend keeps its data. */
   static dataPrefix(mount: MountEntry): string {
-    return `logical/${mount.uuid}/`;
+    return MountTable.areaPrefix(mount.storage ?? mount.uuid);
+  }
+
+  /** Storage prefix of one storage area (a mount's, or one a KV upgrade is building). */
+  static areaPrefix(area: string): string {
+    return `logical/${area}/`;
   }
 }

@@ -117,12 +117,21 @@ const mountPath = (deps: Pick<SystemDeps, 'mounts' | 'unmountGuards'>) =>
           const m = deps.mounts.get(path);
           if (!m) return;
           for (const guard of deps.unmountGuards) await guard(m);
+          // The entry as stored when the change applies: its data may have moved since `m` was read.
+          let removed: MountEntry | undefined;
           await deps.mounts.update(
             (mounts) => {
               const i = mounts.findIndex((x) => x.path === path);
-              if (i >= 0) mounts.splice(i, 1);
+              removed = i >= 0 ? mounts.splice(i, 1)[0] : undefined;
             },
-            () => [{ kind: 'deletePrefix', prefix: MountTable.dataPrefix(m) }],
+            () =>
+              removed
+                ? [
+                    { kind: 'deletePrefix', prefix: MountTable.dataPrefix(removed) },
+                    // The area a KV upgrade was building goes too; the upgrade notices and stops.
+                    ...(removed.kv_upgrade ? [{ kind: 'deletePrefix' as const, prefix: MountTable.areaPrefix(removed.kv_upgrade.area) }] : []),
+                  ]
+                : [],
           );
         },
       }),
