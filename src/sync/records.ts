@@ -76,8 +76,13 @@ export function parseSyncOperation(payload: string): SyncOperation {
 export class SyncChange {
   private readonly ops: WriteOp[] = [];
   private readonly checks: RevisionCheck[] = [];
+  private removesAssociations = false;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Told after a commit that removed association records (`SyncRecords.associationRemovedSince`). */
+    private readonly onAssociationsRemoved: () => void = () => undefined,
+  ) {}
 
   private check(key: string, revision: number | undefined): this {
     if (revision !== undefined) this.checks.push({ key, revision });
@@ -110,6 +115,7 @@ export class SyncChange {
   /** Deletes every association record of a destination (not their by-secret entries: `unindex` each). */
   deleteAssociationsOf(type: string, name: string): this {
     this.ops.push({ kind: 'deletePrefix', prefix: keys.associationPrefix(type, name) });
+    this.removesAssociations = true;
     return this;
   }
 
@@ -124,6 +130,7 @@ export class SyncChange {
     const key = associationKey(a);
     this.ops.push({ kind: 'delete', key });
     this.unindex(a);
+    this.removesAssociations = true;
     return this.check(key, revision);
   }
 
@@ -152,15 +159,46 @@ export class SyncChange {
 
   async commit(): Promise<void> {
     await this.store.commit(this.ops, this.checks.length > 0 ? this.checks : undefined);
+    if (this.removesAssociations) this.onAssociationsRemoved();
   }
 }
 
 export class SyncRecords {
+  /** Commits that removed association records so far (in this process, which is the only writer). */
+  private removals = 0;
+  private readonly removalWaiters = new Set<() => void>();
+
   constructor(private readonly store: Store) {}
 
   /** Starts an atomic change. */
   change(): SyncChange {
-    return new SyncChange(this.store);
+    return new SyncChange(this.store, () => {
+      this.removals++;
+      for (const wake of [...this.removalWaiters]) wake();
+    });
+  }
+
+  /** A mark to pass to `associationRemovedSince`: read it before reading the associations it is about. */
+  get removalMark(): number {
+    return this.removals;
+  }
+
+  /**
+   * Resolves true as soon as a commit after `mark` removed association records (at once if one
+   * already did), false if none did within `timeoutMs`. Woken by the commit itself, never polling.
+   */
+  associationRemovedSince(mark: number, timeoutMs: number): Promise<boolean> {
+    if (this.removals > mark) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (removed: boolean) => {
+        clearTimeout(timer);
+        this.removalWaiters.delete(wake);
+        resolve(removed);
+      };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, timeoutMs));
+      this.removalWaiters.add(wake);
+    });
   }
 
   // ---- configuration ---------------------------------------------------------------------

@@ -9,6 +9,15 @@ import { effectiveTemplate, externalNames } from './naming.js';
 import type { SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
 
+/**
+ * How long a destination delete waits for association removals already under way: long enough
+ * for an AWS delete or two, short enough for an HTTP request.
+ */
+const REMOVAL_WAIT_MS = 5_000;
+
+/** A removal that failed (final or reported error): the worker will not finish it on its own soon. */
+const removalFailed = (a: Association): boolean => Object.values(a.targets).some((t) => t.status.endsWith('_ERROR'));
+
 /** What the sync service needs from the server and from other features, wired in the composition root. */
 export interface SyncServiceDeps {
   core: Pick<SyncDeps, 'mounts' | 'authorizer' | 'clock'>;
@@ -104,30 +113,46 @@ export class SyncService {
   /**
    * Deletes a destination. With associations it needs `purge` (unsync everything, then
    * delete — asynchronously, the destination stays readable meanwhile) or `force_delete`
-   * (forget them, leaving the synced secrets in AWS).
+   * (forget them, leaving the synced secrets in AWS). Associations already being removed (an
+   * `associations/remove` just answered: `terraform destroy` removes the association, then
+   * deletes the destination) are waited for, a few seconds at most, woken by each removal.
    */
   async deleteDestination(type: string, name: string, opts: { purge: boolean; force: boolean }): Promise<void> {
     checkDestinationType(type);
-    await withRetry(async () => {
-      const row = await this.records.destination(type, name);
-      if (!row) return;
-      const dest = row.value;
-      const associations = await this.records.associationsOf(type, name);
-      const change = this.records.change();
-      if (associations.length === 0 || opts.force) {
-        change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name);
-        for (const a of associations) change.unindex(a);
-      } else if (opts.purge) {
-        // A repeated purge re-queues what is still being removed (e.g. after fixing credentials).
-        dest.purge_initiated_at ??= this.now();
-        delete dest.purge_error;
-        change.saveDestination(dest, row.revision);
-        for (const a of associations) change.saveAssociation(a.removing ? a : this.markRemoving(a)).enqueueSync(a, 'purge');
-      } else {
-        throw syncErrors.destinationHasAssociations(type, name, associations.length);
-      }
-      await change.commit();
-    });
+    const deadline = performance.now() + REMOVAL_WAIT_MS;
+    for (;;) {
+      // Read before the associations are: a removal committed in between still wakes the wait.
+      const mark = this.records.removalMark;
+      const mayWait = performance.now() < deadline;
+      const waiting = await withRetry(() => this.deleteDestinationOnce(type, name, opts, mayWait));
+      if (!waiting) return;
+      await this.records.associationRemovedSince(mark, deadline - performance.now());
+    }
+  }
+
+  /** One attempt; true when it found only removals under way to wait for (and `mayWait`). */
+  private async deleteDestinationOnce(type: string, name: string, opts: { purge: boolean; force: boolean }, mayWait: boolean): Promise<boolean> {
+    const row = await this.records.destination(type, name);
+    if (!row) return false;
+    const dest = row.value;
+    const associations = await this.records.associationsOf(type, name);
+    const change = this.records.change();
+    if (associations.length === 0 || opts.force) {
+      change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name);
+      for (const a of associations) change.unindex(a);
+    } else if (opts.purge) {
+      // A repeated purge re-queues what is still being removed (e.g. after fixing credentials).
+      dest.purge_initiated_at ??= this.now();
+      delete dest.purge_error;
+      change.saveDestination(dest, row.revision);
+      for (const a of associations) change.saveAssociation(a.removing ? a : this.markRemoving(a)).enqueueSync(a, 'purge');
+    } else if (mayWait && associations.every((a) => a.removing && !removalFailed(a))) {
+      return true;
+    } else {
+      throw syncErrors.destinationHasAssociations(type, name, associations.length);
+    }
+    await change.commit();
+    return false;
   }
 
   // ---- associations -----------------------------------------------------------------
