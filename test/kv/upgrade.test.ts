@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MountTable } from '../../src/sys/mount-table.js';
-import type { TestServer } from '../support/app.js';
+import { startListeningServer, type TestServer } from '../support/app.js';
 import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { CLI_HEADERS, initAndUnseal, startPersistent, tokenWithPolicy } from '../security/support.js';
 import { T0, iso, useKv } from './helpers.js';
@@ -180,6 +180,26 @@ describe('vault kv enable-versioning (a KV v1 mount tuned to options.version=2)'
     // Tuning to 2 again is a no-op: no warning, nothing moves.
     expect((await enableVersioning(t)).statusCode).toBe(204);
     await expectUpgraded(t);
+  });
+});
+
+describe('the CLI’s request over a socket', () => {
+  it('POST /v1/sys/mounts/kv1//tune (double slash, no Content-Type) upgrades the mount', async () => {
+    const srv = closeAfterTest(await startListeningServer({ syncWorker: { start: false } }));
+    const send = (method: string, p: string, body?: unknown) =>
+      fetch(`${srv.listener.url}/v1/${p}`, {
+        method,
+        headers: { 'X-Vault-Token': srv.rootToken, 'X-Vault-Request': 'true' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await send('POST', 'sys/mounts/kv1', { type: 'kv' })).status).toBe(204);
+    expect((await send('PUT', 'kv1/dir/a', { a: '1' })).status).toBe(204);
+    const tuned = await send('POST', 'sys/mounts/kv1//tune', { options: { version: '2' } });
+    expect(tuned.status).toBe(200);
+    expect(((await tuned.json()) as { warnings: string[] }).warnings).toEqual([upgradeWarning(0, 2)]);
+    const read = await send('GET', 'kv1/data/dir/a');
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { data: unknown }).data).toMatchObject({ data: { a: '1' }, metadata: { version: 1 } });
   });
 });
 
