@@ -1,6 +1,6 @@
 import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
-import type { AwsSmConnection, Destination, Granularity } from './model.js';
+import { OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
 import { effectiveTemplate, sampleName } from './naming.js';
 import { TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
@@ -66,7 +66,8 @@ export const emptyConnection = (): AwsSmConnection => ({
 
 const REGION = /^([a-z]+-)+\d+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const RESERVED_TAG = 'hashicorp:vault';
+/** Tags Ferry sets on every synced secret, which custom_tags may not override. */
+const RESERVED_TAGS = [SYNC_TAG, OWNER_TAG];
 
 /**
  * Applies a create, update (POST on an existing name) or merge-patch to a destination.
@@ -158,6 +159,8 @@ export function applyAwsSmInput(
 
   validateDestination(base);
   base.generation += 1;
+  // A written destination may have new credentials: the optional permissions are tried afresh.
+  delete base.missing_permissions;
   return base;
 }
 
@@ -201,12 +204,12 @@ export function validateDestination(d: Destination): void {
   }
 
   const tags = d.options.custom_tags;
-  if (Object.keys(tags).length > 49) throw syncErrors.tooManyTags();
+  if (Object.keys(tags).length > 50 - RESERVED_TAGS.length) throw syncErrors.tooManyTags();
   for (const [k, v] of Object.entries(tags)) {
     if (k.length < 1 || k.length > 128) throw syncErrors.tagKeyLength(k);
     if (v.length > 256) throw syncErrors.tagValueLength(k);
     if (k.toLowerCase().startsWith('aws:')) throw syncErrors.tagReservedPrefix(k);
-    if (k === RESERVED_TAG) throw syncErrors.tagReserved(RESERVED_TAG);
+    if (RESERVED_TAGS.includes(k)) throw syncErrors.tagReserved(k);
   }
 
   const template = effectiveTemplate(d.options);

@@ -5,6 +5,7 @@ import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
+import { migrateOwnership } from './migration.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
 import { destinationAssociationPaths } from './path-destinations-associations.js';
@@ -50,6 +51,13 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
     identityKeyExists: deps.signer?.keyExists ? (name) => deps.signer!.keyExists!(name) : undefined,
   });
   const adapters = new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
+  // Once per process: a failed migration is tried again in the next round.
+  let migrated: Promise<void> | undefined;
+  const prepare = () =>
+    (migrated ??= migrateOwnership(records, core.clock).catch((err: unknown) => {
+      migrated = undefined;
+      throw err;
+    }));
   const createWorker = (options: SyncWorkerOptions = {}) => {
     const reconciler = new Reconciler({ records, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log }, options);
     return new SyncWorker(
@@ -58,6 +66,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         clock: core.clock,
         log: core.log,
         sealed: () => core.seal.status().sealed,
+        prepare,
         paused: async () => (await records.config()).value.disabled,
         fanOut: () => fanOutKvEvents({ store: core.store, records, log: core.log }),
         reconcile: (payload) => reconciler.reconcile(parseSyncOperation(payload)),

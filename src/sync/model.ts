@@ -67,6 +67,12 @@ export const destination = z.object({
   created_at: z.string(),
   purge_initiated_at: z.string().optional(),
   purge_error: z.string().optional(),
+  /**
+   * Optional IAM actions AWS denied to this destination's identity, each with what Ferry does
+   * without it; written once by the worker, cleared when the action works again or the
+   * destination is written.
+   */
+  missing_permissions: stringMap.optional(),
 });
 export type Destination = z.infer<typeof destination>;
 
@@ -75,13 +81,21 @@ export const targetState = z.object({
   sub_key: z.string(),
   /** External name (rendered from the template at association time). */
   name: z.string(),
-  /** ARN once known; used as SecretId so that a name ending in `-xxxxxx` is never misread as an ARN. */
+  /** Stored before ownership records existed (the ARN is in the ownership record now); read by the migration. */
   arn: z.string().optional(),
   status: syncStatus,
   updated_at: z.string(),
   last_error: z.string().optional(),
-  /** Ferry created or adopted this external secret (it carries `hashicorp:vault`). */
-  owned: z.boolean(),
+  /**
+   * Stored before ownership records existed: Ferry created or adopted this external secret.
+   * Read only by the migration (`migration.ts`), which moves it into an ownership record.
+   */
+  owned: z.boolean().optional(),
+  /**
+   * Set by the migration when several associations claimed one AWS secret (an adopted one):
+   * the other claimants. Nothing is written or deleted until only one claimant is left.
+   */
+  conflict_with: z.array(z.object({ dest: z.string(), accessor: z.string(), secret_name: z.string() })).optional(),
   /** The KV incarnation and version whose value the external secret holds. */
   incarnation: z.string().optional(),
   version: z.number().optional(),
@@ -136,7 +150,7 @@ export const syncOperation = z.object({
   dest: z.string(),
   accessor: z.string(),
   secret_name: z.string(),
-  reason: z.enum(['kv-change', 'set', 'remove', 'destination-change', 'purge']),
+  reason: z.enum(['kv-change', 'set', 'remove', 'destination-change', 'purge', 'ownership']),
 });
 export type SyncOperation = z.infer<typeof syncOperation>;
 
@@ -152,7 +166,39 @@ export const DEFAULT_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}';
 export const DEFAULT_KEY_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}/{{ .SecretKey }}';
 export const MASK = '*****';
 
-/** The tag that marks a secret as synced by Vault (or Ferry): ownership is this tag. */
-export const OWNERSHIP_TAG = 'hashicorp:vault';
+/**
+ * The tag Vault puts on every secret it syncs (IAM policies condition on it). Ferry sets it too,
+ * but it does not prove ownership: the ownership record and the owner tag (`ownership.ts`) do.
+ */
+export const SYNC_TAG = 'hashicorp:vault';
+
+/**
+ * The tag naming the Ferry cluster and destination that synced a secret, value
+ * `<cluster id>/<type>/<name>` (`ownership.ts`). Read only when `DescribeSecret` is granted.
+ */
+export const OWNER_TAG = 'ferry:owner';
+
+/**
+ * Ferry's durable record of an external secret one of its destinations created (or adopted),
+ * per destination and external name: the proof of ownership, since a policy without
+ * `DescribeSecret` cannot read tags. Written before the CreateSecret (`creating`, with the
+ * request token that proves the outcome later) and after it (`owned`, with the ARN).
+ */
+export const ownedSecret = z.object({
+  name: z.string(),
+  /** The association target it belongs to (its sub-key: '' for secret-path granularity). */
+  accessor: z.string(),
+  secret_name: z.string(),
+  sub_key: z.string(),
+  /** `creating`: a CreateSecret was (perhaps) sent and its outcome not recorded yet. */
+  state: z.enum(['creating', 'owned']),
+  /** How ownership was established: created by Ferry, recognised by its owner tag, or taken over from old records. */
+  via: z.enum(['create', 'owner-tag', 'migration']),
+  arn: z.string().optional(),
+  /** The ClientRequestToken of the CreateSecret: a replay with it finds the secret it made. */
+  request_token: z.string().optional(),
+  recorded_at: z.string(),
+});
+export type OwnedSecret = z.infer<typeof ownedSecret>;
 
 export const nowIso = (ms: number) => new Date(ms).toISOString();

@@ -38,10 +38,8 @@ export interface ExternalSecretSpec {
   replicaRegions: Record<string, string>;
 }
 
-/** What reconciliation remembers about an external secret between deliveries. */
-export interface KnownExternalState {
-  owned: boolean;
-  arn?: string;
+/** What reconciliation remembers about an owned external secret's configuration between deliveries. */
+export interface KnownConfig {
   configDigest?: string;
   appliedTags?: Record<string, string>;
   appliedReplicas?: string[];
@@ -49,28 +47,78 @@ export interface KnownExternalState {
   appliedKmsKeyId?: string;
 }
 
-export interface UpsertOutcome {
-  arn: string;
+/** An optional permission the provider denied, and what Ferry does without it (README: "Least privilege"). */
+export interface MissingPermission {
+  action: string;
+  consequence: string;
+}
+
+/** What a call changed, for the record and for the destination's permission report. */
+export interface CallReport {
+  /** Which provider calls were made, for tests and metrics (e.g. ['UpdateSecret']). */
+  calls: string[];
+  /** Optional calls AWS denied; Ferry went on without them. */
+  missing: MissingPermission[];
+  /** Optional actions that worked (a missing-permission note about them is stale). */
+  granted: string[];
+}
+
+/** The configuration now applied to an external secret. */
+export interface AppliedConfig {
   configDigest: string;
   appliedTags: Record<string, string>;
   appliedReplicas: string[];
   appliedKmsKeyId: string;
-  /** Which provider calls were made, for tests and metrics (e.g. ['PutSecretValue']). */
-  calls: string[];
+}
+
+export type WriteOutcome = AppliedConfig & CallReport & { arn: string };
+
+export type CreateResult =
+  | ({ kind: 'created' } & WriteOutcome)
+  /**
+   * The name is taken. `ours`: AWS refused the request token because a version of that
+   * secret already uses it, which only a CreateSecret or UpdateSecret of Ferry's can have made.
+   */
+  | { kind: 'taken'; ours: boolean; arn?: string };
+
+export type UpdateResult =
+  | ({ kind: 'written' } & WriteOutcome)
+  /** No secret at that ARN any more (deleted out of band, or purged). */
+  | { kind: 'gone' }
+  /** The secret is scheduled for deletion (out of band). */
+  | { kind: 'scheduled' };
+
+/** A pre-existing secret as `DescribeSecret` shows it. */
+export interface ExistingSecret {
+  arn: string;
+  tags: Record<string, string>;
+  kmsKeyId: string;
+  replicas: string[];
+  scheduledForDeletion: boolean;
 }
 
 /** The provider operations a quota applies to, for pacing. */
-export type WriteClass = 'create' | 'put' | 'delete' | 'tag' | 'restore';
+export type WriteClass = 'create' | 'update' | 'delete' | 'tag' | 'restore';
 
+/**
+ * One provider's calls, each a single step: reconciliation (`reconcile.ts`, `target-writes.ts`)
+ * decides which, from Ferry's ownership records. The default path uses only what the guide's
+ * minimal IAM policy grants: create, update, delete, tag. `describe`, `restore`, untagging and
+ * replication are optional: a denial comes back as a `MissingPermission`, never as a failure.
+ */
 export interface DestinationAdapter {
-  /** Creates or updates the external secret; refuses to touch one the server does not own. */
-  upsert(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome>;
+  /** Creates the secret with its value, tags, KMS key and replicas, with `spec.requestToken`. */
+  create(spec: ExternalSecretSpec): Promise<CreateResult>;
+  /** Writes a new value to an owned secret (by ARN), then brings its configuration in line if it changed. */
+  update(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult>;
   /** Brings tags, KMS key and replicas of an owned secret in line, without writing its value. */
-  reconfigure(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome>;
-  /** Deletes an owned external secret without a recovery window; missing is success. */
-  remove(name: string, known: KnownExternalState): Promise<void>;
-  /** The write class of the first call `upsert` will make, for pacing. */
-  firstWriteClass(known: KnownExternalState): WriteClass;
+  reconfigure(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult>;
+  /** Optional: a pre-existing secret's tags and state; undefined when there is none. */
+  describe(name: string): Promise<ExistingSecret | undefined | MissingPermission>;
+  /** Optional: cancels an out-of-band scheduled deletion of an owned secret. */
+  restore(arn: string): Promise<true | MissingPermission>;
+  /** Deletes an owned secret without a recovery window (its replicas first); missing is success. */
+  remove(arn: string, replicas: string[]): Promise<CallReport>;
 }
 
 /** Maps a destination to its adapter; adapters are cached per destination generation. */

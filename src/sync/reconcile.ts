@@ -1,20 +1,17 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MountEntry } from '../kernel/entries.js';
 import { RevisionConflict } from '../store/store.js';
-import { OWNERSHIP_TAG, nowIso, type Association, type Destination, type SyncOperation, type TargetState } from './model.js';
+import { nowIso, type Association, type AssociationRef, type Destination, type SyncOperation, type TargetState } from './model.js';
+import { externalValues, requestTokenFor } from './external-values.js';
+import { resolveClaimConflict } from './migration.js';
 import { externalNames } from './naming.js';
+import { ownerTagValue, syncedSecretTags, type Claimant } from './ownership.js';
 import { backoffMs, WriteBudget } from './pacing.js';
-import {
-  DeliveryError,
-  configDigest as configDigestOf,
-  type AdapterRegistry,
-  type DestinationAdapter,
-  type ExternalSecretSpec,
-  type WriteClass,
-} from './port.js';
+import { DeliveryError, configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec, type WriteClass } from './port.js';
 import { splitDestinationRef, type Row, type SyncRecords } from './records.js';
 import type { SecretSource, SecretState } from './source.js';
+import { TargetWrites, knownConfig, type Ownership } from './target-writes.js';
 
 export interface ReconcileOptions {
   /** Per-secret minimum interval between value writes; changes within it coalesce. */
@@ -25,7 +22,7 @@ export interface ReconcileOptions {
   backoffCapMs?: number;
   /** Consecutive transient failures before the status shows an error (delivery keeps retrying). */
   reportAfterAttempts?: number;
-  /** Test hook: called after a provider call succeeded and before its outcome is recorded. */
+  /** Test hook: called after each provider call that changed AWS, before anything records its outcome. */
   afterProviderCall?: (op: SyncOperation) => void | Promise<void>;
 }
 
@@ -43,25 +40,6 @@ export type ReconcileOutcome = { outcome: 'done' } | { outcome: 'retry'; at: num
 
 const DONE: ReconcileOutcome = { outcome: 'done' };
 const retryAt = (at: number): ReconcileOutcome => ({ outcome: 'retry', at });
-
-/** A UUID-shaped idempotency token: same association, incarnation, sub-key and version → same token. */
-export function requestTokenFor(
-  a: Pick<Association, 'dest_type' | 'dest_name' | 'accessor' | 'secret_name'>,
-  incarnation: string,
-  subKey: string,
-  version: number,
-): string {
-  const h = createHash('sha256')
-    .update([a.dest_type, a.dest_name, a.accessor, a.secret_name, incarnation, subKey, String(version)].join('\u0000'))
-    .digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** The external value of a secret (or of one key of it), as Vault's sync writes it. */
-function externalValues(a: Association, data: Record<string, unknown>): Record<string, string> {
-  if (a.granularity === 'secret-path') return { '': JSON.stringify(data) };
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-}
 
 /**
  * Reconciliation of one association with its destination. It reads the latest state rather
@@ -81,42 +59,66 @@ export class Reconciler {
     this.budget = new WriteBudget(this.opts.writesPerSecond);
   }
 
+  private clusterId: Promise<string> | undefined;
+
   async reconcile(op: SyncOperation): Promise<ReconcileOutcome> {
     const row = await this.deps.records.associationOf(op);
     if (!row) return DONE;
     const { type, name } = splitDestinationRef(op.dest);
     const destination = (await this.deps.records.destination(type, name))?.value;
     if (!destination) return DONE;
-    const delivery = new Delivery(this, op, row, destination);
-    return row.value.removing ? delivery.unsyncAll() : delivery.syncAll();
+    // The id never changes once stored, so one read per process is enough.
+    this.clusterId ??= this.deps.records.clusterId().catch((err: unknown) => {
+      this.clusterId = undefined;
+      throw err;
+    });
+    const delivery = new Delivery(this, op, row, destination, await this.clusterId);
+    const outcome = row.value.removing ? await delivery.unsyncAll() : await delivery.syncAll();
+    await delivery.writes.reportPermissions();
+    return outcome;
   }
 }
 
 /**
  * One reconcile of one association: the record being rewritten (`next`), the earliest time
  * something must be tried again, and what AWS now holds per external name (`outcomes`), so that
- * a concurrent change to the association (a re-set, a remove) cannot make the worker forget a
- * secret it created or deleted.
+ * a concurrent change to the association (a re-set, a remove) cannot make the worker forget what
+ * it wrote. Whose each external secret is, is not in the association record: `TargetWrites`
+ * reads and commits the ownership records, which outlive association changes.
  */
 class Delivery {
   private readonly now: number;
   private readonly at: string;
   private readonly next: Association;
-  private readonly adapter: DestinationAdapter;
+  readonly writes: TargetWrites;
+  private readonly tags: Record<string, string>;
   private readonly outcomes = new Map<string, Partial<TargetState>>();
+  /** Associations to re-queue once this one is gone: the other claimants of a secret it conflicted over. */
+  private readonly claimantsToWake: Claimant[] = [];
   private deferUntil: number | undefined;
-  private providerCalled = false;
+  private hookFailure: unknown;
+  private state: Promise<SecretState | undefined> | undefined;
 
   constructor(
     private readonly r: Reconciler,
     private readonly op: SyncOperation,
     private readonly row: Row<Association>,
     private readonly destination: Destination,
+    clusterId: string,
   ) {
-    this.adapter = r.deps.adapters.adapterFor(destination);
     this.now = r.deps.clock();
     this.at = nowIso(this.now);
     this.next = structuredClone(row.value);
+    this.tags = syncedSecretTags(clusterId, destination);
+    this.writes = new TargetWrites({
+      records: r.deps.records,
+      adapter: r.deps.adapters.adapterFor(destination),
+      destination,
+      association: row.value,
+      ownerTag: ownerTagValue(clusterId, destination),
+      clock: r.deps.clock,
+      afterCall: () => this.afterCall(),
+    });
   }
 
   // ---- removal (association remove, destination purge) ------------------------------------
@@ -125,12 +127,16 @@ class Delivery {
   async unsyncAll(): Promise<ReconcileOutcome> {
     const { next } = this;
     for (const [subKey, t] of Object.entries(next.targets)) {
-      // A target never known to be written is checked too (by its tag): its write may have
-      // happened without the outcome being recorded.
-      if (t.status === 'UNSYNCED' && !t.owned) delete next.targets[subKey];
-      else if (await this.removeTarget(t)) delete next.targets[subKey];
+      if (t.conflict_with) {
+        // Not Ferry's alone: left in AWS for the other claimants, who may write it once this one is gone.
+        this.claimantsToWake.push(...t.conflict_with);
+        delete next.targets[subKey];
+        continue;
+      }
+      const own = await this.writes.ownership(t);
+      if (own.kind === 'none' || own.kind === 'elsewhere') delete next.targets[subKey];
+      else if (await this.removeTarget(t, own)) delete next.targets[subKey];
     }
-    await this.afterProviderCalls();
     if (Object.keys(next.targets).length > 0) {
       const failed = Object.values(next.targets).find((t) => t.status.endsWith('_ERROR') && this.deferUntil === undefined);
       if (failed && this.destination.purge_initiated_at) {
@@ -146,7 +152,10 @@ class Delivery {
     const { records } = this.r.deps;
     const a = this.row.value;
     const change = records.change().deleteAssociation(a, this.row.revision);
-    if (this.destination.purge_initiated_at && !(await records.hasOtherAssociations(a))) change.deleteDestination(a.dest_type, a.dest_name);
+    if (this.destination.purge_initiated_at && !(await records.hasOtherAssociations(a))) {
+      change.deleteDestination(a.dest_type, a.dest_name).deleteOwnedOf(a.dest_type, a.dest_name);
+    }
+    for (const c of this.claimantsToWake) change.enqueueSync(claimantRef(c), 'ownership');
     try {
       await change.commit();
     } catch (err) {
@@ -160,19 +169,18 @@ class Delivery {
 
   /** Brings every target in line with the secret's latest state, then records the outcome. */
   async syncAll(): Promise<ReconcileOutcome> {
-    const { next, op } = this;
-    const state = await this.r.deps.source.read(op.accessor, op.secret_name);
+    const { next } = this;
+    const state = await this.secretState();
     const values = state?.data ? externalValues(next, state.data) : {};
     next.salt ??= randomUUID();
     this.addNewKeys(values);
-    const tags = { [OWNERSHIP_TAG]: '', ...this.destination.options.custom_tags };
     for (const [subKey, t] of Object.entries(next.targets)) {
       const retired = subKey.startsWith('retired:');
       const value = retired ? undefined : values[subKey];
+      if (t.conflict_with && !(await resolveClaimConflict(this.r.deps.records, this.destination, next, t, this.at))) continue;
       if (value === undefined) await this.unwant(subKey, t, retired, state);
-      else if (!t.name.startsWith('invalid:')) await this.syncTarget(subKey, t, value, state!, tags);
+      else if (!t.name.startsWith('invalid:')) await this.syncTarget(subKey, t, value, state!);
     }
-    await this.afterProviderCalls();
     this.logOutcome();
     if (!(await this.saveMerged())) return retryAt(this.now);
     return this.deferUntil !== undefined ? retryAt(this.deferUntil) : DONE;
@@ -199,23 +207,21 @@ class Delivery {
       }
       taken.add(name);
       next.targets[k] = error
-        ? { sub_key: k, name, status: 'CLIENT_SIDE_ERROR', last_error: error, updated_at: at, owned: false }
-        : { sub_key: k, name, status: 'PENDING', updated_at: at, owned: false };
+        ? { sub_key: k, name, status: 'CLIENT_SIDE_ERROR', last_error: error, updated_at: at }
+        : { sub_key: k, name, status: 'PENDING', updated_at: at };
     }
   }
 
   /** A target not wanted at the destination any more: the secret (or this key) was deleted, or the target was renamed. */
   private async unwant(subKey: string, t: TargetState, retired: boolean, state: SecretState | undefined): Promise<void> {
-    const uncertain = t.owned || (t.status !== 'UNSYNCED' && !t.name.startsWith('invalid:') && t.status !== 'CLIENT_SIDE_ERROR');
-    if (uncertain && !(await this.removeTarget(t))) return;
+    const own = t.name.startsWith('invalid:') ? ({ kind: 'none' } as const) : await this.writes.ownership(t);
+    if ((own.kind === 'owned' || own.kind === 'creating') && !(await this.removeTarget(t, own))) return;
     if (retired || (this.next.granularity === 'secret-key' && state?.data)) {
       delete this.next.targets[subKey];
-    } else if (t.status !== 'UNSYNCED' || t.owned) {
+    } else if (t.status !== 'UNSYNCED') {
       Object.assign(t, {
         status: 'UNSYNCED',
         updated_at: this.at,
-        owned: false,
-        arn: undefined,
         incarnation: undefined,
         version: undefined,
         attempts: 0,
@@ -226,22 +232,29 @@ class Delivery {
     }
   }
 
-  /** Writes one target's value (or only its tags, KMS key and replicas) when AWS does not hold it yet. */
-  private async syncTarget(subKey: string, t: TargetState, value: string, state: SecretState, tags: Record<string, string>): Promise<void> {
-    const { now, destination } = this;
-    const spec: ExternalSecretSpec = {
+  /** What AWS should hold for `t`, with `value`. */
+  private specOf(subKey: string, t: TargetState, value: string, state: SecretState): ExternalSecretSpec {
+    const c = this.destination.connection;
+    return {
       name: t.name,
       value,
       requestToken: requestTokenFor(this.next, state.incarnation, subKey, state.version),
-      tags,
-      kmsKeyId: destination.connection.kms_key_id,
-      replicaRegions: destination.connection.replica_regions,
+      tags: this.tags,
+      kmsKeyId: c.kms_key_id,
+      replicaRegions: c.replica_regions,
     };
+  }
+
+  /** Writes one target's value (or only its tags, KMS key and replicas) when AWS does not hold it yet. */
+  private async syncTarget(subKey: string, t: TargetState, value: string, state: SecretState): Promise<void> {
+    const { now } = this;
+    const spec = this.specOf(subKey, t, value, state);
     const valueDigest = createHmac('sha256', this.next.salt!).update(value).digest('hex');
     const configDigest = configDigestOf(spec);
+    const own = await this.writes.ownership(t);
     // Nothing to write when AWS already holds this value with this configuration (a new KV
     // version with the same data, or another key of a secret-key secret changed).
-    const valueHeld = t.owned && t.status === 'SYNCED' && t.incarnation === state.incarnation && t.value_digest === valueDigest;
+    const valueHeld = own.kind === 'owned' && t.status === 'SYNCED' && t.incarnation === state.incarnation && t.value_digest === valueDigest;
     if (valueHeld && t.config_digest === configDigest) {
       t.version = state.version;
       return;
@@ -255,21 +268,10 @@ class Delivery {
       return;
     }
     // Only tags, KMS key or replicas changed: no value write at all.
-    if (!this.paced(valueHeld ? 'tag' : this.adapter.firstWriteClass({ owned: t.owned, arn: t.arn }))) return;
+    if (!this.paced(valueHeld ? 'tag' : own.kind === 'owned' ? 'update' : 'create')) return;
     try {
-      const known = {
-        owned: t.owned,
-        arn: t.arn,
-        configDigest: t.config_digest,
-        appliedTags: t.applied_tags,
-        appliedReplicas: t.applied_replicas,
-        appliedKmsKeyId: t.applied_kms,
-      };
-      const outcome = valueHeld ? await this.adapter.reconfigure(spec, known) : await this.adapter.upsert(spec, known);
-      this.providerCalled = true;
+      const outcome = await this.writes.write(t, spec, knownConfig(t), own, valueHeld);
       const written: Partial<TargetState> = {
-        owned: true,
-        arn: outcome.arn,
         incarnation: state.incarnation,
         version: state.version,
         value_digest: valueDigest,
@@ -294,13 +296,23 @@ class Delivery {
 
   // ---- shared steps -----------------------------------------------------------------------
 
-  /** Deletes one target's external secret (an owned one only: the adapter checks the tag); true when gone. */
-  private async removeTarget(t: TargetState): Promise<boolean> {
+  /** The secret's latest state, read once per delivery. */
+  private secretState(): Promise<SecretState | undefined> {
+    this.state ??= this.r.deps.source.read(this.op.accessor, this.op.secret_name);
+    return this.state;
+  }
+
+  /** Deletes one target's external secret (one Ferry owns: `TargetWrites` checks); true when gone. */
+  private async removeTarget(t: TargetState, own: Ownership): Promise<boolean> {
     if (!this.paced('delete')) return false;
+    const specFor = async () => {
+      const state = await this.secretState();
+      const value = state?.data ? externalValues(this.next, state.data)[t.sub_key] : undefined;
+      return value === undefined ? undefined : this.specOf(t.sub_key, t, value, state!);
+    };
     try {
-      await this.adapter.remove(t.name, { owned: t.owned, arn: t.arn, appliedReplicas: t.applied_replicas });
-      this.providerCalled = true;
-      this.outcomes.set(t.name, { owned: false, arn: undefined });
+      await this.writes.remove(t, own, knownConfig(t), specFor);
+      this.outcomes.set(t.name, { value_digest: undefined, config_digest: undefined, incarnation: undefined, version: undefined });
       return true;
     } catch (err) {
       this.fail(t, err);
@@ -321,6 +333,8 @@ class Delivery {
 
   /** Records a failed call: a final error shows at once; throttling and outages retry with backoff. */
   private fail(t: TargetState, err: unknown): void {
+    // The crash hook's failure is the simulated death of the process: nothing else may run.
+    if (err === this.hookFailure) throw err;
     const { opts } = this.r;
     const e = err instanceof DeliveryError ? err : new DeliveryError('transient', 'INTERNAL_VAULT_ERROR', 'Error', (err as Error).message);
     t.attempts = (t.attempts ?? 0) + 1;
@@ -339,8 +353,13 @@ class Delivery {
     this.defer(this.now + backoffMs(t.attempts, base, opts.backoffCapMs));
   }
 
-  private async afterProviderCalls(): Promise<void> {
-    if (this.providerCalled) await this.r.opts.afterProviderCall?.(this.op);
+  private async afterCall(): Promise<void> {
+    try {
+      await this.r.opts.afterProviderCall?.(this.op);
+    } catch (err) {
+      this.hookFailure = err;
+      throw err;
+    }
   }
 
   /** Names, statuses and provider error texts only: never values or credentials. */
@@ -355,9 +374,8 @@ class Delivery {
 
   /**
    * Records the outcome. When the association changed meanwhile (a re-set, a remove), the
-   * fresh record is kept and only what AWS now holds is merged into it, so that a created
-   * secret is never forgotten (it would be left behind in AWS) and the item is re-run:
-   * false then.
+   * fresh record is kept and only what AWS now holds is merged into it, and the item is re-run:
+   * false then. (Whose each secret is, is already committed in the ownership records.)
    */
   private async saveMerged(): Promise<boolean> {
     const { records } = this.r.deps;
@@ -373,4 +391,9 @@ class Delivery {
     }
     return false;
   }
+}
+
+function claimantRef(c: Claimant): AssociationRef {
+  const { type, name } = splitDestinationRef(c.dest);
+  return { dest_type: type as 'aws-sm', dest_name: name, accessor: c.accessor, secret_name: c.secret_name };
 }

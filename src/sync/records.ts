@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { RevisionConflict, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
 import {
@@ -6,11 +7,13 @@ import {
   association as associationSchema,
   destination as destinationSchema,
   orderKeyOf,
+  ownedSecret as ownedSecretSchema,
   syncConfig as syncConfigSchema,
   syncOperation as syncOperationSchema,
   type Association,
   type AssociationRef,
   type Destination,
+  type OwnedSecret,
   type SyncConfig,
   type SyncOperation,
 } from './model.js';
@@ -37,6 +40,14 @@ const keys = {
   bySecret: (accessor: string, secret: string, type: string, name: string) =>
     `sync/by-secret/${accessor}/${enc(secret)}/${type}:${enc(name)}`,
   bySecretAll: 'sync/by-secret/',
+  associationsAll: 'sync/associations/',
+  /** Ownership records: per destination, by external name. */
+  ownedPrefix: (type: string, name: string) => `sync/owned/${type}/${enc(name)}/`,
+  owned: (type: string, name: string, external: string) => `sync/owned/${type}/${enc(name)}/${enc(external)}`,
+  /** This cluster's id, for owner tags: random once, then stable. */
+  clusterId: 'sync/cluster-id',
+  /** The layout version of sync's records, for migrations (`migration.ts`). */
+  layout: 'sync/layout',
 };
 
 const associationKey = (a: AssociationRef) => keys.association(a.dest_type, a.dest_name, a.accessor, a.secret_name);
@@ -110,6 +121,30 @@ export class SyncChange {
     const key = keys.destination(type, name);
     this.ops.push({ kind: 'delete', key });
     return this.check(key, revision);
+  }
+
+  /** Writes an ownership record; `revision` 0 = only if the destination has none for that name yet. */
+  saveOwned(type: string, name: string, owned: OwnedSecret, revision?: number): this {
+    const key = keys.owned(type, name, owned.name);
+    this.ops.push({ kind: 'put', key, value: encode(owned) });
+    return this.check(key, revision);
+  }
+
+  deleteOwned(type: string, name: string, external: string): this {
+    this.ops.push({ kind: 'delete', key: keys.owned(type, name, external) });
+    return this;
+  }
+
+  /** Forgets every ownership record of a destination (deleted with `force_delete`: its secrets stay in AWS, unowned). */
+  deleteOwnedOf(type: string, name: string): this {
+    this.ops.push({ kind: 'deletePrefix', prefix: keys.ownedPrefix(type, name) });
+    return this;
+  }
+
+  /** Records the layout version the records were migrated to; `revision` is the one it was read at. */
+  saveLayout(version: number, revision: number): this {
+    this.ops.push({ kind: 'put', key: keys.layout, value: encode({ version }) });
+    return this.check(keys.layout, revision);
   }
 
   /** Deletes every association record of a destination (not their by-secret entries: `unindex` each). */
@@ -234,7 +269,64 @@ export class SyncRecords {
     }
   }
 
+  /**
+   * Updates a destination's report of missing optional permissions; unchanged reports write
+   * nothing, and a concurrent change of the destination wins (the next delivery reports again).
+   */
+  async updateMissingPermissions(type: string, name: string, update: (current: Record<string, string>) => Record<string, string>): Promise<void> {
+    const row = await this.destination(type, name);
+    if (!row) return;
+    const current = row.value.missing_permissions ?? {};
+    const next = update({ ...current });
+    if (JSON.stringify(Object.entries(next).sort()) === JSON.stringify(Object.entries(current).sort())) return;
+    if (Object.keys(next).length > 0) row.value.missing_permissions = next;
+    else delete row.value.missing_permissions;
+    try {
+      await this.change().saveDestination(row.value, row.revision).commit();
+    } catch (err) {
+      if (!(err instanceof RevisionConflict)) throw err;
+    }
+  }
+
+  // ---- ownership ---------------------------------------------------------------------------
+
+  /** The ownership record of one external name of a destination. */
+  async owned(type: string, name: string, external: string): Promise<Row<OwnedSecret> | undefined> {
+    const row = await this.store.get(keys.owned(type, name, external));
+    return row ? { value: decode(ownedSecretSchema, row.value), revision: row.revision } : undefined;
+  }
+
+  /**
+   * This cluster's id, the first part of every owner tag: created at random on first use and
+   * stored behind the barrier, so it survives restarts and is the same for every process.
+   */
+  async clusterId(): Promise<string> {
+    for (;;) {
+      const row = await this.store.get(keys.clusterId);
+      if (row) return (JSON.parse(row.value.toString('utf8')) as { id: string }).id;
+      try {
+        await this.store.commit([{ kind: 'put', key: keys.clusterId, value: encode({ id: randomUUID() }) }], [{ key: keys.clusterId, revision: 0 }]);
+      } catch (err) {
+        // Another process created it first: read theirs.
+        if (!(err instanceof RevisionConflict)) throw err;
+      }
+    }
+  }
+
+  /** The layout version of the records (0 before ownership records existed), with its revision. */
+  async layout(): Promise<Row<number>> {
+    const row = await this.store.get(keys.layout);
+    if (!row) return { value: 0, revision: 0 };
+    return { value: (JSON.parse(row.value.toString('utf8')) as { version: number }).version, revision: row.revision };
+  }
+
   // ---- associations ----------------------------------------------------------------------
+
+  /** Every association of every destination, with its revision (for the migration). */
+  async allAssociations(): Promise<Array<Row<Association>>> {
+    const rows = await this.store.scan(keys.associationsAll);
+    return rows.map((r) => ({ value: decode(associationSchema, r.value), revision: r.revision }));
+  }
 
   async association(type: string, name: string, accessor: string, secret: string): Promise<Row<Association> | undefined> {
     const row = await this.store.get(keys.association(type, name, accessor, secret));

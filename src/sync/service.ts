@@ -138,7 +138,8 @@ export class SyncService {
     const associations = await this.records.associationsOf(type, name);
     const change = this.records.change();
     if (associations.length === 0 || opts.force) {
-      change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name);
+      // Its ownership records go too: what it synced stays in AWS, no longer Ferry's.
+      change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name).deleteOwnedOf(type, name);
       for (const a of associations) change.unindex(a);
     } else if (opts.purge) {
       // A repeated purge re-queues what is still being removed (e.g. after fixing credentials).
@@ -249,7 +250,7 @@ export class SyncService {
         targets[subKey] =
           old && old.name === names[subKey]
             ? { ...old, status: 'PENDING', updated_at: at, attempts: 0 }
-            : { sub_key: subKey, name: names[subKey]!, status: 'PENDING', updated_at: at, owned: false };
+            : { sub_key: subKey, name: names[subKey]!, status: 'PENDING', updated_at: at };
       }
       // Targets renamed by a new template or granularity stay listed for removal by the worker.
       const retired = previous ? Object.values(previous.targets).filter((t) => !Object.values(targets).some((n) => n.name === t.name)) : [];

@@ -15,6 +15,8 @@ export const destinationResponse = z.object({
   options: z.record(z.string(), z.unknown()),
   purge_initiated_at: z.string().optional(),
   purge_error: z.string().optional(),
+  /** Ferry's addition: optional IAM actions AWS denied, each with what Ferry does without it. */
+  missing_permissions: z.record(z.string(), z.string()).optional(),
 });
 
 export const associationEntry = z.object({
@@ -83,6 +85,7 @@ export function destinationView(d: Destination): Record<string, unknown> {
   const data: Record<string, unknown> = { name: d.name, type: d.type, connection_details: connection, options };
   if (d.purge_initiated_at) data.purge_initiated_at = d.purge_initiated_at;
   if (d.purge_error) data.purge_error = d.purge_error;
+  if (d.missing_permissions && Object.keys(d.missing_permissions).length > 0) data.missing_permissions = d.missing_permissions;
   return data;
 }
 

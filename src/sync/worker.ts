@@ -27,6 +27,8 @@ export interface SyncWorkerDeps {
   log: Pick<Logger, 'error'>;
   /** Nothing is delivered while sealed: the worker idles until unseal. */
   sealed(): boolean;
+  /** Brings the stored records up to date (migrations) before the first round after unseal; cheap once done. */
+  prepare(): Promise<void>;
   /** `sys/sync/config` `disabled`: operations are kept, none is claimed. */
   paused(): Promise<boolean>;
   /** Turns pending KV change events into sync operations; returns the number handled. */
@@ -145,9 +147,10 @@ export class SyncWorker {
     return progressed;
   }
 
-  /** Nothing while sealed; otherwise fan out KV changes, then claim up to `limit` due operations unless paused. */
+  /** Nothing while sealed; otherwise migrate if needed, fan out KV changes, then claim up to `limit` due operations unless paused. */
   private async startRound(limit: number): Promise<{ fannedOut: number; items: OutboxItem[] }> {
     if (this.deps.sealed()) return { fannedOut: 0, items: [] };
+    await this.deps.prepare();
     const fannedOut = await this.deps.fanOut();
     if (limit <= 0 || (await this.deps.paused())) return { fannedOut, items: [] };
     const claimed = await this.deps.store.claimOutbox(SYNC_QUEUE, this.owner, limit, this.opts.leaseMs, this.deps.clock(), { coalesce: true });

@@ -81,20 +81,20 @@ describe('sync delivery', () => {
     await associate('s');
     await drain();
     t.clock.advance(1000);
-    t.emu.injectFault({ kind: 'reset', operation: 'PutSecretValue', applyBeforeReset: true, count: 1 });
+    t.emu.injectFault({ kind: 'reset', operation: 'UpdateSecret', applyBeforeReset: true, count: 1 });
     await put('s', { v: '2' });
     await drain(2);
     t.clock.advance(5_000);
     await drain(3);
     const secret = t.emu.getSecret('us-east-1', awsName('s'))!;
     expect(secret.versions).toHaveLength(2);
-    const puts = t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
-    expect(puts.length).toBe(2);
-    expect(new Set(puts.map((p) => p.clientRequestToken)).size).toBe(1);
+    const updates = t.emu.requestLog().filter((e) => e.operation === 'UpdateSecret');
+    expect(updates.length).toBe(2);
+    expect(new Set(updates.map((p) => p.clientRequestToken)).size).toBe(1);
     expect(Object.values(await statuses())[0].sync_status).toBe('SYNCED');
   });
 
-  it('sends one PutSecretValue and nothing else for a steady-state update', async () => {
+  it('sends one UpdateSecret and nothing else for a steady-state update', async () => {
     await put('s', { v: '1' });
     await associate('s');
     await drain();
@@ -102,7 +102,7 @@ describe('sync delivery', () => {
     t.emu.clearRequestLog();
     await put('s', { v: '2' });
     await drain();
-    expect(t.emu.requestLog().map((e) => e.operation)).toEqual(['PutSecretValue']);
+    expect(t.emu.requestLog().map((e) => e.operation)).toEqual(['UpdateSecret']);
   });
 
   it('coalesces a burst of writes to one secret into few AWS writes that end on the last value', async () => {
@@ -256,7 +256,7 @@ describe('races and repairs', () => {
     t.emu.clearRequestLog();
     await put('db', { a: '1', b: 'changed', c: '3' });
     await drain();
-    const writes = t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
+    const writes = t.emu.requestLog().filter((e) => e.operation === 'UpdateSecret');
     expect(writes).toHaveLength(1);
     expect(writes[0]!.secretId).toContain('/db/b');
     expect(Object.values(await statuses('k')).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
@@ -331,6 +331,7 @@ describe('KMS key and replica regions', () => {
     await drain();
     expect(t.emu.getSecret('us-east-1', awsName('s'))!.kmsKeyId ?? '').not.toBe(kms);
     expect(t.emu.requestLog().filter((e) => e.operation === 'UpdateSecret')).toHaveLength(1);
-    expect(t.emu.requestLog().filter((e) => e.operation === 'PutSecretValue')).toHaveLength(0);
+    // …which writes no value: still the one version.
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions).toHaveLength(1);
   });
 });

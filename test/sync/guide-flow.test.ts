@@ -28,7 +28,7 @@ describe('the secrets-sync guide with the running worker', () => {
     expect((await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' })).status).toBe(204);
   });
 
-  it('syncs a secret with the hashicorp:vault tag, follows an update with exactly one new version, and unsyncs on remove', async () => {
+  it('syncs a secret with the hashicorp:vault and owner tags, follows an update with exactly one UpdateSecret, and unsyncs on remove', async () => {
     const dest = await s.createDestination('my-awssm-1');
     expect(dest.status).toBe(200);
     expect(dest.body.data.connection_details).toMatchObject({ access_key_id: '*****', secret_access_key: '*****', region: 'us-east-1' });
@@ -41,6 +41,7 @@ describe('the secrets-sync guide with the running worker', () => {
     const name = awsName();
     const synced = await waitUntil('the secret in AWS', () => s.emu.getSecret('us-east-1', name));
     expect(synced.tags).toContainEqual({ Key: 'hashicorp:vault', Value: '' });
+    expect(synced.tags).toContainEqual({ Key: 'ferry:owner', Value: expect.stringMatching(/^[0-9a-f-]{36}\/aws-sm\/my-awssm-1$/) });
     expect(synced.versions).toHaveLength(1);
     expect(JSON.parse(synced.versions[0]!.secretString!)).toEqual({ foo: 'bar' });
 
@@ -58,8 +59,8 @@ describe('the secrets-sync guide with the running worker', () => {
     });
     expect(updated.versions).toHaveLength(2);
     expect(updated.versions.find((v) => v.stages.includes('AWSPREVIOUS'))?.secretString).toBe('{"foo":"bar"}');
-    const writes = s.emu.requestLog().filter((e) => e.service === 'secretsmanager' && e.secretId !== undefined && e.operation !== 'DescribeSecret');
-    expect(writes.map((e) => e.operation)).toEqual(['CreateSecret', 'PutSecretValue']);
+    const calls = s.emu.requestLog({ service: 'secretsmanager' });
+    expect(calls.map((e) => e.operation)).toEqual(['CreateSecret', 'UpdateSecret']);
 
     const removed = await s.cli('PUT', 'sys/sync/destinations/aws-sm/my-awssm-1/associations/remove', { mount: 'my-kv', secret_name: 'my-secret' });
     expect(removed.status).toBe(200);
@@ -139,7 +140,7 @@ describe('the secrets-sync guide, delivered round by round', () => {
     await deliver();
     const [entry] = await associationStatus();
     expect(entry.sync_status).toBe('CLIENT_SIDE_ERROR');
-    expect(entry.last_error).toMatch(/already exists in AWS Secrets Manager without the hashicorp:vault tag/);
+    expect(entry.last_error).toMatch(/already exists in AWS Secrets Manager and Ferry has no record of creating it/);
     expect(JSON.stringify(entry)).not.toContain('ours-S3CRET');
     expect(JSON.stringify(entry)).not.toContain(TEST_SECRET_KEY);
     const theirs = s.emu.getSecret('us-east-1', awsName())!;

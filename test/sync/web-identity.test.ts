@@ -84,8 +84,8 @@ describe('workload identity federation', () => {
     await drain();
     expect(stsCalls()).toBe(2);
     expect((await statusOf('wif')).sync_status).toBe('SYNCED');
-    const puts = s.emu.requestLog().filter((e) => e.operation === 'PutSecretValue');
-    expect(puts.every((p) => p.status === 200)).toBe(true);
+    const updates = s.emu.requestLog().filter((e) => e.operation === 'UpdateSecret');
+    expect(updates.map((u) => u.status)).toEqual([200, 200]);
   });
 
   it('shows the STS error on the association and writes nothing when the trust policy expects another sub; fixing the destination recovers', async () => {

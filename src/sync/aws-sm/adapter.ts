@@ -2,7 +2,6 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
-  PutSecretValueCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
@@ -10,39 +9,57 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateSecretCommand,
-  type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import { OWNERSHIP_TAG, type Destination } from '../model.js';
+import { OWNER_TAG, SYNC_TAG, type Destination } from '../model.js';
 import {
   DeliveryError,
   configDigest,
   type AdapterRegistry,
+  type CallReport,
+  type CreateResult,
   type DestinationAdapter,
+  type ExistingSecret,
   type ExternalSecretSpec,
-  type KnownExternalState,
-  type UpsertOutcome,
-  type WriteClass,
+  type KnownConfig,
+  type MissingPermission,
+  type UpdateResult,
 } from '../port.js';
-import { classifyAwsError, sanitiseProviderMessage } from './errors.js';
+import { classifyAwsError } from './errors.js';
 import { credentialsFor, type CredentialDeps, type DestinationCredentials } from './credentials.js';
 
-
-const isScheduledForDeletion = (err: unknown) =>
-  (err as { name?: string }).name === 'InvalidRequestException' && /deletion/i.test((err as Error).message ?? '');
 const errName = (err: unknown) => (err as { name?: string }).name;
+const errMessage = (err: unknown) => (err as { message?: string }).message ?? '';
+const isScheduledForDeletion = (err: unknown) => errName(err) === 'InvalidRequestException' && /deletion/i.test(errMessage(err));
+const isAccessDenied = (err: unknown) => errName(err) === 'AccessDeniedException' || errName(err) === 'AccessDenied';
+/** The IAM action an AccessDenied answer names: "… is not authorized to perform: secretsmanager:X on resource: …". */
+const deniedAction = (err: unknown) => /not authorized to perform: ([\w:*-]+)/.exec(errMessage(err))?.[1];
 
-/** PutSecretValue found no live secret to write to (deleted out of band, or scheduled for deletion). */
-class SecretGone extends Error {
-  constructor(public readonly code: string) {
-    super(`secret gone (${code})`);
+/** What Ferry does without each optional permission (README, "Least privilege"). */
+const WITHOUT: Record<string, string> = {
+  'secretsmanager:DescribeSecret':
+    'a secret found at a target name that Ferry has no record of creating is never written, since its tags cannot be checked',
+  'secretsmanager:UntagResource': 'custom tags removed from the destination stay on its secrets in AWS',
+  'secretsmanager:ReplicateSecretToRegions': 'secrets are not replicated to replica_regions',
+  'secretsmanager:RemoveRegionsFromReplication': 'replicas are not removed, and AWS refuses to delete a secret that still has replicas',
+  'secretsmanager:RestoreSecret':
+    'a synced secret scheduled for deletion out of band is deleted and created again (its earlier versions are lost) instead of restored',
+};
+const missing = (action: string): MissingPermission => ({ action, consequence: WITHOUT[action] ?? 'the call is skipped' });
+const newReport = (...calls: string[]): CallReport => ({ calls, missing: [], granted: [] });
+
+/** A write found no live secret at the ARN: deleted out of band, purged, or scheduled for deletion. */
+class NotWritable extends Error {
+  constructor(public readonly kind: 'gone' | 'scheduled') {
+    super(`secret ${kind}`);
   }
 }
 
 /**
- * AWS Secrets Manager through the real SDK. A steady-state update is exactly one
- * PutSecretValue; describe, tag, KMS and replica calls happen only when a secret is
- * first created or adopted, or when something besides the value changed. A secret that
- * exists without the ownership tag is never written.
+ * AWS Secrets Manager through the real SDK, one call per step. What the guide's minimal policy
+ * grants (Create*, Update*, Delete*, TagResource) is all the default path uses: a value write
+ * is UpdateSecret with SecretString and the deterministic ClientRequestToken, so a steady-state
+ * update is exactly one call. DescribeSecret, RestoreSecret, UntagResource and replication are
+ * optional: a denial is reported as a missing permission and the step goes on without it.
  */
 export class AwsSecretsManagerAdapter implements DestinationAdapter {
   private readonly client: SecretsManagerClient;
@@ -62,234 +79,224 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     });
   }
 
-  firstWriteClass(known: KnownExternalState): WriteClass {
-    return known.owned ? 'put' : 'create';
+  async create(spec: ExternalSecretSpec): Promise<CreateResult> {
+    const report = newReport('CreateSecret');
+    let replicas = Object.entries(spec.replicaRegions).map(([Region, KmsKeyId]) => ({ Region, ...(KmsKeyId ? { KmsKeyId } : {}) }));
+    for (;;) {
+      try {
+        const out = await this.client.send(
+          new CreateSecretCommand({
+            Name: spec.name,
+            SecretString: spec.value,
+            ClientRequestToken: spec.requestToken,
+            Tags: Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value })),
+            ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
+            ...(replicas.length > 0 ? { AddReplicaRegions: replicas } : {}),
+          }),
+        );
+        if (replicas.length > 0) report.granted.push('secretsmanager:ReplicateSecretToRegions');
+        return {
+          kind: 'created',
+          arn: out.ARN ?? spec.name,
+          configDigest: configDigest(spec),
+          appliedTags: { ...spec.tags },
+          appliedReplicas: replicas.map((r) => r.Region),
+          appliedKmsKeyId: spec.kmsKeyId,
+          ...report,
+        };
+      } catch (err) {
+        // Creating with replicas also needs ReplicateSecretToRegions: without it, create unreplicated.
+        if (replicas.length > 0 && isAccessDenied(err) && deniedAction(err) === 'secretsmanager:ReplicateSecretToRegions') {
+          report.missing.push(missing('secretsmanager:ReplicateSecretToRegions'));
+          report.calls.push('CreateSecret');
+          replicas = [];
+          continue;
+        }
+        if (errName(err) === 'ResourceExistsException') {
+          // "You can't use ClientRequestToken <token> because that value is already in use for a version of secret <arn>."
+          const ours = /ClientRequestToken/.test(errMessage(err));
+          return { kind: 'taken', ours, ...(ours ? { arn: /secret (arn:\S+?)\.?$/.exec(errMessage(err))?.[1] } : {}) };
+        }
+        if (isScheduledForDeletion(err)) {
+          // Just force-deleted (AWS purges asynchronously), or deleted out of band with a recovery window.
+          throw new DeliveryError(
+            'transient',
+            'PENDING',
+            'NameBeingDeleted',
+            `the name "${spec.name}" is scheduled for deletion in AWS Secrets Manager (still being purged after a delete); retrying`,
+          );
+        }
+        throw this.classify(err, 'CreateSecret');
+      }
+    }
   }
 
-  private async send<T>(context: string, fn: () => Promise<T>): Promise<T> {
+  async update(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult> {
+    const report = newReport('UpdateSecret');
+    try {
+      await this.writable('UpdateSecret', () =>
+        this.client.send(new UpdateSecretCommand({ SecretId: arn, SecretString: spec.value, ClientRequestToken: spec.requestToken })),
+      );
+      const digest = configDigest(spec);
+      const config = digest === known.configDigest ? undefined : await this.applyConfig(arn, spec, known, report);
+      return {
+        kind: 'written',
+        arn,
+        configDigest: digest,
+        appliedTags: config?.appliedTags ?? known.appliedTags ?? spec.tags,
+        appliedReplicas: config?.appliedReplicas ?? known.appliedReplicas ?? Object.keys(spec.replicaRegions),
+        appliedKmsKeyId: config ? spec.kmsKeyId : (known.appliedKmsKeyId ?? spec.kmsKeyId),
+        ...report,
+      };
+    } catch (err) {
+      if (err instanceof NotWritable) return { kind: err.kind };
+      throw err;
+    }
+  }
+
+  async reconfigure(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult> {
+    const report = newReport();
+    try {
+      const config = await this.applyConfig(arn, spec, known, report);
+      return { kind: 'written', arn, configDigest: configDigest(spec), ...config, appliedKmsKeyId: spec.kmsKeyId, ...report };
+    } catch (err) {
+      if (err instanceof NotWritable) return { kind: err.kind };
+      throw err;
+    }
+  }
+
+  async describe(name: string): Promise<ExistingSecret | undefined | MissingPermission> {
+    try {
+      const d = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
+      return {
+        arn: d.ARN ?? name,
+        tags: Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+        kmsKeyId: d.KmsKeyId ?? '',
+        replicas: (d.ReplicationStatus ?? []).map((r) => r.Region ?? '').filter(Boolean),
+        scheduledForDeletion: d.DeletedDate !== undefined,
+      };
+    } catch (err) {
+      if (errName(err) === 'ResourceNotFoundException') return undefined;
+      if (isAccessDenied(err)) return missing('secretsmanager:DescribeSecret');
+      throw this.classify(err, 'DescribeSecret');
+    }
+  }
+
+  async restore(arn: string): Promise<true | MissingPermission> {
+    try {
+      await this.client.send(new RestoreSecretCommand({ SecretId: arn }));
+      return true;
+    } catch (err) {
+      if (isAccessDenied(err)) return missing('secretsmanager:RestoreSecret');
+      throw this.classify(err, 'RestoreSecret');
+    }
+  }
+
+  async remove(arn: string, replicas: string[]): Promise<CallReport> {
+    const report = newReport();
+    if (replicas.length > 0) {
+      // AWS refuses to delete a primary that still has replicas.
+      report.calls.push('RemoveRegionsFromReplication');
+      try {
+        await this.client.send(new RemoveRegionsFromReplicationCommand({ SecretId: arn, RemoveReplicaRegions: replicas }));
+        report.granted.push('secretsmanager:RemoveRegionsFromReplication');
+      } catch (err) {
+        if (isAccessDenied(err)) report.missing.push(missing('secretsmanager:RemoveRegionsFromReplication'));
+        else if (errName(err) !== 'ResourceNotFoundException' && errName(err) !== 'InvalidParameterException') {
+          throw this.classify(err, 'RemoveRegionsFromReplication');
+        }
+      }
+    }
+    report.calls.push('DeleteSecret');
+    try {
+      await this.client.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
+    } catch (err) {
+      if (errName(err) !== 'ResourceNotFoundException') throw this.classify(err, 'DeleteSecret');
+    }
+    return report;
+  }
+
+  /** Runs a write on an existing secret; a missing or deleted one is `NotWritable`, not a failure. */
+  private async writable<T>(context: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
+      if (errName(err) === 'ResourceNotFoundException') throw new NotWritable('gone');
+      if (isScheduledForDeletion(err)) throw new NotWritable('scheduled');
       throw this.classify(err, context);
     }
   }
 
-  async upsert(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome> {
-    const calls: string[] = [];
-    const digest = configDigest(spec);
-    if (known.owned) {
-      const id = known.arn ?? spec.name;
-      const put = await this.putValue(id, spec, calls).catch((err: unknown) => err);
-      if (!(put instanceof Error)) {
-        const config = digest === known.configDigest ? undefined : await this.applyConfig(id, spec, known, calls);
-        return {
-          arn: known.arn ?? id,
-          configDigest: digest,
-          appliedTags: config?.appliedTags ?? known.appliedTags ?? spec.tags,
-          appliedReplicas: config?.appliedReplicas ?? known.appliedReplicas ?? Object.keys(spec.replicaRegions),
-          appliedKmsKeyId: config ? spec.kmsKeyId : (known.appliedKmsKeyId ?? spec.kmsKeyId),
-          calls,
-        };
-      }
-      // Deleted out of band, or scheduled for deletion: fall through to create-or-adopt.
-      if (!(put instanceof SecretGone)) throw put;
-    }
-    return this.createOrAdopt(spec, digest, calls);
-  }
-
-  async reconfigure(spec: ExternalSecretSpec, known: KnownExternalState): Promise<UpsertOutcome> {
-    const calls: string[] = [];
-    const id = known.arn ?? spec.name;
-    const config = await this.applyConfig(id, spec, known, calls);
-    return {
-      arn: id,
-      configDigest: configDigest(spec),
-      appliedTags: config.appliedTags,
-      appliedReplicas: config.appliedReplicas,
-      appliedKmsKeyId: spec.kmsKeyId,
-      calls,
-    };
-  }
-
-  private async putValue(id: string, spec: ExternalSecretSpec, calls: string[]): Promise<void> {
-    calls.push('PutSecretValue');
+  /** An optional call: a denial is reported and skipped (false); success is noted as granted. */
+  private async optional(action: string, report: CallReport, fn: () => Promise<unknown>): Promise<boolean> {
+    report.calls.push(action.replace('secretsmanager:', ''));
     try {
-      await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: spec.value, ClientRequestToken: spec.requestToken }));
+      await this.writable(action.replace('secretsmanager:', ''), fn);
+      report.granted.push(action);
+      return true;
     } catch (err) {
-      const name = errName(err);
-      if (name === 'ResourceNotFoundException' || isScheduledForDeletion(err)) throw new SecretGone(name ?? 'InvalidRequestException');
-      throw this.classify(err, 'PutSecretValue');
+      if (!(err instanceof DeliveryError && err.code === 'AccessDeniedException')) throw err;
+      report.missing.push(missing(action));
+      return false;
     }
-  }
-
-  private async createOrAdopt(spec: ExternalSecretSpec, digest: string, calls: string[]): Promise<UpsertOutcome> {
-    const replicas = Object.entries(spec.replicaRegions).map(([Region, KmsKeyId]) => ({ Region, ...(KmsKeyId ? { KmsKeyId } : {}) }));
-    calls.push('CreateSecret');
-    try {
-      const out = await this.client.send(
-        new CreateSecretCommand({
-          Name: spec.name,
-          SecretString: spec.value,
-          ClientRequestToken: spec.requestToken,
-          Tags: Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value })),
-          ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
-          ...(replicas.length > 0 ? { AddReplicaRegions: replicas } : {}),
-        }),
-      );
-      return {
-        arn: out.ARN ?? spec.name,
-        configDigest: digest,
-        appliedTags: spec.tags,
-        appliedReplicas: Object.keys(spec.replicaRegions),
-        appliedKmsKeyId: spec.kmsKeyId,
-        calls,
-      };
-    } catch (err) {
-      const name = errName(err);
-      if (name === 'ResourceExistsException' && /ClientRequestToken/.test((err as Error).message ?? '')) {
-        throw new DeliveryError('final', 'INTERNAL_VAULT_ERROR', name, `CreateSecret: ${name}: ${sanitiseProviderMessage((err as Error).message)}`);
-      }
-      if (name !== 'ResourceExistsException' && !isScheduledForDeletion(err)) throw this.classify(err, 'CreateSecret');
-    }
-    // The name is taken (live or scheduled for deletion): adopt it only if it carries the ownership tag.
-    calls.push('DescribeSecret');
-    let described: DescribeSecretCommandOutput;
-    try {
-      described = await this.client.send(new DescribeSecretCommand({ SecretId: spec.name }));
-    } catch (err) {
-      // The name was taken a moment ago and is gone now: a force-deleted secret still being purged.
-      if (errName(err) === 'ResourceNotFoundException') {
-        throw new DeliveryError('transient', 'PENDING', 'NameBeingDeleted', `the name "${spec.name}" is still being deleted in AWS; retrying`);
-      }
-      throw this.classify(err, 'DescribeSecret');
-    }
-    const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-    if (!(OWNERSHIP_TAG in tags)) {
-      throw new DeliveryError(
-        'final',
-        'CLIENT_SIDE_ERROR',
-        'SecretNotOwned',
-        `a secret named "${spec.name}" already exists in AWS Secrets Manager without the ${OWNERSHIP_TAG} tag; Ferry does not overwrite secrets it did not create`,
-      );
-    }
-    const arn = described.ARN ?? spec.name;
-    if (described.DeletedDate) {
-      calls.push('RestoreSecret');
-      try {
-        await this.client.send(new RestoreSecretCommand({ SecretId: arn }));
-      } catch (err) {
-        const classified = this.classify(err, 'RestoreSecret');
-        // A secret scheduled for deletion is restored or waited out, never reported as a user error.
-        throw classified.kind === 'final' ? new DeliveryError('transient', 'PENDING', classified.code, classified.message) : classified;
-      }
-    }
-    await this.putValue(arn, spec, calls).catch((err: unknown) => {
-      throw err instanceof SecretGone
-        ? new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', err.code, `secret "${spec.name}" changed state during adoption`)
-        : err;
-    });
-    const currentReplicas = (described.ReplicationStatus ?? []).map((r) => r.Region ?? '').filter(Boolean);
-    const config = await this.applyConfig(
-      arn,
-      spec,
-      { owned: true, arn, appliedTags: tags, appliedReplicas: currentReplicas, configDigest: undefined, appliedKmsKeyId: described.KmsKeyId ?? '' },
-      calls,
-    );
-    return {
-      arn,
-      configDigest: digest,
-      appliedTags: config.appliedTags,
-      appliedReplicas: config.appliedReplicas,
-      appliedKmsKeyId: spec.kmsKeyId,
-      calls,
-    };
   }
 
   /** Brings tags, KMS key and replicas in line; only the calls whose target changed are made. */
   private async applyConfig(
-    id: string,
+    arn: string,
     spec: ExternalSecretSpec,
-    known: KnownExternalState,
-    calls: string[],
+    known: KnownConfig,
+    report: CallReport,
   ): Promise<{ appliedTags: Record<string, string>; appliedReplicas: string[] }> {
     const before = known.appliedTags ?? {};
+    const appliedTags = { ...spec.tags };
     const changed = Object.entries(spec.tags).filter(([k, v]) => before[k] !== v);
     if (changed.length > 0) {
-      calls.push('TagResource');
-      await this.send('TagResource', () =>
-        this.client.send(new TagResourceCommand({ SecretId: id, Tags: changed.map(([Key, Value]) => ({ Key, Value })) })),
+      report.calls.push('TagResource');
+      await this.writable('TagResource', () =>
+        this.client.send(new TagResourceCommand({ SecretId: arn, Tags: changed.map(([Key, Value]) => ({ Key, Value })) })),
       );
     }
-    // Only keys this server applied before are removed; tags others set stay.
-    const removed = Object.keys(known.configDigest === undefined ? {} : before).filter((k) => !(k in spec.tags) && k !== OWNERSHIP_TAG);
+    // Only keys this server applied before are removed; tags others set stay, and so do Ferry's own.
+    const removed = Object.keys(known.configDigest === undefined ? {} : before).filter(
+      (k) => !(k in spec.tags) && k !== SYNC_TAG && k !== OWNER_TAG,
+    );
     if (removed.length > 0) {
-      calls.push('UntagResource');
-      await this.send('UntagResource', () => this.client.send(new UntagResourceCommand({ SecretId: id, TagKeys: removed })));
+      const untagged = await this.optional('secretsmanager:UntagResource', report, () =>
+        this.client.send(new UntagResourceCommand({ SecretId: arn, TagKeys: removed })),
+      );
+      if (!untagged) for (const k of removed) appliedTags[k] = before[k]!;
     }
     // An empty KmsKeyId moves the secret back to AWS's default key; an unknown current key is
     // left alone unless one is wanted.
     const currentKms = known.appliedKmsKeyId;
     if (currentKms !== undefined ? spec.kmsKeyId !== currentKms : spec.kmsKeyId !== '') {
-      calls.push('UpdateSecret');
-      await this.send('UpdateSecret', () => this.client.send(new UpdateSecretCommand({ SecretId: id, KmsKeyId: spec.kmsKeyId })));
+      report.calls.push('UpdateSecret');
+      await this.writable('UpdateSecret', () => this.client.send(new UpdateSecretCommand({ SecretId: arn, KmsKeyId: spec.kmsKeyId })));
     }
     const wanted = Object.keys(spec.replicaRegions);
     const have = known.appliedReplicas ?? [];
     const add = wanted.filter((r) => !have.includes(r));
     const drop = have.filter((r) => !wanted.includes(r));
+    let appliedReplicas = wanted;
     if (add.length > 0) {
-      calls.push('ReplicateSecretToRegions');
-      await this.send('ReplicateSecretToRegions', () =>
+      const replicated = await this.optional('secretsmanager:ReplicateSecretToRegions', report, () =>
         this.client.send(
           new ReplicateSecretToRegionsCommand({
-            SecretId: id,
+            SecretId: arn,
             AddReplicaRegions: add.map((Region) => ({ Region, ...(spec.replicaRegions[Region] ? { KmsKeyId: spec.replicaRegions[Region] } : {}) })),
           }),
         ),
       );
+      if (!replicated) appliedReplicas = appliedReplicas.filter((r) => !add.includes(r));
     }
     if (drop.length > 0) {
-      calls.push('RemoveRegionsFromReplication');
-      await this.send('RemoveRegionsFromReplication', () =>
-        this.client.send(new RemoveRegionsFromReplicationCommand({ SecretId: id, RemoveReplicaRegions: drop })),
+      const dropped = await this.optional('secretsmanager:RemoveRegionsFromReplication', report, () =>
+        this.client.send(new RemoveRegionsFromReplicationCommand({ SecretId: arn, RemoveReplicaRegions: drop })),
       );
+      if (!dropped) appliedReplicas = [...appliedReplicas, ...drop];
     }
-    return { appliedTags: { ...spec.tags }, appliedReplicas: wanted };
-  }
-
-  async remove(name: string, known: KnownExternalState): Promise<void> {
-    let id = known.arn ?? name;
-    let replicas = known.appliedReplicas ?? [];
-    if (!known.owned) {
-      // Not known to be ours — a write may have happened without its outcome being recorded
-      // (a crash, a concurrent change). Delete only a secret that carries the ownership tag.
-      let described: DescribeSecretCommandOutput;
-      try {
-        described = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
-      } catch (err) {
-        if (errName(err) === 'ResourceNotFoundException') return;
-        throw this.classify(err, 'DescribeSecret');
-      }
-      if (!(described.Tags ?? []).some((t) => t.Key === OWNERSHIP_TAG)) return;
-      id = described.ARN ?? name;
-      replicas = (described.ReplicationStatus ?? []).map((r) => r.Region ?? '').filter(Boolean);
-    }
-    if (replicas.length > 0) {
-      // AWS refuses to delete a primary that still has replicas.
-      try {
-        await this.client.send(new RemoveRegionsFromReplicationCommand({ SecretId: id, RemoveReplicaRegions: replicas }));
-      } catch (err) {
-        if (errName(err) !== 'ResourceNotFoundException' && errName(err) !== 'InvalidParameterException') {
-          throw this.classify(err, 'RemoveRegionsFromReplication');
-        }
-      }
-    }
-    try {
-      await this.client.send(new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
-    } catch (err) {
-      if (errName(err) === 'ResourceNotFoundException') return;
-      throw this.classify(err, 'DeleteSecret');
-    }
+    return { appliedTags, appliedReplicas };
   }
 
   /** Classifies an SDK error; expired session credentials are dropped so the retry fetches new ones. */

@@ -1,0 +1,129 @@
+import { withRetry } from '../store/store.js';
+import { nowIso, type Association, type Destination, type TargetState } from './model.js';
+import { ownershipErrors, type Claimant } from './ownership.js';
+import { splitDestinationRef, type Row, type SyncRecords } from './records.js';
+
+/** The layout of sync's records this code reads and writes. 1: ownership records. */
+export const LAYOUT_VERSION = 1;
+
+interface Claim {
+  row: Row<Association>;
+  target: TargetState;
+}
+
+const claimantOf = (a: Association): Claimant => ({ dest: `${a.dest_type}/${a.dest_name}`, accessor: a.accessor, secret_name: a.secret_name });
+
+/**
+ * Moves ownership out of the association records (layout 0: `owned` and `arn` on each target,
+ * true for secrets Ferry created *and* for those it adopted by their `hashicorp:vault` tag)
+ * into ownership records. A secret claimed by one association stays owned by it. One claimed
+ * by several (two destinations that both synced to it: one created, the others adopted) is a
+ * conflict on every claimant, named in their statuses, and is neither written nor deleted until
+ * only one claimant is left (`resolveClaimConflict`). Claims are compared by ARN,
+ * which names the account and region: one name in two regions is two secrets.
+ *
+ * One atomic commit, checked against every association it read, so that a concurrent API
+ * change makes it run again rather than be lost; it re-queues the migrated associations, whose
+ * secrets then get the owner tag. Runs before the worker's first round (`index.ts`).
+ */
+export async function migrateOwnership(records: SyncRecords, clock: () => number): Promise<void> {
+  await withRetry(async () => {
+    const layout = await records.layout();
+    if (layout.value >= LAYOUT_VERSION) return;
+    const at = nowIso(clock());
+    const rows = await records.allAssociations();
+    const destinations = new Map<string, Destination | undefined>();
+    const claims = new Map<string, Claim[]>();
+    for (const row of rows) {
+      const a = row.value;
+      const destKey = `${a.dest_type}/${a.dest_name}`;
+      if (!destinations.has(destKey)) destinations.set(destKey, (await records.destination(a.dest_type, a.dest_name))?.value);
+      for (const target of Object.values(a.targets)) {
+        if (!target.owned) continue;
+        // Without an ARN (never the case in practice), the region stands in for the account.
+        const id = target.arn ?? `${destinations.get(destKey)?.connection.region ?? ''}:${target.name}`;
+        claims.set(id, [...(claims.get(id) ?? []), { row, target }]);
+      }
+    }
+    const change = records.change().saveLayout(LAYOUT_VERSION, layout.revision);
+    const requeue = new Set<Row<Association>>();
+    for (const group of claims.values()) {
+      if (group.length === 1) {
+        const [{ row, target }] = group as [Claim];
+        const a = row.value;
+        change.saveOwned(a.dest_type, a.dest_name, {
+          name: target.name,
+          accessor: a.accessor,
+          secret_name: a.secret_name,
+          sub_key: target.sub_key,
+          state: 'owned',
+          via: 'migration',
+          ...(target.arn ? { arn: target.arn } : {}),
+          recorded_at: at,
+        });
+        delete target.arn;
+        requeue.add(row);
+        continue;
+      }
+      for (const { row, target } of group) {
+        const others = group.filter((c) => c.row !== row).map((c) => claimantOf(c.row.value));
+        const error = ownershipErrors.claimConflict(target.name, others);
+        // The ARN stays on the target: the owner's record, once the conflict is resolved.
+        Object.assign(target, { conflict_with: others, status: error.status, last_error: error.message, updated_at: at } satisfies Partial<TargetState>);
+      }
+    }
+    for (const row of rows) {
+      const legacy = Object.values(row.value.targets).some((t) => 'owned' in t);
+      for (const t of Object.values(row.value.targets)) {
+        delete t.owned;
+        if (!t.conflict_with) delete t.arn;
+      }
+      if (legacy) change.saveAssociation(row.value, row.revision);
+      if (requeue.has(row)) change.enqueueSync(row.value, 'ownership');
+    }
+    await change.commit();
+  });
+}
+
+/**
+ * A target the migration found claimed by several associations stays untouched until the
+ * others are gone (removed, or no longer syncing to that name): true then, and the secret is
+ * this association's again (its ownership record is written). Otherwise the target's status
+ * names the claimants still there, and false.
+ */
+export async function resolveClaimConflict(
+  records: SyncRecords,
+  destination: Pick<Destination, 'type' | 'name'>,
+  association: Association,
+  t: TargetState,
+  at: string,
+): Promise<boolean> {
+  const still: Claimant[] = [];
+  for (const c of t.conflict_with ?? []) {
+    const { type, name } = splitDestinationRef(c.dest);
+    const other = await records.association(type, name, c.accessor, c.secret_name);
+    if (other && !other.value.removing && Object.values(other.value.targets).some((o) => o.name === t.name && o.conflict_with)) still.push(c);
+  }
+  if (still.length > 0) {
+    const error = ownershipErrors.claimConflict(t.name, still);
+    if (t.last_error !== error.message) Object.assign(t, { status: error.status, last_error: error.message, updated_at: at });
+    return false;
+  }
+  await records
+    .change()
+    .saveOwned(destination.type, destination.name, {
+      name: t.name,
+      accessor: association.accessor,
+      secret_name: association.secret_name,
+      sub_key: t.sub_key,
+      state: 'owned',
+      via: 'migration',
+      ...(t.arn ? { arn: t.arn } : {}),
+      recorded_at: at,
+    })
+    .commit();
+  delete t.conflict_with;
+  delete t.arn;
+  Object.assign(t, { status: 'PENDING', last_error: undefined, updated_at: at, attempts: 0 } satisfies Partial<TargetState>);
+  return true;
+}
