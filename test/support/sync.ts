@@ -1,3 +1,5 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { onTestFinished } from 'vitest';
 import type { SyncWorkerOptions } from '../../src/sync/index.js';
 import { startListeningServer, startTestServer, type TestServer } from './app.js';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator/index.js';
@@ -16,6 +18,45 @@ export const emulatorDestination = (emu: AwsEmulator, extra: Record<string, unkn
   endpoint_url: emu.endpoint,
   ...extra,
 });
+
+/** The IAM actions of the guide's minimal policy: a Secrets Manager call needing any other is "outside" it. */
+export const GUIDE_ACTIONS = ['secretsmanager:Create*', 'secretsmanager:Update*', 'secretsmanager:Delete*', 'secretsmanager:TagResource'];
+
+let identities = 0;
+
+/**
+ * Registers an emulator IAM user holding `policies` (inline, by name), with a long-term key;
+ * answers its ARN and the destination fields that make Ferry act as it.
+ */
+export function syncIdentity(
+  emu: AwsEmulator,
+  userName: string,
+  policies: Record<string, unknown>,
+): { arn: string; keys: { access_key_id: string; secret_access_key: string } } {
+  identities += 1;
+  const keys = { access_key_id: `AKIASYNCUSER${String(identities).padStart(8, '0')}`, secret_access_key: `secret-of-${userName}` };
+  const { arn } = emu.registerUser({
+    userName,
+    accessKeys: [{ accessKeyId: keys.access_key_id, secretAccessKey: keys.secret_access_key }],
+    inlinePolicies: policies,
+  });
+  return { arn, keys };
+}
+
+/**
+ * A Secrets Manager client at the emulator in us-east-1 acting outside Ferry (another team, an
+ * operator's script): unrestricted unless `credentials` belong to a user with policies.
+ * Destroyed after the test.
+ */
+export function outOfBandClient(
+  emu: AwsEmulator,
+  credentials = { accessKeyId: 'AKIAOTHERTEAM0000001', secretAccessKey: 'x' },
+  region = 'us-east-1',
+): SecretsManagerClient {
+  const sm = new SecretsManagerClient({ region, endpoint: emu.endpoint, credentials, maxAttempts: 1 });
+  onTestFinished(() => sm.destroy());
+  return sm;
+}
 
 /** Starts the emulator on `clock`, then the server beside it; the emulator is closed again if the server fails to start. */
 async function startBeside<T extends { close(): Promise<void> }>(
