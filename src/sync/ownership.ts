@@ -1,4 +1,4 @@
-import { OWNER_TAG, SYNC_TAG, type Destination } from './model.js';
+import { OWNER_TAG, SYNC_TAG, type AssociationRef, type Destination } from './model.js';
 import { DeliveryError } from './port.js';
 
 /**
@@ -40,6 +40,12 @@ export interface Claimant {
   dest: string;
   accessor: string;
   secret_name: string;
+}
+
+/** The association a claimant names, to re-queue it. */
+export function claimantRef(c: Claimant): AssociationRef {
+  const [type, ...name] = c.dest.split('/');
+  return { dest_type: type as 'aws-sm', dest_name: name.join('/'), accessor: c.accessor, secret_name: c.secret_name };
 }
 
 const describeClaimant = (c: Claimant) => `${c.dest} (${c.accessor}/${c.secret_name})`;

@@ -2,14 +2,14 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MountEntry } from '../kernel/entries.js';
 import { RevisionConflict } from '../store/store.js';
-import { nowIso, type Association, type AssociationRef, type Destination, type SyncOperation, type TargetState } from './model.js';
+import { nowIso, type Association, type Destination, type SyncOperation, type TargetState } from './model.js';
 import { externalValues, requestTokenFor } from './external-values.js';
 import { resolveClaimConflict } from './migration.js';
 import { externalNames } from './naming.js';
-import { ownerTagValue, syncedSecretTags, type Claimant } from './ownership.js';
+import { claimantRef, ownerTagValue, syncedSecretTags, type Claimant } from './ownership.js';
 import { backoffMs, WriteBudget } from './pacing.js';
 import { DeliveryError, configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec, type WriteClass } from './port.js';
-import { splitDestinationRef, type Row, type SyncRecords } from './records.js';
+import { splitDestinationRef, type Row, type SyncChange, type SyncRecords } from './records.js';
 import type { SecretSource, SecretState } from './source.js';
 import { TargetWrites, knownConfig, type Ownership } from './target-writes.js';
 
@@ -59,20 +59,13 @@ export class Reconciler {
     this.budget = new WriteBudget(this.opts.writesPerSecond);
   }
 
-  private clusterId: Promise<string> | undefined;
-
   async reconcile(op: SyncOperation): Promise<ReconcileOutcome> {
     const row = await this.deps.records.associationOf(op);
     if (!row) return DONE;
     const { type, name } = splitDestinationRef(op.dest);
     const destination = (await this.deps.records.destination(type, name))?.value;
     if (!destination) return DONE;
-    // The id never changes once stored, so one read per process is enough.
-    this.clusterId ??= this.deps.records.clusterId().catch((err: unknown) => {
-      this.clusterId = undefined;
-      throw err;
-    });
-    const delivery = new Delivery(this, op, row, destination, await this.clusterId);
+    const delivery = new Delivery(this, op, row, destination, await this.deps.records.clusterId());
     const outcome = row.value.removing ? await delivery.unsyncAll() : await delivery.syncAll();
     await delivery.writes.reportPermissions();
     return outcome;
@@ -134,8 +127,7 @@ class Delivery {
         continue;
       }
       const own = await this.writes.ownership(t);
-      if (own.kind === 'none' || own.kind === 'elsewhere') delete next.targets[subKey];
-      else if (await this.removeTarget(t, own)) delete next.targets[subKey];
+      if (own.kind === 'none' || own.kind === 'elsewhere' || (await this.removeTarget(t, own))) delete next.targets[subKey];
     }
     if (Object.keys(next.targets).length > 0) {
       const failed = Object.values(next.targets).find((t) => t.status.endsWith('_ERROR') && this.deferUntil === undefined);
@@ -155,7 +147,7 @@ class Delivery {
     if (this.destination.purge_initiated_at && !(await records.hasOtherAssociations(a))) {
       change.deleteDestination(a.dest_type, a.dest_name).deleteOwnedOf(a.dest_type, a.dest_name);
     }
-    for (const c of this.claimantsToWake) change.enqueueSync(claimantRef(c), 'ownership');
+    this.wakeClaimants(change);
     try {
       await change.commit();
     } catch (err) {
@@ -177,12 +169,20 @@ class Delivery {
     for (const [subKey, t] of Object.entries(next.targets)) {
       const retired = subKey.startsWith('retired:');
       const value = retired ? undefined : values[subKey];
-      if (t.conflict_with && !(await resolveClaimConflict(this.r.deps.records, this.destination, next, t, this.at))) continue;
+      if (t.conflict_with && !(await resolveClaimConflict(this.r.deps.records, this.destination, next, t, this.at))) {
+        // Renamed away while in conflict: left in AWS to the other claimants, who may write it now.
+        if (retired) {
+          this.claimantsToWake.push(...t.conflict_with);
+          delete next.targets[subKey];
+        }
+        continue;
+      }
       if (value === undefined) await this.unwant(subKey, t, retired, state);
       else if (!t.name.startsWith('invalid:')) await this.syncTarget(subKey, t, value, state!);
     }
     this.logOutcome();
     if (!(await this.saveMerged())) return retryAt(this.now);
+    if (this.claimantsToWake.length > 0) await this.wakeClaimants(this.r.deps.records.change()).commit();
     return this.deferUntil !== undefined ? retryAt(this.deferUntil) : DONE;
   }
 
@@ -296,6 +296,12 @@ class Delivery {
 
   // ---- shared steps -----------------------------------------------------------------------
 
+  /** Re-queues the other claimants of the secrets this association gave up its claim on. */
+  private wakeClaimants(change: SyncChange): SyncChange {
+    for (const c of this.claimantsToWake) change.enqueueSync(claimantRef(c), 'ownership');
+    return change;
+  }
+
   /** The secret's latest state, read once per delivery. */
   private secretState(): Promise<SecretState | undefined> {
     this.state ??= this.r.deps.source.read(this.op.accessor, this.op.secret_name);
@@ -391,9 +397,4 @@ class Delivery {
     }
     return false;
   }
-}
-
-function claimantRef(c: Claimant): AssociationRef {
-  const { type, name } = splitDestinationRef(c.dest);
-  return { dest_type: type as 'aws-sm', dest_name: name, accessor: c.accessor, secret_name: c.secret_name };
 }

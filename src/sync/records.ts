@@ -202,6 +202,8 @@ export class SyncRecords {
   /** Commits that removed association records so far (in this process, which is the only writer). */
   private removals = 0;
   private readonly removalWaiters = new Set<() => void>();
+  /** The cluster id never changes once stored, so it is read once per process. */
+  private storedClusterId: string | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -302,8 +304,12 @@ export class SyncRecords {
    */
   async clusterId(): Promise<string> {
     for (;;) {
+      if (this.storedClusterId !== undefined) return this.storedClusterId;
       const row = await this.store.get(keys.clusterId);
-      if (row) return (JSON.parse(row.value.toString('utf8')) as { id: string }).id;
+      if (row) {
+        this.storedClusterId = (JSON.parse(row.value.toString('utf8')) as { id: string }).id;
+        continue;
+      }
       try {
         await this.store.commit([{ kind: 'put', key: keys.clusterId, value: encode({ id: randomUUID() }) }], [{ key: keys.clusterId, revision: 0 }]);
       } catch (err) {

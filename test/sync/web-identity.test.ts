@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { TEST_ACCESS_KEY, TEST_SECRET_KEY, useSyncScenario } from '../support/sync.js';
+import { guidePolicies } from '../support/aws-emulator/index.js';
+import { GUIDE_ACTIONS, TEST_ACCESS_KEY, TEST_SECRET_KEY, useSyncScenario } from '../support/sync.js';
 import { createSecretsSyncTokenSigner } from '../../src/identity/index.js';
 
 /**
@@ -29,8 +30,8 @@ const awsName = (secret = 'app') => `vault/${s.server.core.mounts.get('my-kv/')!
 const statusOf = async (dest: string) => Object.values<any>((await call('GET', `sys/sync/destinations/aws-sm/${dest}/associations`)).body.data.associated_secrets)[0];
 const providerHost = () => issuer().replace(/^https?:\/\//, '');
 
-function wifRole(sub = 'secrets-sync:root:aws-sm:wif') {
-  return s.emu.registerRole({ roleName: 'ferry-sync', trust: { provider: providerHost(), sub, aud: AUDIENCE } }).arn;
+function wifRole(sub = 'secrets-sync:root:aws-sm:wif', inlinePolicies?: Record<string, unknown>) {
+  return s.emu.registerRole({ roleName: 'ferry-sync', trust: { provider: providerHost(), sub, aud: AUDIENCE }, ...(inlinePolicies ? { inlinePolicies } : {}) }).arn;
 }
 
 async function createWifDestination(roleArn: string, name = 'wif') {
@@ -64,6 +65,24 @@ describe('workload identity federation', () => {
     const creates = log.filter((e) => e.operation === 'CreateSecret');
     expect(creates[0]!.accessKeyId).toMatch(/^ASIA/);
     expect(creates[0]!.status).toBe(200);
+  });
+
+  it("syncs, updates and unsyncs as a role holding only the guide's minimal policy", async () => {
+    await createWifDestination(wifRole(undefined, { minimal: guidePolicies.MINIMAL }));
+    await call('PUT', 'sys/sync/destinations/aws-sm/wif/associations/set', { mount: 'my-kv', secret_name: 'app' });
+    await drain();
+    await call('PUT', 'my-kv/data/app', { data: { password: 'rotated' } });
+    s.clock.advance(1_000);
+    await drain();
+    expect(s.emu.getSecret('us-east-1', awsName())!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"password":"rotated"}');
+    await call('PUT', 'sys/sync/destinations/aws-sm/wif/associations/remove', { mount: 'my-kv', secret_name: 'app' });
+    await drain();
+    expect(s.emu.getSecret('us-east-1', awsName())).toBeUndefined();
+    const calls = s.emu.requestLog({ service: 'secretsmanager' });
+    expect(calls.map((e) => e.operation)).toEqual(['CreateSecret', 'UpdateSecret', 'DeleteSecret']);
+    expect(calls.every((e) => e.principalArn?.startsWith('arn:aws:sts::123456789012:assumed-role/ferry-sync/'))).toBe(true);
+    expect(s.emu.requestLog({ service: 'secretsmanager', notAction: GUIDE_ACTIONS })).toEqual([]);
+    expect(s.emu.requestLog({ decision: 'denied' })).toEqual([]);
   });
 
   it('reuses the session credentials for many deliveries and refreshes them before they lapse', async () => {
