@@ -121,6 +121,13 @@ describe('bad destination input creates nothing', () => {
     ['an audience without role_arn', 'aws-sm/x', { region: 'us-east-1', identity_token_audience: 'aud' }, /requires role_arn/],
     ['an invalid granularity', 'aws-sm/x', dest({ granularity: 'secret-everything' }), /invalid granularity/],
     ['a reserved tag', 'aws-sm/x', dest({ custom_tags: { 'aws:owner': 'me' } }), /reserved prefix/],
+    ["Ferry's owner tag", 'aws-sm/x', dest({ custom_tags: { 'ferry:owner': 'me' } }), /custom tag key "ferry:owner" is reserved/],
+    [
+      'more custom tags than fit beside the two Ferry sets',
+      'aws-sm/x',
+      dest({ custom_tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`t${i}`, 'v'])) }),
+      /too many custom_tags: AWS allows 50 tags per secret, two of which are hashicorp:vault and ferry:owner/,
+    ],
     ['one key without the other', 'aws-sm/x', { access_key_id: TEST_ACCESS_KEY, region: 'us-east-1' }, /must be given together/],
     ['a negative identity_token_ttl', 'aws-sm/x', dest({ identity_token_ttl: '-5' }), /identity_token_ttl/],
   ];

@@ -295,6 +295,20 @@ describe('races and repairs', () => {
   });
 });
 
+describe('tags', () => {
+  it("syncs 48 custom tags beside Ferry's two: AWS's limit of 50", async () => {
+    const custom = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, `v${i}`]));
+    expect((await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/tags', { body: emulatorDestination(t.emu, { custom_tags: custom }) })).statusCode).toBe(200);
+    await put('s', { v: '1' });
+    await associate('s', 'tags');
+    await drain();
+    expect(Object.values(await statuses('tags'))[0].sync_status).toBe('SYNCED');
+    const tags = t.emu.getSecret('us-east-1', awsName('s'))!.tags;
+    expect(tags).toHaveLength(50);
+    expect(tags.map((tag) => tag.Key)).toEqual(expect.arrayContaining(['hashicorp:vault', 'ferry:owner', 't0', 't47']));
+  });
+});
+
 describe('KMS key and replica regions', () => {
   it('applies kms_key_id and replica_regions on AWS, and a changed replica set later', async () => {
     const kms = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
