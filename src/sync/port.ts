@@ -98,7 +98,7 @@ export interface ExistingSecret {
 }
 
 /** The provider operations a quota applies to, for pacing. */
-export type WriteClass = 'create' | 'update' | 'delete' | 'tag' | 'restore';
+export type WriteClass = 'create' | 'update' | 'delete' | 'tag';
 
 /**
  * One provider's calls, each a single step: reconciliation (`reconcile.ts`, `target-writes.ts`)

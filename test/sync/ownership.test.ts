@@ -98,6 +98,23 @@ describe('with DescribeSecret granted, the tags of a pre-existing secret decide'
     noneDenied();
   });
 
+  it("without DescribeSecret, fails closed even on a secret carrying this destination's owner tag", async () => {
+    const { keys } = await destinationAs({ minimal: guidePolicies.MINIMAL });
+    await put('app', { v: '1' });
+    await associate('app');
+    await deliver();
+    await t.call('DELETE', '/v1/sys/sync/destinations/aws-sm/d?force_delete=true');
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', { body: emulatorDestination(t.emu, keys) });
+    await put('app', { v: '2' });
+    await associate('app');
+    await deliver();
+    const status = await statusOf('app');
+    expect(status.sync_status).toBe('CLIENT_SIDE_ERROR');
+    expect(status.last_error).toMatch(/Ferry has no record of creating it; .*AWS denied secretsmanager:DescribeSecret/);
+    expect(current('app')).toBe('{"v":"1"}');
+    expect(t.emu.requestLog({ decision: 'denied' }).map((e) => e.operation)).toEqual(['DescribeSecret']);
+  });
+
   it("reports a conflict naming the owner for another destination's secret, and writes it not", async () => {
     await destinationAs({ minimal: guidePolicies.MINIMAL, describe: DESCRIBE }, 'd');
     await destinationAs({ minimal: guidePolicies.MINIMAL, describe: DESCRIBE }, 'd2');
