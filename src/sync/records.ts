@@ -21,8 +21,9 @@ import {
 /**
  * The one owner of what secrets sync stores: the storage keys, the rows (parsed with their zod
  * schemas, never cast), revision-checked saves, the by-secret index that fan-out and the
- * per-secret views read, and the outbox operation that queues a reconcile. The rest of the
- * feature reads and writes sync's data only through here.
+ * per-secret views read, the ownership records (whose each AWS secret is), the cluster id of
+ * the owner tag, the layout version migrations key on, and the outbox operation that queues a
+ * reconcile. The rest of the feature reads and writes sync's data only through here.
  */
 
 const enc = encodeURIComponent;

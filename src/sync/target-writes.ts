@@ -164,9 +164,10 @@ export class TargetWrites {
   }
 
   /**
-   * Deletes `t`'s external secret if Ferry owns it (nothing otherwise); true when AWS no
-   * longer holds a secret of Ferry's there. `specFor` gives the current value, with which a
-   * creation cut off before being recorded is proven (or carried out) before the delete.
+   * Deletes `t`'s external secret if Ferry owns it (nothing otherwise), and its record. A
+   * creation cut off before being recorded is first proven (or carried out) by replaying its
+   * CreateSecret with the current value (`specFor`); without a value, only the owner tag can
+   * prove it, and without DescribeSecret the secret, if there is one, is left in AWS.
    */
   async remove(t: TargetState, own: Ownership, known: KnownConfig, specFor: () => Promise<ExternalSecretSpec | undefined>): Promise<void> {
     const { adapter } = this.deps;
@@ -182,8 +183,12 @@ export class TargetWrites {
         if (created.kind === 'created') {
           await this.deps.afterCall();
           replicas = created.appliedReplicas;
+          arn = created.arn;
+        } else if (created.ours) {
+          // Made by the cut-off attempt, with the replicas it asked for (one that is not there is ignored).
+          replicas = Object.keys(spec.replicaRegions);
+          arn = created.arn ?? t.name;
         }
-        arn = created.kind === 'created' ? created.arn : created.ours ? (created.arn ?? t.name) : undefined;
       } else {
         // No value to prove it with: only the owner tag can tell.
         const existing = await adapter.describe(t.name);
