@@ -1,3 +1,8 @@
+/**
+ * Sync's stored records. Longer than 400 lines on purpose: this file is the single place that
+ * knows sync's storage layout — every key, every row's schema, every atomic change — and
+ * splitting it would spread the layout over files that must then agree with each other.
+ */
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { RevisionConflict, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
