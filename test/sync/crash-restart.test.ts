@@ -20,7 +20,7 @@ async function startServer(config: string): Promise<{ url: string; proc: ReturnT
 }
 
 describe('sync across a killed process', () => {
-  it('resumes a delivery cut off by SIGKILL and makes one AWS version', async () => {
+  it('resumes a delivery cut off by SIGKILL, makes one AWS version, and tags later secrets with the same cluster id', async () => {
     const emu = closeAfterTest(await startAwsEmulator());
     const dir = tempDirForTest('ferry-crash-');
     const port = await freeLoopbackPort();
@@ -78,5 +78,13 @@ describe('sync across a killed process', () => {
     const secret = emu.getSecret('us-east-1', name)!;
     expect(secret.versions).toHaveLength(1);
     expect(secret.versions[0]!.secretString).toBe('{"v":"one"}');
+
+    // The owner tag names the same cluster after the restart: its id is stored, not made per process.
+    await call('PUT', 'my-kv/data/t', { data: { v: 'two' } }, root);
+    await call('PUT', 'sys/sync/destinations/aws-sm/d/associations/set', { mount: 'my-kv', secret_name: 't' }, root);
+    const second = await waitUntil('the second secret in AWS', () => emu.getSecret('us-east-1', `vault/${accessor}/t`), { timeoutMs: 15_000 });
+    const owner = (s: { tags: Array<{ Key: string; Value: string }> }) => s.tags.find((tag) => tag.Key === 'ferry:owner')?.Value;
+    expect(owner(second)).toMatch(/^[0-9a-f-]{36}\/aws-sm\/d$/);
+    expect(owner(second)).toBe(owner(secret));
   }, 40_000);
 });
