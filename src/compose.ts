@@ -23,6 +23,9 @@ import { VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
+import type { AuthMethodDeps } from './auth/login/deps.js';
+import { SaltCache } from './auth/login/mount-storage.js';
+import { userpassBackend } from './auth/userpass/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 /**
@@ -194,6 +197,14 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   // Commits that enqueue outbox operations wake the sync worker at once.
   notifying.onEnqueue(() => sync.worker.notify());
 
+  // Auth methods, by the mount type `sys/auth` enables them with.
+  const salts = new SaltCache();
+  sealDependents.push(salts);
+  const authMethodDeps: AuthMethodDeps = { store, salts, tokens, clock, leaseTtls, mountEnabled: (accessor) => mounts.byAccessor(accessor) !== undefined };
+  const authMethods: Record<string, Backend> = {
+    userpass: userpassBackend(authMethodDeps),
+  };
+
   const documented: DocumentedBackend[] = [];
   const system: Backend = {
     mountType: 'system',
@@ -210,6 +221,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         unmountGuards,
         versionHistory,
         kvUpgrades: kv.upgrades,
+        authMethodTypes: new Set(Object.keys(authMethods)),
         openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
         clock,
         log,
@@ -228,6 +240,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     .register('token', token)
     .register('identity', identity)
     .register('kv', (mount) => kv.backendFor(mount));
+  for (const [type, backend] of Object.entries(authMethods)) backends.register(type, backend);
   documented.push(
     { prefix: 'sys/', backend: system, tag: 'system' },
     { prefix: 'auth/token/', backend: token, tag: 'auth' },
@@ -235,6 +248,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     { prefix: '{kv_v2_mount_path}/', backend: kv.v2, tag: 'secrets' },
     { prefix: '{kv_v1_mount_path}/', backend: kv.v1, tag: 'secrets' },
   );
+  for (const [type, backend] of Object.entries(authMethods)) documented.push({ prefix: `auth/{${type}_mount_path}/`, backend, tag: 'auth' });
   const core: CoreServices = {
     store,
     mounts,

@@ -21,6 +21,17 @@ export const requestErrors = {
     'unsupported_media_type',
     (provided: string) => `PATCH requires Content-Type of application/merge-patch+json, provided ${provided}`,
   ),
+  /** `X-Vault-Wrap-TTL` that does not parse, with Vault's wording. */
+  badWrapTtl: defineError('request.bad_wrap_ttl', 'invalid', (reason: string) => `error parsing X-Vault-Wrap-TTL header: ${reason}`),
+  /**
+   * A request for response wrapping: Ferry has no cubbyhole to keep wrapped responses in, and
+   * answering unwrapped would hand the secret to a client that expects only a wrapping token.
+   */
+  wrappingUnsupported: defineError(
+    'request.wrapping_unsupported',
+    'invalid',
+    () => 'response wrapping is not supported by Ferry: send the request without X-Vault-Wrap-TTL (vault CLI: without -wrap-ttl or VAULT_WRAP_TTL)',
+  ),
   /** A 4xx Fastify decided before the dispatcher ran, with Fastify's own message. */
   rejected: (kind: ErrorKind, message: string) => new FerryError('request.rejected', kind, [message]),
 };

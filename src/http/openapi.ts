@@ -24,7 +24,7 @@ function openApiPath(prefix: string, pattern: string): { path: string; params: s
     params.push(name);
     return `{${name}}`;
   });
-  const template = prefix.match(/^\{(.+)\}\/$/);
+  const template = prefix.match(/\{([^}]+)\}/);
   if (template) params.unshift(template[1]!);
   return { path: `/${prefix}${out.join('/')}`.replace(/\/$/, '') || '/', params };
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { addressAllowed } from '../kernel/cidr.js';
 import type { Capability, MountEntry, TokenEntry } from '../kernel/entries.js';
 import {
   FerryError,
@@ -76,8 +77,9 @@ export class RequestPipeline {
 
     // While sealed the token store is behind the barrier: the paths that answer then are
     // unauthenticated and are served without looking the token up.
-    const token: TokenEntry | null =
-      request.clientToken && !isSealed ? ((await this.deps.tokens.lookup(request.clientToken)) ?? null) : null;
+    const found = request.clientToken && !isSealed ? await this.deps.tokens.lookup(request.clientToken) : undefined;
+    // A token bound to CIDR blocks (a login role's token_bound_cidrs) is no token outside them.
+    const token: TokenEntry | null = found && addressAllowed(found.bound_cidrs, request.remoteAddress) ? found : null;
 
     const req: LogicalRequest<Record<string, unknown>, Record<string, unknown>> = {
       requestId,

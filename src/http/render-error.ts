@@ -7,6 +7,7 @@ const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400,
   denied: 403,
   missing: 404,
+  conflict: 409,
   unsupported_operation: 405,
   too_large: 413,
   unsupported_media_type: 415,

@@ -6,7 +6,7 @@
  * validation) is the request pipeline's (`pipeline.ts`).
  */
 import { envelope } from '../kernel/envelope.js';
-import { parseBool } from '../kernel/fields.js';
+import { parseBool, parseDuration } from '../kernel/fields.js';
 import type { LogicalResponse, Operation } from '../kernel/request.js';
 import { methodNotAllowed, notFound } from '../kernel/errors.js';
 import { requestErrors } from './errors.js';
@@ -189,12 +189,22 @@ function operationOf(method: string, search: string, wire: WireRequest): { opera
   }
 }
 
+/** A wrap TTL that does not parse gets Vault's 400; any positive one Ferry's (it does not wrap); empty or 0 means no wrapping. */
+function refuseWrapping(wrapTtl: string | undefined): void {
+  if (wrapTtl === undefined || wrapTtl.trim() === '') return;
+  const seconds = parseDuration(wrapTtl.trim(), true);
+  if (seconds === undefined) throw requestErrors.badWrapTtl(`time: invalid duration ${JSON.stringify(wrapTtl.trim())}`);
+  if (seconds < 0) throw requestErrors.badWrapTtl('requested wrap ttl cannot be negative');
+  if (seconds > 0) throw requestErrors.wrappingUnsupported();
+}
+
 /** Reads a wire request as Vault does; throws the coded error Vault answers a malformed one with. */
 export function parseWireRequest(wire: WireRequest): ParsedRequest {
   const { pathname, search } = splitUrl(wire.url);
   const { path, trailingSlash } = logicalPath(pathname);
   const namespace = header(wire.headers, 'x-vault-namespace');
   if (namespace !== undefined && !NAMESPACE_ROOT.has(namespace.trim())) throw requestErrors.unknownNamespace(namespace);
+  refuseWrapping(header(wire.headers, 'x-vault-wrap-ttl'));
   const method = (header(wire.headers, LIST_MARKER_HEADER) ? 'LIST' : wire.method).toUpperCase();
   const upload = wire.upload && UPLOAD_PATHS.includes(path) ? wire.upload : undefined;
   const { operation, data } = upload ? { operation: 'update' as const, data: {} } : operationOf(method, search, wire);

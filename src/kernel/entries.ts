@@ -32,6 +32,11 @@ export interface MountEntry {
   kv_upgrade?: { area: string; from: number; started: number };
 }
 
+/** Storage prefix under which a mount's backend keeps its data (deleted with the mount). */
+export function mountDataPrefix(mount: Pick<MountEntry, 'uuid' | 'storage'>): string {
+  return `logical/${mount.storage ?? mount.uuid}/`;
+}
+
 /** A token as stored; the token id itself is never stored, only its salted hash. */
 export interface TokenEntry {
   /** Salted hash of the token id: the storage identity of the token. */
@@ -58,4 +63,13 @@ export interface TokenEntry {
   /** Batch tokens are not stored (the token carries its entry), have no accessor and cannot renew. */
   type: 'service' | 'batch';
   last_renewal_time?: number;
+  /** CIDR blocks the token may be used from (a login role's `token_bound_cidrs`); absent: anywhere. */
+  bound_cidrs?: string[];
+  /** Accessor of the auth mount whose login issued the token: disabling that mount revokes it. */
+  mount_accessor?: string;
+  /**
+   * Seconds from creation past which renewals may not take a non-periodic token (a login role's
+   * `token_max_ttl` or its mount's max lease TTL); absent: the system maximum.
+   */
+  max_ttl?: number;
 }

@@ -18,6 +18,8 @@ export type ErrorKind =
   | 'denied'
   /** The addressed item or path does not exist (404). */
   | 'missing'
+  /** The request clashes with something that exists (409: an auth method enabled over another). */
+  | 'conflict'
   /** The path exists but not with this operation or verb (405). */
   | 'unsupported_operation'
   /** The body is larger than the listener accepts (413). */

@@ -32,7 +32,11 @@ export interface SystemDeps {
   tokens: {
     lookup(tokenId: string): Promise<TokenEntry | undefined>;
     lookupAccessor(accessor: string): Promise<TokenEntry | undefined>;
+    /** Revokes the tokens an auth mount's logins issued (when it is disabled). */
+    revokeByMount(mountAccessor: string): Promise<void>;
   };
+  /** The auth method types Ferry serves (`approle`, `jwt`, `userpass`), for `sys/auth`. */
+  authMethodTypes: ReadonlySet<string>;
   policies: PolicyStore;
   audit: AuditBroker;
   /** KV v1 → v2 upgrades, started by a tune to `options.version=2`. */

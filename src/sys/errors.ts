@@ -33,6 +33,30 @@ export const sysErrors = {
     'invalid',
     (value: string) => `invalid listing_visibility ${value}`,
   ),
+  // Auth methods (sys/auth).
+  authPathInUse: defineError('sys.auth_path_in_use', 'conflict', (existing: string) => `path is already in use at ${existing}`),
+  noAuthEngine: defineError('sys.no_auth_engine', 'invalid', (path: string) => `No auth engine at ${path}`),
+  noAuthSysView: defineError('sys.no_auth_sysview', 'invalid', (path: string) => `cannot fetch sysview for path ${JSON.stringify(path)}`),
+  tokenBackendSingleton: defineError('sys.token_backend_singleton', 'invalid', () => 'token credential backend cannot be instantiated'),
+  tokenBackendUndeletable: defineError('sys.token_backend_undeletable', 'invalid', () => 'token credential backend cannot be disabled'),
+  authVersionNotAllowed: defineError(
+    'sys.auth_version_not_allowed',
+    'invalid',
+    (type: string) => `auth method ${JSON.stringify(type)} does not allow setting a version`,
+  ),
+  defaultAboveMax: defineError('sys.default_above_max', 'invalid', () => 'given default lease TTL greater than given max lease TTL'),
+  invalidMountTokenType: defineError('sys.invalid_mount_token_type', 'invalid', () => "invalid value for 'token_type'"),
+  mountTokenTypeOnSecrets: defineError(
+    'sys.mount_token_type_on_secrets',
+    'invalid',
+    () => 'token_type can only be modified on auth mounts',
+  ),
+  /** Until Ferry has batch tokens, an auth mount cannot default to them. */
+  mountBatchUnsupported: defineError(
+    'sys.mount_batch_unsupported',
+    'invalid',
+    (value: string) => `token_type ${JSON.stringify(value)} is not supported: Ferry issues service tokens only (use "default-service" or "service")`,
+  ),
   // Capabilities.
   pathsRequired: defineError('sys.paths_required', 'invalid', () => "'paths' must be specified"),
   tokenRequired: defineError('sys.token_required', 'invalid', () => "'token' must be specified"),

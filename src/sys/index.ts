@@ -3,6 +3,8 @@ import type { SystemDeps } from './deps.js';
 import { activationFlagsPaths } from './path-activation-flags.js';
 import { auditHashPath } from './path-audit-hash.js';
 import { auditPaths } from './path-audit.js';
+import { authTunePath } from './path-auth-tune.js';
+import { authPaths } from './path-auth.js';
 import { capabilitiesAccessorPath } from './path-capabilities-accessor.js';
 import { capabilitiesSelfPath } from './path-capabilities-self.js';
 import { capabilitiesPath } from './path-capabilities.js';
@@ -45,6 +47,8 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     keyStatusPath(deps),
     mountsTunePath(deps),
     ...mountsPaths(deps),
+    authTunePath(deps),
+    ...authPaths(deps),
     ...internalPaths(deps),
     ...policiesPaths(deps),
     ...policyPaths(deps),

@@ -66,3 +66,42 @@ export function checkTunedOptions(mount: MountEntry, options: Record<string, str
 /** Vault's warning on a tune that changes a KV mount's version. */
 export const versionChangeWarning = (change: { from: number; to: number }) =>
   `Upgrading mount from version ${change.from} to version ${change.to}. This mount will be unavailable for a brief period and will resume service shortly.`;
+
+/**
+ * An auth mount's `config.token_type` as Vault validates it: `default-service` (what an unset
+ * value reads as), `service`, and until Ferry has batch tokens nothing else.
+ */
+export function mountTokenType(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === 'default-service' || value === 'service') return value;
+  if (value === 'default-batch' || value === 'batch') throw sysErrors.mountBatchUnsupported(value);
+  throw sysErrors.invalidMountTokenType();
+}
+
+/** The lease TTLs of a mount's config; a default above the max is refused, as Vault refuses it. */
+export function configLeaseTtls(config: Record<string, unknown>): { default_lease_ttl: number; max_lease_ttl: number } {
+  const ttls = {
+    default_lease_ttl: configTtl(config.default_lease_ttl, 'default_lease_ttl'),
+    max_lease_ttl: configTtl(config.max_lease_ttl, 'max_lease_ttl'),
+  };
+  if (ttls.default_lease_ttl > 0 && ttls.max_lease_ttl > 0 && ttls.default_lease_ttl > ttls.max_lease_ttl) throw sysErrors.defaultAboveMax();
+  return ttls;
+}
+
+/** `listing_visibility` of a mount's config: "", "unauth" or "hidden". */
+export function listingVisibility(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (!['unauth', 'hidden'].includes(value)) throw sysErrors.invalidListingVisibility(value);
+  return value;
+}
+
+/** The config of a mount being enabled (secrets engine or auth method): TTLs, no-cache flag, listing visibility. */
+export function mountConfig(config: Record<string, unknown>): MountEntry['config'] {
+  const out: MountEntry['config'] = {
+    ...configLeaseTtls(config),
+    force_no_cache: config.force_no_cache === true || config.force_no_cache === 'true',
+  };
+  const visibility = listingVisibility(config.listing_visibility);
+  if (visibility !== undefined) out.listing_visibility = visibility;
+  return out;
+}

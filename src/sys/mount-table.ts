@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { MountEntry } from '../kernel/entries.js';
+import { mountDataPrefix, type MountEntry } from '../kernel/entries.js';
 import { withRetry, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
 import { sysErrors } from './errors.js';
 
@@ -83,6 +83,11 @@ export class MountTable {
     return BUILTIN.some((b) => b.path === path);
   }
 
+  /** Built-in mounts and anything under a reserved prefix (auth methods are disabled through `sys/auth`). */
+  isProtected(path: string): boolean {
+    return this.isBuiltin(path) || RESERVED.some((r) => path.startsWith(r));
+  }
+
   build(
     path: string,
     type: string,
@@ -92,7 +97,8 @@ export class MountTable {
       path,
       type,
       description: extra.description ?? '',
-      accessor: extra.accessor ?? newAccessor(type),
+      // Auth mounts' accessors read `auth_approle_1a2b3c4d`, as Vault's do.
+      accessor: extra.accessor ?? newAccessor(path.startsWith('auth/') ? `auth_${type}` : type),
       uuid: extra.uuid ?? randomUUID(),
       config: extra.config ?? { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false },
       options: extra.options ?? null,
@@ -110,6 +116,18 @@ export class MountTable {
     if (this.get(path)) throw sysErrors.mountPathInUse(path);
     for (const m of this.mounts) {
       if (path.startsWith(m.path) || m.path.startsWith(path)) throw sysErrors.overlappingMount(m.path);
+    }
+  }
+
+  /**
+   * Checks that the auth mount `path` (`auth/approle/`) can be enabled in `table`: no auth mount
+   * at it, above it or below it. Vault answers a clash with 409, naming the existing mount
+   * relative to `auth/`.
+   */
+  static checkAuthAvailable(table: MountEntry[], path: string): void {
+    for (const m of table) {
+      if (!m.path.startsWith('auth/')) continue;
+      if (path.startsWith(m.path) || m.path.startsWith(path)) throw sysErrors.authPathInUse(m.path.slice('auth/'.length));
     }
   }
 
@@ -143,7 +161,7 @@ export class MountTable {
 
   /** Storage prefix under which a mount's backend keeps its data. */
   static dataPrefix(mount: MountEntry): string {
-    return MountTable.areaPrefix(mount.storage ?? mount.uuid);
+    return mountDataPrefix(mount);
   }
 
   /** Storage prefix of one storage area (a mount's, or one a KV upgrade is building). */

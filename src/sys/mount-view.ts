@@ -28,3 +28,13 @@ function runningVersion(m: MountEntry): string {
   if (m.type === 'kv') return 'v0.25.0+builtin';
   return 'v1.21.0+builtin.vault';
 }
+
+/** An auth mount as `sys/auth` reports it: a mount object whose config also names its token type. */
+export function authMountView(m: MountEntry): Record<string, unknown> {
+  const view = mountView(m);
+  return {
+    ...view,
+    config: { ...(view.config as Record<string, unknown>), token_type: m.config.token_type ?? 'default-service' },
+    deprecation_status: m.type === 'token' ? undefined : 'supported',
+  };
+}

@@ -177,7 +177,7 @@ export function planRenewal(
   let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.creation_ttl;
   const age = nowSeconds - entry.creation_time;
   const caps: number[] = [];
-  if (entry.period === 0) caps.push(MAX_TOKEN_TTL - age);
+  if (entry.period === 0) caps.push((entry.max_ttl || MAX_TOKEN_TTL) - age);
   if (entry.explicit_max_ttl > 0) caps.push(entry.explicit_max_ttl - age);
   const maxLeft = caps.length > 0 ? Math.min(...caps) : Infinity;
   if (ttl > maxLeft) {

@@ -19,12 +19,20 @@ export interface CreateTokenInput {
   path?: string;
   /** `batch`: not stored, sealed into the token itself (`batch.ts`); the creation rules refused what batch tokens cannot have. */
   type?: 'service' | 'batch';
+  /** Login tokens: CIDR blocks the token may be used from. */
+  bound_cidrs?: string[];
+  /** Login tokens: accessor of the issuing auth mount (indexed, so disabling the mount revokes them). */
+  mount_accessor?: string;
+  /** Login tokens: cap on renewals of a non-periodic token, in seconds from creation. */
+  max_ttl?: number;
 }
 
 const SALT_KEY = 'core/token-salt';
 const ID_PREFIX = 'auth/token/id/';
 const ACCESSOR_PREFIX = 'auth/token/accessor/';
 const CHILD_PREFIX = 'auth/token/parent/';
+/** `<accessor of the issuing auth mount>/<token hash>`: the tokens a mount's logins issued. */
+const MOUNT_PREFIX = 'auth/token/mount/';
 
 /** Service tokens look like Vault's: `hvs.` + 24 random bytes in base62-ish base64url. */
 export function newTokenId(): string {
@@ -129,12 +137,16 @@ export class TokenStore implements TokenResolver {
       renewable: input.renewable ?? input.ttl > 0,
       orphan: input.parent === null,
       type: 'service',
+      ...(input.bound_cidrs && input.bound_cidrs.length > 0 ? { bound_cidrs: input.bound_cidrs } : {}),
+      ...(input.mount_accessor ? { mount_accessor: input.mount_accessor } : {}),
+      ...(input.max_ttl ? { max_ttl: input.max_ttl } : {}),
     };
     const ops: WriteOp[] = [
       { kind: 'put', key: ID_PREFIX + hash, value: Buffer.from(JSON.stringify(entry)) },
       { kind: 'put', key: ACCESSOR_PREFIX + entry.accessor, value: Buffer.from(hash) },
     ];
     if (entry.parent) ops.push({ kind: 'put', key: `${CHILD_PREFIX}${entry.parent}/${hash}`, value: Buffer.from('') });
+    if (entry.mount_accessor) ops.push({ kind: 'put', key: `${MOUNT_PREFIX}${entry.mount_accessor}/${hash}`, value: Buffer.from('') });
     try {
       await this.store.commit(ops, [{ key: ID_PREFIX + hash, revision: 0 }]);
     } catch (err) {
@@ -269,6 +281,7 @@ export class TokenStore implements TokenResolver {
         const entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
         ops.push({ kind: 'delete', key: ACCESSOR_PREFIX + entry.accessor });
         if (entry.parent) ops.push({ kind: 'delete', key: `${CHILD_PREFIX}${entry.parent}/${hash}` });
+        if (entry.mount_accessor) ops.push({ kind: 'delete', key: `${MOUNT_PREFIX}${entry.mount_accessor}/${hash}` });
       }
       this.forget(hash);
       try {
@@ -277,5 +290,16 @@ export class TokenStore implements TokenResolver {
         this.forget(hash);
       }
     });
+  }
+
+  /**
+   * Revokes every token the logins of an auth mount issued (with their children), when the
+   * mount is disabled. The caller removes the mount first, so no login adds to the index
+   * afterwards without noticing (see `issueLoginToken`).
+   */
+  async revokeByMount(mountAccessor: string): Promise<void> {
+    const prefix = `${MOUNT_PREFIX}${mountAccessor}/`;
+    for (const hash of await this.store.list(prefix)) await this.revokeTree(hash);
+    await this.store.commit([{ kind: 'deletePrefix', prefix }]);
   }
 }

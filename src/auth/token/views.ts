@@ -16,6 +16,7 @@ export function tokenLookupData(entry: TokenEntry, id: string, nowMs: number): R
   const now = Math.floor(nowMs / 1000);
   return {
     accessor: entry.accessor,
+    ...(entry.bound_cidrs ? { bound_cidrs: entry.bound_cidrs } : {}),
     creation_time: entry.creation_time,
     creation_ttl: entry.creation_ttl,
     display_name: entry.display_name,

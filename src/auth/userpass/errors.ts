@@ -1,0 +1,9 @@
+import { defineError } from '../../kernel/errors.js';
+
+/** The userpass method's errors, as Vault words them. */
+export const userpassErrors = {
+  missingPassword: defineError('userpass.missing_password', 'invalid', () => 'missing password'),
+  /** The same answer for an unknown user and a wrong password. */
+  invalidCredentials: defineError('userpass.invalid_credentials', 'invalid', () => 'invalid username or password'),
+  unknownUser: defineError('userpass.unknown_user', 'invalid', () => 'username does not exist'),
+};
