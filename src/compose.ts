@@ -26,6 +26,7 @@ import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOpt
 import type { AuthMethodDeps } from './auth/login/deps.js';
 import { SaltCache } from './auth/login/mount-storage.js';
 import { userpassBackend } from './auth/userpass/index.js';
+import { approleBackend } from './auth/approle/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 /**
@@ -202,6 +203,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   sealDependents.push(salts);
   const authMethodDeps: AuthMethodDeps = { store, salts, tokens, clock, leaseTtls, mountEnabled: (accessor) => mounts.byAccessor(accessor) !== undefined };
   const authMethods: Record<string, Backend> = {
+    approle: approleBackend(authMethodDeps),
     userpass: userpassBackend(authMethodDeps),
   };
 
