@@ -27,6 +27,7 @@ import type { AuthMethodDeps } from './auth/login/deps.js';
 import { SaltCache } from './auth/login/mount-storage.js';
 import { userpassBackend } from './auth/userpass/index.js';
 import { approleBackend } from './auth/approle/index.js';
+import { JwtKeyCache, jwtBackend } from './auth/jwt/index.js';
 
 export const FERRY_VERSION = '0.1.0';
 /**
@@ -200,10 +201,12 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
 
   // Auth methods, by the mount type `sys/auth` enables them with.
   const salts = new SaltCache();
-  sealDependents.push(salts);
+  const jwtKeys = new JwtKeyCache(clock);
+  sealDependents.push(salts, jwtKeys);
   const authMethodDeps: AuthMethodDeps = { store, salts, tokens, clock, leaseTtls, mountEnabled: (accessor) => mounts.byAccessor(accessor) !== undefined };
   const authMethods: Record<string, Backend> = {
     approle: approleBackend(authMethodDeps),
+    jwt: jwtBackend({ ...authMethodDeps, keys: jwtKeys }),
     userpass: userpassBackend(authMethodDeps),
   };
 

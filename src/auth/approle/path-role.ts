@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../../kernel/errors.js';
 import { vBool, vDuration, vInt, vString, vStrings } from '../../kernel/fields.js';
 import { definePath, type PathSpec } from '../../kernel/request.js';
-import { storageOf, type AuthMethodDeps } from '../login/deps.js';
+import { keysResponse, listStored, storageOf, type AuthMethodDeps } from '../login/deps.js';
 import { tokenFieldShape, tokenFieldsResponse, tokenFieldsView, upgradeLegacyFields } from '../login/token-fields.js';
 import { deleteRole, planRole, readRole, roleNameParam, roleView, saveRole } from './roles.js';
 
@@ -14,12 +14,8 @@ const roleListPath = (deps: AuthMethodDeps) =>
       list: op({
         summary: 'Lists the roles.',
         operationId: 'app-role-list-roles',
-        response: z.object({ keys: z.array(z.string()) }),
-        handler: async (req) => {
-          const keys = await storageOf(deps, req.mount).list('role/');
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
+        response: keysResponse,
+        handler: async (req) => listStored(deps, req.mount, 'role/'),
       }),
     }),
   });

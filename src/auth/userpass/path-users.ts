@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../../kernel/errors.js';
 import { vDuration, vString, vStrings } from '../../kernel/fields.js';
 import { definePath, type PathSpec } from '../../kernel/request.js';
-import type { AuthMethodDeps } from '../login/deps.js';
+import { keysResponse, listStored, type AuthMethodDeps } from '../login/deps.js';
 import {
   DEFAULT_TOKEN_SETTINGS,
   applyTokenFields,
@@ -13,7 +13,7 @@ import {
 } from '../login/token-fields.js';
 import { userpassErrors } from './errors.js';
 import { hashPassword } from './passwords.js';
-import { USER_LEGACY_FIELDS, deleteUser, listUsers, readUser, usernameParam, writeUser } from './users.js';
+import { USER_LEGACY_FIELDS, deleteUser, readUser, usernameParam, writeUser } from './users.js';
 
 /** `users/`: the names of every user. */
 const usersListPath = (deps: AuthMethodDeps) =>
@@ -23,12 +23,8 @@ const usersListPath = (deps: AuthMethodDeps) =>
       list: op({
         summary: 'Lists the users.',
         operationId: 'userpass-list-users',
-        response: z.object({ keys: z.array(z.string()) }),
-        handler: async (req) => {
-          const keys = await listUsers(deps, req.mount);
-          if (keys.length === 0) throw notFound();
-          return { data: { keys } };
-        },
+        response: keysResponse,
+        handler: async (req) => listStored(deps, req.mount, 'user/'),
       }),
     }),
   });

@@ -39,7 +39,3 @@ export async function deleteUser(deps: UserDeps, mount: MountEntry, name: string
   const storage = storageOf(deps, mount);
   await storage.commit([storage.delete(`user/${name}`)]);
 }
-
-export async function listUsers(deps: UserDeps, mount: MountEntry): Promise<string[]> {
-  return storageOf(deps, mount).list('user/');
-}

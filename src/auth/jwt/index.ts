@@ -1,0 +1,13 @@
+import type { Backend } from '../../kernel/request.js';
+import type { JwtDeps } from './login.js';
+import { configPath } from './path-config.js';
+import { loginPath } from './path-login.js';
+import { rolePaths } from './path-role.js';
+
+export type { JwtDeps } from './login.js';
+export { JwtKeyCache } from './keys.js';
+
+/** The JWT auth method (the JWT login flow; the browser OIDC flow is not served): configuration, roles, login. */
+export function jwtBackend(deps: JwtDeps): Backend {
+  return { mountType: 'jwt', paths: [configPath(deps), ...rolePaths(deps), loginPath(deps)] };
+}
