@@ -1,5 +1,25 @@
 import { expect } from 'vitest';
-import type { TestServer } from '../support/app.js';
+import { startTestServer, type TestServer } from '../support/app.js';
+import { manualClock, type ManualClock } from '../support/clock.js';
+import { perTest } from '../support/fixtures.js';
+
+/** A fresh dev server on a manual clock for every test of the calling file. */
+export function useClockedServer(): TestServer & { clock: ManualClock } {
+  return perTest(
+    'the auth test server',
+    async () => {
+      const clock = manualClock();
+      return Object.assign(await startTestServer({ clock }), { clock });
+    },
+    (t) => t.close(),
+  );
+}
+
+/** The accessors of every live token (to show that a refused login created none). */
+export async function liveTokens(t: TestServer): Promise<string[]> {
+  const res = await t.call('GET', '/v1/auth/token/accessors?list=true');
+  return res.statusCode === 404 ? [] : (res.json().data.keys as string[]).sort();
+}
 
 /** Enables an auth method as `vault auth enable` does (root token). */
 export async function enableAuth(t: TestServer, type: string, path = type, config: Record<string, unknown> = {}): Promise<void> {
