@@ -27,10 +27,28 @@ interface SigningKey {
   jwk: JWK;
 }
 
-async function newKey(n: number): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = `test-key-${n}`;
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+/**
+ * RSA key generation is slow, and no test depends on its keys being new: the n-th key is made
+ * once per test file and shared by every issuer that file starts.
+ */
+const keys = new Map<number, Promise<SigningKey>>();
+
+function newKey(n: number): Promise<SigningKey> {
+  let key = keys.get(n);
+  if (!key) {
+    key = (async () => {
+      const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+      const kid = `test-key-${n}`;
+      return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+    })();
+    keys.set(n, key);
+  }
+  return key;
+}
+
+/** A key no issuer publishes (a forger's), made once per test file. */
+export async function foreignKey(): Promise<CryptoKey> {
+  return (await newKey(0)).privateKey;
 }
 
 /** An unsigned token (`alg: none`), as an attacker would send one. */
