@@ -203,7 +203,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const salts = new SaltCache();
   const jwtKeys = new JwtKeyCache(clock);
   sealDependents.push(salts, jwtKeys);
-  const authMethodDeps: AuthMethodDeps = { store, salts, tokens, clock, leaseTtls, mountEnabled: (accessor) => mounts.byAccessor(accessor) !== undefined };
+  const authMethodDeps: AuthMethodDeps = { store, salts, tokens, clock, leaseTtls, mountEnabled: (accessor) => mounts.hasAccessor(accessor) };
   const authMethods: Record<string, Backend> = {
     approle: approleBackend(authMethodDeps),
     jwt: jwtBackend({ ...authMethodDeps, keys: jwtKeys }),

@@ -78,8 +78,13 @@ export class RequestPipeline {
     // While sealed the token store is behind the barrier: the paths that answer then are
     // unauthenticated and are served without looking the token up.
     const found = request.clientToken && !isSealed ? await this.deps.tokens.lookup(request.clientToken) : undefined;
-    // A token bound to CIDR blocks (a login role's token_bound_cidrs) is no token outside them.
-    const token: TokenEntry | null = found && addressAllowed(found.bound_cidrs, request.remoteAddress) ? found : null;
+    // A token bound to CIDR blocks (a login role's token_bound_cidrs) is no token outside them;
+    // a login token whose auth method was disabled is none at all, even before its revocation ends.
+    const usable =
+      found !== undefined &&
+      addressAllowed(found.bound_cidrs, request.remoteAddress) &&
+      (found.mount_accessor === undefined || this.deps.mounts.hasAccessor(found.mount_accessor));
+    const token: TokenEntry | null = usable ? found : null;
 
     const req: LogicalRequest<Record<string, unknown>, Record<string, unknown>> = {
       requestId,

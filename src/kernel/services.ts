@@ -11,6 +11,8 @@ import type { Backend, LogicalRequest, LogicalResponse } from './request.js';
 export interface MountResolver {
   /** Longest-prefix match; `foo` also matches the mount `foo/`. */
   resolve(path: string): MountEntry | undefined;
+  /** Whether a mount with this accessor is enabled (an auth method's tokens die with it). */
+  hasAccessor(accessor: string): boolean;
 }
 
 /** Finds the backend serving a mount (the registry the composition root fills, `kernel/backends.ts`). */

@@ -69,6 +69,10 @@ export class MountTable {
     return this.mounts.find((m) => m.accessor === accessor);
   }
 
+  hasAccessor(accessor: string): boolean {
+    return this.byAccessor(accessor) !== undefined;
+  }
+
   /** Longest-prefix match of a logical path; `foo` also matches the mount `foo/`. */
   resolve(path: string): MountEntry | undefined {
     const withSlash = path.endsWith('/') ? path : `${path}/`;

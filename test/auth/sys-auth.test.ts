@@ -203,6 +203,19 @@ describe('disable', () => {
     expect((await t.call('GET', '/v1/auth/approle/role/ci')).statusCode).toBe(404);
   });
 
+  it('refuses a login token as soon as its method is gone, before its revocation has run', async () => {
+    await enableAuth(t, 'approle');
+    const roleId = await approleRole(t, 'ci');
+    const { secret_id } = await secretIdFor(t, 'ci');
+    const token = (await login(t, 'auth/approle/login', { role_id: roleId, secret_id })).json().auth.client_token;
+    expect((await t.call('GET', '/v1/auth/token/lookup-self', { token })).statusCode).toBe(200);
+    // The mount leaves the table; the revocation that follows it in a disable has not happened.
+    await t.server.core.mounts.update((mounts) => {
+      mounts.splice(mounts.findIndex((m) => m.path === 'auth/approle/'), 1);
+    });
+    expect((await t.call('GET', '/v1/auth/token/lookup-self', { token })).statusCode).toBe(403);
+  });
+
   it('answers 204 when nothing is mounted, and refuses to disable token/', async () => {
     expect((await t.call('DELETE', '/v1/sys/auth/nope')).statusCode).toBe(204);
     const res = await t.call('DELETE', '/v1/sys/auth/token');
