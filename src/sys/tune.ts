@@ -5,7 +5,7 @@ import { vMap, vString } from '../kernel/fields.js';
 import type { LogicalResponse } from '../kernel/request.js';
 import type { SystemDeps } from './deps.js';
 import { sysErrors } from './errors.js';
-import { checkTunedOptions, configTtl, kvVersionOf, mountTokenType, stringOptions, versionChangeWarning } from './mount-rules.js';
+import { checkTunedOptions, configTtl, kvVersionOf, listingVisibility, mountTokenType, stringOptions, versionChangeWarning } from './mount-rules.js';
 
 export type TuneDeps = Pick<SystemDeps, 'mounts' | 'leaseTtls' | 'kvUpgrades' | 'clock'>;
 
@@ -45,6 +45,8 @@ export async function applyTune(deps: TuneDeps, m: MountEntry, input: TuneInput)
   const maxTtl = input.max_lease_ttl !== undefined ? configTtl(input.max_lease_ttl, 'max_lease_ttl') : undefined;
   if (input.token_type !== undefined && !m.path.startsWith('auth/')) throw sysErrors.mountTokenTypeOnSecrets();
   const tokenType = mountTokenType(input.token_type);
+  // "" clears the visibility; anything else must be one Vault knows.
+  const visibility = input.listing_visibility === undefined ? undefined : (listingVisibility(input.listing_visibility) ?? '');
   let upgrade = false;
   await deps.mounts.update((mounts) => {
     const target = mounts.find((x) => x.path === m.path)!;
@@ -56,7 +58,7 @@ export async function applyTune(deps: TuneDeps, m: MountEntry, input: TuneInput)
     if (input.description !== undefined) target.description = input.description;
     if (defaultTtl !== undefined) target.config.default_lease_ttl = defaultTtl;
     if (maxTtl !== undefined) target.config.max_lease_ttl = maxTtl;
-    if (input.listing_visibility !== undefined) target.config.listing_visibility = input.listing_visibility;
+    if (visibility !== undefined) target.config.listing_visibility = visibility;
     if (tokenType !== undefined) target.config.token_type = tokenType;
     if (options) target.options = { ...(target.options ?? {}), ...options };
   });

@@ -277,6 +277,13 @@ describe('login with OIDC discovery (GitHub Actions)', () => {
     expect(issuer.jwksFetches()).toBe(fetched + 1);
   });
 
+  it('keeps using its cached keys when the issuer is unreachable at refresh time', async () => {
+    expect((await jwtLogin({ role: 'ci', jwt: await issuer.token() })).statusCode).toBe(200);
+    await issuer.close();
+    t.clock.advance(61 * 60 * SECOND);
+    expect((await jwtLogin({ role: 'ci', jwt: await issuer.token() })).statusCode).toBe(200);
+  });
+
   it('refuses a login from outside token_bound_cidrs with 403', async () => {
     await writeRole('ci', { ...CI_ROLE, token_bound_cidrs: '10.0.0.0/8' });
     const outside = await jwtLogin({ role: 'ci', jwt: await issuer.token() }, '192.0.2.1');

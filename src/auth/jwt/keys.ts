@@ -17,7 +17,10 @@ type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
  */
 export class RemoteKeySet {
   private local: LocalKeySet | undefined;
+  /** When the cached keys were fetched. */
   private fetchedAt = 0;
+  /** When a fetch was last tried, whether it worked or not: refetches wait a cooldown after it. */
+  private triedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
 
   constructor(
@@ -26,30 +29,36 @@ export class RemoteKeySet {
   ) {}
 
   private refresh(): Promise<void> {
-    this.inflight ??= this.load()
-      .then((jwks) => {
+    this.inflight ??= (async () => {
+      this.triedAt = this.clock();
+      try {
+        const jwks = await this.load();
         this.local = createLocalJWKSet(jwks as JSONWebKeySet);
         this.fetchedAt = this.clock();
-      })
-      .finally(() => {
+      } finally {
         this.inflight = undefined;
-      });
+      }
+    })();
     return this.inflight;
+  }
+
+  private coolingDown(): boolean {
+    return this.clock() - this.triedAt < REFRESH_COOLDOWN_MS;
   }
 
   /** The key that verifies a token with this header (jose's key resolver shape). */
   async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput) {
-    if (!this.local || this.clock() - this.fetchedAt > MAX_AGE_MS) {
-      // A stale set whose refresh fails is still better than none.
-      await this.refresh().catch((err: unknown) => {
-        if (!this.local) throw err;
-      });
+    if (!this.local) {
+      await this.refresh();
+    } else if (this.clock() - this.fetchedAt > MAX_AGE_MS && !this.coolingDown()) {
+      // Stale keys whose refresh fails are still better than none; the next try waits a cooldown.
+      await this.refresh().catch(() => undefined);
     }
     try {
       return await this.local!(header, token);
     } catch (err) {
       const noMatch = (err as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY';
-      if (!noMatch || this.clock() - this.fetchedAt < REFRESH_COOLDOWN_MS) throw err;
+      if (!noMatch || this.coolingDown()) throw err;
       await this.refresh();
       return this.local!(header, token);
     }
