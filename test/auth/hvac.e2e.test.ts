@@ -78,7 +78,8 @@ describe.skipIf(!python)('hvac (python3-hvac 0.11) over a real socket', () => {
     expect(r.userpass_wrong).toEqual({ error: 'InvalidRequest', errors: ['invalid username or password'] });
 
     expect(r.jwt_config).toEqual({ ok: 204 });
-    expect(r.jwt_role).toEqual({ ok: 204 });
+    // hvac sends the role's name in the body too; like Vault, Ferry ignores it and says so.
+    expect(r.jwt_role).toEqual({ ok: { warnings: ['Endpoint ignored these unrecognized parameters: [name]'] } });
     expect(r.jwt_read_role).toEqual({ ok: { repository: 'org/name' } });
     expect(r.jwt_good.ok).toMatchObject({ policies: ['ci', 'default'], metadata: { role: 'ci', repository: 'org/name' }, lease_duration: 900 });
     expect(r.jwt_other_repository).toEqual({

@@ -21,6 +21,11 @@ def step(name, fn):
         results[name] = {"error": type(err).__name__, "errors": err.errors if err.errors is not None else err.args[0]}
 
 
+def written(response):
+    """A write's outcome: hvac hands back the HTTP response for a 204, the JSON for a 200 (warnings)."""
+    return response.status_code if hasattr(response, "status_code") else {"warnings": response.get("warnings")}
+
+
 def anonymous():
     return hvac.Client(url=addr)
 
@@ -80,7 +85,7 @@ step("userpass_wrong", userpass_login("wrong"))
 step("jwt_config", lambda: root.auth.jwt.configure(oidc_discovery_url=inputs["issuer"], bound_issuer=inputs["issuer"]).status_code)
 step(
     "jwt_role",
-    lambda: root.auth.jwt.create_role(
+    lambda: written(root.auth.jwt.create_role(
         "ci",
         role_type="jwt",
         user_claim="actor",
@@ -90,7 +95,7 @@ step(
         claim_mappings={"repository": "repository"},
         token_policies=["ci"],
         token_ttl="15m",
-    ).status_code,
+    )),
 )
 step("jwt_read_role", lambda: root.auth.jwt.read_role("ci")["data"]["bound_claims"])
 for name, token in inputs["jwts"].items():

@@ -77,7 +77,10 @@ describe('config', () => {
 
 describe('roles', () => {
   it('reads back a CI role with Vault’s defaults (leeways 60/150/150, string bound claims)', async () => {
-    expect((await writeRole('CI', { ...CI_ROLE, name: 'ci' })).statusCode).toBe(204);
+    // hvac sends the name in the body too: ignored, with Vault's warning.
+    const write = await writeRole('CI', { ...CI_ROLE, name: 'ci' });
+    expect(write.statusCode).toBe(200);
+    expect(write.json().warnings).toEqual(['Endpoint ignored these unrecognized parameters: [name]']);
     const data = (await t.call('GET', '/v1/auth/jwt/role/ci')).json().data;
     expect(data).toMatchObject({
       role_type: 'jwt',

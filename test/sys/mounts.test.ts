@@ -21,12 +21,18 @@ describe('sys/mounts', () => {
       ['nothing-here', 'nothing-here/'],
       ['nothing-here/', 'nothing-here/'],
       ['deep/er/path', 'deep/er/path/'],
-      ['auth/token', 'auth/token/'],
+      ['auth/nothing-here', 'auth/nothing-here/'],
     ]) {
       const res = await t.call('GET', `/v1/sys/mounts/${path}`);
       expect(res.statusCode, path).toBe(400);
       expect(res.json(), path).toEqual({ errors: [`No secret engine mount at ${shown}`] });
     }
+  });
+
+  it('reads an auth method at sys/mounts/auth/<path>, where the Go client’s GetAuth reads it', async () => {
+    const res = await t.call('GET', '/v1/sys/mounts/auth/token');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toMatchObject({ type: 'token', description: 'token based credentials', config: { token_type: 'default-service' } });
   });
 
   it('reads the mount serving a deeper path by longest prefix, as Vault does', async () => {

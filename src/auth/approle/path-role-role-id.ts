@@ -31,7 +31,7 @@ export const roleRoleIdPath = (deps: AuthMethodDeps) =>
           const current = await readRole(storage, req.params.role_name);
           if (!current) throw approleErrors.roleMissing(req.params.role_name);
           if (!req.data.role_id) throw approleErrors.missingRoleId();
-          const { role } = planRole(current.name, current, { role_id: req.data.role_id, token: {} }, req.mount);
+          const { role } = planRole(current.name, current, { role_id: req.data.role_id, token: {} }, req.mount, deps.leaseTtls.maxTtl);
           await saveRole(storage, role);
         },
       }),

@@ -62,6 +62,7 @@ export async function issueSecretId(
     { secretId, metadata: parseMetadata(req.data.metadata), cidr_list: req.data.cidr_list, token_bound_cidrs: req.data.token_bound_cidrs, num_uses: req.data.num_uses, ttl: req.data.ttl },
     req.mount,
     deps.clock(),
+    deps.leaseTtls.maxTtl,
   );
   return {
     data: { secret_id: id, secret_id_accessor: entry.secret_id_accessor, secret_id_ttl: entry.secret_id_ttl, secret_id_num_uses: entry.secret_id_num_uses },

@@ -76,6 +76,7 @@ const rolePath = (deps: AuthMethodDeps) =>
               token: upgradeLegacyFields(req.data, { policies: 'token_policies', period: 'token_period' }),
             },
             req.mount,
+            deps.leaseTtls.maxTtl,
           );
           await saveRole(storage, role);
           return warnings.length > 0 ? { warnings } : undefined;

@@ -5,7 +5,7 @@ import { param } from '../../kernel/request.js';
 import { withRetry } from '../../store/store.js';
 import type { MountStorage } from '../login/mount-storage.js';
 import { applyTokenFields, DEFAULT_TOKEN_SETTINGS, type TokenFieldInput, type TokenSettings } from '../login/token-fields.js';
-import { goDuration, MAX_TOKEN_TTL } from '../token/rules.js';
+import { goDuration } from '../token/rules.js';
 import { approleErrors } from './errors.js';
 
 /**
@@ -57,7 +57,14 @@ export async function roleByRoleId(storage: MountStorage, roleId: string): Promi
 }
 
 /** Vault's rules for a role write over `current` (undefined: a new role); returns the role to store and any warnings. */
-export function planRole(name: string, current: StoredRole | undefined, input: RoleInput, mount: MountEntry): { role: StoredRole; warnings: string[] } {
+/** `systemMaxTtl`: the server's max lease TTL, what the mount's 0 stands for. */
+export function planRole(
+  name: string,
+  current: StoredRole | undefined,
+  input: RoleInput,
+  mount: MountEntry,
+  systemMaxTtl: number,
+): { role: StoredRole; warnings: string[] } {
   if (Buffer.byteLength(name) > 4096) throw approleErrors.roleNameTooLong();
   const { settings, warnings } = applyTokenFields(current?.settings ?? DEFAULT_TOKEN_SETTINGS, input.token);
   if (current && input.local_secret_ids !== undefined && input.local_secret_ids !== current.local_secret_ids) {
@@ -83,7 +90,7 @@ export function planRole(name: string, current: StoredRole | undefined, input: R
   if (!role.bind_secret_id && role.secret_id_bound_cidrs.length === 0 && settings.token_bound_cidrs.length === 0) {
     throw approleErrors.noConstraint();
   }
-  const mountMax = mount.config.max_lease_ttl || MAX_TOKEN_TTL;
+  const mountMax = mount.config.max_lease_ttl || systemMaxTtl;
   if (settings.token_period > mountMax) throw approleErrors.periodAboveMount(goDuration(settings.token_period), goDuration(mountMax));
   if (settings.token_max_ttl > mountMax) {
     warnings.push("token_max_ttl is greater than the backend mount's maximum TTL value; issued tokens' max TTL value will be truncated");

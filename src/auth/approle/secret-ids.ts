@@ -3,7 +3,6 @@ import { cidrsWithin, invalidCidr } from '../../kernel/cidr.js';
 import type { MountEntry } from '../../kernel/entries.js';
 import { withRetry } from '../../store/store.js';
 import type { MountStorage } from '../login/mount-storage.js';
-import { MAX_TOKEN_TTL } from '../token/rules.js';
 import { approleErrors } from './errors.js';
 import type { StoredRole } from './roles.js';
 
@@ -66,7 +65,7 @@ export function parseMetadata(raw: unknown): Record<string, string> {
 }
 
 /** Vault's rules for a new secret ID of `role`: its uses and TTL within the role's, its CIDRs within the role's. */
-export function planSecretId(role: StoredRole, req: SecretIdRequest, mount: MountEntry): { num_uses: number; ttl: number } {
+export function planSecretId(role: StoredRole, req: SecretIdRequest, mount: MountEntry, systemMaxTtl: number): { num_uses: number; ttl: number } {
   if (!role.bind_secret_id) throw approleErrors.bindSecretIdUnset();
   for (const [field, cidrs, roleCidrs] of [
     ['cidr_list', req.cidr_list, role.secret_id_bound_cidrs],
@@ -87,7 +86,7 @@ export function planSecretId(role: StoredRole, req: SecretIdRequest, mount: Moun
     if (role.secret_id_ttl > 0 && req.ttl > role.secret_id_ttl) throw approleErrors.ttlAboveRole();
     ttl = req.ttl;
   }
-  const mountMax = mount.config.max_lease_ttl || MAX_TOKEN_TTL;
+  const mountMax = mount.config.max_lease_ttl || systemMaxTtl;
   return { num_uses: numUses, ttl: ttl > mountMax ? mountMax : ttl };
 }
 
@@ -98,8 +97,9 @@ export async function createSecretId(
   req: SecretIdRequest,
   mount: MountEntry,
   nowMs: number,
+  systemMaxTtl: number,
 ): Promise<{ secretId: string; entry: StoredSecretId }> {
-  const { num_uses, ttl } = planSecretId(role, req, mount);
+  const { num_uses, ttl } = planSecretId(role, req, mount, systemMaxTtl);
   const secretId = req.secretId ?? randomUUID();
   const now = new Date(nowMs).toISOString();
   const entry: StoredSecretId = {
