@@ -51,12 +51,6 @@ export const sysErrors = {
     'invalid',
     () => 'token_type can only be modified on auth mounts',
   ),
-  /** Until Ferry has batch tokens, an auth mount cannot default to them. */
-  mountBatchUnsupported: defineError(
-    'sys.mount_batch_unsupported',
-    'invalid',
-    (value: string) => `token_type ${JSON.stringify(value)} is not supported: Ferry issues service tokens only (use "default-service" or "service")`,
-  ),
   // Capabilities.
   pathsRequired: defineError('sys.paths_required', 'invalid', () => "'paths' must be specified"),
   tokenRequired: defineError('sys.token_required', 'invalid', () => "'token' must be specified"),

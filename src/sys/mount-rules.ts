@@ -69,12 +69,11 @@ export const versionChangeWarning = (change: { from: number; to: number }) =>
 
 /**
  * An auth mount's `config.token_type` as Vault validates it: `default-service` (what an unset
- * value reads as), `service`, and until Ferry has batch tokens nothing else.
+ * value reads as) or `default-batch` let a role choose; `service` or `batch` decide for all.
  */
 export function mountTokenType(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (value === 'default-service' || value === 'service') return value;
-  if (value === 'default-batch' || value === 'batch') throw sysErrors.mountBatchUnsupported(value);
+  if (value === 'default-service' || value === 'service' || value === 'default-batch' || value === 'batch') return value;
   throw sysErrors.invalidMountTokenType();
 }
 

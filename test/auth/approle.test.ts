@@ -58,8 +58,8 @@ describe('roles', () => {
     [{ token_num_uses: -1 }, "'token_num_uses' cannot be negative"],
     [{ token_ttl: '2h', token_max_ttl: '1h' }, "'token_ttl' cannot be greater than 'token_max_ttl'"],
     [{ token_type: 'weird' }, 'invalid \'token_type\' value "weird"'],
-    [{ token_type: 'batch' }, "token_type 'batch' is not supported: Ferry issues service tokens only (use 'service' or 'default')"],
-    [{ token_type: 'default-batch' }, "token_type 'batch' is not supported: Ferry issues service tokens only (use 'service' or 'default')"],
+    [{ token_type: 'batch', token_period: '1h' }, "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens"],
+    [{ token_type: 'default-batch', token_num_uses: 3 }, "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count"],
     [{ bind_secret_id: false }, 'at least one constraint should be enabled on the role'],
     [{ secret_id_bound_cidrs: '10.0.0.0/33' }, 'invalid CIDR blocks'],
     [{ token_bound_cidrs: 'example.com' }, 'error parsing address "example.com": not an IP address or CIDR block'],
@@ -386,5 +386,47 @@ describe('narrow policies', () => {
     expect((await t.call('GET', '/v1/secret/data/other', { token })).statusCode).toBe(403);
     expect((await t.call('POST', '/v1/auth/approle/role/app/secret-id', { token, body: {} })).statusCode).toBe(403);
     expect((await t.call('POST', '/v1/sys/auth/x', { token, body: { type: 'approle' } })).statusCode).toBe(403);
+  });
+});
+
+describe('batch tokens', () => {
+  it('issues a batch token (hvb., no accessor, not renewable) for a batch role; it works and keeps its CIDRs', async () => {
+    await t.call('PUT', '/v1/sys/policies/acl/reader', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' } });
+    await t.call('POST', '/v1/secret/data/app', { body: { data: { k: 'v' } } });
+    const roleId = await approleRole(t, 'ci', { token_type: 'batch', token_policies: 'reader', token_ttl: '10m', token_bound_cidrs: '10.0.0.0/8' });
+    const { secret_id } = await secretIdFor(t, 'ci');
+    const res = await login(t, 'auth/approle/login', { role_id: roleId, secret_id }, '10.0.0.1');
+    expect(res.statusCode).toBe(200);
+    const auth = res.json().auth;
+    expect(auth).toMatchObject({ token_type: 'batch', accessor: '', renewable: false, orphan: true, lease_duration: 600, metadata: { role_name: 'ci' } });
+    expect(auth.client_token).toMatch(/^hvb\./);
+    expect((await callFrom(t, '10.0.0.1', 'GET', '/v1/secret/data/app', auth.client_token)).statusCode).toBe(200);
+    expect((await callFrom(t, '192.0.2.1', 'GET', '/v1/secret/data/app', auth.client_token)).statusCode).toBe(403);
+    // Nothing can revoke a batch token, but one from a disabled method is no token.
+    expect((await t.call('DELETE', '/v1/sys/auth/approle')).statusCode).toBe(204);
+    expect((await callFrom(t, '10.0.0.1', 'GET', '/v1/secret/data/app', auth.client_token)).statusCode).toBe(403);
+  });
+
+  it('follows the mount’s token type: default-batch for roles of the default type, service or batch for all', async () => {
+    const roleId = await approleRole(t, 'plain');
+    const serviceRoleId = await approleRole(t, 'svc', { token_type: 'service' });
+    const typeOf = async (id: string, name: string) =>
+      (await login(t, 'auth/approle/login', { role_id: id, secret_id: (await secretIdFor(t, name)).secret_id })).json().auth.token_type;
+    expect(await typeOf(roleId, 'plain')).toBe('service');
+    await t.call('POST', '/v1/sys/auth/approle/tune', { body: { token_type: 'default-batch' } });
+    expect([await typeOf(roleId, 'plain'), await typeOf(serviceRoleId, 'svc')]).toEqual(['batch', 'service']);
+    await t.call('POST', '/v1/sys/auth/approle/tune', { body: { token_type: 'batch' } });
+    expect(await typeOf(serviceRoleId, 'svc')).toBe('batch');
+  });
+
+  it('refuses a login that would make a batch token with a use limit', async () => {
+    await t.call('POST', '/v1/sys/auth/approle/tune', { body: { token_type: 'default-batch' } });
+    const roleId = await approleRole(t, 'limited', { token_num_uses: 2 });
+    const { secret_id } = await secretIdFor(t, 'limited');
+    const before = await liveTokens(t);
+    const res = await login(t, 'auth/approle/login', { role_id: roleId, secret_id });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ errors: ["'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count"] });
+    expect(await liveTokens(t)).toEqual(before);
   });
 });

@@ -86,11 +86,9 @@ describe('enable', () => {
     expect(res.json().errors[0]).toMatch(/default_lease_ttl/);
   });
 
-  it.each(['batch', 'default-batch'])('refuses config.token_type=%s clearly until Ferry has batch tokens', async (tokenType) => {
-    const res = await t.call('POST', '/v1/sys/auth/x', { body: { type: 'approle', config: { token_type: tokenType } } });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().errors[0]).toBe(`token_type "${tokenType}" is not supported: Ferry issues service tokens only (use "default-service" or "service")`);
-    expect(await authList()).toEqual(['token/']);
+  it.each(['batch', 'default-batch', 'service', 'default-service'])('accepts config.token_type=%s', async (tokenType) => {
+    expect((await t.call('POST', '/v1/sys/auth/x', { body: { type: 'approle', config: { token_type: tokenType } } })).statusCode).toBe(204);
+    expect((await t.call('GET', '/v1/sys/auth/x')).json().data.config.token_type).toBe(tokenType);
   });
 });
 
@@ -151,13 +149,14 @@ describe('tune', () => {
     expect(res.json().auth.lease_duration).toBe(3600);
   });
 
-  it('tunes through sys/auth/:path/tune too, and refuses batch token types', async () => {
+  it('tunes through sys/auth/:path/tune too; an unknown token type is refused', async () => {
     await enableAuth(t, 'userpass');
-    expect((await t.call('POST', '/v1/sys/auth/userpass/tune', { body: { max_lease_ttl: 7200, token_type: 'service' } })).statusCode).toBe(204);
-    expect((await t.call('GET', '/v1/sys/auth/userpass/tune')).json().data).toMatchObject({ max_lease_ttl: 7200, token_type: 'service' });
-    const batch = await t.call('POST', '/v1/sys/auth/userpass/tune', { body: { token_type: 'batch' } });
-    expect(batch.statusCode).toBe(400);
-    expect((await t.call('GET', '/v1/sys/auth/userpass/tune')).json().data.token_type).toBe('service');
+    expect((await t.call('POST', '/v1/sys/auth/userpass/tune', { body: { max_lease_ttl: 7200, token_type: 'batch' } })).statusCode).toBe(204);
+    expect((await t.call('GET', '/v1/sys/auth/userpass/tune')).json().data).toMatchObject({ max_lease_ttl: 7200, token_type: 'batch' });
+    const weird = await t.call('POST', '/v1/sys/auth/userpass/tune', { body: { token_type: 'weird' } });
+    expect(weird.statusCode).toBe(400);
+    expect(weird.json()).toEqual({ errors: ["invalid value for 'token_type'"] });
+    expect((await t.call('GET', '/v1/sys/auth/userpass/tune')).json().data.token_type).toBe('batch');
   });
 
   it('answers a missing method with Vault’s sysview message on both paths', async () => {

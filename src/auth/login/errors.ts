@@ -8,11 +8,16 @@ export const loginErrors = {
   negative: defineError('login.negative_field', 'invalid', (field: string) => `'${field}' cannot be negative`),
   ttlAboveMax: defineError('login.ttl_above_max', 'invalid', () => "'token_ttl' cannot be greater than 'token_max_ttl'"),
   invalidTokenType: defineError('login.invalid_token_type', 'invalid', (value: string) => `invalid 'token_type' value ${JSON.stringify(value)}`),
-  /** Until Ferry has batch tokens (they are service tokens only), a role cannot ask for them. */
-  batchUnsupported: defineError(
-    'login.batch_unsupported',
+  /** Batch tokens cannot be renewed or count uses: a batch role with a period or a use limit is refused. */
+  batchPeriodic: defineError(
+    'login.batch_periodic',
     'invalid',
-    () => "token_type 'batch' is not supported: Ferry issues service tokens only (use 'service' or 'default')",
+    () => "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens",
+  ),
+  batchLimitedUses: defineError(
+    'login.batch_limited_uses',
+    'invalid',
+    () => "'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count",
   ),
   invalidAddress: defineError(
     'login.invalid_address',

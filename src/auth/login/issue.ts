@@ -5,7 +5,7 @@ import { goDuration, sanitizePolicies } from '../token/rules.js';
 import type { TokenStore } from '../token/store.js';
 import { authBlock } from '../token/views.js';
 import { loginErrors } from './errors.js';
-import type { TokenSettings } from './token-fields.js';
+import { checkBatch, type TokenSettings } from './token-fields.js';
 
 /** What issuing a login token needs, wired in the composition root. */
 export interface IssueDeps {
@@ -56,6 +56,17 @@ export function loginTtl(settings: TokenSettings, mountConfig: { default_lease_t
   return { ttl, period, maxTtl, warnings };
 }
 
+/**
+ * The type of a login's token, as Vault decides it: a mount tuned to `service` or `batch`
+ * decides for every role; otherwise the role's own type, or else the mount's default
+ * (`default-batch` → batch, `default-service` or unset → service).
+ */
+export function loginTokenType(roleType: TokenSettings['token_type'], mountType: unknown): 'service' | 'batch' {
+  if (mountType === 'service' || mountType === 'batch') return mountType;
+  if (roleType !== 'default') return roleType;
+  return mountType === 'default-batch' ? 'batch' : 'service';
+}
+
 /** `userpass` + `alice` → `userpass-alice`; `team/ci` + `` → `team-ci`: Vault's login display names. */
 function displayNameOf(mountPath: string, name: string): string {
   const source = mountPath.replace(/^auth\//, '').replace(/\//g, '-');
@@ -63,9 +74,10 @@ function displayNameOf(mountPath: string, name: string): string {
 }
 
 /**
- * Issues the token of a successful login through the token store: an orphan service token with
- * the grant's policies (plus `default` unless `token_no_default_policy`), TTLs, use limit and
- * bound CIDRs, recorded against the issuing mount so that disabling it revokes the token.
+ * Issues the token of a successful login through the token store: an orphan token with the
+ * grant's policies (plus `default` unless `token_no_default_policy`), TTLs, use limit and bound
+ * CIDRs, recorded against the issuing mount so that disabling it revokes the token (a batch
+ * token, which nothing can revoke, carries the mount and is refused once the mount is gone).
  */
 export async function issueLoginToken(
   deps: IssueDeps,
@@ -75,15 +87,19 @@ export async function issueLoginToken(
   const s = grant.settings;
   const policies = sanitizePolicies([...s.token_policies, ...(s.token_no_default_policy ? [] : ['default'])]);
   if (policies.includes('root')) throw loginErrors.rootPolicy();
+  const type = loginTokenType(s.token_type, req.mount.config.token_type);
+  // A role of the default type on a mount that defaults to batch tokens is checked here.
+  if (type === 'batch') checkBatch(s);
   const { ttl, period, maxTtl, warnings } = loginTtl(s, req.mount.config, deps.leaseTtls);
   const created = await deps.tokens.create({
+    type,
     policies,
     parent: null,
     ttl,
     explicit_max_ttl: s.token_explicit_max_ttl,
     period,
     num_uses: s.token_num_uses,
-    renewable: true,
+    renewable: type === 'service',
     display_name: displayNameOf(req.mount.path, grant.displayName),
     meta: Object.keys(grant.metadata).length > 0 ? grant.metadata : null,
     path: req.path,
@@ -93,7 +109,8 @@ export async function issueLoginToken(
   });
   // The mount was disabled while this login ran: its revocation may have missed this token.
   if (!deps.mountEnabled(req.mount.accessor)) {
-    await deps.tokens.revokeTree(created.entry.hash);
+    // A batch token is stored nowhere; it carries the mount and is refused from now on anyway.
+    if (type === 'service') await deps.tokens.revokeTree(created.entry.hash);
     throw permissionDenied();
   }
   // Vault reports an empty mount_type on login responses.

@@ -20,8 +20,8 @@ export interface TokenSettings {
   token_num_uses: number;
   token_no_default_policy: boolean;
   token_bound_cidrs: string[];
-  /** `default` when unset (Vault's TokenTypeDefault). */
-  token_type: 'default' | 'service';
+  /** `default` when unset (Vault's TokenTypeDefault): the mount's token type decides. */
+  token_type: 'default' | 'service' | 'batch';
 }
 
 export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
@@ -67,8 +67,8 @@ export const tokenFieldsResponse = {
 /**
  * Applies the given token fields over `current` (an update changes only what it names) with
  * tokenutil's rules and messages. `default-service` and `default-batch` mean nothing on a
- * role: as Vault's plugins do, they become `service` / `batch` with a warning. Batch tokens
- * are refused until Ferry has them.
+ * role: as Vault's plugins do, they become `service` / `batch` with a warning. A batch role
+ * may have neither a period nor a use limit (batch tokens are not renewed and count no uses).
  */
 export function applyTokenFields(current: TokenSettings, input: TokenFieldInput): { settings: TokenSettings; warnings: string[] } {
   const warnings: string[] = [];
@@ -93,13 +93,19 @@ export function applyTokenFields(current: TokenSettings, input: TokenFieldInput)
       warnings.push(`${type} has no useful meaning; adjusting to ${adjusted}`);
       type = adjusted;
     }
-    if (type === 'batch') throw loginErrors.batchUnsupported();
     if (type === '' || type === 'default') next.token_type = 'default';
-    else if (type === 'service') next.token_type = 'service';
+    else if (type === 'service' || type === 'batch') next.token_type = type;
     else throw loginErrors.invalidTokenType(input.token_type);
   }
+  if (next.token_type === 'batch') checkBatch(next);
   if (next.token_max_ttl > 0 && next.token_ttl > next.token_max_ttl) throw loginErrors.ttlAboveMax();
   return { settings: next, warnings };
+}
+
+/** What a batch token cannot be: periodic, or limited in uses. */
+export function checkBatch(settings: Pick<TokenSettings, 'token_period' | 'token_num_uses'>): void {
+  if (settings.token_period > 0) throw loginErrors.batchPeriodic();
+  if (settings.token_num_uses > 0) throw loginErrors.batchLimitedUses();
 }
 
 /**

@@ -26,6 +26,10 @@ export interface BatchTokenClaims {
   creation_time: number;
   /** Seconds; always > 0 (batch tokens are never root tokens, so they always expire). */
   ttl: number;
+  /** A login token's `token_bound_cidrs`: where it may be used from. */
+  bound_cidrs?: string[];
+  /** A login token's issuing auth mount: the token is refused once that mount is gone. */
+  mount_accessor?: string;
 }
 
 /** The compact form sealed into the token. */
@@ -37,6 +41,9 @@ interface SealedClaims {
   m: Record<string, string> | null;
   c: number;
   t: number;
+  /** Present only on login tokens that have them, so other tokens keep their size. */
+  b?: string[];
+  o?: string;
 }
 
 /**
@@ -81,6 +88,8 @@ export class BatchTokens {
       m: claims.meta,
       c: claims.creation_time,
       t: claims.ttl,
+      ...(claims.bound_cidrs && claims.bound_cidrs.length > 0 ? { b: claims.bound_cidrs } : {}),
+      ...(claims.mount_accessor ? { o: claims.mount_accessor } : {}),
     };
     const nonce = randomBytes(NONCE);
     const cipher = createCipheriv('aes-256-gcm', await this.sealingKey(), nonce);
@@ -111,6 +120,16 @@ export class BatchTokens {
       return undefined;
     }
     const c = JSON.parse(plain.toString('utf8')) as SealedClaims;
-    return { policies: c.p, parent: c.r, path: c.a, display_name: c.d, meta: c.m, creation_time: c.c, ttl: c.t };
+    return {
+      policies: c.p,
+      parent: c.r,
+      path: c.a,
+      display_name: c.d,
+      meta: c.m,
+      creation_time: c.c,
+      ttl: c.t,
+      ...(c.b ? { bound_cidrs: c.b } : {}),
+      ...(c.o ? { mount_accessor: c.o } : {}),
+    };
   }
 }

@@ -166,6 +166,8 @@ export class TokenStore implements TokenResolver {
       meta: input.meta ?? null,
       creation_time: this.nowSeconds(),
       ttl: input.ttl,
+      bound_cidrs: input.bound_cidrs,
+      mount_accessor: input.mount_accessor,
     });
     const entry = await this.batchEntry(id);
     if (!entry) throw new Error('a batch token just issued did not open');
@@ -199,6 +201,8 @@ export class TokenStore implements TokenResolver {
       renewable: false,
       orphan: claims.parent === null,
       type: 'batch',
+      ...(claims.bound_cidrs ? { bound_cidrs: claims.bound_cidrs } : {}),
+      ...(claims.mount_accessor ? { mount_accessor: claims.mount_accessor } : {}),
     };
   }
 
