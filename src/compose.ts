@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -19,7 +18,7 @@ import { AclAuthorizer } from './auth/acl.js';
 import { PolicyStore } from './auth/policy-store.js';
 import { AuditBroker } from './audit/broker.js';
 import { SealManager } from './seal/seal-manager.js';
-import { VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
+import { ClusterIdentity, VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
 import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
@@ -150,17 +149,19 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     ferryVersion: FERRY_VERSION,
     buildDate: '2026-11-29T00:00:00Z',
     clusterName: 'ferry-cluster',
-    clusterId: randomUUID(),
+    clusterId: '',
     storageType: opts.dev ? 'inmem' : 'sqlite',
     apiAddr: opts.apiAddr ?? '',
     dev: opts.dev,
   };
   const versionHistory = new VersionHistory(store, info, clock);
+  const cluster = new ClusterIdentity(store, info);
   const seal = new SealManager(
     barrier,
     {
       // What lives behind the barrier is loaded when it opens and forgotten when it closes.
       afterUnseal: async () => {
+        await cluster.id();
         await mounts.load();
         await policies.ensureDefault();
         await audit.load();
@@ -169,6 +170,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       },
       beforeSeal: async () => {
         for (const dependent of sealDependents) dependent.reset();
+        cluster.reset();
         tokens.reset();
         policies.reset();
         audit.reset();
@@ -189,7 +191,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const identityDeps = { store, clock, info, log };
   const signer = createSecretsSyncTokenSigner(identityDeps);
   const sync = createSyncFeature(
-    { store, mounts, authorizer, seal, clock, log },
+    { store, mounts, authorizer, seal, clock, log, clusterId: () => cluster.id() },
     { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker },
   );
   const expirySweep = kv.createExpirySweep(() => sync.followedSecrets());

@@ -76,6 +76,7 @@ export interface ServerInfo {
   ferryVersion: string;
   buildDate: string;
   clusterName: string;
+  /** Stored behind the barrier (`sys/cluster-identity.ts`): '' until the first unseal reads it. */
   clusterId: string;
   storageType: string;
   apiAddr: string;

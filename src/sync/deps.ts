@@ -11,4 +11,6 @@ export interface SyncDeps {
   seal: SealState;
   clock: () => number;
   log: Logger;
+  /** This cluster's stable id (`sys/cluster-identity.ts`), the first part of every owner tag. */
+  clusterId(): Promise<string>;
 }

@@ -59,7 +59,10 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
       throw err;
     }));
   const createWorker = (options: SyncWorkerOptions = {}) => {
-    const reconciler = new Reconciler({ records, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log }, options);
+    const reconciler = new Reconciler(
+      { records, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log, clusterId: core.clusterId },
+      options,
+    );
     return new SyncWorker(
       {
         store: core.store,

@@ -33,6 +33,8 @@ export interface ReconcilerDeps {
   mounts: { byAccessor(accessor: string): MountEntry | undefined };
   clock: () => number;
   log: Pick<Logger, 'warn' | 'debug'>;
+  /** This cluster's stable id, named in every owner tag. */
+  clusterId(): Promise<string>;
 }
 
 /** What the worker does with the operation next: settle it, or run it again at `at` (Unix ms). */
@@ -65,7 +67,7 @@ export class Reconciler {
     const { type, name } = splitDestinationRef(op.dest);
     const destination = (await this.deps.records.destination(type, name))?.value;
     if (!destination) return DONE;
-    const delivery = new Delivery(this, op, row, destination, await this.deps.records.clusterId());
+    const delivery = new Delivery(this, op, row, destination, await this.deps.clusterId());
     const outcome = row.value.removing ? await delivery.unsyncAll() : await delivery.syncAll();
     await delivery.writes.reportPermissions();
     return outcome;

@@ -3,7 +3,6 @@
  * knows sync's storage layout — every key, every row's schema, every atomic change — and
  * splitting it would spread the layout over files that must then agree with each other.
  */
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { RevisionConflict, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
 import {
@@ -26,9 +25,8 @@ import {
 /**
  * The one owner of what secrets sync stores: the storage keys, the rows (parsed with their zod
  * schemas, never cast), revision-checked saves, the by-secret index that fan-out and the
- * per-secret views read, the ownership records (whose each AWS secret is), the cluster id of
- * the owner tag, the layout version migrations key on, and the outbox operation that queues a
- * reconcile. The rest of the feature reads and writes sync's data only through here.
+ * per-secret views read, the ownership records (whose each AWS secret is), the layout version
+ * migrations key on, and the outbox operation that queues a reconcile. The rest of the feature reads and writes sync's data only through here.
  */
 
 const enc = encodeURIComponent;
@@ -50,8 +48,6 @@ const keys = {
   /** Ownership records: per destination, by external name. */
   ownedPrefix: (type: string, name: string) => `sync/owned/${type}/${enc(name)}/`,
   owned: (type: string, name: string, external: string) => `sync/owned/${type}/${enc(name)}/${enc(external)}`,
-  /** This cluster's id, for owner tags: random once, then stable. */
-  clusterId: 'sync/cluster-id',
   /** The layout version of sync's records, for migrations (`migration.ts`). */
   layout: 'sync/layout',
 };
@@ -208,8 +204,6 @@ export class SyncRecords {
   /** Commits that removed association records so far (in this process, which is the only writer). */
   private removals = 0;
   private readonly removalWaiters = new Set<() => void>();
-  /** The cluster id never changes once stored, so it is read once per process. */
-  private storedClusterId: string | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -302,27 +296,6 @@ export class SyncRecords {
   async owned(type: string, name: string, external: string): Promise<Row<OwnedSecret> | undefined> {
     const row = await this.store.get(keys.owned(type, name, external));
     return row ? { value: decode(ownedSecretSchema, row.value), revision: row.revision } : undefined;
-  }
-
-  /**
-   * This cluster's id, the first part of every owner tag: created at random on first use and
-   * stored behind the barrier, so it survives restarts and is the same for every process.
-   */
-  async clusterId(): Promise<string> {
-    for (;;) {
-      if (this.storedClusterId !== undefined) return this.storedClusterId;
-      const row = await this.store.get(keys.clusterId);
-      if (row) {
-        this.storedClusterId = (JSON.parse(row.value.toString('utf8')) as { id: string }).id;
-        continue;
-      }
-      try {
-        await this.store.commit([{ kind: 'put', key: keys.clusterId, value: encode({ id: randomUUID() }) }], [{ key: keys.clusterId, revision: 0 }]);
-      } catch (err) {
-        // Another process created it first: read theirs.
-        if (!(err instanceof RevisionConflict)) throw err;
-      }
-    }
   }
 
   /** The layout version of the records (0 before ownership records existed), with its revision. */

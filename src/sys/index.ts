@@ -26,6 +26,7 @@ import { unsealPath } from './path-unseal.js';
 import { versionHistoryPath } from './path-version-history.js';
 
 export type { SystemDeps, UnmountGuard } from './deps.js';
+export { ClusterIdentity } from './cluster-identity.js';
 export { VersionHistory } from './version-history.js';
 
 /**

@@ -56,7 +56,8 @@ export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
               version: deps.info.version,
               ferry_version: deps.info.ferryVersion,
               enterprise: false,
-              ...(s.initialized ? { cluster_name: deps.info.clusterName, cluster_id: deps.info.clusterId } : {}),
+              // As Vault: the cluster's name and id are stored behind the barrier, so only an unsealed server reports them.
+              ...(s.initialized && !s.sealed ? { cluster_name: deps.info.clusterName, cluster_id: deps.info.clusterId } : {}),
               echo_duration_ms: 0,
               clock_skew_ms: 0,
             },

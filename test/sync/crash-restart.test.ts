@@ -86,5 +86,7 @@ describe('sync across a killed process', () => {
     const owner = (s: { tags: Array<{ Key: string; Value: string }> }) => s.tags.find((tag) => tag.Key === 'ferry:owner')?.Value;
     expect(owner(second)).toMatch(/^[0-9a-f-]{36}\/aws-sm\/d$/);
     expect(owner(second)).toBe(owner(secret));
+    // …and it is the id sys/seal-status reports.
+    expect(owner(second)!.split('/')[0]).toBe((await call('GET', 'sys/seal-status')).body.cluster_id);
   }, 40_000);
 });
