@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
 import { OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
@@ -90,6 +91,7 @@ export function applyAwsSmInput(
         connection: emptyConnection(),
         options: { granularity_level: 'secret-path', secret_name_template: '', custom_tags: {} },
         generation: 0,
+        incarnation: randomUUID(),
         created_at: nowIso,
       };
   const c = base.connection;

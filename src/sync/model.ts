@@ -64,6 +64,12 @@ export const destination = z.object({
   options: syncOptions,
   /** Bumped on every change, so cached AWS clients and credentials are rebuilt. */
   generation: z.number(),
+  /**
+   * Random, made when the destination is created: one deleted and created again under the same
+   * name starts again at generation 1, and must not get the old one's cached AWS client and
+   * credentials. Absent on destinations created before it existed (they count as one incarnation).
+   */
+  incarnation: z.string().optional(),
   created_at: z.string(),
   purge_initiated_at: z.string().optional(),
   purge_error: z.string().optional(),

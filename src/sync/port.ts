@@ -121,7 +121,7 @@ export interface DestinationAdapter {
   remove(arn: string, replicas: string[]): Promise<CallReport>;
 }
 
-/** Maps a destination to its adapter; adapters are cached per destination generation. */
+/** Maps a destination to its adapter; adapters are cached per destination incarnation and generation. */
 export interface AdapterRegistry {
   adapterFor(destination: Destination): DestinationAdapter;
   /** Drops cached clients and credentials (on seal, on destination delete). */

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/process.js';
-import { useSyncScenario, type SyncScenario } from '../support/sync.js';
+import { syncIdentity, useSyncScenario, type SyncScenario } from '../support/sync.js';
 
 /**
  * `terraform destroy` removes an association, then deletes its destination, one request right
@@ -85,5 +85,21 @@ describe('deleting a destination right after removing an association, the worker
     const refused = await s.cli('DELETE', 'sys/sync/destinations/aws-sm/dest');
     expect(refused.status).toBe(400);
     expect(refused.body.errors[0]).toMatch(/still has 1 association\(s\)/);
+  });
+
+  it('a destination deleted and created again under the same name uses its new credentials, never the old cached client', async () => {
+    await associated(s, 'app');
+    await s.server.sync.worker.drainOnce();
+    expect((await remove(s, 'app')).status).toBe(200);
+    await s.server.sync.worker.drainOnce();
+    expect((await s.cli('DELETE', 'sys/sync/destinations/aws-sm/dest')).status).toBe(204);
+    // The new one starts again at generation 1, as the old one did.
+    const { keys } = syncIdentity(s.emu, 'second-owner', {});
+    expect((await s.createDestination('dest', keys)).status).toBe(200);
+    await associated(s, 'next');
+    await s.server.sync.worker.drainOnce();
+    expect(await statuses(s)).toEqual(['SYNCED']);
+    const creates = s.emu.requestLog({ operation: 'CreateSecret' });
+    expect(creates.map((e) => e.accessKeyId)).toEqual(['AKIAFERRYTEST0000001', keys.access_key_id]);
   });
 });

@@ -311,19 +311,22 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
   }
 }
 
-/** One adapter (SDK client + credentials) per destination generation. */
+/** Which version of which destination an adapter was built for: a re-created destination is another one. */
+const versionOf = (d: Destination) => `${d.incarnation ?? ''}#${d.generation}`;
+
+/** One adapter (SDK client + credentials) per destination incarnation and generation. */
 export class AwsAdapterRegistry implements AdapterRegistry {
-  private readonly cache = new Map<string, { generation: number; adapter: AwsSecretsManagerAdapter }>();
+  private readonly cache = new Map<string, { version: string; adapter: AwsSecretsManagerAdapter }>();
 
   constructor(private readonly deps: CredentialDeps) {}
 
   adapterFor(destination: Destination): DestinationAdapter {
     const key = `${destination.type}/${destination.name}`;
     const cached = this.cache.get(key);
-    if (cached && cached.generation === destination.generation) return cached.adapter;
+    if (cached && cached.version === versionOf(destination)) return cached.adapter;
     cached?.adapter.destroy();
     const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps));
-    this.cache.set(key, { generation: destination.generation, adapter });
+    this.cache.set(key, { version: versionOf(destination), adapter });
     return adapter;
   }
 

@@ -122,7 +122,7 @@ export interface DestinationCredentials {
   invalidate(): void;
 }
 
-/** Decides, once per destination generation, where its Secrets Manager credentials come from. */
+/** Decides, once per destination incarnation and generation, where its Secrets Manager credentials come from. */
 export function credentialsFor(d: Destination, deps: CredentialDeps): DestinationCredentials {
   const c = d.connection;
   const mode = authModeOf(d);
