@@ -3,7 +3,7 @@ import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
 import { OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
 import { effectiveTemplate, sampleName } from './naming.js';
-import { TemplateError, parseTemplate, usesSecretKey } from './template.js';
+import { TemplateBudgetError, TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
 /** The destination types Ferry can sync to. */
 export const DESTINATION_TYPES = ['aws-sm'] as const;
@@ -222,7 +222,14 @@ export function validateDestination(d: Destination): void {
     throw err;
   }
   if (d.options.granularity_level === 'secret-key' && !usesSecretKey(template)) throw syncErrors.templateWithoutSecretKey();
-  // A template that cannot produce a valid name for an ordinary secret is refused now.
-  const sample = sampleName(d, template);
+  // A template that cannot produce a valid name for an ordinary secret is refused now, and so is
+  // one whose rendering is over the budget (`template.ts`): it costs a bounded amount of work to find out.
+  let sample: ReturnType<typeof sampleName>;
+  try {
+    sample = sampleName(d, template);
+  } catch (err) {
+    if (err instanceof TemplateBudgetError) throw syncErrors.templateOverBudget(err.message);
+    throw err;
+  }
   if (sample.name === undefined) throw syncErrors.templateUnnameable(sample.rendered);
 }

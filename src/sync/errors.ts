@@ -80,6 +80,10 @@ export const syncErrors = {
     'template_without_secret_key',
     () => 'secret_name_template must use {{ .SecretKey }} with granularity "secret-key", so that each key gets its own secret',
   ),
+  templateOverBudget: invalid(
+    'template_over_budget',
+    (reason: string) => `invalid secret_name_template: ${reason}; Ferry bounds the work of rendering a name`,
+  ),
   templateUnnameable: invalid(
     'template_unnameable',
     (sample: string) =>
@@ -114,6 +118,11 @@ export const syncErrors = {
     'secret_unnameable',
     (rendered: string) =>
       `secret_name_template renders "${rendered.slice(0, 80)}" for this secret, which cannot be made a valid AWS Secrets Manager name`,
+  ),
+  /** Rendering a name for one secret (or key) went over the rendering budget. */
+  secretOverBudget: invalid(
+    'secret_over_budget',
+    (reason: string) => `secret_name_template cannot name this secret: ${reason}; Ferry bounds the work of rendering a name`,
   ),
   duplicateKeyNames: invalid('duplicate_key_names', () => 'secret_name_template gives two keys of this secret the same AWS name'),
   /** Looking up the destinations of a secret that has none, or whose mount cannot be resolved. */

@@ -1,7 +1,7 @@
 import type { MountEntry } from '../kernel/entries.js';
 import { syncErrors } from './errors.js';
 import { DEFAULT_KEY_TEMPLATE, DEFAULT_TEMPLATE, type Destination, type SyncOptions } from './model.js';
-import { renderTemplate, type TemplateContext } from './template.js';
+import { TemplateBudgetError, renderTemplate, type TemplateContext } from './template.js';
 
 /**
  * The names synced secrets get at the destination: the destination's template rendered for a
@@ -65,23 +65,43 @@ export function externalNames(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const subKey of subKeys) {
-    const rendered = renderTemplate(template, templateContext(dest, mount, secret, subKey));
-    const name = normaliseAwsName(rendered);
-    if (name === undefined) throw syncErrors.secretUnnameable(rendered);
-    out[subKey] = name;
+    let rendered: { rendered: string; name: string | undefined };
+    try {
+      rendered = renderName(template, templateContext(dest, mount, secret, subKey));
+    } catch (err) {
+      if (err instanceof TemplateBudgetError) throw syncErrors.secretOverBudget(err.message);
+      throw err;
+    }
+    if (rendered.name === undefined) throw syncErrors.secretUnnameable(rendered.rendered);
+    out[subKey] = rendered.name;
   }
   return out;
 }
 
 /**
+ * Renders one name within the rendering budget. A name longer than AWS allows stops the
+ * rendering there (it could not be valid anyway): no name then. Exceeding the budget of the
+ * actions' output throws TemplateBudgetError.
+ */
+function renderName(template: string, ctx: TemplateContext): { rendered: string; name: string | undefined } {
+  try {
+    const rendered = renderTemplate(template, ctx, AWS_NAME_MAX);
+    return { rendered, name: normaliseAwsName(rendered) };
+  } catch (err) {
+    if (err instanceof TemplateBudgetError && err.limit === 'length') return { rendered: err.partial, name: undefined };
+    throw err;
+  }
+}
+
+/**
  * The name a template gives an ordinary secret (`kv/app/secret`, key `key`), so that a
- * template that cannot name anything is refused when the destination is written.
+ * template that cannot name anything is refused when the destination is written. Throws
+ * TemplateBudgetError for a template over the rendering budget.
  */
 export function sampleName(dest: Pick<Destination, 'type' | 'name' | 'options'>, template: string): { rendered: string; name: string | undefined } {
-  const rendered = renderTemplate(template, {
+  return renderName(template, {
     ...templateContext(dest, { path: 'kv/', accessor: 'kv_00000000' }, 'app/secret', dest.options.granularity_level === 'secret-key' ? 'key' : ''),
     // This check has always rendered MountPath with its trailing slash (one character more than real names).
     MountPath: 'kv/',
   });
-  return { rendered, name: normaliseAwsName(rendered) };
 }

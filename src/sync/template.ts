@@ -46,7 +46,8 @@ type Part = { kind: 'text'; text: string } | { kind: 'action'; pipeline: Command
 const FUNCTIONS: Record<string, { arity: number; apply: (args: Array<string | number>) => string }> = {
   lowercase: { arity: 1, apply: ([s]) => String(s).toLowerCase() },
   uppercase: { arity: 1, apply: ([s]) => String(s).toUpperCase() },
-  replace: { arity: 3, apply: ([old, neu, s]) => String(s).split(String(old)).join(String(neu)) },
+  // replaceAll is split-and-join without the array; an empty `old` keeps the split-and-join meaning (between characters).
+  replace: { arity: 3, apply: ([old, neu, s]) => (old === '' ? String(s).split('').join(String(neu)) : String(s).replaceAll(String(old), String(neu))) },
   truncate: { arity: 2, apply: ([n, s]) => String(s).slice(0, Number(n)) },
   truncate_sha256: {
     arity: 2,
@@ -73,18 +74,22 @@ function tokenize(action: string): string[] {
       tokens.push('|');
       i++;
     } else if (c === '"') {
+      // Plain runs are copied whole, up to the next quote or escape.
+      const special = /["\\]/g;
       let j = i + 1;
       let value = '';
-      while (j < action.length && action[j] !== '"') {
-        if (action[j] === '\\' && j + 1 < action.length) {
-          const next = action[j + 1]!;
-          value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
-          j += 2;
-        } else {
-          value += action[j++];
-        }
+      for (;;) {
+        special.lastIndex = j;
+        const m = special.exec(action);
+        if (!m) throw new TemplateError('unterminated quoted string');
+        value += action.slice(j, m.index);
+        j = m.index;
+        if (m[0] === '"') break;
+        if (j + 1 >= action.length) throw new TemplateError('unterminated quoted string');
+        const next = action[j + 1]!;
+        value += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+        j += 2;
       }
-      if (j >= action.length) throw new TemplateError('unterminated quoted string');
       tokens.push(JSON.stringify(value));
       i = j + 1;
     } else if (c === '`') {
@@ -113,74 +118,143 @@ function parseArg(token: string): Arg {
   throw new TemplateError(`unexpected "${token}"`);
 }
 
+/** The longest template accepted: parsing is linear in it, and no useful name template comes near. */
+export const TEMPLATE_MAX_LENGTH = 16_384;
+/**
+ * The rendering budget: characters all the actions of one rendering may produce together
+ * (field values and every function's output, intermediate ones included). Chained `replace`s
+ * can double a value at each step; the budget stops them after a bounded amount of work, long
+ * before memory or the event loop notice, and far above anything a real name needs.
+ */
+export const RENDER_BUDGET = 65_536;
+
+/** A template refused for what rendering it would cost, not for its syntax. */
+export class TemplateBudgetError extends TemplateError {
+  constructor(
+    /** `output`: the actions' outputs together exceed RENDER_BUDGET; `length`: the name exceeds its maximum. */
+    readonly limit: 'output' | 'length',
+    message: string,
+    /** What was rendered when the limit was reached (for `length`: the name's beginning). */
+    readonly partial = '',
+  ) {
+    super(message);
+  }
+}
+
 /** Parses a template; throws TemplateError with a readable reason. */
 export function parseTemplate(template: string): Part[] {
+  if (template.length > TEMPLATE_MAX_LENGTH) throw new TemplateError(`the template is longer than ${TEMPLATE_MAX_LENGTH} characters`);
   const parts: Part[] = [];
-  let rest = template;
-  while (rest.length > 0) {
-    const open = rest.indexOf('{{');
+  // Indices, never slices of the rest: the work stays linear in the template's length.
+  let at = 0;
+  while (at < template.length) {
+    const open = template.indexOf('{{', at);
     if (open === -1) {
-      if (rest.includes('}}')) throw new TemplateError('unexpected "}}"');
-      parts.push({ kind: 'text', text: rest });
+      if (template.includes('}}', at)) throw new TemplateError('unexpected "}}"');
+      parts.push({ kind: 'text', text: template.slice(at) });
       break;
     }
-    if (open > 0) parts.push({ kind: 'text', text: rest.slice(0, open) });
-    const close = rest.indexOf('}}', open + 2);
+    if (open > at) parts.push({ kind: 'text', text: template.slice(at, open) });
+    const close = template.indexOf('}}', open + 2);
     if (close === -1) throw new TemplateError('unclosed action');
-    let action = rest.slice(open + 2, close);
-    // Go's trim markers: `{{- ` and ` -}}`.
-    action = action.replace(/^-\s/, ' ').replace(/\s-$/, ' ');
-    const tokens = tokenize(action);
-    if (tokens.length === 0) throw new TemplateError('empty action');
-    const pipeline: Command[] = [];
-    let current: string[] = [];
-    const flush = () => {
-      if (current.length === 0) throw new TemplateError('missing command in pipeline');
-      const [head, ...args] = current;
-      if (FUNCTIONS[head!]) {
-        pipeline.push({ fn: head, args: args.map(parseArg) });
-      } else {
-        if (args.length > 0) throw new TemplateError(`"${head}" is not a function`);
-        pipeline.push({ args: [parseArg(head!)] });
-      }
-      current = [];
-    };
-    for (const t of tokens) {
-      if (t === '|') flush();
-      else current.push(t);
-    }
-    flush();
-    // Check arities: a piped command receives the previous value as its last argument.
-    pipeline.forEach((cmd, index) => {
-      if (!cmd.fn) {
-        if (index > 0) throw new TemplateError('a value cannot follow a pipe');
-        return;
-      }
-      const supplied = cmd.args.length + (index > 0 ? 1 : 0);
-      if (supplied !== FUNCTIONS[cmd.fn]!.arity) {
-        throw new TemplateError(`wrong number of args for ${cmd.fn}: want ${FUNCTIONS[cmd.fn]!.arity} got ${supplied}`);
-      }
-    });
-    parts.push({ kind: 'action', pipeline });
-    rest = rest.slice(close + 2);
+    parts.push({ kind: 'action', pipeline: parseAction(template.slice(open + 2, close)) });
+    at = close + 2;
   }
   return parts;
 }
 
-export function renderTemplate(template: string, ctx: TemplateContext): string {
+/** One action's pipeline: `.Field`, `fn args…`, `… | fn args…`, arities checked. */
+function parseAction(text: string): Command[] {
+  // Go's trim markers: `{{- ` and ` -}}`.
+  const tokens = tokenize(text.replace(/^-\s/, ' ').replace(/\s-$/, ' '));
+  if (tokens.length === 0) throw new TemplateError('empty action');
+  const pipeline: Command[] = [];
+  let current: string[] = [];
+  const flush = () => {
+    if (current.length === 0) throw new TemplateError('missing command in pipeline');
+    const [head, ...args] = current;
+    if (FUNCTIONS[head!]) {
+      pipeline.push({ fn: head, args: args.map(parseArg) });
+    } else {
+      if (args.length > 0) throw new TemplateError(`"${head}" is not a function`);
+      pipeline.push({ args: [parseArg(head!)] });
+    }
+    current = [];
+  };
+  for (const t of tokens) {
+    if (t === '|') flush();
+    else current.push(t);
+  }
+  flush();
+  // Check arities: a piped command receives the previous value as its last argument.
+  pipeline.forEach((cmd, index) => {
+    if (!cmd.fn) {
+      if (index > 0) throw new TemplateError('a value cannot follow a pipe');
+      return;
+    }
+    const supplied = cmd.args.length + (index > 0 ? 1 : 0);
+    if (supplied !== FUNCTIONS[cmd.fn]!.arity) {
+      throw new TemplateError(`wrong number of args for ${cmd.fn}: want ${FUNCTIONS[cmd.fn]!.arity} got ${supplied}`);
+    }
+  });
+  return pipeline;
+}
+
+/** Occurrences of `needle` in `haystack` (non-overlapping, as `split` counts them). */
+function occurrences(haystack: string, needle: string): number {
+  let count = 0;
+  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + needle.length)) count++;
+  return count;
+}
+
+/**
+ * The length `replace` would produce, known before it is built (an empty `old` inserts between
+ * every character). The bound every occurrence could reach is tried first, so only a `replace`
+ * that might exceed `room` pays for counting.
+ */
+function replacedLength([old, neu, s]: Array<string | number>, room: number): number {
+  const [o, n, text] = [String(old), String(neu), String(s)];
+  if (n.length <= o.length) return text.length;
+  const most = o === '' ? Math.max(0, text.length - 1) : Math.floor(text.length / o.length);
+  const bound = text.length + most * (n.length - o.length);
+  if (bound <= room || o === '') return bound;
+  return text.length + occurrences(text, o) * (n.length - o.length);
+}
+
+/**
+ * Renders a template for one secret. The work is bounded whatever the template: the actions'
+ * outputs together may not exceed RENDER_BUDGET characters (checked before a `replace` builds
+ * its result, and after any other function, whose output is at most a few times its input), nor the
+ * rendered text `maxLength`; either throws TemplateBudgetError at the point it is exceeded.
+ */
+export function renderTemplate(template: string, ctx: TemplateContext, maxLength = Infinity): string {
   let out = '';
+  let spent = 0;
+  const spend = (chars: number) => {
+    spent += chars;
+    if (spent > RENDER_BUDGET) {
+      throw new TemplateBudgetError('output', `rendering it would produce more than ${RENDER_BUDGET} characters (all its actions together)`);
+    }
+  };
+  const emit = (text: string) => {
+    out += text;
+    if (out.length > maxLength) throw new TemplateBudgetError('length', `it renders a name longer than ${maxLength} characters`, out.slice(0, 80));
+  };
   for (const part of parseTemplate(template)) {
     if (part.kind === 'text') {
-      out += part.text;
+      emit(part.text);
       continue;
     }
     let value: string | number | undefined;
     part.pipeline.forEach((cmd, index) => {
       const args = cmd.args.map((a) => (a.kind === 'field' ? ctx[a.name] : a.value));
       if (index > 0) args.push(value!);
+      // A replace that would go over is refused before its result is built.
+      if (cmd.fn === 'replace' && replacedLength(args, RENDER_BUDGET - spent) > RENDER_BUDGET - spent) spend(Infinity);
       value = cmd.fn ? FUNCTIONS[cmd.fn]!.apply(args) : args[0];
+      spend(String(value).length);
     });
-    out += String(value ?? '');
+    emit(String(value ?? ''));
   }
   return out;
 }

@@ -159,6 +159,55 @@ describe('bad destination input creates nothing', () => {
   }
 });
 
+describe('name templates', () => {
+  /** Every template example of Vault's secrets-sync docs, the Terraform provider's docs and the spec (secrets-sync.md §4.4, §7.2). */
+  const examples: Array<[string, string]> = [
+    ['vault/{{ .MountAccessor }}/{{ .SecretPath }}', 'secret-path'],
+    ['prefix-{{ .SecretPath }}', 'secret-path'],
+    ['{{ .SecretBaseName | uppercase }}', 'secret-path'],
+    ['{{ .SecretPath | replace "/" "_" }}', 'secret-path'],
+    ['vault_{{ .MountAccessor | lowercase }}_{{ .SecretPath | lowercase }}', 'secret-path'],
+    ['VAULT_{{ .MountAccessor | uppercase }}_{{ .SecretPath | uppercase }}', 'secret-path'],
+    ['vault-{{ .MountAccessor | replace "_" "-" }}-{{ .SecretPath }}', 'secret-path'],
+    ['{{ .MountAccessor }}_{{ .SecretKey }}', 'secret-key'],
+    ['prod/{{ .MountBaseName }}/{{ .SecretPath }}/{{ .SecretKey }}', 'secret-key'],
+    ['vault/{{ .MountAccessor }}/{{ .SecretPath }}/{{ .SecretKey }}', 'secret-key'],
+    ['{{ .NamespacePath }}{{ .MountPath }}/{{ .SecretPath }}', 'secret-path'],
+    ['{{ .DestinationType }}/{{ .DestinationName }}/{{ .SecretPath }}', 'secret-path'],
+  ];
+  it("accepts every template example of Vault's docs and the spec", async () => {
+    for (const [template, granularity] of examples) {
+      const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/examples', { body: dest({ secret_name_template: template, granularity }) });
+      expect([template, res.statusCode]).toEqual([template, 200]);
+    }
+  });
+
+  const doublings = (n: number) => `vault/{{ .SecretPath${' | replace "e" "ee"'.repeat(n)} }}`;
+
+  it('refuses a template over the rendering budget when the destination is written, and stores nothing', async () => {
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/x', { body: dest({ secret_name_template: `{{ "${'e'.repeat(10 * 1024)}"${' | replace "e" "ee"'.repeat(10)} }}` }) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      'invalid secret_name_template: rendering it would produce more than 65536 characters (all its actions together); Ferry bounds the work of rendering a name',
+    ]);
+    expect(await destinationKeys()).toBe(0);
+  });
+
+  it('refuses an association whose secret the template cannot name within the budget, and queues nothing', async () => {
+    expect((await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/x', { body: dest({ secret_name_template: doublings(6) }) })).statusCode).toBe(200);
+    const long = `app/${'e'.repeat(10 * 1024)}`;
+    expect((await t.call('PUT', `/v1/my-kv/data/${long}`, { body: { data: { a: '1' } } })).statusCode).toBe(200);
+    const res = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/x/associations/set', { body: { mount: 'my-kv', secret_name: long } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors[0]).toBe(
+      'secret_name_template cannot name this secret: rendering it would produce more than 65536 characters (all its actions together); Ferry bounds the work of rendering a name',
+    );
+    expect(await pendingSyncOps()).toBe(0);
+    // The same template names an ordinary secret.
+    expect((await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/x/associations/set', { body: { mount: 'my-kv', secret_name: 'app/db' } })).statusCode).toBe(200);
+  });
+});
+
 describe('associations', () => {
   beforeEach(async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/prod', { body: dest() });

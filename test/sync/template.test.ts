@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseAwsName } from '../../src/sync/naming.js';
-import { parseTemplate, renderTemplate, TemplateError, usesSecretKey, type TemplateContext } from '../../src/sync/template.js';
+import {
+  parseTemplate,
+  RENDER_BUDGET,
+  renderTemplate,
+  TEMPLATE_MAX_LENGTH,
+  TemplateBudgetError,
+  TemplateError,
+  usesSecretKey,
+  type TemplateContext,
+} from '../../src/sync/template.js';
 
 const ctx: TemplateContext = {
   DestinationType: 'aws-sm',
@@ -44,6 +53,34 @@ describe('secret name templates', () => {
   it('knows whether a template uses .SecretKey', () => {
     expect(usesSecretKey('{{ .SecretPath }}/{{ .SecretKey | lowercase }}')).toBe(true);
     expect(usesSecretKey('{{ .SecretPath }}')).toBe(false);
+  });
+
+  /** `n` chained `replace` actions, each doubling every "a", on `input` (a quoted literal or a field). */
+  const doublings = (input: string, n: number) => `{{ ${input}${' | replace "a" "aa"'.repeat(n)} }}`;
+
+  it('refuses ten chained replace actions on a 10 KB string by the rendering budget, before building the result that exceeds it', () => {
+    const template = doublings(`"${'a'.repeat(10 * 1024)}"`, 10);
+    expect(template.length).toBeLessThan(TEMPLATE_MAX_LENGTH);
+    let error: unknown;
+    try {
+      renderTemplate(template, ctx);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TemplateBudgetError);
+    expect((error as TemplateBudgetError).limit).toBe('output');
+    expect((error as Error).message).toBe(`rendering it would produce more than ${RENDER_BUDGET} characters (all its actions together)`);
+  });
+
+  it('accepts ten chained replace actions whose output stays small', () => {
+    const template = `{{ .SecretPath${' | replace "/" "-" | replace "-" "/"'.repeat(5)} }}`;
+    expect(renderTemplate(template, ctx)).toBe('path/to/secret1');
+    expect(renderTemplate(doublings('.SecretBaseName', 10), { ...ctx, SecretBaseName: 'a' })).toBe('a'.repeat(1024));
+  });
+
+  it('stops a name at its maximum length, and refuses a template longer than the parser takes', () => {
+    expect(() => renderTemplate('{{ .SecretPath }}'.repeat(40), ctx, 512)).toThrow(/renders a name longer than 512 characters/);
+    expect(() => parseTemplate('x'.repeat(TEMPLATE_MAX_LENGTH + 1))).toThrow(`the template is longer than ${TEMPLATE_MAX_LENGTH} characters`);
   });
 
   it('normalises names to the AWS character set and refuses names that cannot be valid', () => {
