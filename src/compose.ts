@@ -21,7 +21,7 @@ import { SealManager } from './seal/seal-manager.js';
 import { ClusterIdentity, VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
-import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncWorkerOptions } from './sync/index.js';
+import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncServerConfig, type SyncWorkerOptions } from './sync/index.js';
 import type { AuthMethodDeps } from './auth/login/deps.js';
 import { SaltCache } from './auth/login/mount-storage.js';
 import { userpassBackend } from './auth/userpass/index.js';
@@ -61,6 +61,8 @@ export interface CoreOptions {
   telemetry?: TelemetryConfig;
   /** The configuration's `ui` key, for the UI issue. */
   ui?: boolean;
+  /** The configuration's `sync` block (`allowed_endpoint_prefixes`). */
+  sync?: SyncServerConfig;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
 }
@@ -130,7 +132,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   // Services built after the seal manager whose in-memory state its seal hook must drop.
   const sealDependents: { reset(): void }[] = [];
   // Work of features built after the seal manager that starts once the barrier is open.
-  const unsealDependents: Array<() => void> = [];
+  const unsealDependents: Array<() => void | Promise<void>> = [];
   // Every service sees only the barrier: nothing reaches SQLite unencrypted.
   const sqlite = new SqliteStore({ path: opts.storagePath, clock });
   const barrier = new BarrierStore(sqlite);
@@ -166,7 +168,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         await policies.ensureDefault();
         await audit.load();
         await versionHistory.record();
-        for (const dependent of unsealDependents) dependent();
+        for (const dependent of unsealDependents) await dependent();
       },
       beforeSeal: async () => {
         for (const dependent of sealDependents) dependent.reset();
@@ -192,8 +194,10 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const signer = createSecretsSyncTokenSigner(identityDeps);
   const sync = createSyncFeature(
     { store, mounts, authorizer, seal, clock, log, clusterId: () => cluster.id() },
-    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker },
+    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker, config: opts.sync },
   );
+  // Endpoints stored before only sudo holders could set them are listed once per unseal, for review.
+  unsealDependents.push(() => sync.reviewEndpoints());
   const expirySweep = kv.createExpirySweep(() => sync.followedSecrets());
   // A KV mount with sync associations cannot be disabled.
   unmountGuards.push((mount: MountEntry) => sync.service.guardUnmount(mount));

@@ -150,6 +150,7 @@ async function runServer(args: string[]): Promise<number> {
     leaseTtls: config ? { defaultTtl: config.defaultLeaseTtl, maxTtl: config.maxLeaseTtl } : undefined,
     telemetry: config?.telemetry,
     ui: config?.ui,
+    sync: config?.sync,
   });
   const running: RunningListener[] = [];
   try {

@@ -10,7 +10,7 @@
  *     storage, client-certificate checks), refused by name.
  * Anything else is a typo or a key of another product: an error naming the file, the line and
  * the key, with a "did you mean" when a declared key is close. Later issues extend this file
- * (listener limits, the `sync` block, storage drivers' keys): a new storage driver is one entry
+ * (listener limits, storage drivers' keys): a new storage driver is one entry
  * in `STORAGE_TYPES`.
  */
 import { z } from 'zod';
@@ -169,6 +169,29 @@ const telemetrySchema = z.strictObject({
   stackdriver_debug_logs: vaultOnly(),
 });
 
+/** An http(s) URL, as a prefix of sync endpoints. */
+const endpointPrefix = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an http:// or https:// URL without query, fragment or credentials' },
+);
+
+/**
+ * Ferry's `sync { … }` stanza (Vault has none). `allowed_endpoint_prefixes`: the URLs a
+ * destination's `endpoint_url` and `sts_endpoint_url` must lie under (same scheme, host and port,
+ * the path at or below the prefix's); empty, the default, restricts nothing beyond the `sudo`
+ * those fields need.
+ */
+const syncSchema = z.strictObject({
+  allowed_endpoint_prefixes: z.array(endpointPrefix).default([]),
+});
+
 /** One labelled stanza, after the loader's normalisation: `{ <type>: body }`. */
 const stanza = <T extends z.ZodRawShape>(types: T) => z.array(z.strictObject(types).partial());
 
@@ -192,6 +215,7 @@ export const configFileSchema = z.strictObject({
   max_lease_ttl: duration.optional(),
   pid_file: z.string().optional(),
   telemetry: telemetrySchema.optional(),
+  sync: syncSchema.optional(),
 
   seal: refused('auto-unseal is not supported: Ferry unseals with Shamir key shares only; remove the seal stanza'),
   ha_storage: refused('Ferry has no HA storage: remove the ha_storage stanza (a single node owns the storage)'),

@@ -58,6 +58,8 @@ export interface ServerConfig {
   pidFile?: string;
   /** Acted on by the observability issue (`sys/metrics`); passed through to the app's deps. */
   telemetry: TelemetryConfig;
+  /** The `sync` stanza: URL prefixes sync endpoints must lie under (empty: no restriction beyond sudo). */
+  sync: { allowedEndpointPrefixes: string[] };
   /** Vault keys present that Ferry accepts without acting on, as dotted paths. */
   ignoredKeys: string[];
 }
@@ -363,6 +365,7 @@ export function loadServerConfig(paths: string | string[]): ServerConfig {
     maxLeaseTtl,
     pidFile: merged.pid_file,
     telemetry: merged.telemetry ?? telemetryDefaults(),
+    sync: { allowedEndpointPrefixes: merged.sync?.allowed_endpoint_prefixes ?? [] },
     ignoredKeys: [...new Set(ignored)].sort(),
   };
 }

@@ -195,6 +195,13 @@ export class OidcKeyRing {
     return name === DEFAULT_KEY || (await this.read(name)).key !== undefined;
   }
 
+  /** How long a key's rotated-out halves stay published, in seconds, without creating `default`; undefined for no such key. */
+  async verificationTtl(name: string): Promise<number | undefined> {
+    const { key } = await this.read(name);
+    if (key) return key.verificationTtl;
+    return name === DEFAULT_KEY ? DEFAULT_SETTINGS.verificationTtl : undefined;
+  }
+
   /** A key's settings, or undefined when there is no such key. */
   async settings(name: string): Promise<KeySettings | undefined> {
     const key = name === DEFAULT_KEY ? await this.fresh(name) : (await this.read(name)).key;

@@ -32,6 +32,8 @@ export interface SecretsSyncTokenSigner {
   mint(input: SecretsSyncTokenInput): Promise<MintedToken>;
   /** Whether a key can sign; `default` always can (it is created on first use). */
   keyExists(name: string): Promise<boolean>;
+  /** How long a key stays published after a rotation (its `verification_ttl`, seconds); undefined for no such key. */
+  keyVerificationTtl(name: string): Promise<number | undefined>;
   /** Forgets the imported private keys (call on seal). */
   reset(): void;
 }
@@ -102,6 +104,7 @@ export function createSecretsSyncTokenSigner(deps: IdentityDeps): SecretsSyncTok
       return { token, expiresAt: exp * 1000, kid };
     },
     keyExists: (name) => keys.exists(name),
+    keyVerificationTtl: (name) => keys.verificationTtl(name),
     reset: () => imported.clear(),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
-import { OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
+import { MAX_IDENTITY_TOKEN_TTL, OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
 import { effectiveTemplate, sampleName } from './naming.js';
 import { TemplateBudgetError, TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
@@ -131,7 +131,11 @@ export function applyAwsSmInput(
   setString('external_id', input.external_id);
   setString('identity_token_audience', input.identity_token_audience);
   setString('identity_token_key', input.identity_token_key);
-  if (input.identity_token_ttl !== undefined) c.identity_token_ttl = input.identity_token_ttl;
+  if (input.identity_token_ttl !== undefined) {
+    // Checked when given, so a destination stored with a longer one can still be edited (its tokens are capped anyway).
+    if (input.identity_token_ttl > MAX_IDENTITY_TOKEN_TTL) throw syncErrors.tokenTtlTooLong(input.identity_token_ttl, MAX_IDENTITY_TOKEN_TTL);
+    c.identity_token_ttl = input.identity_token_ttl;
+  }
   setString('kms_key_id', input.kms_key_id);
   const replicas = input.replica_regions ?? input.regional_kms_keys;
   if (replicas !== undefined) {

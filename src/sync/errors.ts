@@ -61,6 +61,27 @@ export const syncErrors = {
   ),
   invalidRoleArn: invalid('invalid_role_arn', (arn: string) => `invalid role_arn "${arn}"`),
   negativeTokenTtl: invalid('negative_token_ttl', () => 'identity_token_ttl must not be negative'),
+  tokenTtlTooLong: invalid(
+    'token_ttl_too_long',
+    (ttl: number, max: number) => `identity_token_ttl ${ttl}s is too long: at most ${max}s (24h); AWS needs the token only for one exchange`,
+  ),
+  tokenTtlOverVerification: invalid(
+    'token_ttl_over_verification',
+    (ttl: number, key: string, verification: number) =>
+      `identity_token_ttl ${ttl}s is longer than the verification_ttl of signing key "${key}" (${verification}s): the token would outlive its key's publication`,
+  ),
+  /** A field only a sudo holder may set (`operator-fields.ts`). */
+  sudoRequired: defineError(
+    'sync.sudo_required',
+    'denied',
+    (changes: string[], path: string) =>
+      `permission denied: ${changes.join(' and ')} needs the "sudo" capability on ${path}, which this token does not have`,
+  ),
+  endpointNotAllowed: invalid(
+    'endpoint_not_allowed',
+    (field: string, url: string, prefixes: readonly string[]) =>
+      `${field} "${url}" is not under any of the server configuration's sync.allowed_endpoint_prefixes (${prefixes.join(', ')})`,
+  ),
   kmsKeyTooLong: invalid('kms_key_too_long', () => 'kms_key_id is longer than 2048 characters'),
   invalidReplicaRegion: invalid('invalid_replica_region', (region: string) => `invalid replica region "${region}"`),
   replicaIsOwnRegion: invalid('replica_is_own_region', (region: string) => `replica region "${region}" is the destination's own region`),

@@ -6,6 +6,7 @@ import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
 import { migrateOwnership } from './migration.js';
+import { hasEndpointOverride } from './operator-fields.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
 import { destinationAssociationPaths } from './path-destinations-associations.js';
@@ -33,12 +34,29 @@ export interface SyncFeature {
   createWorker(options?: SyncWorkerOptions): SyncWorker;
   /** The secrets with at least one association, whose expiries KV's sweep reports. */
   followedSecrets(): Promise<Array<{ mountAccessor: string; path: string }>>;
+  /**
+   * Lists, in one WARN line, the destinations whose endpoint_url or sts_endpoint_url was stored
+   * before only sudo holders could set them (kept working, for an operator to review); run after
+   * every unseal, until a sudo holder writes each of them.
+   */
+  reviewEndpoints(): Promise<void>;
 }
 
 export interface SyncFeatureDeps {
   source: SecretSource;
-  signer?: WebIdentitySigner & { keyExists?(name: string): Promise<boolean> };
+  signer?: WebIdentitySigner & {
+    keyExists?(name: string): Promise<boolean>;
+    keyVerificationTtl?(name: string): Promise<number | undefined>;
+  };
   worker?: SyncWorkerOptions;
+  /** The server configuration's `sync` block. */
+  config?: SyncServerConfig;
+}
+
+/** The server configuration's `sync { … }` block (`config/schema.ts`). */
+export interface SyncServerConfig {
+  /** URL prefixes `endpoint_url` and `sts_endpoint_url` must lie under; empty: no restriction beyond sudo. */
+  allowedEndpointPrefixes: string[];
 }
 
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
@@ -48,7 +66,11 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
     core,
     records,
     source: deps.source,
-    identityKeyExists: deps.signer?.keyExists ? (name) => deps.signer!.keyExists!(name) : undefined,
+    identityKeys:
+      deps.signer?.keyExists && deps.signer.keyVerificationTtl
+        ? { exists: (name) => deps.signer!.keyExists!(name), verificationTtl: (name) => deps.signer!.keyVerificationTtl!(name) }
+        : undefined,
+    allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
   });
   const adapters = new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
   // Once per process: a failed migration is tried again in the next round.
@@ -90,6 +112,22 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
     ],
     createWorker,
     followedSecrets: async () => (await records.associatedSecrets()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
+    reviewEndpoints: async () => {
+      const unconfirmed: string[] = [];
+      for (const name of (await records.destinationNames('aws-sm')).sort()) {
+        const d = (await records.destination('aws-sm', name))?.value;
+        if (!d || !hasEndpointOverride(d) || d.endpoints_confirmed) continue;
+        const c = d.connection;
+        const urls = [c.endpoint_url && `endpoint_url=${c.endpoint_url}`, c.sts_endpoint_url && `sts_endpoint_url=${c.sts_endpoint_url}`].filter(Boolean);
+        unconfirmed.push(`aws-sm/${name} (${urls.join(', ')})`);
+      }
+      if (unconfirmed.length === 0) return;
+      core.log.warn(
+        { destinations: unconfirmed },
+        'secrets sync destinations send to endpoints stored before only sudo holders could set endpoint_url and sts_endpoint_url: ' +
+          'they are kept; review them, and write each as a sudo holder to confirm it',
+      );
+    },
   };
 }
 

@@ -71,6 +71,13 @@ export const destination = z.object({
    */
   incarnation: z.string().optional(),
   created_at: z.string(),
+  /**
+   * Set when a sudo holder last wrote this destination while it had an endpoint_url or
+   * sts_endpoint_url (only sudo holders may set them now). Endpoints stored before that rule
+   * lack it: they are kept, and listed in one WARN line at every unseal until a sudo holder
+   * writes the destination (`index.ts`).
+   */
+  endpoints_confirmed: z.boolean().optional(),
   purge_initiated_at: z.string().optional(),
   purge_error: z.string().optional(),
   /**
@@ -171,6 +178,8 @@ export const destinationOfOrderKey = (orderKey: string) => orderKey.slice(0, ord
 export const DEFAULT_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}';
 export const DEFAULT_KEY_TEMPLATE = 'vault/{{ .MountAccessor }}/{{ .SecretPath }}/{{ .SecretKey }}';
 export const MASK = '*****';
+/** The longest `identity_token_ttl` accepted, and the longest token ever signed: 24 hours. */
+export const MAX_IDENTITY_TOKEN_TTL = 24 * 3600;
 
 /**
  * The tag Vault puts on every secret it syncs (IAM policies condition on it). Ferry sets it too,

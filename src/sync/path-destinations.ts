@@ -103,7 +103,7 @@ export function destinationPaths(sync: SyncService): PathSpec[] {
           fields: awsSmFields,
           response: destinationResponse,
           handler: async (req) => {
-            const d = await sync.writeDestination('aws-sm', req.params.name, req.data as AwsSmInput, [], 'write');
+            const d = await sync.writeDestination('aws-sm', req.params.name, req.data as AwsSmInput, [], 'write', { token: req.token, path: req.path });
             return { data: destinationView(d) };
           },
         }),
@@ -114,7 +114,7 @@ export function destinationPaths(sync: SyncService): PathSpec[] {
           response: destinationResponse,
           handler: async (req) => {
             const { input, nulls } = mergePatchInput(req.raw, req.data as AwsSmInput);
-            const d = await sync.writeDestination('aws-sm', req.params.name, input, nulls, 'patch');
+            const d = await sync.writeDestination('aws-sm', req.params.name, input, nulls, 'patch', { token: req.token, path: req.path });
             return { data: destinationView(d) };
           },
         }),

@@ -5,6 +5,7 @@ import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { applyAwsSmInput, checkDestinationType, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
 import { DEFAULT_SYNC_CONFIG, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
+import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
 import { effectiveTemplate, externalNames } from './naming.js';
 import type { SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
@@ -23,8 +24,21 @@ export interface SyncServiceDeps {
   core: Pick<SyncDeps, 'mounts' | 'authorizer' | 'clock'>;
   records: SyncRecords;
   source: SecretSource;
-  /** Whether a named identity-token signing key exists (for `identity_token_key` validation). */
-  identityKeyExists?: (name: string) => Promise<boolean>;
+  /** The identity-token signing keys, for `identity_token_key` and `identity_token_ttl` validation. */
+  identityKeys?: {
+    /** Whether a named key exists (`default` always does). */
+    exists(name: string): Promise<boolean>;
+    /** How long a key stays published after rotation, in seconds; undefined for no such key. */
+    verificationTtl(name: string): Promise<number | undefined>;
+  };
+  /** The server configuration's `sync.allowed_endpoint_prefixes`; empty: any endpoint a sudo holder sets. */
+  allowedEndpointPrefixes?: readonly string[];
+}
+
+/** Who makes a write: the token and the path its capabilities are checked on (the destination's). */
+export interface Actor {
+  token: TokenEntry | null;
+  path: string;
 }
 
 /**
@@ -75,12 +89,18 @@ export class SyncService {
     return out;
   }
 
+  /**
+   * Creates or updates a destination. The fields that decide where credentials and values go
+   * (`operator-fields.ts`) need `sudo` on the destination's path besides the ACL grant the
+   * pipeline checked: `actor` is whose write it is (none: the server's own, trusted).
+   */
   async writeDestination(
     type: string,
     name: string,
     input: AwsSmInput,
     explicitNulls: string[],
     mode: 'write' | 'patch',
+    actor?: Actor,
   ): Promise<Destination> {
     checkDestinationType(type);
     if (!/^[A-Za-z0-9_.-]{1,128}$/.test(name)) throw syncErrors.invalidDestinationName(name);
@@ -89,10 +109,8 @@ export class SyncService {
       const existing = row?.value;
       if (!existing && mode === 'patch') throw syncErrors.destinationNotFound(type, name);
       const next = applyAwsSmInput(existing, name, input, explicitNulls, mode, this.now());
-      const keyName = next.connection.identity_token_key;
-      if (keyName && this.deps.identityKeyExists && !(await this.deps.identityKeyExists(keyName))) {
-        throw syncErrors.identityKeyMissing(keyName);
-      }
+      await this.checkOperatorFields(existing, next, actor);
+      await this.checkIdentityKey(existing, next);
       const change = this.records.change().saveDestination(next, row?.revision ?? 0);
       if (existing) {
         // A changed destination re-queues its failed associations, and all of them when
@@ -108,6 +126,50 @@ export class SyncService {
       await change.commit();
       return next;
     });
+  }
+
+  /**
+   * Refuses, with a 403 naming the capability, a change of the operator's fields by a token
+   * without `sudo` on the destination's path; refuses an endpoint outside the configuration's
+   * allow-list; and marks the endpoints of a destination a sudo holder wrote as confirmed.
+   */
+  private async checkOperatorFields(existing: Destination | undefined, next: Destination, actor: Actor | undefined): Promise<void> {
+    const changes = operatorChanges(existing, next);
+    if (changes.length === 0 && !hasEndpointOverride(next)) {
+      delete next.endpoints_confirmed;
+      return;
+    }
+    let sudo = true;
+    if (actor?.token) {
+      const caps = await this.deps.core.authorizer.capabilities(actor.token, actor.path);
+      sudo = caps.has('sudo') && !caps.has('deny');
+    }
+    if (changes.length > 0 && !sudo) throw syncErrors.sudoRequired(changes, actor!.path);
+    const prefixes = this.deps.allowedEndpointPrefixes ?? [];
+    for (const field of ['endpoint_url', 'sts_endpoint_url'] as const) {
+      const url = next.connection[field];
+      if (url !== '' && url !== existing?.connection[field] && !endpointAllowed(url, prefixes)) throw syncErrors.endpointNotAllowed(field, url, prefixes);
+    }
+    if (!hasEndpointOverride(next)) delete next.endpoints_confirmed;
+    else if (sudo) next.endpoints_confirmed = true;
+  }
+
+  /** The signing key must exist, and a token may not outlive its key's publication. */
+  private async checkIdentityKey(existing: Destination | undefined, next: Destination): Promise<void> {
+    const keys = this.deps.identityKeys;
+    const c = next.connection;
+    if (!keys) return;
+    if (c.identity_token_key && !(await keys.exists(c.identity_token_key))) throw syncErrors.identityKeyMissing(c.identity_token_key);
+    const before = existing?.connection;
+    const changed =
+      !before ||
+      before.identity_token_ttl !== c.identity_token_ttl ||
+      before.identity_token_key !== c.identity_token_key ||
+      before.identity_token_audience !== c.identity_token_audience;
+    if (c.identity_token_audience === '' || !changed) return;
+    const key = c.identity_token_key || 'default';
+    const verification = await keys.verificationTtl(key);
+    if (verification !== undefined && c.identity_token_ttl > verification) throw syncErrors.tokenTtlOverVerification(c.identity_token_ttl, key, verification);
   }
 
   /**

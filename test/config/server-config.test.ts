@@ -91,6 +91,22 @@ describe('strict configuration', () => {
   });
 });
 
+describe('the sync stanza', () => {
+  it('reads allowed_endpoint_prefixes (none by default) and refuses a prefix that is not an http(s) URL, or a typo, by line', () => {
+    expect(loadServerConfig(write('ferry.hcl', `${LISTENER}${STORAGE}`)).sync).toEqual({ allowedEndpointPrefixes: [] });
+    const config = loadServerConfig(
+      write('ferry.hcl', `${LISTENER}${STORAGE}sync {\n  allowed_endpoint_prefixes = ["https://vpce-1.secretsmanager.us-east-1.vpce.amazonaws.com", "http://127.0.0.1:4566/"]\n}\n`),
+    );
+    expect(config.sync.allowedEndpointPrefixes).toEqual(['https://vpce-1.secretsmanager.us-east-1.vpce.amazonaws.com', 'http://127.0.0.1:4566/']);
+    expect(problems(write('ferry.hcl', `${LISTENER}${STORAGE}sync {\n  allowed_endpoint_prefixes = ["ftp://x", "not a url"]\n}\n`))).toMatch(
+      /line 9: invalid value for "sync\.allowed_endpoint_prefixes": expected an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(problems(write('ferry.hcl', `${LISTENER}${STORAGE}sync {\n  allowed_endpoints = []\n}\n`))).toContain(
+      'line 9: unknown key "sync.allowed_endpoints"',
+    );
+  });
+});
+
 describe('lease TTLs from the configuration', () => {
   it('give tokens without a TTL the default and cap longer ones at the max, as Vault does', async () => {
     const t = closeAfterTest(await startTestServer({ leaseTtls: { defaultTtl: 3600, maxTtl: 7200 } }));

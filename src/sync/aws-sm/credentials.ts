@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeliveryError } from '../port.js';
 import { sanitiseProviderMessage } from './errors.js';
-import type { Destination } from '../model.js';
+import { MAX_IDENTITY_TOKEN_TTL, type Destination } from '../model.js';
 
 /** The credential shape the AWS SDK v3 clients accept. */
 export interface AwsCredentialIdentity {
@@ -161,7 +161,8 @@ export function credentialsFor(d: Destination, deps: CredentialDeps): Destinatio
         destinationType: d.type,
         destinationName: d.name,
         audience: c.identity_token_audience,
-        ttlSeconds: c.identity_token_ttl || 3600,
+        // A destination stored before the 24h limit keeps its setting, but its tokens are capped too.
+        ttlSeconds: Math.min(c.identity_token_ttl || 3600, MAX_IDENTITY_TOKEN_TTL),
         keyName: c.identity_token_key || undefined,
       });
       try {

@@ -1,0 +1,229 @@
+import net from 'node:net';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging.js';
+import { DEFAULT_TEMPLATE, type Destination } from '../../src/sync/model.js';
+import { SyncRecords } from '../../src/sync/records.js';
+import { initAndUnseal, startPersistent } from '../security/support.js';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { TEST_ACCESS_KEY, TEST_SECRET_KEY, useSyncScenario } from '../support/sync.js';
+
+/**
+ * Endpoints and the server's own AWS identity are the operator's: a user who may write
+ * destinations but holds no `sudo` on them cannot point one anywhere, nor make it sync as the
+ * server, and what they may change never redirects traffic. A capture listener on loopback
+ * stands for the attacker's endpoint: nothing may ever reach it.
+ */
+const s = useSyncScenario('drained');
+const AUDIENCE = 'ferry.test/v1/identity/oidc/secrets-sync';
+
+/** A loopback listener counting the connections it receives; closed after the test. */
+async function captureListener(): Promise<{ url: string; connections: () => number }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closeAfterTest({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => connections };
+}
+
+/** A token allowed everything on sys/sync/* except sudo, and to read and write the KV secrets it syncs. */
+async function syncWriter(extraCapabilities: string[] = []): Promise<string> {
+  const caps = JSON.stringify(['create', 'read', 'update', 'patch', 'delete', 'list', ...extraCapabilities]);
+  const policy = `path "sys/sync/*" { capabilities = ${caps} }\npath "my-kv/data/*" { capabilities = ["create", "read", "update"] }\n`;
+  expect((await s.cli('PUT', `sys/policies/acl/sync-writer-${extraCapabilities.length}`, { policy })).status).toBe(204);
+  const res = await s.cli('POST', 'auth/token/create', { policies: [`sync-writer-${extraCapabilities.length}`] });
+  return res.body.auth.client_token as string;
+}
+
+const keys = { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY };
+const sudoDenied = (name: string, what: string) =>
+  `permission denied: ${what} needs the "sudo" capability on sys/sync/destinations/aws-sm/${name}, which this token does not have`;
+const SERVER_IDENTITY = "using the server's own AWS identity (no access keys and no identity_token_audience)";
+
+beforeEach(async () => {
+  await s.cli('POST', 'sys/mounts/my-kv', { type: 'kv-v2' });
+  await s.cli('PUT', 'my-kv/data/app', { data: { password: 'S3CRET' } });
+});
+
+describe('a user with every capability on sys/sync/* but sudo', () => {
+  it('cannot set or change endpoint_url or sts_endpoint_url (POST, PATCH, new destination), make a destination use the server identity, or remove its keys', async () => {
+    const capture = await captureListener();
+    const user = await syncWriter();
+    expect((await s.createDestination('team')).status).toBe(200); // root: endpoint_url at the emulator
+    const refused: Array<[string, string, string, Record<string, unknown>, string]> = [
+      ['POST endpoint_url', 'PUT', 'team', { endpoint_url: capture.url }, 'setting endpoint_url'],
+      ['PATCH sts_endpoint_url', 'PATCH', 'team', { sts_endpoint_url: capture.url }, 'setting sts_endpoint_url'],
+      ['PATCH both', 'PATCH', 'team', { endpoint_url: capture.url, sts_endpoint_url: capture.url }, 'setting endpoint_url and setting sts_endpoint_url'],
+      ['endpoint_url removed', 'PATCH', 'team', { endpoint_url: null }, 'setting endpoint_url'],
+      ['a new destination with an endpoint', 'PUT', 'mine', { ...keys, region: 'us-east-1', endpoint_url: capture.url }, 'setting endpoint_url'],
+      ['a new destination without keys', 'PUT', 'ambient', { region: 'us-east-1' }, SERVER_IDENTITY],
+      ['a new destination with a role and no keys', 'PUT', 'ambient-role', { region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/prod' }, SERVER_IDENTITY],
+      ['its keys removed', 'PATCH', 'team', { access_key_id: null, secret_access_key: null }, SERVER_IDENTITY],
+      ['its keys emptied by POST', 'PUT', 'team', { access_key_id: '', secret_access_key: '' }, SERVER_IDENTITY],
+    ];
+    for (const [what, method, name, body, message] of refused) {
+      const res = await s.cli(method, `sys/sync/destinations/aws-sm/${name}`, body, user);
+      expect([what, res.status, res.body]).toEqual([what, 403, { errors: [sudoDenied(name, message)] }]);
+    }
+    // Nothing a refused write asked for was stored.
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/mine')).status).toBe(404);
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/ambient')).status).toBe(404);
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/team')).body.data.connection_details).toEqual({
+      region: 'us-east-1',
+      access_key_id: '*****',
+      secret_access_key: '*****',
+      endpoint_url: s.emu.endpoint,
+    });
+
+    // What is not the operator's stays the user's: other fields, the same endpoint sent back, new keys.
+    expect((await s.cli('PATCH', 'sys/sync/destinations/aws-sm/team', { custom_tags: { team: 'a' } }, user)).status).toBe(200);
+    expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/team', { endpoint_url: s.emu.endpoint, granularity: 'secret-path' }, user)).status).toBe(200);
+    expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/own', { ...keys, region: 'us-east-1' }, user)).status).toBe(200);
+
+    await s.cli('PUT', 'sys/sync/destinations/aws-sm/team/associations/set', { mount: 'my-kv', secret_name: 'app' }, user);
+    await s.server.sync.worker.drainOnce();
+    expect(capture.connections()).toBe(0);
+    expect(s.emu.getSecret('us-east-1', `vault/${s.server.core.mounts.get('my-kv/')!.accessor}/app`)).toBeDefined();
+  });
+
+  it('with sudo on the destination path, may do all of it', async () => {
+    const capture = await captureListener();
+    const operator = await syncWriter(['sudo']);
+    expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/team', { ...keys, region: 'us-east-1', endpoint_url: capture.url }, operator)).status).toBe(200);
+    expect((await s.cli('PATCH', 'sys/sync/destinations/aws-sm/team', { sts_endpoint_url: s.emu.endpoint, endpoint_url: s.emu.endpoint }, operator)).status).toBe(200);
+    expect((await s.cli('PATCH', 'sys/sync/destinations/aws-sm/team', { access_key_id: null, secret_access_key: null }, operator)).status).toBe(200);
+    expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/ambient-role', { region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/r' }, operator)).status).toBe(200);
+  });
+
+  it('changing role_arn, identity_token_audience or identity_token_ttl never redirects traffic: the capture listener receives nothing', async () => {
+    const capture = await captureListener();
+    const user = await syncWriter();
+    const issuer = `${s.url}/v1/identity/oidc/secrets-sync`;
+    s.emu.registerOidcProvider({ url: issuer, clientIds: [AUDIENCE, 'other-audience'] });
+    const trust = { provider: issuer.replace(/^https?:\/\//, ''), sub: 'secrets-sync:root:aws-sm:wif', aud: AUDIENCE };
+    const first = s.emu.registerRole({ roleName: 'first', trust }).arn;
+    const second = s.emu.registerRole({ roleName: 'second', trust: { ...trust, aud: 'other-audience' } }).arn;
+    expect(
+      (await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif', { role_arn: first, identity_token_audience: AUDIENCE, region: 'us-east-1', endpoint_url: s.emu.endpoint }))
+        .status,
+    ).toBe(200);
+    const changes = [{ role_arn: second }, { identity_token_audience: 'other-audience' }, { identity_token_ttl: '2h' }];
+    for (const change of changes) expect((await s.cli('PATCH', 'sys/sync/destinations/aws-sm/wif', change, user)).status).toBe(200);
+    await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif/associations/set', { mount: 'my-kv', secret_name: 'app' }, user);
+    for (let i = 0; i < 3; i++) await s.server.sync.worker.drainOnce();
+    const status = Object.values<any>((await s.cli('GET', 'sys/sync/destinations/aws-sm/wif/associations')).body.data.associated_secrets)[0];
+    expect(status.sync_status).toBe('SYNCED');
+    expect(s.emu.requestLog({ operation: 'AssumeRoleWithWebIdentity' }).map((e) => e.errorCode)).toEqual([undefined]);
+    expect(capture.connections()).toBe(0);
+  });
+});
+
+describe('identity_token_ttl', () => {
+  it('is refused above 24h and above the signing key\'s verification_ttl, for every token', async () => {
+    const wif = { role_arn: 'arn:aws:iam::123456789012:role/r', identity_token_audience: AUDIENCE, region: 'us-east-1' };
+    const long = await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif', { ...wif, identity_token_ttl: '87600h' });
+    expect([long.status, long.body.errors]).toEqual([400, ['identity_token_ttl 315360000s is too long: at most 86400s (24h); AWS needs the token only for one exchange']]);
+    expect((await s.cli('PUT', 'identity/oidc/key/short', { rotation_period: '1h', verification_ttl: '1h' })).status).toBe(204);
+    const over = await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif', { ...wif, identity_token_key: 'short', identity_token_ttl: '2h' });
+    expect([over.status, over.body.errors]).toEqual([
+      400,
+      ['identity_token_ttl 7200s is longer than the verification_ttl of signing key "short" (3600s): the token would outlive its key\'s publication'],
+    ]);
+    expect((await s.cli('GET', 'sys/sync/destinations/aws-sm/wif')).status).toBe(404);
+    expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif', { ...wif, identity_token_key: 'short', identity_token_ttl: '30m' })).status).toBe(200);
+  });
+});
+
+describe('the sync stanza of the configuration', () => {
+  it('restricts endpoints to allowed_endpoint_prefixes, even for root: scheme, host and port equal, the path at or below', async () => {
+    const prefixes = [`${s.emu.endpoint}/`, 'http://10.0.0.1:4566/sm'];
+    const restricted = closeAfterTest(await startTestServer({ sync: { allowedEndpointPrefixes: prefixes } }));
+    const put = (name: string, endpoint: Record<string, string>) =>
+      restricted.call('PUT', `/v1/sys/sync/destinations/aws-sm/${name}`, { body: { ...keys, region: 'us-east-1', ...endpoint } });
+    for (const url of [s.emu.endpoint, 'http://10.0.0.1:4566/sm', 'http://10.0.0.1:4566/sm/v1']) expect((await put('ok', { endpoint_url: url })).statusCode).toBe(200);
+    for (const [field, url] of [
+      ['endpoint_url', 'http://10.0.0.1:45660/sm'],
+      ['endpoint_url', 'http://10.0.0.1:4566/smx'],
+      ['endpoint_url', 'https://10.0.0.1:4566/sm'],
+      ['sts_endpoint_url', 'http://10.0.0.1.example.com:4566/sm'],
+    ] as const) {
+      const res = await put('refused', { [field]: url });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors).toEqual([`${field} "${url}" is not under any of the server configuration's sync.allowed_endpoint_prefixes (${prefixes.join(', ')})`]);
+    }
+  });
+});
+
+describe('endpoints stored before they needed sudo', () => {
+  it('are kept, listed in one WARN line at every unseal until a sudo holder writes the destination', async () => {
+    const file = path.join(tempDirForTest('ferry-endpoints-'), 'ferry.db');
+    const first = closeAfterTest(await startPersistent(file));
+    const init = await initAndUnseal(first);
+    // As the previous release stored them: endpoints, and no confirmation by a sudo holder.
+    const at = new Date().toISOString();
+    const legacy = (name: string, endpoint: string): Destination => ({
+      type: 'aws-sm',
+      name,
+      connection: {
+        ...keys,
+        region: 'us-east-1',
+        role_arn: '',
+        external_id: '',
+        identity_token_audience: '',
+        identity_token_key: '',
+        identity_token_ttl: 3600,
+        kms_key_id: '',
+        replica_regions: {},
+        endpoint_url: endpoint,
+        sts_endpoint_url: '',
+        disable_strict_networking: false,
+        allowed_ipv4_addresses: [],
+        allowed_ipv6_addresses: [],
+        allowed_ports: [],
+      },
+      options: { granularity_level: 'secret-path', secret_name_template: DEFAULT_TEMPLATE, custom_tags: {} },
+      generation: 1,
+      created_at: at,
+    });
+    const records = new SyncRecords(first.server.core.store);
+    await records.change().saveDestination(legacy('old-a', 'http://10.1.2.3:4566')).saveDestination(legacy('old-b', 'http://localstack:4566')).commit();
+    await first.close();
+
+    const restart = async () => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _e, cb) {
+          lines.push(chunk.toString());
+          cb();
+        },
+      });
+      const t = closeAfterTest(await startPersistent(file, { logger: createLogger('info', sink as never, 'json') }));
+      expect((await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: init.keys[0] } })).json().sealed).toBe(false);
+      return { t, warnings: () => lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40) };
+    };
+    const second = await restart();
+    expect(second.warnings()).toEqual([
+      expect.objectContaining({
+        destinations: ['aws-sm/old-a (endpoint_url=http://10.1.2.3:4566)', 'aws-sm/old-b (endpoint_url=http://localstack:4566)'],
+        msg: expect.stringContaining('endpoints stored before only sudo holders could set endpoint_url and sts_endpoint_url'),
+      }),
+    ]);
+    // Kept as they were; the root token (sudo) writing one confirms it.
+    expect((await second.t.call('GET', '/v1/sys/sync/destinations/aws-sm/old-a', { token: init.root_token })).json().data.connection_details.endpoint_url).toBe(
+      'http://10.1.2.3:4566',
+    );
+    expect((await second.t.call('PATCH', '/v1/sys/sync/destinations/aws-sm/old-a', {
+      token: init.root_token,
+      body: { custom_tags: { reviewed: 'yes' } },
+      headers: { 'content-type': 'application/merge-patch+json' },
+    })).statusCode).toBe(200);
+    await second.t.close();
+    const third = await restart();
+    expect(third.warnings().map((w) => w.destinations)).toEqual([['aws-sm/old-b (endpoint_url=http://localstack:4566)']]);
+  });
+});
