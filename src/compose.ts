@@ -21,7 +21,7 @@ import { SealManager } from './seal/seal-manager.js';
 import { ClusterIdentity, VersionHistory, systemPaths, type UnmountGuard } from './sys/index.js';
 import { createKvFeature, type ExpirySweep, type KvFeature } from './kv/index.js';
 import { createSecretsSyncTokenSigner, identityPaths } from './identity/index.js';
-import { createSyncFeature, kvSecretSource, type SyncFeature, type SyncServerConfig, type SyncWorkerOptions } from './sync/index.js';
+import { createSyncFeature, kvSecretSource, type SyncFeature, type Resolver, type SyncServerConfig, type SyncWorkerOptions } from './sync/index.js';
 import type { AuthMethodDeps } from './auth/login/deps.js';
 import { SaltCache } from './auth/login/mount-storage.js';
 import { userpassBackend } from './auth/userpass/index.js';
@@ -63,6 +63,8 @@ export interface CoreOptions {
   ui?: boolean;
   /** The configuration's `sync` block (`allowed_endpoint_prefixes`). */
   sync?: SyncServerConfig;
+  /** How sync destinations resolve hostnames (strict networking); the system's resolver unless a test maps AWS's names. */
+  syncResolver?: Resolver;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
 }
@@ -194,7 +196,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const signer = createSecretsSyncTokenSigner(identityDeps);
   const sync = createSyncFeature(
     { store, mounts, authorizer, seal, clock, log, clusterId: () => cluster.id() },
-    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker, config: opts.sync },
+    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker, config: opts.sync, resolve: opts.syncResolver },
   );
   // Endpoints stored before only sudo holders could set them are listed once per unseal, for review.
   unsealDependents.push(() => sync.reviewEndpoints());

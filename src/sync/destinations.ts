@@ -3,6 +3,7 @@ import type { FerryError } from '../kernel/errors.js';
 import { syncErrors } from './errors.js';
 import { MAX_IDENTITY_TOKEN_TTL, OWNER_TAG, SYNC_TAG, type AwsSmConnection, type Destination, type Granularity } from './model.js';
 import { effectiveTemplate, sampleName } from './naming.js';
+import { parseCidr } from './network-policy.js';
 import { TemplateBudgetError, TemplateError, parseTemplate, usesSecretKey } from './template.js';
 
 /** The destination types Ferry can sync to. */
@@ -202,12 +203,9 @@ export function validateDestination(d: Destination): void {
   for (const port of c.allowed_ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw syncErrors.invalidPort(port);
   }
-  for (const cidr of c.allowed_ipv4_addresses) {
-    if (!/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/.test(cidr)) throw syncErrors.invalidIpv4Cidr(cidr);
-  }
-  for (const cidr of c.allowed_ipv6_addresses) {
-    if (!/^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(cidr)) throw syncErrors.invalidIpv6Cidr(cidr);
-  }
+  // CIDR notation is required, as in Vault: a bare address is refused rather than read as a /32.
+  for (const cidr of c.allowed_ipv4_addresses) if (!parseCidr(cidr, 4)) throw syncErrors.invalidIpv4Cidr(cidr);
+  for (const cidr of c.allowed_ipv6_addresses) if (!parseCidr(cidr, 6)) throw syncErrors.invalidIpv6Cidr(cidr);
 
   const tags = d.options.custom_tags;
   if (Object.keys(tags).length > 50 - RESERVED_TAGS.length) throw syncErrors.tooManyTags();

@@ -89,8 +89,14 @@ export const syncErrors = {
   urlUnparseable: invalid('url_unparseable', (field: string, value: string) => `invalid ${field} "${value}": not a URL`),
   urlScheme: invalid('url_scheme', (field: string) => `invalid ${field}: scheme must be http or https`),
   invalidPort: invalid('invalid_port', (port: number) => `invalid port ${port} in allowed_ports`),
-  invalidIpv4Cidr: invalid('invalid_ipv4_cidr', (cidr: string) => `invalid IPv4 CIDR "${cidr}" in allowed_ipv4_addresses`),
-  invalidIpv6Cidr: invalid('invalid_ipv6_cidr', (cidr: string) => `invalid IPv6 CIDR "${cidr}" in allowed_ipv6_addresses`),
+  invalidIpv4Cidr: invalid(
+    'invalid_ipv4_cidr',
+    (cidr: string) => `invalid IPv4 CIDR "${cidr}" in allowed_ipv4_addresses: give an address and a prefix length, e.g. 10.0.0.0/8 or 10.1.2.3/32`,
+  ),
+  invalidIpv6Cidr: invalid(
+    'invalid_ipv6_cidr',
+    (cidr: string) => `invalid IPv6 CIDR "${cidr}" in allowed_ipv6_addresses: give an address and a prefix length, e.g. fd00::/8 or 2001:db8::1/128`,
+  ),
   tooManyTags: invalid('too_many_tags', () => 'too many custom_tags: AWS allows 50 tags per secret, two of which are hashicorp:vault and ferry:owner'),
   tagKeyLength: invalid('tag_key_length', (key: string) => `custom tag key "${key}" must be 1 to 128 characters`),
   tagValueLength: invalid('tag_value_length', (key: string) => `custom tag "${key}" has a value longer than 256 characters`),

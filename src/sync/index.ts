@@ -2,6 +2,7 @@ import type { PathSpec } from '../kernel/request.js';
 import type { KvFeature } from '../kv/index.js';
 import { isKvV2, type MountTable } from '../sys/mount-table.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
+import type { Resolver } from './aws-sm/connections.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
@@ -20,6 +21,7 @@ import { SyncWorker, type DeliveryLoopOptions } from './worker.js';
 
 /** Tuning of delivery: the loop's (claims, pool, polling) and the reconcile's (pacing, backoff, reporting). */
 export type SyncWorkerOptions = DeliveryLoopOptions & ReconcileOptions;
+export type { Resolver } from './aws-sm/connections.js';
 
 export interface SyncFeature {
   service: SyncService;
@@ -51,6 +53,8 @@ export interface SyncFeatureDeps {
   worker?: SyncWorkerOptions;
   /** The server configuration's `sync` block. */
   config?: SyncServerConfig;
+  /** How destinations resolve hostnames, for strict networking; the system's resolver unless a test maps names. */
+  resolve?: Resolver;
 }
 
 /** The server configuration's `sync { … }` block (`config/schema.ts`). */
@@ -72,7 +76,12 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         : undefined,
     allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
   });
-  const adapters = new AwsAdapterRegistry({ signer: deps.signer, clock: core.clock });
+  const adapters = new AwsAdapterRegistry({
+    signer: deps.signer,
+    clock: core.clock,
+    resolve: deps.resolve,
+    allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
+  });
   // Once per process: a failed migration is tried again in the next round.
   let migrated: Promise<void> | undefined;
   const prepare = () =>

@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { onTestFinished } from 'vitest';
+import type { CoreOptions } from '../../src/compose.js';
 import type { SyncWorkerOptions } from '../../src/sync/index.js';
 import { startListeningServer, startTestServer, type TestServer } from './app.js';
 import { startAwsEmulator, type AwsEmulator } from './aws-emulator/index.js';
@@ -81,11 +82,11 @@ export interface SyncTestServer extends TestServer {
   clock: ManualClock;
 }
 
-async function startSyncServer(worker: SyncWorkerOptions): Promise<SyncTestServer> {
+async function startSyncServer(worker: SyncWorkerOptions, options: Partial<CoreOptions> = {}): Promise<SyncTestServer> {
   // Starts at the real time: the SDK signs requests with it, and the emulator checks the
   // signature's time against its own clock.
   const clock = manualClock();
-  const { emu, server: t } = await startBeside(clock, () => startTestServer({ clock, syncWorker: { ...worker, start: false } }));
+  const { emu, server: t } = await startBeside(clock, () => startTestServer({ ...options, clock, syncWorker: { ...worker, start: false } }));
   const closeServer = t.close;
   return Object.assign(t, {
     emu,
@@ -104,10 +105,11 @@ async function startSyncServer(worker: SyncWorkerOptions): Promise<SyncTestServe
  * For every test of the calling file (or `describe` block): a dev server (requests through
  * `app.inject`) and the emulator on one manual clock. The sync worker is stopped: tests deliver
  * with `t.server.sync.worker.drainOnce()`, so nothing runs unless the test says so. `worker`
- * tunes it (hooks such as `afterProviderCall` included).
+ * tunes it (hooks such as `afterProviderCall` included); `options`, the server (a resolver for
+ * strict networking, the configuration's sync block).
  */
-export function useSyncServer(worker: SyncWorkerOptions = {}): SyncTestServer {
-  return perTest('the sync test server', () => startSyncServer(worker), (t) => t.close());
+export function useSyncServer(worker: SyncWorkerOptions = {}, options: Partial<CoreOptions> = {}): SyncTestServer {
+  return perTest('the sync test server', () => startSyncServer(worker, options), (t) => t.close());
 }
 
 // ---- Over a socket, with the CLI's requests --------------------------------------------------

@@ -24,6 +24,9 @@ import {
   type MissingPermission,
   type UpdateResult,
 } from '../port.js';
+import { endpointAllowed } from '../operator-fields.js';
+import { NetworkPolicy, endpointOf, type ChosenEndpoint } from '../network-policy.js';
+import { destinationAgents, systemResolver, type DestinationAgents, type Resolver } from './connections.js';
 import { classifyAwsError } from './errors.js';
 import { credentialsFor, type CredentialDeps, type DestinationCredentials } from './credentials.js';
 
@@ -67,6 +70,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
   constructor(
     private readonly destination: Destination,
     private readonly credentials: DestinationCredentials,
+    private readonly agents: DestinationAgents,
   ) {
     const c = destination.connection;
     this.client = new SecretsManagerClient({
@@ -75,7 +79,8 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       ...(credentials.provider ? { credentials: credentials.provider } : {}),
       // Retries belong to the worker (one policy, jittered backoff, status reporting).
       maxAttempts: 1,
-      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000 },
+      // The destination's sockets, checked by its strict-networking policy (`connections.ts`).
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000, httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent },
     });
   }
 
@@ -308,24 +313,49 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
 
   destroy(): void {
     this.client.destroy();
+    this.agents.destroy();
   }
 }
 
 /** Which version of which destination an adapter was built for: a re-created destination is another one. */
 const versionOf = (d: Destination) => `${d.incarnation ?? ''}#${d.generation}`;
 
-/** One adapter (SDK client + credentials) per destination incarnation and generation. */
+export interface AwsAdapterDeps extends CredentialDeps {
+  /** How hostnames are resolved for the strict-networking checks; the system's resolver by default (tests map names). */
+  resolve?: Resolver;
+  /** The server configuration's `sync.allowed_endpoint_prefixes`. */
+  allowedEndpointPrefixes?: readonly string[];
+}
+
+/**
+ * A destination's strict-networking policy: its allowed_* fields, with the endpoints a sudo
+ * holder set allowed by themselves — unless the server's configuration no longer allows such an
+ * endpoint, which then refuses every connection.
+ */
+export function networkPolicyOf(d: Destination, allowedEndpointPrefixes: readonly string[] = []): NetworkPolicy {
+  const endpoints = [d.connection.endpoint_url, d.connection.sts_endpoint_url].filter((u) => u !== '');
+  const outside = endpoints.find((u) => !endpointAllowed(u, allowedEndpointPrefixes));
+  const chosen = endpoints.map(endpointOf).filter((e): e is ChosenEndpoint => e !== undefined);
+  return new NetworkPolicy(
+    d.connection,
+    outside ? [] : chosen,
+    outside ? `the endpoint ${outside} is not under the server configuration's sync.allowed_endpoint_prefixes` : undefined,
+  );
+}
+
+/** One adapter (SDK clients, credentials, sockets) per destination incarnation and generation. */
 export class AwsAdapterRegistry implements AdapterRegistry {
   private readonly cache = new Map<string, { version: string; adapter: AwsSecretsManagerAdapter }>();
 
-  constructor(private readonly deps: CredentialDeps) {}
+  constructor(private readonly deps: AwsAdapterDeps) {}
 
   adapterFor(destination: Destination): DestinationAdapter {
     const key = `${destination.type}/${destination.name}`;
     const cached = this.cache.get(key);
     if (cached && cached.version === versionOf(destination)) return cached.adapter;
     cached?.adapter.destroy();
-    const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps));
+    const agents = destinationAgents(networkPolicyOf(destination, this.deps.allowedEndpointPrefixes), this.deps.resolve ?? systemResolver);
+    const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps, agents), agents);
     this.cache.set(key, { version: versionOf(destination), adapter });
     return adapter;
   }

@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeliveryError } from '../port.js';
-import { sanitiseProviderMessage } from './errors.js';
+import type { DestinationAgents } from './connections.js';
+import { networkPolicyError, sanitiseProviderMessage } from './errors.js';
 import { MAX_IDENTITY_TOKEN_TTL, type Destination } from '../model.js';
 
 /** The credential shape the AWS SDK v3 clients accept. */
@@ -56,6 +57,8 @@ const STS_FINAL = new Set([
 ]);
 
 function stsError(err: unknown, action: string): DeliveryError {
+  const refused = networkPolicyError(err, `STS ${action}`);
+  if (refused) return refused;
   const e = (err ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   const name = e.name ?? 'Error';
   const text = `STS ${action}: ${name}: ${sanitiseProviderMessage(e.message)}`;
@@ -123,7 +126,7 @@ export interface DestinationCredentials {
 }
 
 /** Decides, once per destination incarnation and generation, where its Secrets Manager credentials come from. */
-export function credentialsFor(d: Destination, deps: CredentialDeps): DestinationCredentials {
+export function credentialsFor(d: Destination, deps: CredentialDeps, agents?: Pick<DestinationAgents, 'httpAgent' | 'httpsAgent'>): DestinationCredentials {
   const c = d.connection;
   const mode = authModeOf(d);
   const sessionSeconds = Math.max(900, deps.sessionSeconds ?? 3600);
@@ -137,6 +140,8 @@ export function credentialsFor(d: Destination, deps: CredentialDeps): Destinatio
     region: c.region,
     ...(c.sts_endpoint_url || c.endpoint_url ? { endpoint: c.sts_endpoint_url || c.endpoint_url } : {}),
     ...(staticCreds ? { credentials: staticCreds } : {}),
+    // The destination's sockets, checked by its strict-networking policy (`connections.ts`).
+    ...(agents ? { requestHandler: { httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent } } : {}),
     maxAttempts: 1,
   });
   const sessionName = `ferry-sync-${d.name}`.slice(0, 64);

@@ -1,3 +1,4 @@
+import { policyRefusalIn } from '../network-policy.js';
 import { DeliveryError } from '../port.js';
 
 interface AwsLikeError {
@@ -48,6 +49,21 @@ export function sanitiseProviderMessage(message: string | undefined): string {
     .replace(/(signature|credential)=[^,\s]+/gi, '$1=[redacted]');
 }
 
+/**
+ * A connection strict networking refused (`network-policy.ts`): final, since only a change of
+ * the destination (its allowed_* fields, or disable_strict_networking) makes it possible.
+ */
+export function networkPolicyError(err: unknown, context: string): DeliveryError | undefined {
+  const refusal = policyRefusalIn(err);
+  if (!refusal) return undefined;
+  return new DeliveryError(
+    'final',
+    'CLIENT_SIDE_ERROR',
+    'StrictNetworking',
+    `${context}: ${refusal.message}; a destination's allowed_ipv4_addresses, allowed_ipv6_addresses and allowed_ports widen what it may reach, and disable_strict_networking turns the checks off`,
+  );
+}
+
 function networkCode(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== 'object' || depth > 10) return undefined;
   const e = err as AwsLikeError;
@@ -62,6 +78,8 @@ function networkCode(err: unknown, depth = 0): string | undefined {
  */
 export function classifyAwsError(err: unknown, context: string): DeliveryError {
   if (err instanceof DeliveryError) return err;
+  const refused = networkPolicyError(err, context);
+  if (refused) return refused;
   const e = (err ?? {}) as AwsLikeError;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
