@@ -124,6 +124,13 @@ export interface DestinationAdapter {
 /** Maps a destination to its adapter; adapters are cached per destination incarnation and generation. */
 export interface AdapterRegistry {
   adapterFor(destination: Destination): DestinationAdapter;
+  /**
+   * The provider account the destination's secrets live in (AWS: its role's account, else its
+   * credentials' by `sts:GetCallerIdentity`, which no policy can deny); undefined when it cannot
+   * be learnt (the endpoint unreachable, the credentials refused). Learnt once per destination
+   * version, on demand: only when a name collision has to be judged.
+   */
+  accountOf(destination: Destination): Promise<string | undefined>;
   /** Drops cached clients and credentials (on seal, on destination delete). */
   reset(): void;
 }

@@ -1,3 +1,8 @@
+/**
+ * The AWS Secrets Manager adapter (over 400 lines on purpose: every Secrets Manager call Ferry
+ * makes, its error classification and the per-destination client cache belong together, so that
+ * the AWS SDK is imported in this folder only and each call's denial handling sits beside it).
+ */
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -10,6 +15,7 @@ import {
   UntagResourceCommand,
   UpdateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { OWNER_TAG, SYNC_TAG, type Destination } from '../model.js';
 import {
   DeliveryError,
@@ -311,6 +317,26 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     return classified;
   }
 
+  /** The account the credentials belong to (sts:GetCallerIdentity, which needs no permission), through the destination's sockets. */
+  async callerAccount(): Promise<string | undefined> {
+    const c = this.destination.connection;
+    const sts = new STSClient({
+      region: c.region,
+      ...(c.sts_endpoint_url || c.endpoint_url ? { endpoint: c.sts_endpoint_url || c.endpoint_url } : {}),
+      ...(this.credentials.provider ? { credentials: this.credentials.provider } : {}),
+      maxAttempts: 1,
+      // Asked while an API request waits: a short bound.
+      requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, httpAgent: this.agents.httpAgent, httpsAgent: this.agents.httpsAgent },
+    });
+    try {
+      return (await sts.send(new GetCallerIdentityCommand({}))).Account;
+    } catch {
+      return undefined;
+    } finally {
+      sts.destroy();
+    }
+  }
+
   destroy(): void {
     this.client.destroy();
     this.agents.destroy();
@@ -343,11 +369,32 @@ export function networkPolicyOf(d: Destination, allowedEndpointPrefixes: readonl
   );
 }
 
+/** How long an account that could not be learnt is not asked for again. */
+const UNKNOWN_ACCOUNT_MS = 60_000;
+
 /** One adapter (SDK clients, credentials, sockets) per destination incarnation and generation. */
 export class AwsAdapterRegistry implements AdapterRegistry {
   private readonly cache = new Map<string, { version: string; adapter: AwsSecretsManagerAdapter }>();
+  private readonly accounts = new Map<string, { version: string; account: Promise<string | undefined>; askedAt: number }>();
 
   constructor(private readonly deps: AwsAdapterDeps) {}
+
+  accountOf(destination: Destination): Promise<string | undefined> {
+    // A role names its account: the secrets are written in it, whoever assumes it.
+    const roleAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(destination.connection.role_arn)?.[1];
+    if (roleAccount) return Promise.resolve(roleAccount);
+    const key = `${destination.type}/${destination.name}`;
+    const now = this.deps.clock();
+    const known = this.accounts.get(key);
+    if (known && known.version === versionOf(destination) && now - known.askedAt < UNKNOWN_ACCOUNT_MS) return known.account;
+    const account = (this.adapterFor(destination) as AwsSecretsManagerAdapter).callerAccount();
+    this.accounts.set(key, { version: versionOf(destination), account, askedAt: now });
+    // A learnt account stays known for this version of the destination; an unknown one is asked again later.
+    void account.then((a) => {
+      if (a !== undefined && this.accounts.get(key)?.account === account) this.accounts.set(key, { version: versionOf(destination), account, askedAt: Infinity });
+    });
+    return account;
+  }
 
   adapterFor(destination: Destination): DestinationAdapter {
     const key = `${destination.type}/${destination.name}`;
@@ -363,5 +410,6 @@ export class AwsAdapterRegistry implements AdapterRegistry {
   reset(): void {
     for (const { adapter } of this.cache.values()) adapter.destroy();
     this.cache.clear();
+    this.accounts.clear();
   }
 }
