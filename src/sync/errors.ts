@@ -151,6 +151,18 @@ export const syncErrors = {
     'secret_over_budget',
     (reason: string) => `secret_name_template cannot name this secret: ${reason}; Ferry bounds the work of rendering a name`,
   ),
+  /** Set time: another association of the destination already syncs to a name this one renders. */
+  nameClaimedInDestination: invalid(
+    'name_claimed_in_destination',
+    (name: string, other: { accessor: string; secret_name: string }) =>
+      `the AWS secret name "${name}" is already synced by another association of this destination (${other.accessor}/${other.secret_name}): two associations cannot write one secret`,
+  ),
+  /** Set time: a destination in the same AWS account and region already syncs to a name this one renders. */
+  nameClaimedElsewhere: invalid(
+    'name_claimed_elsewhere',
+    (name: string, other: { dest: string; accessor: string; secret_name: string }, account: string, region: string) =>
+      `the AWS secret name "${name}" is already synced by destination ${other.dest} (${other.accessor}/${other.secret_name}) in the same AWS account (${account}) and region (${region}): two destinations cannot write one secret`,
+  ),
   duplicateKeyNames: invalid('duplicate_key_names', () => 'secret_name_template gives two keys of this secret the same AWS name'),
   /** Looking up the destinations of a secret that has none, or whose mount cannot be resolved. */
   associationsAbsent: () => notFound('sync.associations_absent'),

@@ -6,7 +6,8 @@ import type { Resolver } from './aws-sm/connections.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
 import { fanOutKvEvents } from './fan-out.js';
-import { migrateOwnership } from './migration.js';
+import { migrateRecords } from './migration.js';
+import { NameClaims } from './name-claims.js';
 import { hasEndpointOverride } from './operator-fields.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
@@ -66,9 +67,17 @@ export interface SyncServerConfig {
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
 export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFeature {
   const records = new SyncRecords(core.store);
+  const adapters = new AwsAdapterRegistry({
+    signer: deps.signer,
+    clock: core.clock,
+    resolve: deps.resolve,
+    allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
+  });
+  const claims = new NameClaims(records, (d) => adapters.accountOf(d));
   const service = new SyncService({
     core,
     records,
+    claims,
     source: deps.source,
     identityKeys:
       deps.signer?.keyExists && deps.signer.keyVerificationTtl
@@ -76,22 +85,16 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         : undefined,
     allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
   });
-  const adapters = new AwsAdapterRegistry({
-    signer: deps.signer,
-    clock: core.clock,
-    resolve: deps.resolve,
-    allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
-  });
   // Once per process: a failed migration is tried again in the next round.
   let migrated: Promise<void> | undefined;
   const prepare = () =>
-    (migrated ??= migrateOwnership(records, core.clock).catch((err: unknown) => {
+    (migrated ??= migrateRecords(records, core.clock).catch((err: unknown) => {
       migrated = undefined;
       throw err;
     }));
   const createWorker = (options: SyncWorkerOptions = {}) => {
     const reconciler = new Reconciler(
-      { records, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log, clusterId: core.clusterId },
+      { records, claims, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log, clusterId: core.clusterId },
       options,
     );
     return new SyncWorker(

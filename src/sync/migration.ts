@@ -1,17 +1,16 @@
 import { withRetry } from '../store/store.js';
-import { nowIso, type Association, type Destination, type TargetState } from './model.js';
+import { nowIso, type Association, type Destination, type NameClaimant, type TargetState } from './model.js';
+import { claimantOf } from './name-claims.js';
 import { ownershipErrors, type Claimant } from './ownership.js';
 import { splitDestinationRef, type Row, type SyncRecords } from './records.js';
 
-/** The layout of sync's records this code reads and writes. 1: ownership records. */
-export const LAYOUT_VERSION = 1;
+/** The layout of sync's records this code reads and writes. 1: ownership records; 2: name claims. */
+export const LAYOUT_VERSION = 2;
 
 interface Claim {
   row: Row<Association>;
   target: TargetState;
 }
-
-const claimantOf = (a: Association): Claimant => ({ dest: `${a.dest_type}/${a.dest_name}`, accessor: a.accessor, secret_name: a.secret_name });
 
 /**
  * Moves ownership out of the association records (layout 0: `owned` and `arn` on each target,
@@ -26,10 +25,16 @@ const claimantOf = (a: Association): Claimant => ({ dest: `${a.dest_type}/${a.de
  * change makes it run again rather than be lost; it re-queues the migrated associations, whose
  * secrets then get the owner tag. Runs before the worker's first round (`index.ts`).
  */
-export async function migrateOwnership(records: SyncRecords, clock: () => number): Promise<void> {
+export async function migrateRecords(records: SyncRecords, clock: () => number): Promise<void> {
+  await migrateOwnership(records, clock);
+  await claimNames(records);
+}
+
+/** Layout 1 (see above). */
+async function migrateOwnership(records: SyncRecords, clock: () => number): Promise<void> {
   await withRetry(async () => {
     const layout = await records.layout();
-    if (layout.value >= LAYOUT_VERSION) return;
+    if (layout.value >= 1) return;
     const at = nowIso(clock());
     const rows = await records.allAssociations();
     const destinations = new Map<string, Destination | undefined>();
@@ -45,7 +50,7 @@ export async function migrateOwnership(records: SyncRecords, clock: () => number
         claims.set(id, [...(claims.get(id) ?? []), { row, target }]);
       }
     }
-    const change = records.change().saveLayout(LAYOUT_VERSION, layout.revision);
+    const change = records.change().saveLayout(1, layout.revision);
     const requeue = new Set<Row<Association>>();
     for (const group of claims.values()) {
       if (group.length === 1) {
@@ -80,6 +85,40 @@ export async function migrateOwnership(records: SyncRecords, clock: () => number
       }
       if (legacy) change.saveAssociation(row.value, row.revision);
       if (requeue.has(row)) change.enqueueSync(row.value, 'ownership');
+    }
+    await change.commit();
+  });
+}
+
+/**
+ * Layout 2: the name claims (`name-claims.ts`) of the associations that exist, so that an
+ * association set after the upgrade is refused a name one of them syncs. Claims recorded
+ * meanwhile (by sets before the worker's first round) are kept; one commit, revision-checked.
+ */
+async function claimNames(records: SyncRecords): Promise<void> {
+  await withRetry(async () => {
+    const layout = await records.layout();
+    if (layout.value >= 2) return;
+    const regions = new Map<string, string | undefined>();
+    const claims = new Map<string, { region: string; name: string; claimants: NameClaimant[] }>();
+    for (const { value: a } of await records.allAssociations()) {
+      const destKey = `${a.dest_type}/${a.dest_name}`;
+      if (!regions.has(destKey)) regions.set(destKey, (await records.destination(a.dest_type, a.dest_name))?.value.connection.region);
+      const region = regions.get(destKey);
+      if (region === undefined) continue;
+      for (const t of Object.values(a.targets)) {
+        if (t.name.startsWith('invalid:')) continue;
+        const id = `${region}\u0000${t.name}`;
+        const entry = claims.get(id) ?? { region, name: t.name, claimants: [] };
+        if (!entry.claimants.some((c) => c.dest === destKey && c.accessor === a.accessor && c.secret_name === a.secret_name)) entry.claimants.push(claimantOf(a));
+        claims.set(id, entry);
+      }
+    }
+    const change = records.change().saveLayout(2, layout.revision);
+    for (const { region, name, claimants } of claims.values()) {
+      const row = await records.nameClaims(region, name);
+      const kept = row.value.filter((c) => !claimants.some((m) => m.dest === c.dest && m.accessor === c.accessor && m.secret_name === c.secret_name));
+      change.saveNameClaims(region, name, [...kept, ...claimants], row.revision);
     }
     await change.commit();
   });

@@ -216,4 +216,12 @@ export const ownedSecret = z.object({
 });
 export type OwnedSecret = z.infer<typeof ownedSecret>;
 
+/**
+ * An association that syncs to an AWS name, as the name's claims record it (`name-claims.ts`):
+ * its destination (`<type>/<name>`) and secret.
+ */
+export const nameClaimant = z.object({ dest: z.string(), accessor: z.string(), secret_name: z.string() });
+export type NameClaimant = z.infer<typeof nameClaimant>;
+export const nameClaims = z.object({ claimants: z.array(nameClaimant) });
+
 export const nowIso = (ms: number) => new Date(ms).toISOString();

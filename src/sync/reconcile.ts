@@ -1,3 +1,8 @@
+/**
+ * Reconciliation of one association (over 400 lines on purpose: the removal and the sync of an
+ * association share one record being rewritten and one merge on save, which read as one story
+ * here; the per-name AWS steps are in `target-writes.ts`, the claims in `name-claims.ts`).
+ */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MountEntry } from '../kernel/entries.js';
@@ -5,6 +10,7 @@ import { RevisionConflict } from '../store/store.js';
 import { nowIso, type Association, type Destination, type SyncOperation, type TargetState } from './model.js';
 import { externalValues, requestTokenFor } from './external-values.js';
 import { resolveClaimConflict } from './migration.js';
+import { claimantOf, type NameClaims } from './name-claims.js';
 import { externalNames } from './naming.js';
 import { claimantRef, ownerTagValue, syncedSecretTags, type Claimant } from './ownership.js';
 import { backoffMs, WriteBudget } from './pacing.js';
@@ -28,6 +34,8 @@ export interface ReconcileOptions {
 
 export interface ReconcilerDeps {
   records: SyncRecords;
+  /** Which associations sync to each AWS name: a new key's name is claimed, a forgotten association's released. */
+  claims: NameClaims;
   source: SecretSource;
   adapters: AdapterRegistry;
   mounts: { byAccessor(accessor: string): MountEntry | undefined };
@@ -146,6 +154,7 @@ class Delivery {
     const { records } = this.r.deps;
     const a = this.row.value;
     const change = records.change().deleteAssociation(a, this.row.revision);
+    await this.r.deps.claims.release(change, a, this.destination.connection.region);
     if (this.destination.purge_initiated_at && !(await records.hasOtherAssociations(a))) {
       change.deleteDestination(a.dest_type, a.dest_name).deleteOwnedOf(a.dest_type, a.dest_name);
     }
@@ -167,7 +176,7 @@ class Delivery {
     const state = await this.secretState();
     const values = state?.data ? externalValues(next, state.data) : {};
     next.salt ??= randomUUID();
-    this.addNewKeys(values);
+    await this.addNewKeys(values);
     for (const [subKey, t] of Object.entries(next.targets)) {
       const retired = subKey.startsWith('retired:');
       const value = retired ? undefined : values[subKey];
@@ -190,9 +199,11 @@ class Delivery {
 
   /**
    * secret-key granularity: keys come and go with the secret's data. Each new key's name is
-   * checked on its own, so one bad key shows an error without holding back the others.
+   * checked on its own, so one bad key shows an error without holding back the others. A name
+   * another key of the secret, or another association (of this destination, or of one in the
+   * same account and region), already syncs is a conflict on the new key: it is never written.
    */
-  private addNewKeys(values: Record<string, string>): void {
+  private async addNewKeys(values: Record<string, string>): Promise<void> {
     const { next, at } = this;
     const mount = this.r.deps.mounts.byAccessor(this.op.accessor);
     if (next.granularity !== 'secret-key' || !mount) return;
@@ -203,13 +214,15 @@ class Delivery {
       try {
         name = externalNames(this.destination, mount, next.secret_name, next.template, [k])[k]!;
         if (taken.has(name)) error = `key "${k}" would be synced to "${name}", which another key of this secret already uses`;
+        else error = await this.r.deps.claims.claimNewKey(this.destination, claimantOf(next), k, name);
       } catch (err) {
         name = `invalid:${k}`;
         error = (err as Error).message;
       }
       taken.add(name);
+      // A key in error keeps no name: nothing is ever written for it until the association is set again.
       next.targets[k] = error
-        ? { sub_key: k, name, status: 'CLIENT_SIDE_ERROR', last_error: error, updated_at: at }
+        ? { sub_key: k, name: `invalid:${k}`, status: 'CLIENT_SIDE_ERROR', last_error: error, updated_at: at }
         : { sub_key: k, name, status: 'PENDING', updated_at: at };
     }
   }

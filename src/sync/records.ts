@@ -10,6 +10,7 @@ import {
   SYNC_QUEUE,
   association as associationSchema,
   destination as destinationSchema,
+  nameClaims as nameClaimsSchema,
   orderKeyOf,
   ownedSecret as ownedSecretSchema,
   syncConfig as syncConfigSchema,
@@ -17,6 +18,7 @@ import {
   type Association,
   type AssociationRef,
   type Destination,
+  type NameClaimant,
   type OwnedSecret,
   type SyncConfig,
   type SyncOperation,
@@ -25,8 +27,8 @@ import {
 /**
  * The one owner of what secrets sync stores: the storage keys, the rows (parsed with their zod
  * schemas, never cast), revision-checked saves, the by-secret index that fan-out and the
- * per-secret views read, the ownership records (whose each AWS secret is), the layout version
- * migrations key on, and the outbox operation that queues a reconcile. The rest of the feature reads and writes sync's data only through here.
+ * per-secret views read, the ownership records (whose each AWS secret is), the name claims (which
+ * associations sync to each AWS name), the layout version migrations key on, and the outbox operation that queues a reconcile. The rest of the feature reads and writes sync's data only through here.
  */
 
 const enc = encodeURIComponent;
@@ -48,6 +50,8 @@ const keys = {
   /** Ownership records: per destination, by external name. */
   ownedPrefix: (type: string, name: string) => `sync/owned/${type}/${enc(name)}/`,
   owned: (type: string, name: string, external: string) => `sync/owned/${type}/${enc(name)}/${enc(external)}`,
+  /** Which associations sync to an AWS name, per region (`name-claims.ts`). */
+  names: (region: string, external: string) => `sync/names/${enc(region)}/${enc(external)}`,
   /** The layout version of sync's records, for migrations (`migration.ts`). */
   layout: 'sync/layout',
 };
@@ -141,6 +145,13 @@ export class SyncChange {
   deleteOwnedOf(type: string, name: string): this {
     this.ops.push({ kind: 'deletePrefix', prefix: keys.ownedPrefix(type, name) });
     return this;
+  }
+
+  /** Writes who claims an AWS name in a region (none: the record goes); `revision` is the one it was read at. */
+  saveNameClaims(region: string, external: string, claimants: NameClaimant[], revision?: number): this {
+    const key = keys.names(region, external);
+    this.ops.push(claimants.length > 0 ? { kind: 'put', key, value: encode({ claimants }) } : { kind: 'delete', key });
+    return this.check(key, revision);
   }
 
   /** Records the layout version the records were migrated to; `revision` is the one it was read at. */
@@ -296,6 +307,12 @@ export class SyncRecords {
   async owned(type: string, name: string, external: string): Promise<Row<OwnedSecret> | undefined> {
     const row = await this.store.get(keys.owned(type, name, external));
     return row ? { value: decode(ownedSecretSchema, row.value), revision: row.revision } : undefined;
+  }
+
+  /** The associations that claim an AWS name in a region, as recorded (some may be gone since), with the revision. */
+  async nameClaims(region: string, external: string): Promise<Row<NameClaimant[]>> {
+    const row = await this.store.get(keys.names(region, external));
+    return row ? { value: decode(nameClaimsSchema, row.value).claimants, revision: row.revision } : { value: [], revision: 0 };
   }
 
   /** The layout version of the records (0 before ownership records existed), with its revision. */

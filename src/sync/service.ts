@@ -7,6 +7,7 @@ import { syncErrors } from './errors.js';
 import { DEFAULT_SYNC_CONFIG, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
 import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
 import { effectiveTemplate, externalNames } from './naming.js';
+import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
 import type { SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
 
@@ -23,6 +24,8 @@ const removalFailed = (a: Association): boolean => Object.values(a.targets).some
 export interface SyncServiceDeps {
   core: Pick<SyncDeps, 'mounts' | 'authorizer' | 'clock'>;
   records: SyncRecords;
+  /** Which associations sync to each AWS name, for refusing collisions when an association is set. */
+  claims: NameClaims;
   source: SecretSource;
   /** The identity-token signing keys, for `identity_token_key` and `identity_token_ttl` validation. */
   identityKeys?: {
@@ -202,7 +205,10 @@ export class SyncService {
     if (associations.length === 0 || opts.force) {
       // Its ownership records go too: what it synced stays in AWS, no longer Ferry's.
       change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name).deleteOwnedOf(type, name);
-      for (const a of associations) change.unindex(a);
+      for (const a of associations) {
+        change.unindex(a);
+        await this.deps.claims.release(change, a, dest.connection.region);
+      }
     } else if (opts.purge) {
       // A repeated purge re-queues what is still being removed (e.g. after fixing credentials).
       dest.purge_initiated_at ??= this.now();
@@ -329,8 +335,12 @@ export class SyncService {
         created_at: previous?.created_at ?? at,
         targets,
       };
-      await this.records
-        .change()
+      const change = this.records.change();
+      // The names it syncs to are claimed in the same commit; a name another association syncs where this one would is refused.
+      const current = Object.entries(targets).filter(([key]) => !key.startsWith('retired:'));
+      const taken = await this.deps.claims.claim(change, dest, claimantOf(association), current.map(([, t]) => t.name));
+      if (taken) throw collisionError(taken.name, taken.collision);
+      await change
         .saveAssociation(association, row?.revision ?? 0)
         .index(association)
         .enqueueSync(association, 'set')
@@ -359,4 +369,11 @@ export class SyncService {
     const secrets = await this.records.associatedSecretsOfMount(mount.accessor);
     if (secrets.length > 0) throw syncErrors.mountHasAssociations(mount.path, secrets);
   }
+}
+
+/** The 400 for a name another association already syncs, naming it. */
+function collisionError(name: string, c: NameCollision) {
+  return c.within === 'destination'
+    ? syncErrors.nameClaimedInDestination(name, c.other)
+    : syncErrors.nameClaimedElsewhere(name, c.other, c.account ?? '', c.region);
 }

@@ -26,11 +26,12 @@ describe('sync log hygiene', () => {
     emu.registerOidcProvider({ url: issuer, clientIds: ['aud'] });
     const role = emu.registerRole({ roleName: 'r', trust: { provider: issuer.replace('http://', ''), sub: 'secrets-sync:root:aws-sm:wif', aud: 'aud' } }).arn;
     await call('POST', 'sys/mounts/kv', { type: 'kv-v2' });
-    await call('PUT', 'kv/data/s', { data: { password: marker } });
+    // One secret per destination: two destinations of one account and region cannot sync one AWS name.
+    for (const d of ['static', 'wif', 'broken']) await call('PUT', `kv/data/${d}`, { data: { password: marker } });
     await call('PUT', 'sys/sync/destinations/aws-sm/static', { access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint });
     await call('PUT', 'sys/sync/destinations/aws-sm/wif', { role_arn: role, identity_token_audience: 'aud', region: 'us-east-1', endpoint_url: emu.endpoint });
     await call('PUT', 'sys/sync/destinations/aws-sm/broken', { access_key_id: 'not-a-key', secret_access_key: TEST_SECRET_KEY, region: 'us-east-1', endpoint_url: emu.endpoint });
-    for (const d of ['static', 'wif', 'broken']) await call('PUT', `sys/sync/destinations/aws-sm/${d}/associations/set`, { mount: 'kv', secret_name: 's' });
+    for (const d of ['static', 'wif', 'broken']) await call('PUT', `sys/sync/destinations/aws-sm/${d}/associations/set`, { mount: 'kv', secret_name: d });
     emu.injectFault({ kind: '500', count: 1 });
     for (let i = 0; i < 5; i++) await srv.server.sync.worker.drainOnce();
     const text = lines.join('');

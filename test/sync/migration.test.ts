@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { emptyConnection } from '../../src/sync/destinations.js';
-import { LAYOUT_VERSION, migrateOwnership } from '../../src/sync/migration.js';
+import { LAYOUT_VERSION, migrateRecords } from '../../src/sync/migration.js';
 import { DEFAULT_TEMPLATE, SYNC_QUEUE, type Association, type Destination } from '../../src/sync/model.js';
 import { SyncRecords } from '../../src/sync/records.js';
 import { manualClock } from '../support/clock.js';
@@ -69,7 +69,7 @@ describe('the migration to ownership records', () => {
       ],
       [destination('a'), destination('b'), destination('west', 'us-west-2')],
     );
-    await migrateOwnership(records, clock);
+    await migrateRecords(records, clock);
 
     expect((await records.layout()).value).toBe(LAYOUT_VERSION);
     expect((await records.owned('aws-sm', 'a', 'vault/one'))!.value).toMatchObject({
@@ -99,13 +99,19 @@ describe('the migration to ownership records', () => {
     // The migrated associations are re-queued (their secrets get the owner tag); the conflicted ones are not.
     const queued = (await store.pendingOutbox(SYNC_QUEUE)).map((i) => JSON.parse(i.payload) as { dest: string; secret_name: string; reason: string });
     expect(queued.map((q) => `${q.dest}:${q.secret_name}:${q.reason}`).sort()).toEqual(['aws-sm/a:one:ownership', 'aws-sm/west:shared:ownership']);
+
+    // Every name an association syncs to is claimed, per region, so that a later set cannot take it.
+    const claimant = (dest: string, secret: string) => ({ dest: `aws-sm/${dest}`, accessor: 'kv_1', secret_name: secret });
+    expect((await records.nameClaims('us-east-1', 'vault/shared')).value).toEqual([claimant('a', 'shared'), claimant('b', 'shared')]);
+    expect((await records.nameClaims('us-west-2', 'vault/shared')).value).toEqual([claimant('west', 'shared')]);
+    expect((await records.nameClaims('us-east-1', 'vault/pending')).value).toEqual([claimant('a', 'pending')]);
   });
 
   it('runs once: a second run changes nothing', async () => {
     const { store, records } = await seeded([legacy('a', 'one', [{ name: 'vault/one', arn: ARN('vault/one'), owned: true }])], [destination('a')]);
-    await migrateOwnership(records, clock);
+    await migrateRecords(records, clock);
     const before = await store.scan('sync/');
-    await migrateOwnership(records, clock);
+    await migrateRecords(records, clock);
     expect(await store.scan('sync/')).toEqual(before);
     expect(await store.pendingOutbox(SYNC_QUEUE)).toHaveLength(1);
   });
