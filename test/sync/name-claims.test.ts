@@ -241,6 +241,30 @@ describe('one destination', () => {
   });
 });
 
+describe('malformed or refused sets', () => {
+  it('answer 4xx and record no claim: an invalid secret name, a missing secret, duplicate key names, an unknown destination, a truncated body', async () => {
+    await destination('d');
+    await destination('keys', { granularity: 'secret-key', secret_name_template: 'vault-fixed-{{ .SecretKey | replace "a" "b" }}' });
+    await put('two-keys', { a: '1', b: '2' });
+    const refused: Array<[string, string, number]> = [
+      ['a//b', 'd', 400],
+      ['../x', 'd', 400],
+      ['missing', 'd', 400],
+      ['two-keys', 'keys', 400],
+      ['two-keys', 'nope', 404],
+    ];
+    for (const [secret, dest, status] of refused) {
+      const res = await associate(secret, dest);
+      expect([secret, dest, res.statusCode]).toEqual([secret, dest, status]);
+      expect(res.json().errors).toHaveLength(1);
+    }
+    const truncated = await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/set', { rawBody: '{"mount": "my-kv", "secret_name": ' });
+    expect(truncated.statusCode).toBe(400);
+    expect(await t.server.core.store.scan('sync/names/')).toEqual([]);
+    expect(await listed('d')).toEqual({});
+  });
+});
+
 describe('collisions that appear later', () => {
   it("make a new key under secret-key granularity a conflict on that key, never written, and the other destination's secret stays SYNCED", async () => {
     await destination('p', { secret_name_template: 'vault-app-late' });
