@@ -136,33 +136,6 @@ describe('two destinations of one account and region', () => {
     expect((await statusOf('app', 'prod')).sync_status).toBe('SYNCED');
   });
 
-  it('races two destinations for one AWS name: exactly one set wins, the other gets the 400, and only the winner writes', async () => {
-    await destination('a');
-    await destination('b');
-    for (let i = 0; i < 5; i++) {
-      // Two different secrets (nothing else in common to serialise the sets on) rendered to one name.
-      const name = `vault-race-${i}`;
-      for (const d of ['a', 'b']) {
-        const patched = await t.call('PATCH', `/v1/sys/sync/destinations/aws-sm/${d}`, {
-          body: { secret_name_template: name },
-          headers: { 'content-type': 'application/merge-patch+json' },
-        });
-        expect(patched.statusCode).toBe(200);
-        await put(`${d}-${i}`, { v: d });
-      }
-      const [ra, rb] = await Promise.all([associate(`a-${i}`, 'a'), associate(`b-${i}`, 'b')]);
-      expect([ra.statusCode, rb.statusCode].sort()).toEqual([200, 400]);
-      const winner = ra.statusCode === 200 ? 'a' : 'b';
-      const loser = winner === 'a' ? 'b' : 'a';
-      expect((rb.statusCode === 400 ? rb : ra).json().errors).toEqual([elsewhere(name, winner, `${winner}-${i}`)]);
-      expect(await claimsOf(name)).toEqual([claimant(winner, `${winner}-${i}`)]);
-      await deliver(2);
-      expect((await statusOf(`${winner}-${i}`, winner)).sync_status).toBe('SYNCED');
-      expect(await statusOf(`${loser}-${i}`, loser)).toBeUndefined();
-      expect(valueIn(name)).toBe(JSON.stringify({ v: winner }));
-    }
-  });
-
   it('checks each claim record at the revision it was read at: of two claims read before either commits, the second commit fails', async () => {
     await destination('a');
     await destination('b');
