@@ -174,6 +174,24 @@ describe('with DescribeSecret granted, the tags of a pre-existing secret decide'
   });
 });
 
+describe('fails closed whatever the name of the secret found', () => {
+  it('does not take a name clash for its own replayed request token because the name contains "ClientRequestToken"', async () => {
+    // AWS names the secret in its "already exists" answer: only the request-token answer proves the secret is Ferry's.
+    await destinationAs({ minimal: guidePolicies.MINIMAL });
+    await outOfBandClient(t.emu).send(new CreateSecretCommand({ Name: awsName('ClientRequestToken'), SecretString: 'theirs' }));
+    await put('ClientRequestToken', { v: 'ours' });
+    await associate('ClientRequestToken');
+    await deliver();
+    const status = await statusOf('ClientRequestToken');
+    expect(status.sync_status).toBe('CLIENT_SIDE_ERROR');
+    expect(status.last_error).toMatch(/already exists in AWS Secrets Manager and Ferry has no record of creating it/);
+    expect(inAws('ClientRequestToken')!.versions.map((v) => v.secretString)).toEqual(['theirs']);
+    await removeAssociation('ClientRequestToken');
+    await deliver();
+    expect(inAws('ClientRequestToken')!.versions.map((v) => v.secretString)).toEqual(['theirs']);
+  });
+});
+
 describe('the crash window between CreateSecret and recording it, under the minimal policy', () => {
   let keyId: string;
   beforeEach(async () => {

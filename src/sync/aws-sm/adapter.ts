@@ -70,6 +70,19 @@ class NotWritable extends Error {
  * update is exactly one call. DescribeSecret, RestoreSecret, UntagResource and replication are
  * optional: a denial is reported as a missing permission and the step goes on without it.
  */
+/**
+ * The ARN in AWS's answer to a CreateSecret whose request token already names a version of the
+ * secret at that name — "You can't use ClientRequestToken <token> because that value is already
+ * in use for a version of secret <arn>." — which proves the secret is the one that request made;
+ * undefined for any other answer. Anchored on the whole sentence and the token sent: the "already
+ * exists" answer names the secret, and a name may contain any of these words.
+ */
+function versionOfOurToken(message: string, token: string): string | undefined {
+  const prefix = `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret `;
+  if (!message.startsWith(prefix)) return undefined;
+  return /^(arn:aws[a-z-]*:secretsmanager:[^\s]+?)\.?$/.exec(message.slice(prefix.length))?.[1];
+}
+
 export class AwsSecretsManagerAdapter implements DestinationAdapter {
   private readonly client: SecretsManagerClient;
 
@@ -124,9 +137,8 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
           continue;
         }
         if (errName(err) === 'ResourceExistsException') {
-          // "You can't use ClientRequestToken <token> because that value is already in use for a version of secret <arn>."
-          const ours = /ClientRequestToken/.test(errMessage(err));
-          return { kind: 'taken', ours, ...(ours ? { arn: /secret (arn:\S+?)\.?$/.exec(errMessage(err))?.[1] } : {}) };
+          const arn = versionOfOurToken(errMessage(err), spec.requestToken);
+          return arn === undefined ? { kind: 'taken', ours: false } : { kind: 'taken', ours: true, arn };
         }
         if (isScheduledForDeletion(err)) {
           // Just force-deleted (AWS purges asynchronously), or deleted out of band with a recovery window.
