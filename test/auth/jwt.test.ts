@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SECOND } from '../support/clock.js';
@@ -314,6 +316,33 @@ describe('login with other key sources', () => {
     expect((await t.call('POST', '/v1/auth/jwt/config', { body: { jwks_url: `${issuer.url}/.well-known/jwks` } })).statusCode).toBe(204);
     await writeRole('ci', CI_ROLE);
     expect((await jwtLogin({ role: 'ci', jwt: await issuer.token() })).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['oidc_discovery_url', (url: string) => ({ oidc_discovery_url: url })],
+    ['jwks_url', (url: string) => ({ jwks_url: `${url}/keys` })],
+  ])('asks a failing %s again only after the cooldown, however many logins arrive meanwhile', async (_source, config) => {
+    // Logins are unauthenticated: each must not make Ferry fetch from the issuer.
+    let fetches = 0;
+    const failing = http.createServer((_req, res) => {
+      fetches++;
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    closeAfterTest({ close: () => new Promise<void>((resolve) => failing.close(() => resolve())) });
+    const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+    const written = await t.call('POST', '/v1/auth/jwt/config', { body: { ...config(url), skip_jwks_validation: true } });
+    expect(written.statusCode).toBe(200);
+    await writeRole('ci', CI_ROLE);
+    const afterConfig = fetches;
+    for (let i = 0; i < 5; i++) {
+      const res = await jwtLogin({ role: 'ci', jwt: await issuer.token() });
+      expect(res.json().errors[0]).toMatch(/^error validating token: error verifying token signature: .*500 Internal Server Error$/);
+    }
+    expect(fetches).toBe(afterConfig + 1);
+    t.clock.advance(11 * SECOND);
+    expect((await jwtLogin({ role: 'ci', jwt: await issuer.token() })).statusCode).toBe(400);
+    expect(fetches).toBe(afterConfig + 2);
   });
 
   it('answers a login before any configuration as Vault does', async () => {

@@ -21,6 +21,8 @@ export class RemoteKeySet {
   private fetchedAt = 0;
   /** When a fetch was last tried, whether it worked or not: refetches wait a cooldown after it. */
   private triedAt = Number.NEGATIVE_INFINITY;
+  /** Why the last fetch failed, answered again while cooling down when there are no keys yet. */
+  private lastFailure: unknown;
   private inflight: Promise<void> | undefined;
 
   constructor(
@@ -35,6 +37,10 @@ export class RemoteKeySet {
         const jwks = await this.load();
         this.local = createLocalJWKSet(jwks as JSONWebKeySet);
         this.fetchedAt = this.clock();
+        this.lastFailure = undefined;
+      } catch (err) {
+        this.lastFailure = err;
+        throw err;
       } finally {
         this.inflight = undefined;
       }
@@ -49,6 +55,8 @@ export class RemoteKeySet {
   /** The key that verifies a token with this header (jose's key resolver shape). */
   async resolve(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     if (!this.local) {
+      // No keys yet: a login is unauthenticated, so a failing issuer is asked again only after the cooldown.
+      if (this.coolingDown() && this.lastFailure !== undefined) throw this.lastFailure;
       await this.refresh();
     } else if (this.clock() - this.fetchedAt > MAX_AGE_MS && !this.coolingDown()) {
       // Stale keys whose refresh fails are still better than none; the next try waits a cooldown.
@@ -118,10 +126,12 @@ async function buildSource(config: KeySourceConfig, clock: () => number): Promis
 /**
  * Each JWT mount's key source, built from its configuration on first use and kept until the
  * configuration changes (a new configuration is a new fingerprint) or the server seals. A
- * source that fails to build (discovery unreachable) is not kept, so the next login retries.
+ * source that fails to build (discovery unreachable) is built again by the first login after
+ * the refresh cooldown; the logins before that get its failure without a fetch.
  */
 export class JwtKeyCache {
-  private readonly byMount = new Map<string, { fingerprint: string; source: Promise<KeySource> }>();
+  /** `failedAt`: when the source failed to build; it is answered as failed until the cooldown has passed. */
+  private readonly byMount = new Map<string, { fingerprint: string; source: Promise<KeySource>; failedAt?: number }>();
 
   constructor(private readonly clock: () => number) {}
 
@@ -134,11 +144,15 @@ export class JwtKeyCache {
       config.oidc_discovery_ca_pem,
     ]);
     const cached = this.byMount.get(mountUuid);
-    if (cached && cached.fingerprint === fingerprint) return cached.source;
+    if (cached && cached.fingerprint === fingerprint) {
+      // Logins are unauthenticated: a discovery that failed is not fetched again for each of them.
+      if (cached.failedAt === undefined || this.clock() - cached.failedAt < REFRESH_COOLDOWN_MS) return cached.source;
+    }
     const source = buildSource(config, this.clock);
-    this.byMount.set(mountUuid, { fingerprint, source });
+    const entry: { fingerprint: string; source: Promise<KeySource>; failedAt?: number } = { fingerprint, source };
+    this.byMount.set(mountUuid, entry);
     source.catch(() => {
-      if (this.byMount.get(mountUuid)?.source === source) this.byMount.delete(mountUuid);
+      entry.failedAt = this.clock();
     });
     return source;
   }
