@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { BackendRegistry } from './kernel/backends.js';
-import type { MountEntry } from './kernel/entries.js';
+import type { MountEntry, TokenEntry } from './kernel/entries.js';
+import { permissionDenied } from './kernel/errors.js';
 import type { Backend } from './kernel/request.js';
 import { VAULT_LEASE_TTLS, type AuditSink, type Authorizer, type LeaseTtls, type SealState, type ServerInfo } from './kernel/services.js';
 import type { TelemetryConfig } from './config/schema.js';
@@ -246,7 +247,13 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       ...sync.paths,
     ],
   };
-  const token: Backend = { mountType: 'token', paths: tokenPaths({ tokens, authorizer, clock, leaseTtls }) };
+  // A login's token is renewed only with the say of the method that issued it (a method gone: no renewal).
+  const loginRenewal = async (entry: TokenEntry) => {
+    const mount = mounts.byAccessor(entry.mount_accessor ?? '');
+    if (!mount) throw permissionDenied();
+    await authMethods[mount.type]?.renewLogin?.(mount, entry);
+  };
+  const token: Backend = { mountType: 'token', paths: tokenPaths({ tokens, authorizer, clock, leaseTtls, loginRenewal }) };
   const identity: Backend = { mountType: 'identity', paths: identityPaths(identityDeps) };
   const backends = new BackendRegistry()
     .register('system', system)

@@ -124,6 +124,11 @@ export interface Backend {
   /** The `mount_type` the envelope reports. */
   mountType: string;
   paths: PathSpec[];
+  /**
+   * An auth method's say on renewing a token one of its logins issued (Vault's renew callback):
+   * throws its refusal when the user or role is gone or its policies changed since.
+   */
+  renewLogin?(mount: MountEntry, token: TokenEntry): Promise<void>;
 }
 
 /** The parameter names of a pattern: `oidc/key/:name/rotate` → `"name"`. */

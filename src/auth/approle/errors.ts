@@ -7,6 +7,7 @@ export const approleErrors = {
   missingAccessor: defineError('approle.missing_accessor', 'invalid', () => 'missing secret_id_accessor'),
   /** One answer for an unknown role ID and an unknown, used-up, expired or destroyed secret ID. */
   invalidCredentials: defineError('approle.invalid_credentials', 'invalid', () => 'invalid role or secret ID'),
+  roleGoneAtRenewal: defineError('approle.role_gone_at_renewal', 'invalid', (name: string) => `role ${JSON.stringify(name)} does not exist during renewal`),
   secretCidrMismatch: defineError(
     'approle.secret_cidr_mismatch',
     'invalid',

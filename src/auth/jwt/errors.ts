@@ -45,6 +45,7 @@ export const jwtErrors = {
   // Login.
   missingRole: defineError('jwt.missing_role', 'invalid', () => 'missing role'),
   unknownRole: defineError('jwt.unknown_role', 'invalid', (name: string) => `role ${JSON.stringify(name)} could not be found`),
+  roleGoneAtRenewal: defineError('jwt.role_gone_at_renewal', 'invalid', (name: string) => `role ${name} does not exist during renewal`),
   oidcRole: defineError('jwt.oidc_role', 'invalid', () => 'role with oidc role_type is not allowed'),
   missingToken: defineError('jwt.missing_token', 'invalid', () => 'missing token'),
   /** Signature, algorithm, issuer, subject, audience and time checks; `reason` says which failed. */

@@ -25,6 +25,8 @@ export const loginErrors = {
     (address: string) => `error parsing address ${JSON.stringify(address)}: not an IP address or CIDR block`,
   ),
   rootPolicy: defineError('login.root_policy', 'invalid', () => 'auth methods cannot create root tokens'),
+  /** Renewing a login token whose user or role no longer grants the policies it carries. */
+  policiesChanged: defineError('login.policies_changed', 'invalid', () => 'policies have changed, not renewing'),
   /** Field decoding that Vault's framework does (a JSON object given as a string, for example). */
   fieldValue: defineError(
     'login.field_value',

@@ -1,3 +1,4 @@
+import type { TokenEntry } from '../../kernel/entries.js';
 import type { Authorizer } from '../../kernel/services.js';
 import type { LeaseTtls } from '../../kernel/services.js';
 import type { TokenStore } from './store.js';
@@ -9,4 +10,9 @@ export interface TokenDeps {
   clock: () => number;
   /** The configuration's `default_lease_ttl` and `max_lease_ttl`. */
   leaseTtls: LeaseTtls;
+  /**
+   * Asks the auth method that issued a login token whether it may be renewed; throws its
+   * refusal. Tokens that no login issued are not asked about.
+   */
+  loginRenewal?: (token: TokenEntry) => Promise<void>;
 }

@@ -5,7 +5,7 @@ import type { TokenDeps } from './deps.js';
 import { renewToken } from './renewal.js';
 
 /** `auth/token/renew-accessor`: a token by its accessor. */
-export const renewAccessorPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>) =>
+export const renewAccessorPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls' | 'loginRenewal'>) =>
   definePath({
     pattern: 'renew-accessor',
     operations: (op) => ({

@@ -5,7 +5,7 @@ import type { TokenDeps } from './deps.js';
 import { renewToken } from './renewal.js';
 
 /** `auth/token/renew-self`. */
-export const renewSelfPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>) =>
+export const renewSelfPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls' | 'loginRenewal'>) =>
   definePath({
     pattern: 'renew-self',
     operations: (op) => ({

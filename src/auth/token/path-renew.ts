@@ -5,7 +5,7 @@ import { tokenErrors } from './errors.js';
 import { renewToken } from './renewal.js';
 
 /** `auth/token/renew`: a token given in the body. */
-export const renewPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>) =>
+export const renewPath = (deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls' | 'loginRenewal'>) =>
   definePath({
     pattern: 'renew',
     operations: (op) => ({

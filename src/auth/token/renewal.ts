@@ -6,8 +6,15 @@ import { planRenewal } from './rules.js';
 import { authBlock } from './views.js';
 
 /** Renews a token by Vault's rules and answers with its auth block (`id` is '' when renewed by accessor). */
-export async function renewToken(deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls'>, entry: TokenEntry, id: string, increment: number): Promise<LogicalResponse> {
+export async function renewToken(
+  deps: Pick<TokenDeps, 'tokens' | 'clock' | 'leaseTtls' | 'loginRenewal'>,
+  entry: TokenEntry,
+  id: string,
+  increment: number,
+): Promise<LogicalResponse> {
   if (entry.type === 'batch') throw tokenErrors.batchNotRenewable();
+  // As in Vault, a login's token is renewed only while its user or role still grants it.
+  if (entry.mount_accessor && deps.loginRenewal) await deps.loginRenewal(entry);
   const parent = entry.parent ? await deps.tokens.lookupByHash(entry.parent) : undefined;
   // A parent that is gone took its subtree with it.
   if (entry.parent && !parent) throw tokenErrors.invalidToken();
