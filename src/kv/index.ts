@@ -96,7 +96,7 @@ export function createKvFeature(deps: KvDeps): KvFeature {
       invalidPaths(),
     ],
   };
-  const v1: Backend = { mountType: 'kv', paths: [secretPath(new KvV1Engine(deps.store))] };
+  const v1: Backend = { mountType: 'kv', paths: [secretPath(new KvV1Engine(deps.store, deps.mounts))] };
   const upgrading: Backend = { mountType: 'kv', paths: [upgradingPaths()] };
   const upgrades = new KvUpgrades({ store: deps.store, mounts: deps.mounts, clock: deps.clock, log: deps.log });
 

@@ -106,6 +106,33 @@ describe('vault kv enable-versioning (a KV v1 mount tuned to options.version=2)'
     expect((await t.call('GET', '/v1/kv1/data/top')).json().data.data).toEqual({ a: '1' });
   });
 
+  it('never acknowledges a v1 write that the upgrade misses: writes sent around the tune are kept or refused with Vault’s 400', async () => {
+    // An audit device makes each request wait on a file write after it was routed: a write routed to
+    // the v1 mount before the tune then commits while (or after) the upgrade copies the data.
+    const audit = path.join(tempDirForTest(), 'audit.log');
+    expect((await t.call('PUT', '/v1/sys/audit/file', { body: { type: 'file', options: { file_path: audit } } })).statusCode).toBe(204);
+    expect((await t.call('POST', '/v1/sys/mounts/kv1', { body: { type: 'kv' } })).statusCode).toBe(204);
+    const write = (i: number) => t.call('PUT', `/v1/kv1/k${i}`, { body: { v: String(i) } });
+    const before = Array.from({ length: 40 }, (_, i) => write(i));
+    const tune = enableVersioning(t);
+    const after = Array.from({ length: 40 }, (_, i) => write(40 + i));
+    const results = await Promise.all([...before, ...after]);
+    expect((await tune).statusCode).toBe(200);
+    await t.server.kv.upgrades.whenIdle();
+    const acknowledged: number[] = [];
+    for (const [i, r] of results.entries()) {
+      if (r.statusCode === 204) acknowledged.push(i);
+      else expect(r.json(), `k${i}`).toEqual({ errors: [UPGRADING] });
+    }
+    expect(acknowledged.length).toBeGreaterThan(0);
+    const lost: number[] = [];
+    for (const i of acknowledged) {
+      const read = await t.call('GET', `/v1/kv1/data/k${i}`);
+      if (read.statusCode !== 200 || read.json().data.data.v !== String(i)) lost.push(i);
+    }
+    expect(lost).toEqual([]);
+  });
+
   it('upgrades a mount larger than one chunk in the background, to the same result', async () => {
     expect((await t.call('POST', '/v1/sys/mounts/big', { body: { type: 'kv', options: { version: '1' } } })).statusCode).toBe(204);
     const mount = t.server.core.mounts.get('big/')!;
