@@ -12,11 +12,37 @@ const COST = { N: 2 ** 15, r: 8, p: 3 };
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
+/**
+ * Hashes running at once. scrypt runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE
+ * says otherwise), which the audit file device's writes and the AWS SDK's DNS lookups share: a
+ * flood of unauthenticated logins holding every thread stalled every audited request for as long
+ * as the flood lasted. The other logins wait their turn here instead, off the pool.
+ */
+const MAX_CONCURRENT_HASHES = 2;
+let hashing = 0;
+const waitingForHash: Array<() => void> = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing < MAX_CONCURRENT_HASHES) hashing++;
+  else await new Promise<void>((resolve) => waitingForHash.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // The slot passes to the next waiter, if any.
+    const next = waitingForHash.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   // maxmem must cover 128·N·r bytes plus scrypt's own buffers.
   const maxmem = 256 * cost.N * cost.r;
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEY_BYTES, { ...cost, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+  return withHashSlot(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(password, salt, KEY_BYTES, { ...cost, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 }
 
