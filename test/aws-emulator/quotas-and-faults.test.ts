@@ -11,7 +11,8 @@ import { AssumeRoleWithWebIdentityCommand } from '@aws-sdk/client-sts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { expectAwsError, rawSecretsManager, REGION, ROLE_ARN, smClient, startEmulator, stsClient, useEmulator } from './helpers.js';
 
-const { emu, clock, sm } = useEmulator();
+// Buckets refill on the test clock alone: a loaded machine must not refill one between two calls.
+const { emu, clock, sm } = useEmulator({ quotaRefill: 'clock' });
 
 beforeEach(async () => {
   await sm.send(new CreateSecretCommand({ Name: 'q', SecretString: 'v' }));
@@ -59,7 +60,7 @@ describe('quotas', () => {
   });
 
   it('takes quota overrides at start', async () => {
-    const { emu: limited } = await startEmulator({ quotas: { BatchGetSecretValue: 1, ListSecrets: 1 } });
+    const { emu: limited } = await startEmulator({ quotas: { BatchGetSecretValue: 1, ListSecrets: 1 }, quotaRefill: 'clock' });
     const c = smClient(limited);
     await c.send(new ListSecretsCommand({}));
     await expectAwsError(c.send(new ListSecretsCommand({})), 'ThrottlingException');

@@ -25,6 +25,13 @@ export interface EmulatorOptions {
   clock?: () => number;
   /** Quota overrides in requests per second, by quota class or operation name (see quotas.ts). */
   quotas?: Partial<Record<string, number>>;
+  /**
+   * What refills quota buckets: `'clock-or-wall'` (default) counts whichever of the injected clock
+   * and the machine clock moved further, so a frozen test clock never starves a long run;
+   * `'clock'` counts the injected clock alone, for tests that assert exactly when a bucket is empty
+   * (on a loaded machine the real clock would refill it between two calls).
+   */
+  quotaRefill?: 'clock-or-wall' | 'clock';
   /** Account of unmapped AKIA keys and of admin calls that name none. Default 123456789012. */
   defaultAccountId?: string;
   /** After a purge, how long (emulator ms) the name stays unusable for CreateSecret. Default 0. */
@@ -79,7 +86,7 @@ export class EmulatorCore {
     this.credentials = new CredentialStore(this.defaultAccountId);
     this.iam = new Iam(this.defaultAccountId, opts.requireHttpsIssuer === true);
     this.keys = new OidcKeyCache(opts.requireHttpsIssuer === true);
-    this.quotas = new QuotaLimiter(opts.quotas);
+    this.quotas = new QuotaLimiter(opts.quotas, opts.quotaRefill ?? 'clock-or-wall');
     this.clock = opts.clock ?? Date.now;
     this.setLags({ purgeLagMs: opts.purgeLagMs ?? 0, listingLagMs: opts.listingLagMs ?? 0 });
   }

@@ -58,7 +58,10 @@ export class QuotaLimiter {
   private readonly rates: Record<string, number>;
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(overrides: Partial<Record<string, number>> = {}) {
+  constructor(
+    overrides: Partial<Record<string, number>> = {},
+    private readonly refill: 'clock-or-wall' | 'clock' = 'clock-or-wall',
+  ) {
     this.rates = { ...DEFAULT_QUOTAS };
     for (const [name, rate] of Object.entries(overrides)) {
       if (rate !== undefined) this.set(name, rate);
@@ -84,7 +87,7 @@ export class QuotaLimiter {
    * Takes one token; false when the bucket is empty (→ ThrottlingException).
    * Refill counts elapsed time on whichever clock moved further — the injectable emulator clock
    * (so a test can refill by moving time) or the real one (so a frozen test clock does not starve
-   * a long run forever).
+   * a long run forever) — or, with refill 'clock', on the emulator clock alone.
    */
   take(accountId: string, region: string, operation: string, now: number, wallNow: number): boolean {
     const cls = quotaClass(operation);
@@ -97,7 +100,8 @@ export class QuotaLimiter {
       bucket = { tokens: capacity, emulatorAt: now, wallAt: wallNow };
       this.buckets.set(key, bucket);
     }
-    const elapsed = Math.max(now - bucket.emulatorAt, wallNow - bucket.wallAt, 0);
+    const wallElapsed = this.refill === 'clock' ? 0 : wallNow - bucket.wallAt;
+    const elapsed = Math.max(now - bucket.emulatorAt, wallElapsed, 0);
     bucket.tokens = Math.min(capacity, bucket.tokens + (elapsed / 1000) * rate);
     bucket.emulatorAt = now;
     bucket.wallAt = wallNow;
