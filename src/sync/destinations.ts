@@ -165,6 +165,10 @@ export function applyAwsSmInput(
   for (const key of input.tags_to_remove ?? []) delete base.options.custom_tags[key];
 
   validateDestination(base);
+  // The account learnt for the old keys says nothing about new ones (`service.ts` learns theirs).
+  if (existing && (c.access_key_id !== existing.connection.access_key_id || c.secret_access_key !== existing.connection.secret_access_key)) {
+    delete base.keys_account;
+  }
   base.generation += 1;
   // A written destination may have new credentials: the optional permissions are tried afresh.
   delete base.missing_permissions;

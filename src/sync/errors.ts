@@ -77,6 +77,13 @@ export const syncErrors = {
     (changes: string[], path: string) =>
       `permission denied: ${changes.join(' and ')} needs the "sudo" capability on ${path}, which this token does not have`,
   ),
+  /** A non-sudo change of credentials whose accounts could not both be learnt (`service.ts`): refused, as a move would be. */
+  accountUnverified: defineError(
+    'sync.account_unverified',
+    'denied',
+    (path: string) =>
+      `permission denied: the AWS account of this destination's credentials could not be verified (sts:GetCallerIdentity through its network rules failed), so the change may move it to another account, which needs the "sudo" capability on ${path}, which this token does not have`,
+  ),
   endpointNotAllowed: invalid(
     'endpoint_not_allowed',
     (field: string, url: string, prefixes: readonly string[]) =>

@@ -84,6 +84,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         ? { exists: (name) => deps.signer!.keyExists!(name), verificationTtl: (name) => deps.signer!.keyVerificationTtl!(name) }
         : undefined,
     allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
+    accounts: adapters,
   });
   // Once per process: a failed migration is tried again in the next round.
   let migrated: Promise<void> | undefined;

@@ -78,6 +78,12 @@ export const destination = z.object({
    * writes the destination (`index.ts`).
    */
   endpoints_confirmed: z.boolean().optional(),
+  /**
+   * The AWS account the destination's static keys were found to belong to (sts:GetCallerIdentity)
+   * when a writer without sudo changed them; dropped whenever the keys change otherwise. Lets the
+   * next rotation be checked against it even once the old keys are deactivated.
+   */
+  keys_account: z.string().optional(),
   purge_initiated_at: z.string().optional(),
   purge_error: z.string().optional(),
   /**

@@ -131,6 +131,12 @@ export interface AdapterRegistry {
    * version, on demand: only when a name collision has to be judged.
    */
   accountOf(destination: Destination): Promise<string | undefined>;
+  /**
+   * The same for a destination not stored yet (a write being checked): asked afresh, through
+   * that destination's own sockets and network policy, and never cached nor touching the
+   * stored destination's clients.
+   */
+  accountOfCandidate(destination: Destination): Promise<string | undefined>;
   /** Drops cached clients and credentials (on seal, on destination delete). */
   reset(): void;
 }

@@ -8,6 +8,7 @@ import { DEFAULT_SYNC_CONFIG, nowIso, type Association, type Destination, type S
 import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
 import { effectiveTemplate, externalNames } from './naming.js';
 import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
+import type { AdapterRegistry } from './port.js';
 import type { SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
 
@@ -36,6 +37,15 @@ export interface SyncServiceDeps {
   };
   /** The server configuration's `sync.allowed_endpoint_prefixes`; empty: any endpoint a sudo holder sets. */
   allowedEndpointPrefixes?: readonly string[];
+  /** The AWS account of a stored destination, and of one being written (`AdapterRegistry`). */
+  accounts: Pick<AdapterRegistry, 'accountOf' | 'accountOfCandidate'>;
+}
+
+/** What a destination's AWS account follows: its role (the ARN names it), else its static keys, else the server's identity (''). */
+function accountBasis(d: Destination): string {
+  const c = d.connection;
+  if (c.role_arn !== '') return `role ${c.role_arn}`;
+  return c.access_key_id !== '' ? `keys ${c.access_key_id} ${c.secret_access_key}` : '';
 }
 
 /** Who makes a write: the token and the path its capabilities are checked on (the destination's). */
@@ -112,7 +122,8 @@ export class SyncService {
       const existing = row?.value;
       if (!existing && mode === 'patch') throw syncErrors.destinationNotFound(type, name);
       const next = applyAwsSmInput(existing, name, input, explicitNulls, mode, this.now());
-      await this.checkOperatorFields(existing, next, actor);
+      const sudo = await this.checkOperatorFields(existing, next, actor);
+      if (existing && !sudo) await this.checkSameAccount(existing, next, actor!.path);
       await this.checkIdentityKey(existing, next);
       const change = this.records.change().saveDestination(next, row?.revision ?? 0);
       if (existing) {
@@ -136,17 +147,16 @@ export class SyncService {
    * without `sudo` on the destination's path; refuses an endpoint outside the configuration's
    * allow-list; and marks the endpoints of a destination a sudo holder wrote as confirmed.
    */
-  private async checkOperatorFields(existing: Destination | undefined, next: Destination, actor: Actor | undefined): Promise<void> {
+  private async checkOperatorFields(existing: Destination | undefined, next: Destination, actor: Actor | undefined): Promise<boolean> {
     const changes = operatorChanges(existing, next);
+    // Asked lazily: most writes need no sudo, nor the account check after this one.
+    let sudo: boolean | undefined;
+    const hasSudo = async () => (sudo ??= await this.hasSudo(actor));
     if (changes.length === 0 && !hasEndpointOverride(next)) {
       delete next.endpoints_confirmed;
-      return;
+      return (existing !== undefined && accountBasis(existing) !== accountBasis(next)) ? hasSudo() : true;
     }
-    let sudo = true;
-    if (actor?.token) {
-      const caps = await this.deps.core.authorizer.capabilities(actor.token, actor.path);
-      sudo = caps.has('sudo') && !caps.has('deny');
-    }
+    await hasSudo();
     if (changes.length > 0 && !sudo) throw syncErrors.sudoRequired(changes, actor!.path);
     const prefixes = this.deps.allowedEndpointPrefixes ?? [];
     for (const field of ['endpoint_url', 'sts_endpoint_url'] as const) {
@@ -155,6 +165,31 @@ export class SyncService {
     }
     if (!hasEndpointOverride(next)) delete next.endpoints_confirmed;
     else if (sudo) next.endpoints_confirmed = true;
+    return sudo!;
+  }
+
+  /** Whether `actor` holds `sudo` on the destination's path (no actor: the server's own write, trusted). */
+  private async hasSudo(actor: Actor | undefined): Promise<boolean> {
+    if (!actor?.token) return true;
+    const caps = await this.deps.core.authorizer.capabilities(actor.token, actor.path);
+    return caps.has('sudo') && !caps.has('deny');
+  }
+
+  /**
+   * For a writer without sudo: new credentials (keys, or a role instead of keys, or keys instead
+   * of a role) must leave the destination in the AWS account it had, or the next sync would write
+   * every associated secret's value into another account (the writer's own, say). Both accounts
+   * are learnt (a role's from its ARN, keys' by sts:GetCallerIdentity, which needs no IAM
+   * permission, through the destination's network rules); one that cannot be learnt refuses the
+   * change. A same-account rotation records the keys' account, so that the next rotation can be
+   * checked even once these keys are deactivated. Nothing about the credentials is said.
+   */
+  private async checkSameAccount(existing: Destination, next: Destination, path: string): Promise<void> {
+    if (accountBasis(existing) === accountBasis(next)) return;
+    const [before, after] = await Promise.all([this.deps.accounts.accountOf(existing), this.deps.accounts.accountOfCandidate(next)]);
+    if (before === undefined || after === undefined) throw syncErrors.accountUnverified(path);
+    if (before !== after) throw syncErrors.sudoRequired(['moving the destination to another AWS account'], path);
+    if (next.connection.role_arn === '' && next.connection.access_key_id !== '') next.keys_account = after;
   }
 
   /** The signing key must exist, and a token may not outlive its key's publication. */

@@ -381,6 +381,16 @@ export function networkPolicyOf(d: Destination, allowedEndpointPrefixes: readonl
   );
 }
 
+/**
+ * The account a destination states without asking AWS: its role's (the secrets are written in
+ * the role's account, whoever assumes it), else the one its static keys were found to belong to.
+ */
+function statedAccount(d: Destination): string | undefined {
+  const roleAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(d.connection.role_arn)?.[1];
+  if (roleAccount) return roleAccount;
+  return d.connection.access_key_id !== '' ? d.keys_account : undefined;
+}
+
 /** How long an account that could not be learnt is not asked for again. */
 const UNKNOWN_ACCOUNT_MS = 60_000;
 
@@ -392,9 +402,8 @@ export class AwsAdapterRegistry implements AdapterRegistry {
   constructor(private readonly deps: AwsAdapterDeps) {}
 
   accountOf(destination: Destination): Promise<string | undefined> {
-    // A role names its account: the secrets are written in it, whoever assumes it.
-    const roleAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(destination.connection.role_arn)?.[1];
-    if (roleAccount) return Promise.resolve(roleAccount);
+    const stated = statedAccount(destination);
+    if (stated) return Promise.resolve(stated);
     const key = `${destination.type}/${destination.name}`;
     const now = this.deps.clock();
     const known = this.accounts.get(key);
@@ -406,6 +415,18 @@ export class AwsAdapterRegistry implements AdapterRegistry {
       if (a !== undefined && this.accounts.get(key)?.account === account) this.accounts.set(key, { version: versionOf(destination), account, askedAt: Infinity });
     });
     return account;
+  }
+
+  async accountOfCandidate(destination: Destination): Promise<string | undefined> {
+    const stated = statedAccount(destination);
+    if (stated) return stated;
+    const agents = destinationAgents(networkPolicyOf(destination, this.deps.allowedEndpointPrefixes), this.deps.resolve ?? systemResolver);
+    const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps, agents), agents);
+    try {
+      return await adapter.callerAccount();
+    } finally {
+      adapter.destroy();
+    }
   }
 
   adapterFor(destination: Destination): DestinationAdapter {
