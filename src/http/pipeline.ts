@@ -128,7 +128,8 @@ export class RequestPipeline {
       const validated = validate(opSpec.fields ?? {}, request.data);
       req.data = validated.values;
       unknown = spec.takesArbitraryInput ? [] : validated.unknown;
-      if (token && token.num_uses > 0) await this.deps.tokens.consumeUse(token);
+      // A limited-use token gets a use here or a 403: the use is spent atomically per token.
+      if (token && token.num_uses > 0) req.token = await this.deps.tokens.consumeUse(token);
       const out = await opSpec.handler(req);
       // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
       return out ?? (unknown.length > 0 ? { data: null } : undefined);

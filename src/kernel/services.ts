@@ -25,8 +25,11 @@ export interface BackendResolver {
 export interface TokenResolver {
   /** The live entry for a token id; undefined when unknown, expired or revoked. */
   lookup(tokenId: string): Promise<TokenEntry | undefined>;
-  /** Spends one use of a limited-use token. */
-  consumeUse(entry: TokenEntry): Promise<void>;
+  /**
+   * Spends one use of a limited-use token, atomically per token; returns the entry after the
+   * use, or throws permission denied when none was left.
+   */
+  consumeUse(entry: TokenEntry): Promise<TokenEntry>;
 }
 
 /** Decides what a token may do; the root policy may do everything. */

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { withRetry, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
 import type { MountEntry } from '../kernel/entries.js';
+import { KeyedSerializer } from '../kernel/keyed-serializer.js';
 import { kvErrors } from './errors.js';
 import { kvEventOp, type KvChange } from './events.js';
 import { GroupCommit } from './group-commit.js';
@@ -87,30 +88,6 @@ export interface MetadataPatch {
 export const CAS_MANDATED_WARNING =
   '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
 
-/**
- * Runs the tasks of one key one after another, in arrival order; tasks of different keys run
- * concurrently. Concurrent writes to one secret therefore queue instead of racing to a
- * revision conflict each (with group commit, every lost race would cost a whole batch turn,
- * and a hot secret could exhaust its retries).
- */
-class KeyedSerializer {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key);
-    const result = previous ? previous.then(task) : task();
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
-
 /** What one read-modify-commit decided. */
 interface Decision<T> {
   result: T;
@@ -185,6 +162,11 @@ export class KvV2Engine {
   /** Metadata entries read by the ACL existence check, reused by the write that follows. */
   private readonly prefetched = new WeakMap<object, StoreEntry | null>();
   private readonly commits: GroupCommit;
+  /**
+   * Concurrent writes to one secret queue instead of racing to a revision conflict each (with
+   * group commit, every lost race would cost a whole batch turn, and a hot secret could
+   * exhaust its retries).
+   */
   private readonly perSecret = new KeyedSerializer();
 
   constructor(

@@ -1,6 +1,8 @@
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { TokenEntry } from '../../kernel/entries.js';
 import type { TokenResolver } from '../../kernel/services.js';
+import { permissionDenied } from '../../kernel/errors.js';
+import { KeyedSerializer } from '../../kernel/keyed-serializer.js';
 import { RevisionConflict, withRetry, type Store, type WriteOp } from '../../store/store.js';
 import { BATCH_TOKEN_PREFIX, BatchTokens } from './batch.js';
 import { tokenErrors } from './errors.js';
@@ -33,6 +35,11 @@ const ACCESSOR_PREFIX = 'auth/token/accessor/';
 const CHILD_PREFIX = 'auth/token/parent/';
 /** `<accessor of the issuing auth mount>/<token hash>`: the tokens a mount's logins issued. */
 const MOUNT_PREFIX = 'auth/token/mount/';
+/**
+ * `num_uses` of a token whose last use is spent and whose revocation follows (Vault's
+ * "revocation pending"): looked up, it is no token; `0` would read as unlimited.
+ */
+const USED_UP = -1;
 
 /** Service tokens look like Vault's: `hvs.` + 24 random bytes in base62-ish base64url. */
 export function newTokenId(): string {
@@ -56,6 +63,8 @@ export class TokenStore implements TokenResolver {
   private mutations = 0;
   private static readonly CACHE_MAX = 10_000;
   private readonly batch: BatchTokens;
+  /** Spends of one token's uses, one at a time (see `consumeUse`). */
+  private readonly uses = new KeyedSerializer();
 
   constructor(
     private readonly store: Store,
@@ -218,12 +227,14 @@ export class TokenStore implements TokenResolver {
       const before = this.mutations;
       const row = await this.store.get(ID_PREFIX + hash);
       if (!row) return undefined;
-      entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
+      // Frozen: concurrent requests share the cached entry, so none may change it in place.
+      entry = Object.freeze(JSON.parse(row.value.toString('utf8')) as TokenEntry);
       if (before === this.mutations) {
         if (this.cache.size >= TokenStore.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
         this.cache.set(hash, entry);
       }
     }
+    if (entry.num_uses === USED_UP) return undefined;
     if (entry.expire_at > 0 && entry.expire_at <= this.nowSeconds()) {
       await this.revokeTree(entry.hash);
       return undefined;
@@ -241,18 +252,42 @@ export class TokenStore implements TokenResolver {
   }
 
   /**
-   * Spends one use of a limited-use token; revokes it when the last use is spent. The entry
-   * is updated in place so that the request being served sees the remaining uses (as
-   * `lookup-self` reports them in Vault).
+   * Spends one use of a limited-use token and returns the entry as it is after that use;
+   * throws permission denied when no use is left (the token is used up or revoked).
+   *
+   * Atomic per token: the entry is re-read from the store — never the cached copy that every
+   * concurrent request holds — and written back with a check on the revision read, so two
+   * requests can never spend the same use; the loser re-reads and tries again. That check is
+   * a compare-and-set a network database does in one statement (PostgreSQL:
+   * `UPDATE … SET value = $new WHERE key = $k AND revision = $read`), so the guarantee holds
+   * across processes too. Within this process the requests of one token also queue behind
+   * each other, so they do not spend their retries racing one another.
+   *
+   * The last use marks the entry used up in that same compare-and-set (a concurrent lookup
+   * then sees a spent token), and the token is revoked right after.
    */
-  async consumeUse(entry: TokenEntry): Promise<void> {
-    if (entry.num_uses <= 0) return;
-    entry.num_uses -= 1;
-    if (entry.num_uses === 0) {
-      await this.revokeTree(entry.hash);
-      return;
-    }
-    await this.save(entry);
+  async consumeUse(entry: TokenEntry): Promise<TokenEntry> {
+    if (entry.num_uses === 0) return entry;
+    const key = ID_PREFIX + entry.hash;
+    return this.uses.run(entry.hash, () =>
+      withRetry(async () => {
+        const row = await this.store.get(key);
+        const current = row ? (JSON.parse(row.value.toString('utf8')) as TokenEntry) : undefined;
+        if (!row || !current || current.num_uses <= 0) throw permissionDenied();
+        const remaining = current.num_uses - 1;
+        this.forget(entry.hash);
+        try {
+          await this.store.commit(
+            [{ kind: 'put', key, value: Buffer.from(JSON.stringify({ ...current, num_uses: remaining === 0 ? USED_UP : remaining })) }],
+            [{ key, revision: row.revision }],
+          );
+        } finally {
+          this.forget(entry.hash);
+        }
+        if (remaining === 0) await this.revokeTree(entry.hash);
+        return Object.freeze({ ...current, num_uses: remaining });
+      }),
+    );
   }
 
   /** Records a renewal: the new expiry (unix seconds) and when it happened. */

@@ -1,0 +1,24 @@
+/**
+ * Runs the tasks of one key one after another, in arrival order; tasks of different keys run
+ * concurrently. Used where concurrent read-modify-commits of one stored entry would otherwise
+ * race each other to a revision conflict and retry (a hot KV secret, a token's use count):
+ * the revision check still decides correctness, this only keeps one process's own requests
+ * from wasting their retries on each other.
+ */
+export class KeyedSerializer {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const result = previous ? previous.then(task) : task();
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

@@ -1,0 +1,98 @@
+import http from 'node:http';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest, useListeningServer } from '../support/fixtures.js';
+
+/** One HTTP/1.1 request on its own connection; resolves with the status. */
+function get(port: number, path: string, token: string, agent: http.Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'GET', agent, headers: { 'x-vault-token': token } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('limited-use tokens under concurrent requests', () => {
+  const s = useListeningServer();
+
+  it('a num_uses=1 token serves exactly one of 20 concurrent requests, the other 19 get 403, in each of 20 bursts, audited', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${s.listener.url}${path}`, {
+        method,
+        headers: { 'x-vault-token': s.rootToken },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: res.status === 204 ? undefined : ((await res.json()) as any) };
+    };
+    const auditFile = join(tempDirForTest(), 'audit.log');
+    expect((await call('PUT', '/v1/sys/audit/file', { type: 'file', options: { file_path: auditFile } })).status).toBe(204);
+    expect((await call('PUT', '/v1/secret/data/app', { data: { v: '1' } })).status).toBe(200);
+    expect((await call('PUT', '/v1/sys/policies/acl/reader', { policy: 'path "secret/data/app" { capabilities = ["read"] }' })).status).toBe(204);
+
+    const agent = new http.Agent({ keepAlive: false, maxSockets: 20 });
+    try {
+      for (let burst = 0; burst < 20; burst++) {
+        const created = await call('POST', '/v1/auth/token/create', { policies: ['reader'], num_uses: 1 });
+        const token = created.json.auth.client_token as string;
+        const statuses = await Promise.all(Array.from({ length: 20 }, () => get(s.listener.port, '/v1/secret/data/app', token, agent)));
+        expect(statuses.filter((st) => st === 200), `burst ${burst}: ${statuses.join(',')}`).toHaveLength(1);
+        expect(statuses.filter((st) => st === 403), `burst ${burst}`).toHaveLength(19);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('limited-use tokens', () => {
+  it('a num_uses=3 token serves exactly 3 of 10 concurrent requests and reports its remaining uses to each', async () => {
+    const t = closeAfterTest(await startTestServer());
+    const token = (await t.call('POST', '/v1/auth/token/create', { body: { policies: ['default'], num_uses: 3 } })).json().auth.client_token;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => t.call('GET', '/v1/auth/token/lookup-self', { token })));
+    const served = answers.filter((r) => r.statusCode === 200);
+    expect(served).toHaveLength(3);
+    expect(answers.filter((r) => r.statusCode === 403).map((r) => r.json())).toEqual(Array(7).fill({ errors: ['permission denied'] }));
+    // Each served request saw the uses left after its own: 2, 1 and 0, once each.
+    expect(served.map((r) => r.json().data.num_uses).sort()).toEqual([0, 1, 2]);
+    // The spent token is revoked: it is unknown to the token store.
+    expect((await t.call('POST', '/v1/auth/token/lookup', { body: { token } })).statusCode).toBe(403);
+  });
+});
+
+describe('limited-use tokens across processes sharing one store', () => {
+  it('two token stores over one database spend each use once: the revision check decides, not an in-process queue', async () => {
+    const { SqliteStore } = await import('../../src/store/sqlite.js');
+    const { TokenStore } = await import('../../src/auth/token/store.js');
+    const { ForwardingStore } = await import('../../src/store/forwarding.js');
+    const database = closeAfterTest(new SqliteStore({ path: ':memory:' }));
+    // A network database answers later than it is asked: reads of the two stores interleave.
+    class Remote extends ForwardingStore {
+      override async get(key: string) {
+        const entry = await this.inner.get(key);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
+        return entry;
+      }
+    }
+    // Two "processes": each its own token store (own cache, own queue) over the same database.
+    const a = new TokenStore(new Remote(database));
+    const b = new TokenStore(new Remote(database));
+    const { id } = await a.create({ policies: ['default'], parent: null, ttl: 0, num_uses: 5 });
+    const attempt = async (store: InstanceType<typeof TokenStore>) => {
+      const entry = await store.lookup(id);
+      if (!entry) return 'denied';
+      try {
+        return (await store.consumeUse(entry)).num_uses;
+      } catch {
+        return 'denied';
+      }
+    };
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(i % 2 === 0 ? a : b)));
+    expect(outcomes.filter((o) => o !== 'denied').sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await a.lookup(id)).toBeUndefined();
+    expect(await b.lookup(id)).toBeUndefined();
+  });
+});
