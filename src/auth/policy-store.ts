@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import { policyErrors } from './errors.js';
+import { normalisePolicyName } from './policy-name.js';
 import { DEFAULT_POLICY, parsePolicy, type Policy } from './policy.js';
 
 const PREFIX = 'sys/policy/';
@@ -7,11 +8,6 @@ const PREFIX = 'sys/policy/';
 interface StoredPolicy {
   name: string;
   raw: string;
-}
-
-/** Vault lower-cases and trims policy names. */
-export function normalisePolicyName(name: string): string {
-  return name.trim().toLowerCase();
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 import type { LogicalRequest, LogicalResponse, OperationKey, PathSpec } from '../kernel/request.js';
 import type { AuditSink, Authorizer, BackendResolver, MountResolver, SealState, TokenResolver } from '../kernel/services.js';
 import { statusOf } from './render-error.js';
-import { matchPath } from './router.js';
+import { matchPath, normaliseMatch } from './router.js';
 import type { HandledRequest, ParsedRequest } from './wire.js';
 
 /** The services a request passes through, wired in the composition root. */
@@ -58,7 +58,8 @@ export class RequestPipeline {
 
   async run(request: ParsedRequest): Promise<HandledRequest> {
     const requestId = randomUUID();
-    const { path, operation } = request;
+    const { operation } = request;
+    let path = request.path;
     const isSealed = this.deps.seal.status().sealed;
     // While sealed the mount table cannot be read (it lives behind the barrier); only the
     // system backend's seal, init and health paths answer.
@@ -66,10 +67,18 @@ export class RequestPipeline {
     if (!mount) throw isSealed ? sealed() : noHandler(path);
     const backend = this.deps.backends.backendFor(mount);
     if (!backend) throw unsupportedPath();
-    const mountPath = path === mount.path.slice(0, -1) ? '' : path.slice(mount.path.length);
+    let mountPath = path === mount.path.slice(0, -1) ? '' : path.slice(mount.path.length);
     const match = matchPath(backend.paths, mountPath);
     if (!match) throw unsupportedPath();
     const spec = match.spec;
+    // Names Vault normalises (policy names) are normalised in the path itself, before the ACL
+    // check reads it: the ACL must judge the name the handler will act on.
+    const normalised = normaliseMatch(match);
+    if (normalised) {
+      match.params = normalised.params;
+      mountPath = normalised.relative;
+      path = mountPath === '' ? mount.path.slice(0, -1) : mount.path + mountPath;
+    }
     if (isSealed && !spec.whileSealed) throw sealed();
 
     const opSpec = spec.operations[operation === 'update' ? 'write' : (operation as OperationKey)];

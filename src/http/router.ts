@@ -46,3 +46,22 @@ function matchSegments(pattern: string[], segments: string[]): Record<string, st
   }
   return segments.length === pattern.length ? params : undefined;
 }
+
+/**
+ * Applies a path's `normalise` rules to a match: the parameters Vault normalises get their
+ * normal form, and the mount-relative path is rebuilt from the pattern with them. Returns
+ * undefined when the path declares nothing to normalise.
+ */
+export function normaliseMatch(match: PathMatch): { params: Record<string, string>; relative: string } | undefined {
+  const rules = match.spec.normalise;
+  if (!rules) return undefined;
+  const params = { ...match.params };
+  for (const [name, normalise] of Object.entries(rules)) {
+    if (params[name] !== undefined) params[name] = normalise(params[name]);
+  }
+  const relative = match.spec.pattern
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? params[segment.slice(1).replace(/[+*]$/, '')] ?? '' : segment))
+    .join('/');
+  return { params, relative };
+}

@@ -95,6 +95,13 @@ export interface PathSpec {
    * (Vault's 404 `unsupported path`, as when Vault's path regex does not match).
    */
   params?: ParamShape;
+  /**
+   * Parameters Vault normalises before it uses them (a policy name is trimmed and
+   * lower-cased). The request's path is rebuilt from the normalised values before anything
+   * looks at it, so the ACL check, the audit log and the handler all see the one name the
+   * store uses: a deny on `sys/policies/acl/admin` also stops `ADMIN` and `admin%20`.
+   */
+  normalise?: Record<string, (value: string) => string>;
   operations: Partial<Record<OperationKey, OperationSpec<any, any>>>;
   /** Whether POST/PUT targets an existing item (update) or not (create), for ACLs. */
   exists?: (req: LogicalRequest<Record<string, unknown>, any>) => Promise<boolean>;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { notFound } from '../kernel/errors.js';
 import { vString } from '../kernel/fields.js';
-import { definePath, param, type LogicalRequest, type OperationBuilder, type PathSpec } from '../kernel/request.js';
+import { definePath, type LogicalRequest, type OperationBuilder, type PathSpec } from '../kernel/request.js';
+import { normalisePolicyName } from '../auth/policy-name.js';
 import type { SystemDeps } from './deps.js';
 import { policyText } from './policy-text.js';
 
@@ -50,7 +51,9 @@ export const policiesPaths = ({ policies }: Pick<SystemDeps, 'policies'>): PathS
   }),
   definePath({
     pattern: 'policies/acl/:name',
-    params: { name: param.segment() },
+    // Any text: a name that trims to nothing is the handler's 400, not an unknown path.
+    params: { name: z.string() },
+    normalise: { name: normalisePolicyName },
     exists: policyExists(policies),
     operations: (op) => ({
       read: op({

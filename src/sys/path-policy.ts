@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../kernel/errors.js';
-import { definePath, param, type PathSpec } from '../kernel/request.js';
+import { definePath, type PathSpec } from '../kernel/request.js';
+import { normalisePolicyName } from '../auth/policy-name.js';
 import type { SystemDeps } from './deps.js';
 import { deletePolicy, policyExists, writePolicy } from './path-policies.js';
 
@@ -36,7 +37,9 @@ export const policyPaths = ({ policies }: Pick<SystemDeps, 'policies'>): PathSpe
     }),
     definePath({
       pattern: 'policy/:name',
-      params: { name: param.segment() },
+      // Any text: a name that trims to nothing is the handler's 400, not an unknown path.
+      params: { name: z.string() },
+      normalise: { name: normalisePolicyName },
       injector: true,
       exists: policyExists(policies),
       operations: (op) => ({

@@ -305,3 +305,59 @@ describe('sys/capabilities-self', () => {
     expect((await t.call('POST', '/v1/sys/capabilities', { body: { token, paths: 'my-kv/data/app/x' } })).json().data.capabilities).toEqual(['list', 'read']);
   });
 });
+
+describe('policy names are normalised before the ACL check', () => {
+  const ADMIN_DENIED = `
+    path "sys/policies/acl/*" { capabilities = ["create", "read", "update", "delete", "list"] }
+    path "sys/policy/*" { capabilities = ["create", "read", "update", "delete", "list"] }
+    path "sys/policies/acl/admin" { capabilities = ["deny"] }
+    path "sys/policy/admin" { capabilities = ["deny"] }
+    path "sys/policies/acl/default" { capabilities = ["deny"] }
+  `;
+  const policy = 'path "*" { capabilities = ["sudo", "create", "read", "update", "delete", "list"] }';
+
+  it('PUT sys/policies/acl/ADMIN (and padded forms) by a token denied sys/policies/acl/admin → 403, and nothing is written', async () => {
+    const t = await start();
+    await t.call('PUT', '/v1/sys/policies/acl/admin', { body: { policy: 'path "secret/*" { capabilities = ["read"] }' } });
+    const token = await tokenWithPolicy(t, 'policy-editor', ADMIN_DENIED);
+    const forms = ['ADMIN', 'Admin', 'admin%20', '%20admin', 'ADMIN%09', '%0Aadmin%0D', 'aDmIn%20%20'];
+    for (const form of forms) {
+      for (const [method, base] of [
+        ['PUT', 'sys/policies/acl'],
+        ['PUT', 'sys/policy'],
+        ['DELETE', 'sys/policies/acl'],
+        ['DELETE', 'sys/policy'],
+        ['GET', 'sys/policies/acl'],
+      ] as const) {
+        const res = await t.call(method, `/v1/${base}/${form}`, { token, body: method === 'PUT' ? { policy } : undefined });
+        expect(res.statusCode, `${method} ${base}/${form}`).toBe(403);
+        expect(res.json(), `${method} ${base}/${form}`).toEqual({ errors: ['permission denied'] });
+      }
+    }
+    // `default` is denied too: `Default` is the same policy.
+    expect((await t.call('PUT', '/v1/sys/policies/acl/Default', { token, body: { policy } })).statusCode).toBe(403);
+    expect((await t.call('GET', '/v1/sys/policies/acl/admin')).json().data.policy).toBe('path "secret/*" { capabilities = ["read"] }');
+    // The same token still edits the policies it is allowed to, under any spelling, as one name.
+    expect((await t.call('PUT', '/v1/sys/policies/acl/Team-A%20', { token, body: { policy } })).statusCode).toBe(204);
+    expect((await t.call('GET', '/v1/sys/policies/acl/team-a', { token })).json().data.name).toBe('team-a');
+  });
+
+  it('audits the request under the normalised path', async () => {
+    const t = await start();
+    const dir = (await import('../support/fixtures.js')).tempDirForTest();
+    const file = `${dir}/audit.log`;
+    await t.call('PUT', '/v1/sys/audit/file', { body: { type: 'file', options: { file_path: file } } });
+    await t.call('PUT', '/v1/sys/policies/acl/%20MiXeD', { body: { policy } });
+    const { readFileSync } = await import('node:fs');
+    const paths = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).request.path);
+    expect(paths).toContain('sys/policies/acl/mixed');
+    expect(paths.some((p: string) => /MiXeD| mixed/.test(p))).toBe(false);
+  });
+
+  it('a name that trims to nothing is refused with a 400 naming the rule', async () => {
+    const t = await start();
+    const res = await t.call('PUT', '/v1/sys/policies/acl/%20%20', { body: { policy } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ errors: ['policy name must be provided'] });
+  });
+});

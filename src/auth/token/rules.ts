@@ -1,5 +1,6 @@
 import { VAULT_LEASE_TTLS, type LeaseTtls } from '../../kernel/services.js';
 import type { TokenEntry } from '../../kernel/entries.js';
+import { normalisePolicyName } from '../policy-name.js';
 import { tokenErrors } from './errors.js';
 
 
@@ -16,7 +17,7 @@ export function goDuration(seconds: number): string {
 
 /** Lower-cased, trimmed, de-duplicated and sorted, as Vault normalises policy lists. */
 export function sanitizePolicies(policies: string[]): string[] {
-  return [...new Set(policies.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''))].sort();
+  return [...new Set(policies.map(normalisePolicyName).filter((p) => p !== ''))].sort();
 }
 
 /** What `auth/token/create` accepts, after field decoding. */
