@@ -234,7 +234,7 @@ function validate(fields: Record<string, z.ZodType>, data: Record<string, unknow
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const reason = issue?.code === 'custom' ? issue.message : `expected ${describeExpected(schema)}`;
-      throw fieldValidation(name, input, reason);
+      throw fieldValidation(name, reason);
     }
     values[name] = parsed.data;
   }

@@ -55,7 +55,7 @@ export const vBool = () =>
   scalar.transform((v, ctx) => {
     const b = parseBool(v);
     if (b === undefined) {
-      ctx.addIssue({ code: 'custom', message: `strconv.ParseBool: parsing ${JSON.stringify(String(v))}: invalid syntax` });
+      ctx.addIssue({ code: 'custom', message: 'strconv.ParseBool: invalid syntax' });
       return z.NEVER;
     }
     return b;
@@ -76,7 +76,7 @@ export const vDuration = (opts: { allowNegative?: boolean } = {}) =>
   z.union([z.number(), z.string()]).transform((v, ctx) => {
     const s = parseDuration(v, opts.allowNegative);
     if (s === undefined) {
-      ctx.addIssue({ code: 'custom', message: `time: invalid duration ${JSON.stringify(String(v))}` });
+      ctx.addIssue({ code: 'custom', message: 'time: invalid duration' });
       return z.NEVER;
     }
     return s;
@@ -112,7 +112,7 @@ export const vKeyPairs = () =>
       for (const pair of typeof v === 'string' ? (v === '' ? [] : [v]) : v) {
         const eq = pair.indexOf('=');
         if (eq <= 0) {
-          ctx.addIssue({ code: 'custom', message: `invalid key pair "${pair}"` });
+          ctx.addIssue({ code: 'custom', message: 'invalid key pair: expected key=value' });
           return z.NEVER;
         }
         out[pair.slice(0, eq)] = pair.slice(eq + 1);

@@ -200,7 +200,7 @@ export function validateDestination(d: Destination): void {
     try {
       url = new URL(value);
     } catch {
-      throw syncErrors.urlUnparseable(field, value);
+      throw syncErrors.urlUnparseable(field);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw syncErrors.urlScheme(field);
   }

@@ -93,7 +93,8 @@ export const syncErrors = {
   invalidReplicaRegion: invalid('invalid_replica_region', (region: string) => `invalid replica region "${region}"`),
   replicaIsOwnRegion: invalid('replica_is_own_region', (region: string) => `replica region "${region}" is the destination's own region`),
   replicaKmsKeyTooLong: invalid('replica_kms_key_too_long', (region: string) => `KMS key for replica region "${region}" is too long`),
-  urlUnparseable: invalid('url_unparseable', (field: string, value: string) => `invalid ${field} "${value}": not a URL`),
+  // The value is not quoted: a URL may carry credentials (`https://user:password@host`).
+  urlUnparseable: invalid('url_unparseable', (field: string) => `invalid ${field}: not a URL`),
   urlScheme: invalid('url_scheme', (field: string) => `invalid ${field}: scheme must be http or https`),
   invalidPort: invalid('invalid_port', (port: number) => `invalid port ${port} in allowed_ports`),
   invalidIpv4Cidr: invalid(

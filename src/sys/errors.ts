@@ -26,7 +26,8 @@ export const sysErrors = {
   invalidTtl: defineError(
     'sys.invalid_ttl',
     'invalid',
-    (input: string, field: string) => `Field validation failed: error converting input ${input} for field "${field}": time: invalid duration`,
+    // As every field-validation error: the field is named, the input is not quoted.
+    (field: string) => `Field validation failed: error converting input for field "${field}": time: invalid duration`,
   ),
   invalidListingVisibility: defineError(
     'sys.invalid_listing_visibility',

@@ -7,7 +7,7 @@ import { SUPPORTED_TYPES, normaliseMountPath, type MountTable } from './mount-ta
 export function configTtl(value: unknown, field: string): number {
   if (value === undefined || value === null || value === 'system' || value === '') return 0;
   const s = parseDuration(value);
-  if (s === undefined) throw sysErrors.invalidTtl(String(value), field);
+  if (s === undefined) throw sysErrors.invalidTtl(field);
   return s;
 }
 

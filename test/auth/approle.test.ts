@@ -53,8 +53,8 @@ describe('roles', () => {
   });
 
   it.each([
-    [{ bind_secret_id: 'maybe' }, 'Field validation failed: error converting input maybe for field "bind_secret_id": strconv.ParseBool: parsing "maybe": invalid syntax'],
-    [{ token_ttl: 'soon' }, 'Field validation failed: error converting input soon for field "token_ttl": time: invalid duration "soon"'],
+    [{ bind_secret_id: 'maybe' }, 'Field validation failed: error converting input for field "bind_secret_id": strconv.ParseBool: invalid syntax'],
+    [{ token_ttl: 'soon' }, 'Field validation failed: error converting input for field "token_ttl": time: invalid duration'],
     [{ token_num_uses: -1 }, "'token_num_uses' cannot be negative"],
     [{ token_ttl: '2h', token_max_ttl: '1h' }, "'token_ttl' cannot be greater than 'token_max_ttl'"],
     [{ token_type: 'weird' }, 'invalid \'token_type\' value "weird"'],

@@ -120,9 +120,9 @@ describe('roles', () => {
     [{ ...CI_ROLE, bound_claims: { n: { deep: 1 } } }, 'claim is not a string or list: {"deep":1}'],
     [{ ...CI_ROLE, claim_mappings: { repository: 'role' } }, 'metadata key "role" is reserved and may not be a mapping destination'],
     [{ ...CI_ROLE, claim_mappings: { repository: 'x', ref: 'x' } }, 'multiple keys are mapped to metadata key "x"'],
-    [{ ...CI_ROLE, bound_claims: 5 }, 'Field validation failed: error converting input 5 for field "bound_claims": expected a value of the right type'],
-    [{ ...CI_ROLE, bound_claims: '[1,2]' }, 'Field validation failed: error converting input [1,2] for field "bound_claims": expected a JSON object'],
-    [{ ...CI_ROLE, clock_skew_leeway: 'later' }, 'Field validation failed: error converting input later for field "clock_skew_leeway": time: invalid duration "later"'],
+    [{ ...CI_ROLE, bound_claims: 5 }, 'Field validation failed: error converting input for field "bound_claims": expected a value of the right type'],
+    [{ ...CI_ROLE, bound_claims: '[1,2]' }, 'Field validation failed: error converting input for field "bound_claims": expected a JSON object'],
+    [{ ...CI_ROLE, clock_skew_leeway: 'later' }, 'Field validation failed: error converting input for field "clock_skew_leeway": time: invalid duration'],
   ])('refuses %j with Vault’s 400 and creates no role', async (body, message) => {
     const res = await writeRole('bad', body);
     expect(res.json()).toEqual({ errors: [message] });

@@ -32,13 +32,13 @@ describe('KV v2 bad input changes nothing', () => {
       const res = await t.call('PUT', '/v1/secret/data/app', { body: { data } });
       expect(res.statusCode).toBe(400);
       expect(res.json().errors).toHaveLength(1);
-      expect(res.json().errors[0]).toMatch(/^Field validation failed: error converting input .* for field "data": expected a JSON object$/);
+      expect(res.json().errors[0]).toBe('Field validation failed: error converting input for field "data": expected a JSON object');
     }
   });
 
   it('options that are not an object answer 400 field validation', async () => {
     const res = await t.call('PUT', '/v1/secret/data/app', { body: { data: { a: 1 }, options: 'cas=1' } });
-    expectError(res, 400, 'Field validation failed: error converting input cas=1 for field "options": expected a JSON object');
+    expectError(res, 400, 'Field validation failed: error converting input for field "options": expected a JSON object');
   });
 
   it('a wrong CAS answers 400 "check-and-set parameter did not match the current version"', async () => {
@@ -83,7 +83,7 @@ describe('KV v2 bad input changes nothing', () => {
 
   it('a non-integer version list answers 400 field validation', async () => {
     const res = await t.call('PUT', '/v1/secret/destroy/app', { body: { versions: ['one'] } });
-    expectError(res, 400, 'Field validation failed: error converting input ["one"] for field "versions": cannot parse as a list of integers');
+    expectError(res, 400, 'Field validation failed: error converting input for field "versions": cannot parse as a list of integers');
   });
 });
 

@@ -143,7 +143,7 @@ describe('KV v2 data read (kv-v2.md §4.1)', () => {
     const res = await t.call('GET', '/v1/secret/data/app?version=latest');
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
-      errors: ['Field validation failed: error converting input latest for field "version": cannot parse as an integer'],
+      errors: ['Field validation failed: error converting input for field "version": cannot parse as an integer'],
     });
   });
 

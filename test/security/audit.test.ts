@@ -48,7 +48,7 @@ describe('audit file device', () => {
       ['request', 'sys/mounts/bad', ''],
       ['response', 'sys/mounts/bad', 'plugin not found in the catalog: nosuch'],
       ['request', 'auth/token/create', ''],
-      ['response', 'auth/token/create', 'Field validation failed: error converting input not a duration for field "ttl": time: invalid duration "not a duration"'],
+      ['response', 'auth/token/create', 'Field validation failed: error converting input for field "ttl": time: invalid duration'],
     ]);
     // Request and response entries of one request share the request id.
     for (let i = 0; i < entries.length; i += 2) expect(entries[i].request.id).toBe(entries[i + 1].request.id);
@@ -205,5 +205,31 @@ describe('sys/audit', () => {
       ['request', 'sys/mounts'],
       ['response', 'sys/mounts'],
     ]);
+  });
+});
+
+describe('field-validation errors', () => {
+  it('name the field but never quote its input: a secret given to a wrongly typed field reaches neither the client nor the audit log', async () => {
+    const { t, file } = await start();
+    const SECRET = 'Pasted-Into-The-Wrong-Field/9f31c';
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+      ['POST', '/v1/auth/token/create', { ttl: SECRET }, 'ttl'],
+      ['POST', '/v1/auth/token/create', { num_uses: SECRET }, 'num_uses'],
+      ['POST', '/v1/auth/token/create', { renewable: SECRET }, 'renewable'],
+      ['POST', '/v1/auth/token/create', { meta: SECRET }, 'meta'],
+      ['POST', '/v1/sys/mounts/x', { type: 'kv', local: SECRET }, 'local'],
+      ['PUT', '/v1/secret/data/app', { data: SECRET }, 'data'],
+      ['POST', '/v1/secret/destroy/app', { versions: [SECRET] }, 'versions'],
+      ['POST', '/v1/secret/config', { delete_version_after: SECRET }, 'delete_version_after'],
+    ];
+    for (const [method, url, body, field] of cases) {
+      const res = await t.call(method, url, { body });
+      expect(res.statusCode, `${url} ${field}`).toBe(400);
+      expect(res.json().errors[0], `${url} ${field}`).toMatch(new RegExp(`^Field validation failed: error converting input for field "${field}": `));
+      expect(res.body).not.toContain(SECRET);
+    }
+    // The request entries carry the input only as HMACs; the response entries carry the error text.
+    expect(leaks(fs.readFileSync(file), SECRET)).toEqual([]);
+    expect(lines(file).filter((e) => e.type === 'response' && e.error)).toHaveLength(cases.length);
   });
 });
