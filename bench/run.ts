@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(): Promise<boolean> }>> = {
   kv: () => import('./kv.js'),
   sync: () => import('./sync.js'),
   templates: () => import('./templates.js'),
+  json: () => import('./json.js'),
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

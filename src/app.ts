@@ -2,15 +2,19 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Dispatcher, type DispatcherDeps } from './http/dispatch.js';
-import { requestErrors } from './http/errors.js';
+import { JSON_LIMIT_CODE, requestErrors } from './http/errors.js';
 import { errorResponse, kindOfStatus, renderFailure } from './http/render-error.js';
 import { UPLOAD_PATHS, type WireResponse } from './http/wire.js';
-import { methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
+import { readBody } from './http/body.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
+import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
-/** What the HTTP application needs: the services of the request pipeline and the body limit. */
+/** What the HTTP application needs: the services of the request pipeline and the body limits. */
 export interface AppDeps extends DispatcherDeps {
   /** Largest accepted request body, in bytes. */
   maxRequestSize: number;
+  /** The listener's JSON limits; Vault's defaults when absent. */
+  jsonLimits?: JsonLimits;
 }
 
 /**
@@ -29,9 +33,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Vault parses JSON regardless of Content-Type (the Go client sends none), so every body
-  // reaches the dispatcher as raw bytes and is interpreted there, in one place.
+  // reaches the dispatcher as raw bytes and is interpreted there, in one place. Its size and
+  // JSON limits are checked chunk by chunk while it arrives.
+  const bodyLimits = { maxBytes: deps.maxRequestSize, json: deps.jsonLimits ?? DEFAULT_JSON_LIMITS };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const declared = request.headers['content-length'];
+    readBody(payload, declared === undefined ? undefined : Number(declared), bodyLimits, done);
+  });
 
   const send = (reply: import('fastify').FastifyReply, res: WireResponse) => {
     reply.code(res.status).headers(res.headers);
@@ -66,6 +75,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+    // Fastify closes the connection after any body-parser error; a body over a JSON limit is
+    // instead read to its end and dropped (`readBody`), so the connection can stay open.
+    if (error instanceof FerryError && error.code === JSON_LIMIT_CODE) reply.removeHeader('connection');
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, errorResponse(payloadTooLarge()));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));

@@ -8,6 +8,7 @@ import type { Backend } from './kernel/request.js';
 import { VAULT_LEASE_TTLS, type AuditSink, type Authorizer, type LeaseTtls, type SealState, type ServerInfo } from './kernel/services.js';
 import type { TelemetryConfig } from './config/schema.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { SqliteStore } from './store/sqlite.js';
 import { BarrierStore } from './store/barrier.js';
 import type { Store } from './store/store.js';
@@ -66,6 +67,8 @@ export interface CoreOptions {
   sync?: SyncServerConfig;
   /** How sync destinations resolve hostnames (strict networking); the system's resolver unless a test maps AWS's names. */
   syncResolver?: Resolver;
+  /** The listener's JSON limits (`max_json_*`); Vault's defaults when absent. */
+  jsonLimits?: Partial<JsonLimits>;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
 }
@@ -94,6 +97,8 @@ export interface CoreServices {
   telemetry?: TelemetryConfig;
   /** Whether the configuration enables the web UI (acted on by the UI issue). */
   ui: boolean;
+  /** The listener's JSON limits, checked on every body as it arrives. */
+  jsonLimits: JsonLimits;
 }
 
 /** The security services behind the service interfaces, for tests, benchmarks and operators' tooling. */
@@ -284,6 +289,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     leaseTtls,
     telemetry: opts.telemetry,
     ui: opts.ui ?? false,
+    jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits },
   };
 
   let rootToken: string | undefined;

@@ -1,4 +1,8 @@
 import { FerryError, defineError, type ErrorKind } from '../kernel/errors.js';
+import { JSON_LIMIT_MESSAGES, type JsonLimitBreach } from './json-limits.js';
+
+/** The code of a body refused for one of the listener's JSON limits. */
+export const JSON_LIMIT_CODE = 'request.json_limit';
 
 /**
  * The wire layer's and the request pipeline's own errors: a request Vault would refuse for its
@@ -7,6 +11,11 @@ import { FerryError, defineError, type ErrorKind } from '../kernel/errors.js';
  */
 export const requestErrors = {
   badJson: defineError('request.bad_json', 'invalid', () => 'error parsing JSON'),
+  /**
+   * A body over one of the listener's JSON limits: Vault's message, but a 400 where Vault
+   * answers 500 — the body is at fault, not the server.
+   */
+  jsonLimit: defineError(JSON_LIMIT_CODE, 'invalid', (breach: JsonLimitBreach) => JSON_LIMIT_MESSAGES[breach]),
   badPercentEncoding: defineError('request.bad_percent_encoding', 'invalid', () => 'invalid percent-encoding in path'),
   unknownNamespace: defineError(
     'request.unknown_namespace',
