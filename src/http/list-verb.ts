@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { LIST_MARKER_HEADER } from './wire.js';
@@ -13,19 +14,50 @@ import { LIST_MARKER_HEADER } from './wire.js';
  * the blank line, then skips exactly the body that `Content-Length` or chunked
  * `Transfer-Encoding` announces, so pipelined requests and bodies that happen to
  * contain `LIST ` are handled correctly. Anything it does not understand (an upgrade,
- * a head over 64 KiB) switches it to pass-through, leaving the verdict to llhttp.
+ * a head longer than Node's own limit) switches it to pass-through, leaving the verdict to llhttp.
  */
 const MARKER_LINE = new RegExp(`\\r\\n${LIST_MARKER_HEADER}:`, 'i');
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * What the framer tells about the requests it sees go by, for the listener's timeouts
+ * (`connection-deadlines.ts`): where a request starts, where its head ends, where it ends.
+ */
+export interface MessageObserver {
+  /** The first byte of a request head arrived. */
+  headStarted(): void;
+  /** The head is complete (its blank line arrived). */
+  headComplete(): void;
+  /** The request's body (if any) is complete; the next byte starts another request. */
+  messageComplete(): void;
+}
+
+const NO_OBSERVER: MessageObserver = { headStarted() {}, headComplete() {}, messageComplete() {} };
 
 export class RequestLineRewriter {
-  private head = Buffer.alloc(0);
+  /** The head read so far, as received (never copied until the head is complete). */
+  private headParts: Buffer[] = [];
+  private headLength = 0;
+  /** The last (up to 3) bytes of the buffered head: a blank line may straddle two chunks. */
+  private headTail = Buffer.alloc(0);
   private state: 'head' | 'body' | 'chunk-size' | 'chunk-data' | 'chunk-trailer' | 'passthrough' = 'head';
   private remaining = 0;
   private line = '';
 
-  static readonly MAX_HEAD = 64 * 1024;
+  /**
+   * The longest head the framer buffers: Node's own limit (`--max-http-header-size`, 16 KiB by
+   * default). A longer one is passed through unframed for llhttp to refuse (431), so the
+   * framer never holds more than Node would.
+   */
+  static readonly MAX_HEAD = http.maxHeaderSize;
 
-  /** Feeds bytes from the client; returns the bytes to hand to the HTTP parser. */
+  constructor(private readonly observer: MessageObserver = NO_OBSERVER) {}
+
+  /**
+   * Feeds bytes from the client; returns the bytes to hand to the HTTP parser. Linear in the
+   * bytes fed, however they are split: a head arriving a byte at a time is searched only in
+   * its new bytes (plus the three before them) and joined once, when complete.
+   */
   push(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
     let i = 0;
@@ -35,32 +67,35 @@ export class RequestLineRewriter {
           out.push(chunk.subarray(i));
           return Buffer.concat(out);
         case 'head': {
-          // Common case: the whole head is in this chunk and nothing is buffered; no copying.
-          if (this.head.length === 0) {
-            const end = chunk.indexOf('\r\n\r\n', i);
-            if (end !== -1) {
-              out.push(this.rewriteHead(chunk.subarray(i, end + 4)));
+          if (this.headLength === 0) {
+            this.observer.headStarted();
+            // Common case: the whole head is in this chunk; no copying.
+            const end = chunk.indexOf(HEAD_END, i);
+            if (end !== -1 && end + 4 - i <= RequestLineRewriter.MAX_HEAD) {
+              out.push(this.completeHead(chunk.subarray(i, end + 4)));
               i = end + 4;
               break;
             }
           }
-          const combined = this.head.length === 0 ? chunk.subarray(i) : Buffer.concat([this.head, chunk.subarray(i)]);
-          const end = combined.indexOf('\r\n\r\n');
-          if (end === -1) {
-            if (combined.length > RequestLineRewriter.MAX_HEAD) {
+          const rest = chunk.subarray(i);
+          const window = this.headTail.length === 0 ? rest : Buffer.concat([this.headTail, rest]);
+          const at = window.indexOf(HEAD_END);
+          if (at === -1 || this.headLength + at + 4 - this.headTail.length > RequestLineRewriter.MAX_HEAD) {
+            this.headParts.push(rest);
+            this.headLength += rest.length;
+            if (this.headLength > RequestLineRewriter.MAX_HEAD) {
               this.state = 'passthrough';
-              out.push(combined);
-              this.head = Buffer.alloc(0);
-              return out.length === 1 ? out[0]! : Buffer.concat(out);
+              out.push(...this.takeHead());
+              return Buffer.concat(out);
             }
-            this.head = Buffer.from(combined);
+            this.headTail = Buffer.from(window.subarray(Math.max(0, window.length - 3)));
             return out.length === 1 ? out[0]! : Buffer.concat(out);
           }
-          const headBytes = combined.subarray(0, end + 4);
-          const consumedFromChunk = end + 4 - this.head.length;
-          this.head = Buffer.alloc(0);
-          i += consumedFromChunk;
-          out.push(this.rewriteHead(headBytes));
+          const fromChunk = at + 4 - this.headTail.length;
+          this.headParts.push(rest.subarray(0, fromChunk));
+          const head = Buffer.concat(this.takeHead());
+          i += fromChunk;
+          out.push(this.completeHead(head));
           break;
         }
         case 'body':
@@ -70,7 +105,10 @@ export class RequestLineRewriter {
           out.push(chunk.subarray(i, i + take));
           i += take;
           this.remaining -= take;
-          if (this.remaining === 0) this.state = this.state === 'body' ? 'head' : 'chunk-size';
+          if (this.remaining === 0) {
+            if (this.state === 'body') this.endMessage();
+            else this.state = 'chunk-size';
+          }
           break;
         }
         case 'chunk-size':
@@ -97,13 +135,35 @@ export class RequestLineRewriter {
               this.state = 'chunk-data';
             }
           } else if (text === '') {
-            this.state = 'head';
+            this.endMessage();
           }
           break;
         }
       }
     }
     return out.length === 1 ? out[0]! : Buffer.concat(out);
+  }
+
+  /** The buffered head's parts, leaving nothing buffered. */
+  private takeHead(): Buffer[] {
+    const parts = this.headParts;
+    this.headParts = [];
+    this.headLength = 0;
+    this.headTail = Buffer.alloc(0);
+    return parts;
+  }
+
+  private endMessage(): void {
+    this.state = 'head';
+    this.observer.messageComplete();
+  }
+
+  /** A complete head: rewritten if it is a LIST, and the framing of its body decided. */
+  private completeHead(head: Buffer): Buffer {
+    this.observer.headComplete();
+    const rewritten = this.rewriteHead(head);
+    if (this.state === 'head') this.observer.messageComplete();
+    return rewritten;
   }
 
   private rewriteHead(head: Buffer): Buffer {
@@ -147,10 +207,10 @@ export class RequestLineRewriter {
  * how a net.Socket receives data, and the `_handle._consumed` flag the HTTP server checks —
  * so it is applied only when both are present; otherwise `ListVerbSocket` is the fallback.
  */
-export function installListTranslation(socket: Socket): boolean {
+export function installListTranslation(socket: Socket, observer?: MessageObserver): boolean {
   const handle = (socket as Socket & { _handle?: { _consumed?: boolean; isStreamBase?: boolean } })._handle;
   if (!handle || handle.isStreamBase !== true || handle._consumed) return false;
-  const rewriter = new RequestLineRewriter();
+  const rewriter = new RequestLineRewriter(observer);
   const push = socket.push.bind(socket);
   socket.push = (chunk: unknown, encoding?: BufferEncoding) =>
     chunk === null || !Buffer.isBuffer(chunk) ? push(chunk, encoding) : push(rewriter.push(chunk));
@@ -164,10 +224,14 @@ export function installListTranslation(socket: Socket): boolean {
  * socket methods and properties the HTTP server and Fastify use.
  */
 export class ListVerbSocket extends Duplex {
-  private readonly rewriter = new RequestLineRewriter();
+  private readonly rewriter: RequestLineRewriter;
 
-  constructor(private readonly inner: Socket) {
+  constructor(
+    private readonly inner: Socket,
+    observer?: MessageObserver,
+  ) {
     super({ allowHalfOpen: true });
+    this.rewriter = new RequestLineRewriter(observer);
     inner.on('data', (chunk: Buffer) => {
       const out = this.rewriter.push(chunk);
       if (out.length > 0 && !this.push(out)) inner.pause();

@@ -2,7 +2,18 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { DEFAULT_LISTENER_TIMEOUTS, DeadlineSweeper, type ConnectionDeadlines, type ListenerTimeouts } from './connection-deadlines.js';
 import { ListVerbSocket, installListTranslation } from './list-verb.js';
+
+/**
+ * Default of `max_connections` (Ferry's own listener key; Vault has none): open connections
+ * beyond it are closed as soon as they are accepted. Well under the common 1,024 open-files
+ * limit, so that file descriptors stay available for the database, the audit log and the
+ * connections to AWS when a client opens connections and keeps them; nginx's default
+ * `worker_connections` is the same figure.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 512;
 
 export interface ListenerOptions {
   address: string;
@@ -18,6 +29,12 @@ export interface ListenerOptions {
    * internals do not allow `inline`).
    */
   listTranslation?: 'inline' | 'wrap';
+  /** Vault's listener timeouts; its defaults for what is absent. */
+  timeouts?: Partial<ListenerTimeouts>;
+  /** Most connections open at once (`max_connections`); `DEFAULT_MAX_CONNECTIONS` when absent. */
+  maxConnections?: number;
+  /** Where refused and timed-out connections are reported (debug and warn levels). */
+  log?: Logger;
 }
 
 export interface RunningListener {
@@ -43,10 +60,24 @@ export function splitAddress(address: string): { host: string; port: number } {
 /**
  * Accepts TCP (or TLS) connections itself and hands each one, wrapped for the LIST-verb
  * translation, to the Fastify app's HTTP server — which therefore never listens on its own.
+ * Because it does not, Node's own HTTP timers never start: the listener enforces Vault's
+ * timeouts itself (`connection-deadlines.ts`) and caps the open connections.
  */
 export async function listen(app: FastifyInstance, opts: ListenerOptions): Promise<RunningListener> {
   await app.ready();
   const httpServer = app.server;
+  const timeouts: ListenerTimeouts = { ...DEFAULT_LISTENER_TIMEOUTS, ...opts.timeouts };
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  // The idle timeout is ours; Node's (and Fastify's 72 s default) would close earlier.
+  httpServer.keepAliveTimeout = 0;
+  const sweeper = new DeadlineSweeper(timeouts, (which) => opts.log?.debug({ timeout: which }, 'connection closed: listener timeout'));
+  // What each connection handed to the HTTP server is tracked by, to tell its deadlines when a response finishes.
+  const deadlinesOf = new WeakMap<object, ConnectionDeadlines>();
+  const onRequest = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const deadlines = deadlinesOf.get(req.socket);
+    if (deadlines) res.once('close', () => deadlines.responseFinished());
+  };
+  httpServer.on('request', onRequest);
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
     // Sockets handed over by 'connection' miss the accept-time TCP_NODELAY that Node's HTTP
@@ -55,8 +86,11 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const inline = opts.listTranslation !== 'wrap' && installListTranslation(socket);
-    httpServer.emit('connection', inline ? socket : new ListVerbSocket(socket));
+    const deadlines = sweeper.track(socket);
+    const inline = opts.listTranslation !== 'wrap' && installListTranslation(socket, deadlines);
+    const handed = inline ? socket : new ListVerbSocket(socket, deadlines);
+    deadlinesOf.set(handed, deadlines);
+    httpServer.emit('connection', handed);
   };
   const readPair = () => ({ cert: readFileSync(opts.tlsCertFile ?? ''), key: readFileSync(opts.tlsKeyFile ?? '') });
   const versions = {
@@ -64,7 +98,18 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     ...(opts.tlsMaxVersion ? { maxVersion: opts.tlsMaxVersion as tls.SecureVersion } : {}),
   };
   let pair = opts.tlsDisable ? undefined : readPair();
-  const server = opts.tlsDisable ? net.createServer(onSocket) : tls.createServer({ ...pair, ...versions }, onSocket);
+  // The handshake comes before the first request's head: it gets the header timeout.
+  const handshake = timeouts.readHeaderMs > 0 ? { handshakeTimeout: timeouts.readHeaderMs } : {};
+  const server = opts.tlsDisable ? net.createServer(onSocket) : tls.createServer({ ...pair, ...versions, ...handshake }, onSocket);
+  server.maxConnections = maxConnections;
+  let lastDropWarning = 0;
+  server.on('drop', () => {
+    // At most one warning a minute: a flood of refused connections must not flood the log too.
+    const now = Date.now();
+    if (now - lastDropWarning < 60_000) return;
+    lastDropWarning = now;
+    opts.log?.warn({ max_connections: maxConnections }, 'connection refused: max_connections open connections reached');
+  });
   const { host, port } = splitAddress(opts.address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,6 +133,8 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
       return true;
     },
     close: async () => {
+      sweeper.stop();
+      httpServer.off('request', onRequest);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
