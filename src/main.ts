@@ -4,7 +4,16 @@ import { createServer, FERRY_VERSION, VAULT_API_VERSION, type Server } from './c
 import { buildApp } from './app.js';
 import { listen, type RunningListener } from './http/server.js';
 import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
-import { ConfigError, DEFAULT_MAX_REQUEST_SIZE, loadServerConfig, normaliseLevel, type ListenerConfig, type ServerConfig } from './config/server-config.js';
+import {
+  ConfigError,
+  DEFAULT_MAX_REQUEST_SIZE,
+  loadServerConfig,
+  normaliseLevel,
+  type ListenerConfig,
+  type ListenerSettings,
+  type ServerConfig,
+} from './config/server-config.js';
+import { listenerLimits } from './config/listener-limits.js';
 import { LOG_LEVELS } from './config/schema.js';
 import { createLogger, defaultLogFormat, routeProcessWarnings, type LogFormat } from './logging.js';
 
@@ -131,11 +140,13 @@ async function runServer(args: string[]): Promise<number> {
     log.warn({ ignored: config.ignoredKeys }, 'the configuration sets Vault keys that Ferry accepts but does not act on');
   }
 
-  let listeners: ListenerConfig[] = config?.listeners ?? [];
+  let listeners: ListenerSettings[] = config?.listeners ?? [];
   const storagePath = config?.storage.path ?? ':memory:';
   if (dev) {
     const address = flagOrEnv(flags, flag('dev-listen-address')) ?? '127.0.0.1:8200';
-    listeners = [{ address, tlsDisable: true, maxRequestSize: DEFAULT_MAX_REQUEST_SIZE, telemetry: { unauthenticatedMetricsAccess: true } }];
+    listeners = [
+      { address, tlsDisable: true, maxRequestSize: DEFAULT_MAX_REQUEST_SIZE, telemetry: { unauthenticatedMetricsAccess: true }, ...listenerLimits({}) },
+    ];
   }
   // Vault reads VAULT_API_ADDR over the configuration's api_addr.
   const apiAddr = process.env.VAULT_API_ADDR || config?.apiAddr;
@@ -155,8 +166,9 @@ async function runServer(args: string[]): Promise<number> {
   const running: RunningListener[] = [];
   try {
     for (const l of listeners) {
-      const app = await buildApp({ ...server.core, maxRequestSize: l.maxRequestSize });
-      running.push(await listen(app, l));
+      // Each listener has its own body limits (max_request_size, max_json_*), so its own app.
+      const app = await buildApp({ ...server.core, maxRequestSize: l.maxRequestSize, jsonLimits: l.jsonLimits });
+      running.push(await listen(app, { ...l, log }));
     }
   } catch (err) {
     for (const r of running) await r.close();

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { parseBool, parseDuration } from '../kernel/fields.js';
+import { listenerLimitKeys } from './listener-limits.js';
 
 /** What a `vaultOnly()` key decodes to; the loader collects and drops these. */
 export const IGNORED: unique symbol = Symbol('ignored Vault key');
@@ -84,6 +85,8 @@ export const tcpListenerSchema = z.strictObject({
   tls_max_version: tlsVersion.optional(),
   max_request_size: integer.optional(),
   telemetry: listenerTelemetry.optional(),
+  // The listener's timeouts, JSON limits and max_connections, declared in their own module.
+  ...listenerLimitKeys,
   // Mutual TLS that Ferry does not check: refused rather than silently not enforced.
   tls_require_and_verify_client_cert: boolish
     .refine((v) => !v, { message: 'Ferry does not verify client certificates; remove the key or set it to false', params: { refused: true } })
@@ -94,10 +97,6 @@ export const tcpListenerSchema = z.strictObject({
   tls_prefer_server_cipher_suites: vaultOnly(),
   cluster_address: vaultOnly(),
   max_request_duration: vaultOnly(),
-  http_idle_timeout: vaultOnly(),
-  http_read_header_timeout: vaultOnly(),
-  http_read_timeout: vaultOnly(),
-  http_write_timeout: vaultOnly(),
   proxy_protocol_behavior: vaultOnly(),
   proxy_protocol_authorized_addrs: vaultOnly(),
   x_forwarded_for_authorized_addrs: vaultOnly(),

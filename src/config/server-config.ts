@@ -15,6 +15,7 @@ import {
   type TelemetryConfig,
 } from './schema.js';
 import { closestKey } from './suggest.js';
+import { listenerLimits, type ListenerLimits } from './listener-limits.js';
 
 export class ConfigError extends Error {}
 
@@ -36,6 +37,9 @@ export interface ListenerConfig {
   telemetry: { unauthenticatedMetricsAccess: boolean };
 }
 
+/** One listener with its timeouts, JSON limits and connection cap (`listener-limits.ts`). */
+export type ListenerSettings = ListenerConfig & ListenerLimits;
+
 export interface StorageConfig {
   type: StorageType;
   path: string;
@@ -45,7 +49,7 @@ export interface StorageConfig {
 export interface ServerConfig {
   /** The files read, in the order they were merged. */
   files: string[];
-  listeners: ListenerConfig[];
+  listeners: ListenerSettings[];
   storage: StorageConfig;
   apiAddr?: string;
   clusterAddr?: string;
@@ -271,7 +275,7 @@ function readConfigFile(file: string, ignored: string[]): Parsed | Problem[] {
   return { file, data: parsed.data, lineOf: (path) => lineAt(doc.value, doc.lineOf, path) };
 }
 
-function listenerOf(l: TcpListenerConfig): ListenerConfig {
+function listenerOf(l: TcpListenerConfig): ListenerSettings {
   const size = l.max_request_size;
   return {
     address: l.address,
@@ -283,6 +287,7 @@ function listenerOf(l: TcpListenerConfig): ListenerConfig {
     // Vault: 0 means the default, a negative value disables the limit.
     maxRequestSize: size === undefined || size === 0 ? DEFAULT_MAX_REQUEST_SIZE : size < 0 ? Number.MAX_SAFE_INTEGER : size,
     telemetry: { unauthenticatedMetricsAccess: l.telemetry?.unauthenticated_metrics_access ?? false },
+    ...listenerLimits(l),
   };
 }
 
@@ -304,7 +309,7 @@ export function loadServerConfig(paths: string | string[]): ServerConfig {
   }
   if (problems.length > 0) throw configError(problems);
 
-  const listeners: ListenerConfig[] = [];
+  const listeners: ListenerSettings[] = [];
   let storage: StorageConfig | undefined;
   const merged: Partial<ConfigFile> = {};
   const sources: Partial<Record<keyof ConfigFile, string>> = {};

@@ -50,6 +50,19 @@ export interface RunningListener {
   close(): Promise<void>;
 }
 
+/** Descriptors kept for everything but client connections: database, WAL, audit files, AWS connections, stdio. */
+const RESERVED_DESCRIPTORS = 64;
+
+/** The soft open-files limit of this process, where the OS tells it (Linux); undefined elsewhere. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Splits `host:port`, accepting `[::1]:8200`. */
 export function splitAddress(address: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
@@ -102,6 +115,13 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
   const handshake = timeouts.readHeaderMs > 0 ? { handshakeTimeout: timeouts.readHeaderMs } : {};
   const server = opts.tlsDisable ? net.createServer(onSocket) : tls.createServer({ ...pair, ...versions, ...handshake }, onSocket);
   server.maxConnections = maxConnections;
+  const descriptors = openFilesLimit();
+  if (descriptors !== undefined && maxConnections + RESERVED_DESCRIPTORS > descriptors) {
+    opts.log?.warn(
+      { max_connections: maxConnections, open_files_limit: descriptors },
+      'max_connections is close to or above the open-files limit (ulimit -n): clients could use up the descriptors the database, the audit log and AWS connections need; lower max_connections or raise the limit',
+    );
+  }
   let lastDropWarning = 0;
   server.on('drop', () => {
     // At most one warning a minute: a flood of refused connections must not flood the log too.

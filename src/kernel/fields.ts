@@ -25,25 +25,31 @@ export function parseBool(v: unknown): boolean | undefined {
 
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
 
+/**
+ * Milliseconds of a Go duration string (`1h30m`, `500ms`, `-1s`), or of a number or numeric
+ * string taken as seconds (Vault's `ParseDurationSecond`); undefined when it is neither.
+ */
+export function parseDurationMs(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v * 1000 : undefined;
+  if (typeof v !== 'string') return undefined;
+  const text = v.trim();
+  if (text === '') return 0;
+  if (/^[+-]?\d+$/.test(text)) return Number(text) * 1000;
+  const m = /^([+-])?((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)$/.exec(text);
+  if (!m) return undefined;
+  let total = 0;
+  for (const part of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) {
+    total += Number(part[1]) * UNIT_SECONDS[part[2]!]! * 1000;
+  }
+  return m[1] === '-' ? -total : total;
+}
+
 /** Seconds from an int, a numeric string, or a Go duration string (`1h30m`, `-1s`, `0s`). */
 export function parseDuration(v: unknown, allowNegative = false): number | undefined {
-  let seconds: number | undefined;
-  if (typeof v === 'number' && Number.isFinite(v)) seconds = Math.trunc(v);
-  else if (typeof v === 'string') {
-    const text = v.trim();
-    if (text === '') seconds = 0;
-    else if (/^[+-]?\d+$/.test(text)) seconds = Number(text);
-    else {
-      const m = /^([+-])?((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+)$/.exec(text);
-      if (!m) return undefined;
-      let total = 0;
-      for (const part of m[2]!.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g)) {
-        total += Number(part[1]) * UNIT_SECONDS[part[2]!]!;
-      }
-      seconds = Math.trunc(m[1] === '-' ? -total : total);
-    }
-  }
-  if (seconds === undefined || !Number.isSafeInteger(seconds)) return undefined;
+  const ms = parseDurationMs(v);
+  if (ms === undefined) return undefined;
+  const seconds = Math.trunc(typeof v === 'number' ? v : ms / 1000);
+  if (!Number.isSafeInteger(seconds)) return undefined;
   if (seconds < 0 && !allowNegative) return undefined;
   return seconds;
 }

@@ -180,3 +180,21 @@ describe('JsonLimitScanner', () => {
     expect(new JsonLimitScanner(tight).push(Buffer.from('"[[[["'))).toBeUndefined();
   });
 });
+
+describe('the deepest max_json_depth a listener accepts', () => {
+  const t = useTestServer({ jsonLimits: { maxDepth: 1000 } });
+
+  it('serves a body nested 1,000 deep — stored, read back and audited — without overflowing the stack', async () => {
+    const { tempDirForTest } = await import('../support/fixtures.js');
+    const file = `${tempDirForTest()}/audit.log`;
+    expect((await t.call('PUT', '/v1/sys/audit/file', { body: { type: 'file', options: { file_path: file } } })).statusCode).toBe(204);
+    const deep = `{"data":${'{"a":'.repeat(998)}"bottom"${'}'.repeat(998)}}`;
+    expect((await t.call('PUT', '/v1/secret/data/deep', { rawBody: deep })).statusCode).toBe(200);
+    const read = await t.call('GET', '/v1/secret/data/deep');
+    expect(read.statusCode).toBe(200);
+    expect(JSON.stringify(read.json().data.data)).toBe(deep.slice('{"data":'.length, -1));
+    expect((await t.call('PUT', '/v1/secret/data/deep', { rawBody: `{"data":${'['.repeat(1000)}${']'.repeat(1000)}}` })).json()).toEqual({
+      errors: [DEPTH],
+    });
+  });
+});

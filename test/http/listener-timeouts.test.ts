@@ -18,7 +18,9 @@ async function connect(port: number): Promise<{ socket: net.Socket; received: ()
   socket.on('data', (chunk) => (text += chunk.toString('latin1')));
   socket.on('error', () => undefined);
   const done = new Promise<void>((resolve) => socket.once('close', () => ((closed = true), resolve())));
-  onTestFinished(() => socket.destroy());
+  onTestFinished(() => {
+    socket.destroy();
+  });
   return { socket, received: () => text, closed: done, isClosed: () => closed };
 }
 
