@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { auditErrors } from './errors.js';
 
 /** One enabled audit device as `sys/audit` lists it (and as the audit table stores it). */
@@ -28,10 +28,16 @@ const FILE_OPTIONS = new Set(['file_path', 'path', 'mode', 'prefix', 'format', '
  * file is recreated, and a path that has become unwritable fails the write — which is
  * what must stop requests when every device fails. `file_path` may also be `stdout` or
  * `discard`, as in Vault.
+ *
+ * The file's mode is the `mode` option (default 0600), set when the file is created and
+ * restored whenever it is found otherwise, as Vault does; `mode = "0000"` leaves an existing
+ * file's mode alone (a new file is then created 0600).
  */
 export class FileAuditDevice implements AuditDevice {
   private readonly filePath: string;
+  /** The mode the file is kept at; 0: leave it as it is. */
   private readonly mode: number;
+  private readonly createMode: number;
   private readonly prefix: string;
   /** Writes to one file are serialised so lines land in the order they were logged. */
   private queue: Promise<void> = Promise.resolve();
@@ -39,6 +45,7 @@ export class FileAuditDevice implements AuditDevice {
   constructor(readonly config: AuditDeviceConfig) {
     this.filePath = config.options.file_path ?? config.options.path ?? '';
     this.mode = Number.parseInt(config.options.mode ?? '0600', 8);
+    this.createMode = this.mode === 0 ? 0o600 : this.mode;
     this.prefix = config.options.prefix ?? '';
   }
 
@@ -62,7 +69,19 @@ export class FileAuditDevice implements AuditDevice {
   /** Creates the file (with its mode) so that a bad path is refused when enabling. */
   async open(): Promise<void> {
     if (this.filePath === 'stdout' || this.filePath === 'discard') return;
-    await appendFile(this.filePath, '', { mode: this.mode });
+    await this.appendToFile('');
+  }
+
+  /** Appends to the file (created with the mode), first putting its mode right if it is not. */
+  private async appendToFile(text: string): Promise<void> {
+    const file = await open(this.filePath, 'a', this.createMode);
+    try {
+      // The creation mode is reduced by the umask, and a file may have been made by someone else.
+      if (this.mode !== 0 && ((await file.stat()).mode & 0o777) !== this.mode) await file.chmod(this.mode);
+      if (text !== '') await file.appendFile(text);
+    } finally {
+      await file.close();
+    }
   }
 
   write(line: string): Promise<void> {
@@ -78,7 +97,7 @@ export class FileAuditDevice implements AuditDevice {
       await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
       return;
     }
-    await appendFile(this.filePath, text, { mode: this.mode });
+    await this.appendToFile(text);
   }
 }
 

@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import {
   RevisionConflict,
@@ -40,6 +41,22 @@ const MIGRATIONS: string[] = [
    INSERT INTO revision_counter (id, value) SELECT 1, COALESCE(MAX(revision), 0) FROM entries;`,
 ];
 
+/** The files SQLite keeps beside a database: its WAL, the WAL index, a rollback journal. */
+const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
+
+/**
+ * Makes the database file readable and writable by its owner only (0600), creating it so if it
+ * does not exist, and tightens the companion files an earlier run left. SQLite creates its WAL,
+ * WAL index and journal with the database file's own permissions, so those it creates from now
+ * on are 0600 too. Only ciphertext is stored, but the keys, paths and revisions are plaintext,
+ * and nobody but the server needs to read them.
+ */
+function restrictToOwner(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  for (const suffix of COMPANION_SUFFIXES) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
+}
+
 /** The first key after every key that starts with `prefix` (exclusive upper bound). */
 function prefixEnd(prefix: string): string | undefined {
   if (prefix === '') return undefined;
@@ -76,6 +93,7 @@ export class SqliteStore implements Store, StoreSnapshots {
   private readonly stmts;
 
   constructor(opts: SqliteStoreOptions) {
+    if (opts.path !== ':memory:') restrictToOwner(opts.path);
     this.db = new Database(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
     this.now = opts.clock ?? Date.now;
     try {

@@ -233,3 +233,29 @@ describe('field-validation errors', () => {
     expect(lines(file).filter((e) => e.type === 'response' && e.error)).toHaveLength(cases.length);
   });
 });
+
+describe('audit file mode', () => {
+  const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it('creates the file with the device\'s mode (default 0600) and puts it back when it changes; "0000" leaves it alone', async () => {
+    const t = closeAfterTest(await startTestServer());
+    const dir = tempDirForTest('ferry-audit-mode-');
+    const enable = (name: string, options: Record<string, string>) =>
+      t.call('PUT', `/v1/sys/audit/${name}`, { body: { type: 'file', options: { file_path: path.join(dir, `${name}.log`), ...options } } });
+    expect((await enable('plain', {})).statusCode).toBe(204);
+    expect((await enable('shared', { mode: '0640' })).statusCode).toBe(204);
+    fs.writeFileSync(path.join(dir, 'kept.log'), '');
+    fs.chmodSync(path.join(dir, 'kept.log'), 0o644);
+    expect((await enable('kept', { mode: '0000' })).statusCode).toBe(204);
+    expect([modeOf(path.join(dir, 'plain.log')), modeOf(path.join(dir, 'shared.log')), modeOf(path.join(dir, 'kept.log'))]).toEqual(['600', '640', '644']);
+    // Someone loosens the file: the next entry written puts the mode back.
+    fs.chmodSync(path.join(dir, 'plain.log'), 0o666);
+    await t.call('GET', '/v1/sys/mounts');
+    expect(modeOf(path.join(dir, 'plain.log'))).toBe('600');
+    // A rotated (removed) file is created again with the mode.
+    fs.rmSync(path.join(dir, 'shared.log'));
+    await t.call('GET', '/v1/sys/mounts');
+    expect(modeOf(path.join(dir, 'shared.log'))).toBe('640');
+    expect(modeOf(path.join(dir, 'kept.log'))).toBe('644');
+  });
+});
