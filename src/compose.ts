@@ -173,6 +173,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       afterUnseal: async () => {
         await cluster.id();
         await mounts.load();
+        await tokens.saltAccessorIndex();
         await policies.ensureDefault();
         await audit.load();
         await versionHistory.record();

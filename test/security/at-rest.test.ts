@@ -11,7 +11,7 @@ function files(db: string): Array<[string, Buffer]> {
 }
 
 describe('data at rest', () => {
-  it('keeps every secret value, token id and unseal share out of the SQLite file and its WAL, in any encoding', async () => {
+  it('keeps every secret value, token id, token accessor and unseal share out of the SQLite file and its WAL, in any encoding', async () => {
     const db = path.join(tempDirForTest(), 'ferry.db');
     const t = closeAfterTest(await startPersistent(db));
     const init = await initAndUnseal(t, 3, 2);
@@ -34,7 +34,10 @@ describe('data at rest', () => {
     ]);
     expect((await t.call('GET', '/v1/my-kv/data/app/db', { token: child.client_token })).json().data.data).toEqual({ password: marker });
 
-    const secrets = [marker, root, child.client_token, custom.client_token, ...init.keys, ...init.keys_base64];
+    const rootAccessor = (await t.call('GET', '/v1/auth/token/lookup-self', { token: root })).json().data.accessor;
+    // Accessors too: the index of accessors is keyed by their salted hash (storage keys are not encrypted).
+    const accessors = [rootAccessor, child.accessor, custom.accessor];
+    const secrets = [marker, root, child.client_token, custom.client_token, ...accessors, ...init.keys, ...init.keys_base64];
     const check = () => {
       const found = files(db);
       expect(found.map(([name]) => name)).toContain('ferry.db');

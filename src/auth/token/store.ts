@@ -31,7 +31,19 @@ export interface CreateTokenInput {
 
 const SALT_KEY = 'core/token-salt';
 const ID_PREFIX = 'auth/token/id/';
+/**
+ * Accessor index: `<prefix><HMAC of the accessor>` → `{"token": <token hash>, "accessor": …}`.
+ * The key is salted as Vault salts it, so the store's keys (plaintext outside the barrier's
+ * encryption) never reveal an accessor; the accessor itself is only in the encrypted value.
+ */
 const ACCESSOR_PREFIX = 'auth/token/accessor/';
+/** Set once the accessor index is salted (stores written before it used plain accessors as keys). */
+const ACCESSORS_SALTED_KEY = 'core/token-accessors-salted';
+
+interface AccessorEntry {
+  token: string;
+  accessor: string;
+}
 const CHILD_PREFIX = 'auth/token/parent/';
 /** `<accessor of the issuing auth mount>/<token hash>`: the tokens a mount's logins issued. */
 const MOUNT_PREFIX = 'auth/token/mount/';
@@ -109,6 +121,46 @@ export class TokenStore implements TokenResolver {
     this.cache.clear();
   }
 
+  /** The storage key of an accessor's index entry. */
+  private async accessorKey(accessor: string): Promise<string> {
+    // A different message prefix than token ids get: the two hashes never collide or relate.
+    return ACCESSOR_PREFIX + createHmac('sha256', await this.saltKey()).update(`accessor:${accessor}`).digest('hex');
+  }
+
+  private static accessorValue(entry: AccessorEntry): Buffer {
+    return Buffer.from(JSON.stringify(entry));
+  }
+
+  /**
+   * Salts an accessor index written before accessors were salted: each plain entry becomes a
+   * salted one in one atomic commit (checked against the plain entry's revision, so a token
+   * revoked meanwhile is not brought back), then a marker records that the index is done.
+   * Runs on unseal; a crash halfway leaves a mix that the next unseal finishes.
+   */
+  async saltAccessorIndex(): Promise<number> {
+    if (await this.store.get(ACCESSORS_SALTED_KEY)) return 0;
+    let migrated = 0;
+    for (const row of await this.store.scan(ACCESSOR_PREFIX)) {
+      const text = row.value.toString('utf8');
+      if (text.startsWith('{')) continue;
+      const accessor = row.key.slice(ACCESSOR_PREFIX.length);
+      try {
+        await this.store.commit(
+          [
+            { kind: 'put', key: await this.accessorKey(accessor), value: TokenStore.accessorValue({ token: text, accessor }) },
+            { kind: 'delete', key: row.key },
+          ],
+          [{ key: row.key, revision: row.revision }],
+        );
+        migrated++;
+      } catch (err) {
+        if (!(err instanceof RevisionConflict)) throw err;
+      }
+    }
+    await this.store.commit([{ kind: 'put', key: ACCESSORS_SALTED_KEY, value: Buffer.from('1') }]);
+    return migrated;
+  }
+
   async hash(tokenId: string): Promise<string> {
     // Active tokens are hashed on every request; a small in-memory map (dropped on seal,
     // never persisted) saves the HMAC for the tokens in use.
@@ -152,7 +204,7 @@ export class TokenStore implements TokenResolver {
     };
     const ops: WriteOp[] = [
       { kind: 'put', key: ID_PREFIX + hash, value: Buffer.from(JSON.stringify(entry)) },
-      { kind: 'put', key: ACCESSOR_PREFIX + entry.accessor, value: Buffer.from(hash) },
+      { kind: 'put', key: await this.accessorKey(entry.accessor), value: TokenStore.accessorValue({ token: hash, accessor: entry.accessor }) },
     ];
     if (entry.parent) ops.push({ kind: 'put', key: `${CHILD_PREFIX}${entry.parent}/${hash}`, value: Buffer.from('') });
     if (entry.mount_accessor) ops.push({ kind: 'put', key: `${MOUNT_PREFIX}${entry.mount_accessor}/${hash}`, value: Buffer.from('') });
@@ -243,12 +295,14 @@ export class TokenStore implements TokenResolver {
   }
 
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
-    const row = await this.store.get(ACCESSOR_PREFIX + accessor);
-    return row ? this.lookupByHash(row.value.toString('utf8')) : undefined;
+    const row = await this.store.get(await this.accessorKey(accessor));
+    return row ? this.lookupByHash((JSON.parse(row.value.toString('utf8')) as AccessorEntry).token) : undefined;
   }
 
+  /** Every live token's accessor, sorted; read from the encrypted values, since the keys are salted. */
   async listAccessors(): Promise<string[]> {
-    return this.store.list(ACCESSOR_PREFIX);
+    const rows = await this.store.scan(ACCESSOR_PREFIX);
+    return rows.map((row) => (JSON.parse(row.value.toString('utf8')) as AccessorEntry).accessor).sort();
   }
 
   /**
@@ -318,7 +372,7 @@ export class TokenStore implements TokenResolver {
       ];
       if (row) {
         const entry = JSON.parse(row.value.toString('utf8')) as TokenEntry;
-        ops.push({ kind: 'delete', key: ACCESSOR_PREFIX + entry.accessor });
+        ops.push({ kind: 'delete', key: await this.accessorKey(entry.accessor) });
         if (entry.parent) ops.push({ kind: 'delete', key: `${CHILD_PREFIX}${entry.parent}/${hash}` });
         if (entry.mount_accessor) ops.push({ kind: 'delete', key: `${MOUNT_PREFIX}${entry.mount_accessor}/${hash}` });
       }
