@@ -83,10 +83,10 @@ export default {
     },
     {
       name: 'aws-sdk-only-in-its-adapter',
-      comment: 'The AWS SDK is the Secrets Manager adapter\'s (src/sync/aws-sm); the emulator under test/ is not cruised.',
+      comment: 'The AWS SDK (and @smithy, its core) is the Secrets Manager adapter\'s (src/sync/aws-sm); the emulator under test/ is not cruised.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/sync/aws-sm/' },
-      to: { path: '(^|/)node_modules/@aws-sdk/' },
+      to: { path: '(^|/)node_modules/(@aws-sdk|@smithy)/' },
     },
     {
       name: 'no-unresolvable-import',

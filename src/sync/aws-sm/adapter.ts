@@ -35,6 +35,7 @@ import { NetworkPolicy, endpointOf, type ChosenEndpoint } from '../network-polic
 import { destinationAgents, systemResolver, type DestinationAgents, type Resolver } from './connections.js';
 import { classifyAwsError } from './errors.js';
 import { credentialsFor, type CredentialDeps, type DestinationCredentials } from './credentials.js';
+import { SharedConfigFiles } from './shared-config.js';
 
 const errName = (err: unknown) => (err as { name?: string }).name;
 const errMessage = (err: unknown) => (err as { message?: string }).message ?? '';
@@ -394,9 +395,14 @@ function statedAccount(d: Destination): string | undefined {
 /** How long an account that could not be learnt is not asked for again. */
 const UNKNOWN_ACCOUNT_MS = 60_000;
 
-/** One adapter (SDK clients, credentials, sockets) per destination incarnation and generation. */
+/**
+ * One adapter (SDK clients, credentials, sockets) per destination incarnation and generation.
+ * `reset` (on seal) drops every client with the credentials it holds, and what the SDK was given
+ * of its shared files.
+ */
 export class AwsAdapterRegistry implements AdapterRegistry {
   private readonly cache = new Map<string, { version: string; adapter: AwsSecretsManagerAdapter }>();
+  private readonly sharedFiles = new SharedConfigFiles();
   private readonly accounts = new Map<string, { version: string; account: Promise<string | undefined>; askedAt: number }>();
 
   constructor(private readonly deps: AwsAdapterDeps) {}
@@ -434,6 +440,7 @@ export class AwsAdapterRegistry implements AdapterRegistry {
     const cached = this.cache.get(key);
     if (cached && cached.version === versionOf(destination)) return cached.adapter;
     cached?.adapter.destroy();
+    this.sharedFiles.load();
     const agents = destinationAgents(networkPolicyOf(destination, this.deps.allowedEndpointPrefixes), this.deps.resolve ?? systemResolver);
     const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps, agents), agents);
     this.cache.set(key, { version: versionOf(destination), adapter });
@@ -444,5 +451,6 @@ export class AwsAdapterRegistry implements AdapterRegistry {
     for (const { adapter } of this.cache.values()) adapter.destroy();
     this.cache.clear();
     this.accounts.clear();
+    this.sharedFiles.forget();
   }
 }
