@@ -29,7 +29,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposeHeadRoutes: false,
     // Node's own server; `server.ts` feeds it connections itself.
     serverFactory: (handler) => http.createServer(handler),
-    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 10_000 },
+    // No parameter limit of the router's own: a request target is bounded by Node's header limit.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 1_000_000 },
+    // A target the router cannot decode (`%ZZ`, `%C0%AF`) is answered as the dispatcher answers
+    // one: Vault's error body, not Fastify's.
+    frameworkErrors: (error, _request, reply) => {
+      const err = (error as { code?: string }).code === 'FST_ERR_BAD_URL' ? requestErrors.badPercentEncoding() : requestErrors.rejected('invalid', error.message);
+      void send(reply, errorResponse(err));
+    },
   });
 
   // Vault parses JSON regardless of Content-Type (the Go client sends none), so every body

@@ -178,6 +178,17 @@ describe('bad input', () => {
     expect(res.json()).toEqual({ errors: ['unsupported path'] });
   });
 
+  it('answers a path the router cannot percent-decode with Vault\'s error body, not the framework\'s', async () => {
+    for (const path of ['/v1/sys/mounts/%ZZ', '/v1/secret/data/%C0%AF', '/v1/sys/policy/%u0041', '/v1/secret/data/a%']) {
+      const res = await t.call('GET', path);
+      expect(res.statusCode, path).toBe(400);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.json(), path).toEqual({ errors: ['invalid percent-encoding in path'] });
+    }
+    // A very long segment is no error of its own: the target is bounded by Node's header limit.
+    expect((await t.call('GET', `/v1/secret/data/${'a'.repeat(12_000)}`)).statusCode).toBe(404);
+  });
+
   it('answers 404 outside /v1', async () => {
     const res = await t.call('GET', '/v2/sys/health');
     expect(res.statusCode).toBe(404);
