@@ -1,0 +1,3 @@
+import { fuzzShard } from './shard.js';
+
+fuzzShard(0);
