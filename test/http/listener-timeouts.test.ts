@@ -52,8 +52,8 @@ describe('listener timeouts over real sockets', () => {
     expect(conn.received()).toBe('');
   }, 30_000);
 
-  it('honours a configured header timeout, and a request that completes its head in time is answered', async () => {
-    const s = closeAfterTest(await startListeningServer({}, { timeouts: { readHeaderMs: 1000 } }));
+  it.each(['inline', 'wrap'] as const)('honours a configured header timeout, and a request that completes its head in time is answered (%s LIST translation)', async (mode) => {
+    const s = closeAfterTest(await startListeningServer({}, { listTranslation: mode, timeouts: { readHeaderMs: 1000 } }));
     const slow = await connect(s.listener.port);
     const lines = ['GET /v1/sys/health HTTP/1.1\r\n', ...Array.from({ length: 20 }, (_, i) => `X-Drip-${i}: ${i}\r\n`)];
     const sent = await drip(slow, lines, 300);
@@ -69,8 +69,8 @@ describe('listener timeouts over real sockets', () => {
     await vi.waitFor(() => expect(prompt.received()).toMatch(/^HTTP\/1\.1 200/));
   });
 
-  it('closes a kept-alive connection once it has been idle for the idle timeout, and not while it is in use', async () => {
-    const s = closeAfterTest(await startListeningServer({}, { timeouts: { idleMs: 1000 } }));
+  it.each(['inline', 'wrap'] as const)('closes a kept-alive connection once it has been idle for the idle timeout, and not while it is in use (%s LIST translation)', async (mode) => {
+    const s = closeAfterTest(await startListeningServer({}, { listTranslation: mode, timeouts: { idleMs: 1000 } }));
     const busy = await connect(s.listener.port);
     const idle = await connect(s.listener.port);
     idle.socket.write(HEALTH);
