@@ -53,7 +53,10 @@ const NASTY_SEGMENTS = [
   '..', '.', '%2e%2e', '%2E', '%2F', 'a%2Fb', '%00', 'a%00b', '%ZZ', '%', '%%', '%u0041', '%C0%AF', '%E2%80%AE', '%F0%9F%92%A5',
   '%20', '%20admin', 'ADMIN', 'Admin%09', '~', '*', '+', '%2B', '\\', '%5C', ';', ',', '%3F', '%23', 'a'.repeat(300), 'ü', '💥',
 ];
-const KNOWN_SEGMENTS = ['app/db', 'app/private', 'app', 'x', 'a', 'default', 'root', 'admin', 'fuzz-limited', 'dest1', 'fuzzkey', 'aws-sm', 'secret', 'kv1', 'team/kv', 'discard', 'nope'];
+const KNOWN_SEGMENTS = [
+  'app/db', 'app/private', 'app', 'x', 'a', 'default', 'root', 'admin', 'fuzz-limited', 'dest1', 'fuzzkey', 'aws-sm', 'secret', 'kv1',
+  'team/kv', 'discard', 'nope', 'ci', 'alice', 'approle', 'userpass', 'jwt',
+];
 
 const segment = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...KNOWN_SEGMENTS) },
@@ -136,7 +139,29 @@ function fieldPool(name: string, known: KnownValues): unknown[] {
     case 'endpoint_url':
     case 'sts_endpoint_url':
     case 'issuer':
-      return ['http://127.0.0.1:9', 'https://ferry.example.com', 'not a url', 'ftp://x', 'http://user:pw@h', ''];
+    case 'bound_issuer':
+      // Loopback only: the fuzz must make no outside calls (nothing listens on port 9).
+      return ['http://127.0.0.1:9', 'https://127.0.0.1:9/v1/x', 'not a url', 'ftp://x', 'http://user:pw@127.0.0.1:9', ''];
+    case 'oidc_discovery_url':
+    case 'jwks_url':
+      return ['http://127.0.0.1:9', 'https://127.0.0.1:9/.well-known', 'not a url', ''];
+    case 'jwt_validation_pubkeys':
+      return [['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----'], 'garbage', []];
+    case 'password':
+      return ['fuzz-password', 'wrong', '', 'p'.repeat(2000)];
+    case 'role_id':
+    case 'secret_id':
+      return ['nope', '', 'x'.repeat(200)];
+    case 'jwt':
+      return ['eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'a.b.c', 'garbage', ''];
+    case 'token_policies':
+      return [['default'], 'a,b', ['root'], []];
+    case 'token_bound_cidrs':
+    case 'secret_id_bound_cidrs':
+    case 'bound_cidrs':
+      return [['127.0.0.1/32'], ['bad'], '10.0.0.0/8'];
+    case 'token_type':
+      return ['service', 'batch', 'default', 'default-batch', 'x'];
     case 'secret_name_template':
       return ['{{ .SecretPath }}', '{{ .SecretKey }}', '{{', '{{ .Nope }}', '{{ .SecretPath | truncate 2 }}', '{{ sha256 .SecretPath }}', ''];
     case 'granularity':
@@ -333,6 +358,9 @@ function sensibleParam(route: FuzzRoute, name: string): fc.Arbitrary<string> {
   if (t.startsWith('/sys/polic')) return pick('admin', 'fuzz-limited', 'default', 'root', 'ADMIN');
   if (t.startsWith('/identity/oidc/key')) return pick('fuzzkey', 'default');
   if (t.startsWith('/sys/audit')) return pick('discard');
+  if (t.startsWith('/sys/auth')) return pick('approle', 'userpass', 'jwt', 'new-auth');
+  if (name === 'role_name' || (t.startsWith('/auth/{jwt') && name === 'name')) return pick('ci');
+  if (name === 'username') return pick('alice');
   if (t.startsWith('/sys/mounts') || t.startsWith('/sys/internal')) return pick('secret', 'team/kv', 'kv1', 'new-kv', 'deep/er/kv');
   if (name === 'path') return pick('app/db', 'app/private', 'app', 'x', 'a', 'app/new');
   return fc.constantFrom(...KNOWN_SEGMENTS);
@@ -365,6 +393,18 @@ const RECIPES: Record<string, Array<Record<string, unknown>>> = {
   '/sys/audit-hash/{path}': [{ input: 'hello' }],
   '/sys/sync/config': [{ disabled: false, queue_capacity: 100 }],
   '/identity/oidc/config': [{ issuer: 'https://ferry.example.com' }],
+  '/sys/auth/{path}': [{ type: 'userpass' }, { type: 'approle', description: 'x' }, { type: 'jwt' }],
+  '/sys/auth/{path}/tune': [{ default_lease_ttl: '1h' }, { token_type: 'default-batch' }, { listing_visibility: 'unauth' }],
+  '/auth/{approle_mount_path}/role/{role_name}': [{ token_policies: ['default'], secret_id_num_uses: 2 }, { bind_secret_id: false, token_bound_cidrs: ['127.0.0.1/32'] }],
+  '/auth/{approle_mount_path}/role/{role_name}/secret-id': [{ metadata: '{"a":"b"}' }, {}],
+  '/auth/{approle_mount_path}/role/{role_name}/custom-secret-id': [{ secret_id: 'custom-secret-id-1' }],
+  '/auth/{approle_mount_path}/login': [{ role_id: 'nope', secret_id: 'nope' }],
+  '/auth/{userpass_mount_path}/users/{username}': [{ password: 'pw2', token_policies: ['default'] }, { token_ttl: '1h' }],
+  '/auth/{userpass_mount_path}/users/{username}/password': [{ password: 'pw3' }],
+  '/auth/{userpass_mount_path}/users/{username}/policies': [{ token_policies: ['default', 'fuzz-limited'] }],
+  '/auth/{userpass_mount_path}/login/{username}': [{ password: 'fuzz-password' }, { password: 'wrong' }],
+  '/auth/{jwt_mount_path}/role/{name}': [{ role_type: 'jwt', user_claim: 'sub', bound_audiences: ['ferry'] }, { bound_claims: { repo: 'x/*' }, bound_claims_type: 'glob' }],
+  '/auth/{jwt_mount_path}/login': [{ role: 'ci', jwt: 'a.b.c' }],
 };
 
 /**
@@ -378,6 +418,7 @@ export function requestArb(route: FuzzRoute, known: KnownValues): fc.Arbitrary<R
       if (name === 'kv_v2_mount_path') return [name, fc.oneof({ weight: 8, arbitrary: fc.constantFrom('secret', 'team/kv') }, { weight: 1, arbitrary: fc.constantFrom('kv1', 'nope') })];
       if (name === 'kv_v1_mount_path') return [name, fc.oneof({ weight: 8, arbitrary: fc.constant('kv1') }, { weight: 1, arbitrary: fc.constant('secret') })];
       if (name === 'type') return [name, fc.oneof({ weight: 4, arbitrary: fc.constant('aws-sm') }, { weight: 1, arbitrary: segment })];
+      if (name.endsWith('_mount_path')) return [name, fc.oneof({ weight: 8, arbitrary: fc.constant(name.slice(0, -'_mount_path'.length)) }, { weight: 1, arbitrary: segment })];
       return [name, segment];
     }),
   );
@@ -386,6 +427,8 @@ export function requestArb(route: FuzzRoute, known: KnownValues): fc.Arbitrary<R
       if (name === 'kv_v2_mount_path') return [name, fc.constantFrom('secret', 'team/kv')];
       if (name === 'kv_v1_mount_path') return [name, fc.constant('kv1')];
       if (name === 'type') return [name, fc.constant('aws-sm')];
+      // `{approle_mount_path}` and the like: the fixture mounts each method at its type's name.
+      if (name.endsWith('_mount_path')) return [name, fc.constant(name.slice(0, -'_mount_path'.length))];
       return [name, sensibleParam(route, name)];
     }),
   );

@@ -1,6 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { logicalSnapshot } from '../support/store-snapshot.js';
+
+/** A public key for the JWT method's config (no JWKS URL: the fuzz makes no outside calls). */
+const FUZZ_JWT_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** The policy of the fuzz's limited token: some grants, some denies, across the API. */
 export const LIMITED_POLICY = `
@@ -15,6 +19,9 @@ path "sys/sync/destinations/*" { capabilities = ["read", "list"] }
 path "sys/mounts" { capabilities = ["read"] }
 path "auth/token/create" { capabilities = ["update"] }
 path "identity/oidc/key/*" { capabilities = ["read", "list"] }
+path "auth/approle/role/*" { capabilities = ["read", "list", "update"] }
+path "auth/userpass/users/+" { capabilities = ["read"] }
+path "sys/auth" { capabilities = ["read"] }
 `;
 
 /**
@@ -59,6 +66,12 @@ export class FuzzFixture {
     });
     await ok('PUT', '/v1/sys/sync/destinations/aws-sm/dest1/associations/set', { mount: 'secret', secret_name: 'app/db' });
     await ok('POST', '/v1/identity/oidc/key/fuzzkey', { algorithm: 'ES256' });
+    // Auth methods, each with something to log in as.
+    for (const type of ['approle', 'userpass', 'jwt']) await ok('POST', `/v1/sys/auth/${type}`, { type });
+    await ok('POST', '/v1/auth/approle/role/ci', { token_policies: ['default'], secret_id_num_uses: 5 });
+    await ok('POST', '/v1/auth/userpass/users/alice', { password: 'fuzz-password', token_policies: ['default'] });
+    await ok('POST', '/v1/auth/jwt/config', { jwt_validation_pubkeys: [FUZZ_JWT_KEY] });
+    await ok('POST', '/v1/auth/jwt/role/ci', { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['ferry'], token_policies: ['default'] });
     const rootAccessor = (await ok('GET', '/v1/auth/token/lookup-self')).data.accessor as string;
     const fixture = new FuzzFixture(t, '', '', rootAccessor);
     await fixture.newLimitedToken();

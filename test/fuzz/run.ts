@@ -92,6 +92,8 @@ function checkAnswer(route: FuzzRoute, spec: RequestSpec, status: number, body: 
   if (!askedFor.includes(status)) expect(status, 'a 5xx answer').toBeLessThan(500);
   expect(status).toBeGreaterThanOrEqual(200);
   if (body === '') return;
+  // A download (sys/storage/raft/snapshot's gzip) is the one answer that is not JSON.
+  if (status < 300 && contentType !== undefined && !contentType.startsWith('application/json')) return;
   expect(contentType).toBe('application/json');
   const parsed = JSON.parse(body) as { errors?: unknown; request_id?: unknown };
   if (status >= 400 && !askedFor.includes(status)) {
