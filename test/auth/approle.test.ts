@@ -141,7 +141,7 @@ describe('secret IDs', () => {
     expect((await t.call('POST', '/v1/auth/approle/role/ci/secret-id/lookup', { body: { secret_id: 'nope' } })).statusCode).toBe(204);
     const res = await t.call('POST', '/v1/auth/approle/role/ci/secret-id-accessor/lookup', { body: { secret_id_accessor: 'nope' } });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ errors: ['failed to find accessor entry for secret_id_accessor: "nope"'] });
+    expect(res.json()).toEqual({ errors: ['failed to find accessor entry for secret_id_accessor'] });
   });
 
   it('destroys by secret ID and by accessor; destroyed ones no longer log in', async () => {

@@ -49,9 +49,7 @@ export const approleErrors = {
   ttlAboveRole: defineError('approle.ttl_above_role', 'invalid', () => "ttl cannot be longer than the role's secret_id_ttl"),
   badMetadata: defineError('approle.bad_metadata', 'invalid', (reason: string) => `failed to parse metadata: ${reason}`),
   secretIdTaken: defineError('approle.secret_id_taken', 'invalid', () => 'SecretID is already registered'),
-  unknownAccessor: defineError(
-    'approle.unknown_accessor',
-    'missing',
-    (accessor: string) => `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}`,
-  ),
+  // Vault quotes the accessor; Ferry names the field only, since accessors are kept salted and
+  // the audit log HMACs them in requests but writes error texts as they are.
+  unknownAccessor: defineError('approle.unknown_accessor', 'missing', () => 'failed to find accessor entry for secret_id_accessor'),
 };

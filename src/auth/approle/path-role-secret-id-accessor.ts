@@ -6,13 +6,13 @@ import { roleFor, secretIdLookupResponse } from './path-role-secret-id.js';
 import { roleNameParam } from './roles.js';
 import { deleteSecretId, secretIdByAccessor, secretIdView } from './secret-ids.js';
 
-/** The secret ID an accessor names, or Vault's 404 naming the accessor. */
+/** The secret ID an accessor names, or Vault's 404 (naming the field, not the accessor). */
 async function byAccessor(deps: AuthMethodDeps, req: LogicalRequest<{ secret_id_accessor?: string }, { role_name: string }>) {
   const accessor = req.data.secret_id_accessor;
   if (!accessor) throw approleErrors.missingAccessor();
   const role = await roleFor(deps, req);
   const found = await secretIdByAccessor(storageOf(deps, req.mount), role.name, accessor, deps.clock());
-  if (!found) throw approleErrors.unknownAccessor(accessor);
+  if (!found) throw approleErrors.unknownAccessor();
   return { role, ...found };
 }
 

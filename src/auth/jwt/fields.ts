@@ -39,7 +39,8 @@ export const vStringPairs = () =>
       for (const item of items as string[]) {
         const eq = item.indexOf('=');
         if (eq <= 0) {
-          ctx.addIssue({ code: 'custom', message: `invalid key pair ${JSON.stringify(item)}` });
+          // Named, not quoted: field errors never echo input (see kernel/fields.ts).
+          ctx.addIssue({ code: 'custom', message: 'invalid key pair: expected key=value' });
           return z.NEVER;
         }
         out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
