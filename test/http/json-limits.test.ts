@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_JSON_LIMITS, JsonLimitScanner, type JsonLimitBreach, type JsonLimits } from '../../src/http/json-limits.js';
 import { useListeningServer, useTestServer } from '../support/fixtures.js';
 import { logicalSnapshot } from '../support/store-snapshot.js';
+import { loadRoutes } from '../fuzz/routes.js';
 
 const DEPTH = 'JSON input exceeds allowed nesting depth';
 const STRING = 'JSON string value exceeds allowed length';
@@ -55,6 +56,34 @@ describe('JSON limits on request bodies (Vault defaults)', () => {
     expect((await put(`${'['.repeat(600)}not json at all`)).json()).toEqual({ errors: [DEPTH] });
     // Within the limits, the syntax error is what is reported.
     expect((await put(`${manyKeys(100).slice(0, -2)},,,garbage`)).json()).toEqual({ errors: ['error parsing JSON'] });
+  });
+
+  it('applies to every operation of the OpenAPI document that takes a body, logins and unauthenticated routes included, with or without a token', async () => {
+    for (const [method, path, body] of [
+      ['POST', '/v1/sys/mounts/kv1', { type: 'kv', options: { version: '1' } }],
+      ['POST', '/v1/sys/auth/approle', { type: 'approle' }],
+      ['POST', '/v1/sys/auth/userpass', { type: 'userpass' }],
+      ['POST', '/v1/sys/auth/jwt', { type: 'jwt' }],
+      ['POST', '/v1/auth/userpass/users/alice', { password: 'pw' }],
+    ] as const) {
+      expect((await t.call(method, path, { body })).statusCode, path).toBeLessThan(300);
+    }
+    const before = await logicalSnapshot(t.server.core.store);
+    const mountOf = (name: string) => (name === 'kv_v2_mount_path' ? 'secret' : name === 'kv_v1_mount_path' ? 'kv1' : name === 'type' ? 'aws-sm' : name.endsWith('_mount_path') ? name.slice(0, -'_mount_path'.length) : name === 'username' ? 'alice' : 'x');
+    // A snapshot upload's body is a gzip archive, not JSON: no JSON limit applies to it.
+    const routes = loadRoutes().filter((r) => r.body !== undefined && !r.template.startsWith('/sys/storage/raft/snapshot'));
+    expect(routes.map((r) => r.key)).toEqual(expect.arrayContaining(['POST /auth/{userpass_mount_path}/login/{username}', 'POST /auth/{approle_mount_path}/login', 'POST /auth/{jwt_mount_path}/login', 'POST /sys/unseal']));
+    const bodies: Array<[string, string]> = [[nested(20_000), DEPTH], [manyKeys(10_001), OBJECT]];
+    for (const route of routes) {
+      const url = `/v1${route.template.replace(/\{([^}]+)\}/g, (_, name: string) => mountOf(name))}`;
+      for (const token of [undefined, null]) {
+        for (const [rawBody, error] of bodies) {
+          const res = await t.call(route.method, url, { rawBody, token, headers: { 'content-type': route.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } });
+          expect({ route: route.key, status: res.statusCode, body: res.json() }).toEqual({ route: route.key, status: 400, body: { errors: [error] } });
+        }
+      }
+    }
+    expect(await logicalSnapshot(t.server.core.store)).toEqual(before);
   });
 
   it('limits strings (keys too) and number literals to 1 MiB, and arrays to 10,000 elements', async () => {

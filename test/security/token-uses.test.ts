@@ -96,3 +96,49 @@ describe('limited-use tokens across processes sharing one store', () => {
     expect(await b.lookup(id)).toBeUndefined();
   });
 });
+
+describe('limited-use tokens issued by logins', () => {
+  const s = useListeningServer();
+
+  it('a userpass login with token_num_uses=1 and an AppRole login with token_num_uses=2 give tokens that serve exactly 1 and 2 of 20 concurrent requests, audited', async () => {
+    const call = async (method: string, path: string, body?: unknown, token: string | null = s.rootToken) => {
+      const res = await fetch(`${s.listener.url}${path}`, {
+        method,
+        headers: token === null ? {} : { 'x-vault-token': token },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, json: res.status === 204 ? undefined : ((await res.json()) as any) };
+    };
+    const ok = async (method: string, path: string, body?: unknown, token?: string | null) => {
+      const res = await call(method, path, body, token);
+      expect(res.status, `${method} ${path}: ${JSON.stringify(res.json)}`).toBeLessThan(300);
+      return res.json;
+    };
+    await ok('PUT', '/v1/sys/audit/file', { type: 'file', options: { file_path: join(tempDirForTest(), 'audit.log') } });
+    await ok('PUT', '/v1/secret/data/app', { data: { v: '1' } });
+    await ok('PUT', '/v1/sys/policies/acl/reader', { policy: 'path "secret/data/app" { capabilities = ["read"] }' });
+    await ok('POST', '/v1/sys/auth/userpass', { type: 'userpass' });
+    await ok('POST', '/v1/sys/auth/approle', { type: 'approle' });
+    await ok('POST', '/v1/auth/userpass/users/ci', { password: 'correct horse', token_policies: ['reader'], token_num_uses: 1 });
+    await ok('POST', '/v1/auth/approle/role/ci', { token_policies: ['reader'], token_num_uses: 2 });
+    const roleId = (await ok('GET', '/v1/auth/approle/role/ci/role-id')).data.role_id as string;
+
+    const agent = new http.Agent({ keepAlive: false, maxSockets: 20 });
+    try {
+      for (let burst = 0; burst < 5; burst++) {
+        const userpass = (await ok('POST', '/v1/auth/userpass/login/ci', { password: 'correct horse' }, null)).auth;
+        expect(userpass.num_uses).toBe(1);
+        const secretId = (await ok('POST', '/v1/auth/approle/role/ci/secret-id', {})).data.secret_id as string;
+        const approle = (await ok('POST', '/v1/auth/approle/login', { role_id: roleId, secret_id: secretId }, null)).auth;
+        expect(approle.num_uses).toBe(2);
+        for (const [token, uses] of [[userpass.client_token as string, 1], [approle.client_token as string, 2]] as const) {
+          const statuses = await Promise.all(Array.from({ length: 20 }, () => get(s.listener.port, '/v1/secret/data/app', token, agent)));
+          expect(statuses.filter((st) => st === 200), `burst ${burst}, ${uses} uses: ${statuses.join(',')}`).toHaveLength(uses);
+          expect(statuses.filter((st) => st === 403), `burst ${burst}, ${uses} uses`).toHaveLength(20 - uses);
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+});
