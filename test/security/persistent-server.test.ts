@@ -48,12 +48,12 @@ describe('ferry server -config with a SQLite file', () => {
 });
 
 describe('a fresh ferry server -config', () => {
-  it('creates the database file, its WAL and the audit log mode 0600 (under a umask that would allow 0644), and honours the listener keys of its file', async () => {
+  it('creates the database file, its WAL and the audit log mode 0600 (under a umask that would allow 0644), and honours the listener keys of its file (a JSON limit, the header and idle timeouts)', async () => {
     const dir = tempDirForTest();
     const config = path.join(dir, 'ferry.hcl');
     fs.writeFileSync(
       config,
-      `listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n  http_read_header_timeout = "1s"\n  max_json_object_entry_count = 3\n}\nstorage "sqlite" {\n  path = "${dir}/ferry.db"\n}\n`,
+      `listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n  http_read_header_timeout = "1s"\n  http_idle_timeout = "1s"\n  max_json_object_entry_count = 3\n}\nstorage "sqlite" {\n  path = "${dir}/ferry.db"\n}\n`,
     );
     // A umask of 022 (the common default): files created without an explicit mode would be 0644.
     const p = runProcess('sh', ['-c', `umask 022 && exec "${process.execPath}" "${FERRY_BIN}" server -config="${config}"`]);
@@ -87,5 +87,16 @@ describe('a fresh ferry server -config', () => {
       silent.on('close', () => resolve(got));
     });
     expect(closedWith).toBe('');
+    // …and a kept-alive connection is closed once idle for the configured 1 s, after its answer.
+    const kept = net.connect(Number(port), '127.0.0.1');
+    kept.on('error', () => undefined);
+    const keptGot = await new Promise<string>((resolve) => {
+      let got = '';
+      kept.on('connect', () => kept.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'));
+      kept.on('data', (c) => (got += c.toString()));
+      kept.on('close', () => resolve(got));
+    });
+    expect(keptGot).toMatch(/^HTTP\/1\.1 200/);
+    expect(keptGot).not.toMatch(/connection: close/i);
   });
 });
