@@ -61,14 +61,15 @@ describe('sealing drops what Ferry and its AWS SDK clients held', () => {
     // One destination with static keys, one on the SDK's default chain (which reads ~/.aws/credentials).
     const destinations = {
       static: { access_key_id: TEST_ACCESS_KEY, secret_access_key: needles.destinationKey, region: 'us-east-1', endpoint_url: emu.endpoint },
-      chain: { region: 'us-east-1', endpoint_url: emu.endpoint },
+      // Its own secret name: two destinations may not own one AWS secret (the second would get a conflict).
+      chain: { region: 'us-east-1', endpoint_url: emu.endpoint, secret_name_template: 'chain-{{ .SecretPath }}' },
     };
     for (const [name, body] of Object.entries(destinations)) {
       expect(await call('PUT', `sys/sync/destinations/aws-sm/${name}`, body)).toBe(200);
       expect(await call('PUT', `sys/sync/destinations/aws-sm/${name}/associations/set`, { mount: 'kv', secret_name: 's' })).toBe(200);
     }
     // Both deliveries reached AWS: the SDK read the credentials file and used both keys.
-    await vi.waitFor(() => expect(emu.listSecretNames('us-east-1')).toHaveLength(1), { timeout: 15_000 });
+    await vi.waitFor(() => expect(emu.listSecretNames('us-east-1')).toHaveLength(2), { timeout: 15_000 });
     await vi.waitFor(
       async () => {
         for (const name of Object.keys(destinations)) {
