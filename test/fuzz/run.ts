@@ -106,7 +106,7 @@ function checkAnswer(route: FuzzRoute, spec: RequestSpec, status: number, body: 
 
 /** Runs the fuzz for one route on a fixture of its own; returns how many requests were sent. */
 export async function fuzzRoute(route: FuzzRoute, runs = RUNS_PER_ROUTE): Promise<number> {
-  let fixture = await FuzzFixture.start();
+  let fixture = await FuzzFixture.start(route);
   let sent = 0;
   try {
     const known = () => ({ tokens: [fixture.limitedToken, 'root'], accessors: [fixture.limitedAccessor, fixture.rootAccessor] });
@@ -140,7 +140,7 @@ export async function fuzzRoute(route: FuzzRoute, runs = RUNS_PER_ROUTE): Promis
         fixture.changed();
         if ((await fixture.repair()) === 'replace') {
           await fixture.close();
-          fixture = await FuzzFixture.start();
+          fixture = await FuzzFixture.start(route);
         }
       }
     });
