@@ -11,14 +11,14 @@
  *   kernel ← store ← features ← http ← app
  * - kernel:   src/kernel — imports nothing of Ferry's.
  * - store:    src/store — the store port, its SQLite driver and the layers over it.
- * - features: src/{seal,audit,auth,identity,kv,sys,sync} — may import each other, without circles.
+ * - features: src/{seal,audit,auth,identity,kv,sys,sync,metrics} — may import each other, without circles.
  * - http:     src/http — the wire layer and the request pipeline.
  * - app:      src/app.ts, src/compose.ts, src/main.ts, src/logging.ts and src/config (the CLI
  *             flags and the server configuration file, read only by main.ts).
  */
 const KERNEL = '^src/kernel/';
 const STORE = '^src/store/';
-const FEATURES = '^src/(seal|audit|auth|identity|kv|sys|sync)/';
+const FEATURES = '^src/(seal|audit|auth|identity|kv|sys|sync|metrics)/';
 const HTTP = '^src/http/';
 const APP = ['^src/(app|compose|main|logging)[.]ts$', '^src/config/'];
 
@@ -87,6 +87,20 @@ export default {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/sync/aws-sm/' },
       to: { path: '(^|/)node_modules/(@aws-sdk|@smithy)/' },
+    },
+    {
+      name: 'prom-client-only-in-metrics',
+      comment: 'prom-client is the metrics feature\'s (src/metrics); the others record through its interfaces (RequestObserver, SyncMetrics).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/metrics/' },
+      to: { path: '(^|/)node_modules/prom-client/' },
+    },
+    {
+      name: 'metrics-imports-only-kernel',
+      comment: 'Every feature may report metrics, so the metrics feature leans on nothing but the kernel: no import circle can form through it.',
+      severity: 'error',
+      from: { path: '^src/metrics/' },
+      to: { path: '^src/', pathNot: ['^src/kernel/', '^src/metrics/'] },
     },
     {
       name: 'no-unresolvable-import',

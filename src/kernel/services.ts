@@ -5,7 +5,7 @@
  * the features depend on the shape, not on each other.
  */
 import type { Capability, MountEntry, TokenEntry } from './entries.js';
-import type { Backend, LogicalRequest, LogicalResponse } from './request.js';
+import type { Backend, LogicalRequest, LogicalResponse, PathSpec } from './request.js';
 
 /** Finds the mount serving a logical path (the mount table, `sys/mount-table.ts`). */
 export interface MountResolver {
@@ -58,6 +58,16 @@ export interface SealState {
 export interface AuditSink {
   logRequest(req: LogicalRequest<unknown, unknown>, error?: string): Promise<void>;
   logResponse(req: LogicalRequest<unknown, unknown>, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
+}
+
+/** Where the HTTP layer reports every answered request (the metrics feature records it). */
+export interface RequestObserver {
+  /**
+   * One answered request: its verb (`LIST` for a list request), the mount and path declaration
+   * it was routed to (both undefined when it matched none), the HTTP status, and the seconds
+   * Ferry took. Called once per request on the hot path: implementations must be cheap.
+   */
+  requestAnswered(method: string, mount: MountEntry | undefined, spec: PathSpec | undefined, status: number, seconds: number): void;
 }
 
 /**
