@@ -9,7 +9,10 @@ import { readBody } from './http/body.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
-/** What the HTTP application needs: the services of the request pipeline and the body limits. */
+/**
+ * What the HTTP application needs: the services of the request pipeline, the request metrics,
+ * the body limits and the listener's choices (`unauthenticatedMetricsAccess`).
+ */
 export interface AppDeps extends DispatcherDeps {
   /** Largest accepted request body, in bytes. */
   maxRequestSize: number;
@@ -75,21 +78,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: (request, reply) => handle(request, reply) });
 
+  // What Fastify refuses before the dispatcher sees it is counted too, as matching no route.
+  const refuse = (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, res: WireResponse) => {
+    deps.requests.requestAnswered(request.method, undefined, undefined, res.status, reply.elapsedTime / 1000);
+    return send(reply, res);
+  };
+
   app.setNotFoundHandler((request, reply) => {
     const known = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
     const err = known.includes(request.method) ? notFound() : methodNotAllowed();
-    return send(reply, errorResponse(err));
+    return refuse(request, reply, errorResponse(err));
   });
 
-  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     // Fastify closes the connection after any body-parser error; a body over a JSON limit is
     // instead read to its end and dropped (`readBody`), so the connection can stay open.
     if (error instanceof FerryError && error.code === JSON_LIMIT_CODE) reply.removeHeader('connection');
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, errorResponse(payloadTooLarge()));
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(request, reply, errorResponse(payloadTooLarge()));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));
+      return refuse(request, reply, errorResponse(requestErrors.rejected(kindOfStatus(error.statusCode), error.message)));
     }
-    return send(reply, renderFailure(error, deps.log));
+    return refuse(request, reply, renderFailure(error, deps.log));
   });
 
   // Upload paths (snapshot restores): the body reaches the handler unread, after the token and

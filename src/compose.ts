@@ -1,12 +1,21 @@
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { BackendRegistry } from './kernel/backends.js';
 import type { MountEntry, TokenEntry } from './kernel/entries.js';
 import { permissionDenied } from './kernel/errors.js';
 import type { Backend } from './kernel/request.js';
-import { VAULT_LEASE_TTLS, type AuditSink, type Authorizer, type LeaseTtls, type SealState, type ServerInfo } from './kernel/services.js';
-import type { TelemetryConfig } from './config/schema.js';
+import {
+  VAULT_LEASE_TTLS,
+  type AuditSink,
+  type Authorizer,
+  type LeaseTtls,
+  type RequestObserver,
+  type SealState,
+  type ServerInfo,
+} from './kernel/services.js';
+import { telemetryDefaults, type TelemetryConfig } from './config/schema.js';
+import { FerryMetrics } from './metrics/index.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -59,7 +68,10 @@ export interface CoreOptions {
   maxRequestSize?: number;
   /** The configuration's `default_lease_ttl` and `max_lease_ttl` (768h each unless set). */
   leaseTtls?: LeaseTtls;
-  /** The configuration's `telemetry` stanza, for the observability issue's `sys/metrics`. */
+  /**
+   * The configuration's `telemetry` stanza (`sys/metrics`); its defaults when unset, and in dev
+   * mode Vault's dev settings (`prometheus_retention_time = "24h"`, `disable_hostname = true`).
+   */
   telemetry?: TelemetryConfig;
   /** The configuration's `ui` key, for the UI issue. */
   ui?: boolean;
@@ -93,8 +105,12 @@ export interface CoreServices {
   /** Largest accepted request body, in bytes. */
   maxRequestSize: number;
   leaseTtls: LeaseTtls;
-  /** The configuration's `telemetry` stanza (defaults when unset); acted on by the observability issue. */
-  telemetry?: TelemetryConfig;
+  /** The configuration's `telemetry` stanza as the server runs it (defaults filled in). */
+  telemetry: TelemetryConfig;
+  /** Every metric of the server, and the two forms `sys/metrics` renders them in. */
+  metrics: FerryMetrics;
+  /** Where the HTTP layer reports each answered request (`metrics.requests`). */
+  requests: RequestObserver;
   /** Whether the configuration enables the web UI (acted on by the UI issue). */
   ui: boolean;
   /** The listener's JSON limits, checked on every body as it arrives. */
@@ -166,6 +182,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   };
   const versionHistory = new VersionHistory(store, info, clock);
   const cluster = new ClusterIdentity(store, info);
+  const telemetry = opts.telemetry ?? { ...telemetryDefaults(), ...(opts.dev ? { disable_hostname: true } : {}) };
   const seal = new SealManager(
     barrier,
     {
@@ -194,6 +211,14 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   );
   await seal.load();
   const unmountGuards: UnmountGuard[] = [];
+  const metrics = new FerryMetrics({
+    prometheusRetentionSeconds: telemetry.prometheus_retention_time,
+    // Vault puts the hostname on gauges unless told not to; Ferry as a label (see MetricsOptions).
+    hostLabel: !telemetry.disable_hostname || telemetry.enable_hostname_label ? hostname() : undefined,
+    seal,
+    version: FERRY_VERSION,
+    clock,
+  });
 
   const kv = createKvFeature({ store, clock, mounts, seal, log });
   // A KV v1 → v2 upgrade a crash or a seal interrupted goes on (in the background) after unseal.
@@ -249,6 +274,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         // The driver's snapshot capability; snapshots are assembled beside the database file.
         snapshots: sqlite,
         scratchDir: opts.storagePath === ':memory:' ? tmpdir() : dirname(resolve(opts.storagePath)),
+        metrics,
       }),
       ...sync.paths,
     ],
@@ -288,7 +314,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     info,
     maxRequestSize: opts.maxRequestSize ?? 32 * 1024 * 1024,
     leaseTtls,
-    telemetry: opts.telemetry,
+    telemetry,
+    metrics,
+    requests: metrics.requests,
     ui: opts.ui ?? false,
     jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits },
   };

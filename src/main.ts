@@ -167,7 +167,12 @@ async function runServer(args: string[]): Promise<number> {
   try {
     for (const l of listeners) {
       // Each listener has its own body limits (max_request_size, max_json_*), so its own app.
-      const app = await buildApp({ ...server.core, maxRequestSize: l.maxRequestSize, jsonLimits: l.jsonLimits });
+      const app = await buildApp({
+        ...server.core,
+        maxRequestSize: l.maxRequestSize,
+        jsonLimits: l.jsonLimits,
+        unauthenticatedMetricsAccess: l.telemetry.unauthenticatedMetricsAccess,
+      });
       running.push(await listen(app, { ...l, log }));
     }
   } catch (err) {

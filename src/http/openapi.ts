@@ -89,7 +89,9 @@ export function buildOpenApi(backends: DocumentedBackend[], version: string): Re
           responses: {
             '200': {
               description: 'OK',
-              content: { 'application/json': { schema: spec.raw ? responseData : envelope(responseData) } },
+              content: spec.textContentTypes
+                ? Object.fromEntries(spec.textContentTypes.map((type) => [type, { schema: { type: type === 'application/json' ? 'object' : 'string' } }]))
+                : { 'application/json': { schema: spec.raw ? responseData : envelope(responseData) } },
             },
             '204': { description: 'No content' },
           },

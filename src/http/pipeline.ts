@@ -35,6 +35,8 @@ export interface PipelineDeps {
   authorizer: Authorizer;
   audit: AuditSink;
   log: Logger;
+  /** This listener's `telemetry { unauthenticated_metrics_access }`: `sys/metrics` needs no token on it. */
+  unauthenticatedMetricsAccess?: boolean;
 }
 
 /** Stand-in for the `sys/` mount while sealed. */
@@ -79,14 +81,18 @@ export class RequestPipeline {
       mountPath = normalised.relative;
       path = mountPath === '' ? mount.path.slice(0, -1) : mount.path + mountPath;
     }
-    if (isSealed && !spec.whileSealed) throw sealed();
+    request.mount = mount;
+    request.spec = spec;
+    // Served as the listener's own handler is in Vault: no token, no seal gate, no audit entry.
+    const open = spec.openOnMetricsListener === true && this.deps.unauthenticatedMetricsAccess === true;
+    if (isSealed && !spec.whileSealed && !open) throw sealed();
 
     const opSpec = spec.operations[operation === 'update' ? 'write' : (operation as OperationKey)];
     if (request.method === 'HEAD' && !spec.raw) throw methodNotAllowed();
 
     // While sealed the token store is behind the barrier: the paths that answer then are
     // unauthenticated and are served without looking the token up.
-    const found = request.clientToken && !isSealed ? await this.deps.tokens.lookup(request.clientToken) : undefined;
+    const found = request.clientToken && !isSealed && !open ? await this.deps.tokens.lookup(request.clientToken) : undefined;
     // A token bound to CIDR blocks (a login role's token_bound_cidrs) is no token outside them;
     // a login token whose auth method was disabled is none at all, even before its revocation ends.
     const usable =
@@ -120,19 +126,19 @@ export class RequestPipeline {
     };
 
     // Denied requests are audited too (request and response entries carrying the error).
-    if (!spec.unauthenticated && !token) await this.deny(req);
+    if (!spec.unauthenticated && !open && !token) await this.deny(req);
     if (!opSpec) throw unsupportedOperation();
 
     if (operation === 'update' && spec.exists) {
       decodeParams();
       if (!(await spec.exists(req))) req.operation = 'create';
     }
-    if (!spec.unauthenticated && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
+    if (!spec.unauthenticated && !open && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
       await this.deny(req);
     }
 
     let unknown: string[] = [];
-    const res = await this.audited(req, async () => {
+    const handle = async () => {
       decodeParams();
       const validated = validate(opSpec.fields ?? {}, request.data);
       req.data = validated.values;
@@ -142,7 +148,8 @@ export class RequestPipeline {
       const out = await opSpec.handler(req);
       // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
       return out ?? (unknown.length > 0 ? { data: null } : undefined);
-    });
+    };
+    const res = open ? await handle() : await this.audited(req, handle);
 
     const handled: HandledRequest = {
       requestId,

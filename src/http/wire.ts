@@ -7,7 +7,8 @@
  */
 import { envelope } from '../kernel/envelope.js';
 import { parseBool, parseDuration } from '../kernel/fields.js';
-import type { LogicalResponse, Operation } from '../kernel/request.js';
+import type { MountEntry } from '../kernel/entries.js';
+import type { LogicalResponse, Operation, PathSpec } from '../kernel/request.js';
 import { methodNotAllowed, notFound } from '../kernel/errors.js';
 import { requestErrors } from './errors.js';
 
@@ -54,6 +55,12 @@ export interface ParsedRequest {
   headers: WireRequest['headers'];
   remoteAddress: string;
   upload?: AsyncIterable<Uint8Array>;
+  /**
+   * The mount and path declaration the pipeline routed the request to, set as soon as it is
+   * routed, so that the request's metrics name its route even when it then fails.
+   */
+  mount: MountEntry | undefined;
+  spec: PathSpec | undefined;
 }
 
 /** The outcome of the request pipeline, for the wire layer to render. */
@@ -219,6 +226,8 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
     headers: wire.headers,
     remoteAddress: wire.remoteAddress,
     upload,
+    mount: undefined,
+    spec: undefined,
   };
 }
 
@@ -230,6 +239,7 @@ export function renderResponse(request: ParsedRequest, handled: HandledRequest, 
   const headers = { ...JSON_HEADERS, ...echoed, ...(res.headers ?? {}) };
   if (res.empty) return { status, headers, body: '' };
   if (res.stream) return { status, headers, body: res.stream };
+  if (res.text !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : res.text };
   if (res.raw !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : JSON.stringify(res.raw) };
   const body = envelope(handled.requestId, handled.mountType, { data: handled.data, warnings: handled.warnings, auth: res.auth });
   return { status, headers, body: JSON.stringify(handled.injector && handled.data ? { ...handled.data, ...body } : body) };

@@ -49,6 +49,8 @@ export interface LogicalResponse {
   auth?: Record<string, unknown> | null;
   /** For raw (non-enveloped) endpoints: the body as is. */
   raw?: unknown;
+  /** A text body sent as it is, not JSON-encoded (Prometheus' exposition format); `headers` name its content type. */
+  text?: string;
   /** A binary body sent as it is produced (a snapshot); `headers` name its content type. */
   stream?: AsyncIterable<Uint8Array>;
   headers?: Record<string, string>;
@@ -111,8 +113,16 @@ export interface PathSpec {
   aclExempt?: boolean;
   /** Answerable while sealed. */
   whileSealed?: boolean;
+  /**
+   * Vault's `sys/metrics` on a listener whose `telemetry` block sets
+   * `unauthenticated_metrics_access`: there it is served by the listener itself — without a
+   * token, while sealed too, and unaudited; elsewhere it is an ordinary authenticated path.
+   */
+  openOnMetricsListener?: boolean;
   /** Returns a bare JSON object instead of the envelope. */
   raw?: boolean;
+  /** The content types of an answer sent as text rather than in the envelope (`sys/metrics`), for the OpenAPI document. */
+  textContentTypes?: string[];
   /** Legacy "sys injector" path: data keys are copied to the top level too. */
   injector?: boolean;
   /**

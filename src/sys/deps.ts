@@ -3,6 +3,7 @@ import type { AuditBroker } from '../audit/broker.js';
 import type { PolicyStore } from '../auth/policy-store.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
 import type { Authorizer, LeaseTtls, ServerInfo } from '../kernel/services.js';
+import type { MetricsAnswer } from '../metrics/index.js';
 import type { SealManager } from '../seal/seal-manager.js';
 import type { BarrierStore } from '../store/barrier.js';
 import type { StoreSnapshots } from '../store/store.js';
@@ -51,6 +52,8 @@ export interface SystemDeps {
   log: Logger;
   /** The configuration's `default_lease_ttl` and `max_lease_ttl`. */
   leaseTtls: LeaseTtls;
+  /** The server's metrics, in the format `sys/metrics` asks for. */
+  metrics: { answer(format: string): Promise<MetricsAnswer> };
   /** The storage driver's snapshot capability, when it has one. */
   snapshots?: StoreSnapshots;
   /** Where snapshots are assembled and unpacked: beside the database, on the same volume. */

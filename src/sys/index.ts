@@ -13,6 +13,7 @@ import { initPath } from './path-init.js';
 import { internalPaths } from './path-internal.js';
 import { keyStatusPath } from './path-key-status.js';
 import { leaderPath } from './path-leader.js';
+import { metricsPath } from './path-metrics.js';
 import { mountsTunePath } from './path-mounts-tune.js';
 import { mountsPaths } from './path-mounts.js';
 import { policiesPaths } from './path-policies.js';
@@ -60,5 +61,6 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     auditHashPath(deps),
     ...activationFlagsPaths(),
     versionHistoryPath(deps),
+    metricsPath(deps),
   ];
 }
