@@ -21,6 +21,10 @@ describe('ferry server -dev', () => {
     expect(((await res.json()) as any).data.policies).toEqual(['root']);
     const mounts: any = await (await fetch(`${addr}/v1/sys/mounts/secret`, { headers: { 'X-Vault-Token': 'root' } })).json();
     expect(mounts.data).toMatchObject({ type: 'kv', options: { version: '2' } });
+    // As `vault server -dev`: sys/metrics needs no token, Prometheus' form is on, gauges carry no hostname.
+    const metrics = await fetch(`${addr}/v1/sys/metrics?format=prometheus`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^ferry_core_unsealed 1$/m);
   });
 
   it('reads VAULT_DEV_ROOT_TOKEN_ID and VAULT_DEV_LISTEN_ADDRESS', async () => {

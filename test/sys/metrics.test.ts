@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { telemetryDefaults } from '../../src/config/schema.js';
+import { loadServerConfig } from '../../src/config/server-config.js';
 import { LIST_MARKER_HEADER } from '../../src/http/wire.js';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { closeAfterTest, tempDirForTest, useTestServer } from '../support/fixtures.js';
@@ -295,6 +296,24 @@ describe('the telemetry stanza', () => {
       expect(res.body).toBe('prometheus is not enabled');
     }
     expect((await t.call('GET', '/v1/sys/metrics')).statusCode).toBe(200);
+  });
+
+  it('is read from the configuration file as Vault reads it: retention 0 refuses Prometheus, the listener block opens sys/metrics', async () => {
+    const dir = tempDirForTest('ferry-metrics-config-');
+    const file = path.join(dir, 'ferry.hcl');
+    fs.writeFileSync(
+      file,
+      `storage "sqlite" { path = "${dir}/f.db" }\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n  telemetry { unauthenticated_metrics_access = "true" }\n}\ntelemetry { prometheus_retention_time = 0 }\n`,
+    );
+    const config = loadServerConfig(file);
+    const t = closeAfterTest(await startTestServer({ telemetry: config.telemetry }));
+    const app = closeAfterTest(await buildApp({ ...t.server.core, unauthenticatedMetricsAccess: config.listeners[0]!.telemetry.unauthenticatedMetricsAccess }));
+    const refused = await app.inject({ method: 'GET', url: '/v1/sys/metrics?format=prometheus' });
+    expect([refused.statusCode, refused.body]).toEqual([400, 'prometheus is not enabled']);
+    const json = await app.inject({ method: 'GET', url: '/v1/sys/metrics' });
+    expect(json.statusCode).toBe(200);
+    // No disable_hostname: the gauges carry the host, as Vault's do.
+    expect(json.json().Gauges).toContainEqual({ Name: 'ferry_core_unsealed', Value: 1, Labels: { host: hostname() } });
   });
 
   it('puts the hostname on gauges as a host label unless disable_hostname is set (or enable_hostname_label asks for it anyway)', async () => {
