@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTarget } from './lib/child.js';
+import { startTarget, type Target } from './lib/child.js';
 import { load, type LoadResult, type LoadSpec } from './lib/load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -53,13 +53,20 @@ async function benchToken(url: string, rootToken: string): Promise<{ token: stri
 
 interface Row {
   phase: 'write' | 'read';
-  ceiling: LoadResult;
-  ferry: LoadResult;
+  ceiling: Measured;
+  ferry: Measured;
 }
 
-async function measure(spec: LoadSpec): Promise<LoadResult> {
+/** A phase's load figures, and the CPU time the target spent per request during it (µs; undefined without /proc). */
+type Measured = LoadResult & { cpuPerRequestUs?: number };
+
+async function measure(spec: LoadSpec, target: Target<unknown>): Promise<Measured> {
   await load({ ...spec, duration: WARMUP });
-  return load(spec);
+  const cpuBefore = target.cpuSeconds();
+  const result = await load(spec);
+  const cpuAfter = target.cpuSeconds();
+  const cpuPerRequestUs = cpuBefore === undefined || cpuAfter === undefined || result.total === 0 ? undefined : ((cpuAfter - cpuBefore) * 1e6) / result.total;
+  return { ...result, cpuPerRequestUs };
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -71,12 +78,13 @@ function report(rows: Row[], tokenNote: string): boolean {
     `KV v2 benchmark — ${CONNECTIONS} connections, ${DURATION} s per phase (after ${WARMUP} s warm-up), ${KEYS} keys, file-backed SQLite (WAL, synchronous=NORMAL)`,
     `Ferry authenticates with: ${tokenNote}`,
     '',
-    `${'phase'.padEnd(7)}${'target'.padEnd(10)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'requests'.padStart(11)}${'failed'.padStart(8)}`,
+    `${'phase'.padEnd(7)}${'target'.padEnd(10)}${'req/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'requests'.padStart(11)}${'failed'.padStart(8)}${'CPU µs/req'.padStart(12)}`,
   );
   for (const r of rows) {
     for (const [name, res] of [['ceiling', r.ceiling], ['ferry', r.ferry]] as const) {
+      const cpu = res.cpuPerRequestUs === undefined ? 'n/a' : fmt(res.cpuPerRequestUs, 1);
       lines.push(
-        `${r.phase.padEnd(7)}${name.padEnd(10)}${fmt(res.rps).padStart(10)}${fmt(res.p50).padStart(9)}${fmt(res.p99).padStart(9)}${fmt(res.total).padStart(11)}${fmt(res.failures).padStart(8)}`,
+        `${r.phase.padEnd(7)}${name.padEnd(10)}${fmt(res.rps).padStart(10)}${fmt(res.p50).padStart(9)}${fmt(res.p99).padStart(9)}${fmt(res.total).padStart(11)}${fmt(res.failures).padStart(8)}${cpu.padStart(12)}`,
       );
     }
   }
@@ -113,22 +121,28 @@ export async function run(): Promise<boolean> {
     // Phases interleave ceiling and Ferry so that drift on the machine hits both alike.
     for (const phase of ['write', 'read'] as const) {
       const method = phase === 'write' ? 'PUT' : 'GET';
-      const ceilingResult = await measure({
-        ...common,
-        url: ceiling.info.url,
-        method,
-        pathFor: (i) => `/ceiling/${key(i)}`,
-        headers: json,
-        ...(phase === 'write' ? { body } : {}),
-      });
-      const ferryResult = await measure({
-        ...common,
-        url: ferry.info.url,
-        method,
-        pathFor: (i) => `/v1/secret/data/${key(i)}`,
-        headers: { ...json, 'x-vault-token': token },
-        ...(phase === 'write' ? { body } : {}),
-      });
+      const ceilingResult = await measure(
+        {
+          ...common,
+          url: ceiling.info.url,
+          method,
+          pathFor: (i) => `/ceiling/${key(i)}`,
+          headers: json,
+          ...(phase === 'write' ? { body } : {}),
+        },
+        ceiling,
+      );
+      const ferryResult = await measure(
+        {
+          ...common,
+          url: ferry.info.url,
+          method,
+          pathFor: (i) => `/v1/secret/data/${key(i)}`,
+          headers: { ...json, 'x-vault-token': token },
+          ...(phase === 'write' ? { body } : {}),
+        },
+        ferry,
+      );
       rows.push({ phase, ceiling: ceilingResult, ferry: ferryResult });
     }
     return report(rows, note);
