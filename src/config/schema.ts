@@ -70,7 +70,7 @@ export const logFormat = z
 const TLS_VERSIONS = { tls10: 'TLSv1', tls11: 'TLSv1.1', tls12: 'TLSv1.2', tls13: 'TLSv1.3' } as const;
 const tlsVersion = z.enum(Object.keys(TLS_VERSIONS) as [keyof typeof TLS_VERSIONS]).transform((v) => TLS_VERSIONS[v]);
 
-/** `listener "tcp" { telemetry { … } }`; acted on by the observability issue's `sys/metrics`. */
+/** `listener "tcp" { telemetry { … } }`: whether this listener serves `sys/metrics` without a token. */
 const listenerTelemetry = z.strictObject({
   unauthenticated_metrics_access: boolish.default(false),
 });
@@ -130,16 +130,21 @@ export const STORAGE_TYPES = {
 };
 export type StorageType = keyof typeof STORAGE_TYPES;
 
-/** The top-level `telemetry` stanza; acted on by the observability issue (`sys/metrics`). */
+/**
+ * The top-level `telemetry` stanza, acted on by `sys/metrics` (the metrics feature): the
+ * Prometheus form's switch and where the hostname goes.
+ */
 const telemetrySchema = z.strictObject({
   prometheus_retention_time: duration.default(24 * 3600),
   disable_hostname: boolish.default(false),
   enable_hostname_label: boolish.default(false),
-  metrics_prefix: z.string().default('vault'),
-  usage_gauge_period: duration.default(600),
-  maximum_gauge_cardinality: integer.default(500),
-  filter_default: boolish.default(true),
-  prefix_filter: z.array(z.string()).default([]),
+  // Ferry's metric names are fixed (`ferry_…`, documented in the README) and its series few and
+  // bounded, so the prefix, the usage gauges' period, the cardinality cap and the filters are Vault's only.
+  metrics_prefix: vaultOnly(),
+  usage_gauge_period: vaultOnly(),
+  maximum_gauge_cardinality: vaultOnly(),
+  filter_default: vaultOnly(),
+  prefix_filter: vaultOnly(),
   // Sinks and lease metrics Ferry does not have.
   statsite_address: vaultOnly(),
   statsd_address: vaultOnly(),

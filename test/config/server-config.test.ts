@@ -62,10 +62,13 @@ describe('strict configuration', () => {
   });
 
   it('accepts the Vault keys Ferry does not act on, listing them', () => {
-    const file = write('ferry.hcl', `${LISTENER}${STORAGE}disable_mlock = true\ncluster_name = "prod"\ntelemetry {\n  statsd_address = "x:8125"\n  disable_hostname = true\n}\n`);
+    const file = write(
+      'ferry.hcl',
+      `${LISTENER}${STORAGE}disable_mlock = true\ncluster_name = "prod"\ntelemetry {\n  statsd_address = "x:8125"\n  disable_hostname = true\n  metrics_prefix = "vault"\n  prefix_filter = ["+vault.core"]\n}\n`,
+    );
     const config = loadServerConfig(file);
-    expect(config.ignoredKeys).toEqual(['cluster_name', 'disable_mlock', 'telemetry.statsd_address']);
-    expect(config.telemetry).toMatchObject({ disable_hostname: true, prometheus_retention_time: 86400 });
+    expect(config.ignoredKeys).toEqual(['cluster_name', 'disable_mlock', 'telemetry.metrics_prefix', 'telemetry.prefix_filter', 'telemetry.statsd_address']);
+    expect(config.telemetry).toEqual({ disable_hostname: true, enable_hostname_label: false, prometheus_retention_time: 86400 });
   });
 
   it('merges -config given twice and a directory, as Vault does: listeners add up, later values win', () => {
