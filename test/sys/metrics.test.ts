@@ -198,6 +198,19 @@ describe('sys/metrics', () => {
     for (const name of ['app-0', 'app-1', 'missing-secret', 'no-such-mount', 'no-such-path']) expect(after.text).not.toContain(name);
   });
 
+  it('counts what the HTTP server refuses before routing (an oversized body, a path outside /v1) once each, as unmatched', async () => {
+    const small = closeAfterTest(await startTestServer({ maxRequestSize: 1024 }));
+    const big = await small.call('PUT', '/v1/secret/data/big', { body: { data: { blob: 'x'.repeat(4096) } } });
+    expect(big.statusCode).toBe(413);
+    expect((await small.app.inject({ method: 'GET', url: '/ui/nothing' })).statusCode).toBe(404);
+    const scraped = await scrape(small);
+    expect(scraped.all('ferry_http_requests_total', { route: 'unmatched' }).map((x) => [x.labels, x.value])).toEqual([
+      [{ method: 'PUT', route: 'unmatched', status: '413' }, 1],
+      [{ method: 'GET', route: 'unmatched', status: '404' }, 1],
+    ]);
+    expect(scraped.value('ferry_http_requests_total', { route: KV_DATA })).toBe(0);
+  });
+
   it('counts concurrent requests without losing one', async () => {
     const before = await scrape(t);
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => t.call(i % 2 ? 'GET' : 'PUT', '/v1/secret/data/shared', i % 2 ? {} : { body: { data: { i } } })));
