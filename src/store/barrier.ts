@@ -320,6 +320,11 @@ export class BarrierStore implements Store {
     return (await this.inner.pendingOutbox(queue, limit)).map((i) => this.decryptItem(i));
   }
 
+  async releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
+    this.guard();
+    return this.inner.releaseOutbox ? this.inner.releaseOutbox(queue, orderKeyPrefix, now) : 0;
+  }
+
   async close(): Promise<void> {
     this.seal();
     await this.inner.close();

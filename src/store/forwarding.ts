@@ -25,6 +25,9 @@ export class ForwardingStore implements Store {
   pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]> {
     return this.inner.pendingOutbox(queue, limit);
   }
+  releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
+    return this.inner.releaseOutbox ? this.inner.releaseOutbox(queue, orderKeyPrefix, now) : Promise.resolve(0);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

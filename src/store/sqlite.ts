@@ -165,6 +165,10 @@ export class SqliteStore implements Store, StoreSnapshots {
       settleRetry: this.db.prepare(
         'UPDATE outbox SET available_at = ?, claimed_by = NULL, claim_until = NULL WHERE id = ? AND claimed_by = ?',
       ),
+      release: this.db.prepare(
+        `UPDATE outbox SET available_at = ? WHERE queue = ? AND order_key >= ? AND order_key < ?
+           AND available_at > ? AND (claim_until IS NULL OR claim_until < ?)`,
+      ),
       pending: this.db.prepare<[string, number], OutboxRow>(
         `SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM outbox
          WHERE queue = ? ORDER BY id LIMIT ?`,
@@ -283,6 +287,11 @@ export class SqliteStore implements Store, StoreSnapshots {
     if (settlement.outcome === 'retry') this.stmts.settleRetry.run(settlement.availableAt, id, owner);
     else if (settlement.upTo !== undefined) this.stmts.settleDoneUpTo.run(id, owner, id, settlement.upTo);
     else this.stmts.settleDone.run(id, owner);
+  }
+
+  async releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
+    const end = prefixEnd(orderKeyPrefix) ?? '\uffff';
+    return this.stmts.release.run(now, queue, orderKeyPrefix, end, now, now).changes;
   }
 
   async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {

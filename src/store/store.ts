@@ -84,6 +84,12 @@ export interface Store {
   settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void>;
   /** Pending (unsettled) outbox items of a queue, oldest first; for status and tests. */
   pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]>;
+  /**
+   * Optional: makes the unclaimed items of a queue whose orderKey starts with `orderKeyPrefix`
+   * and that are due later than `now` due at `now` (a consumer's reason to wait passed early:
+   * sync's destination answers again). Answers how many were released.
+   */
+  releaseOutbox?(queue: string, orderKeyPrefix: string, now: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -411,6 +411,19 @@ function portSuite(makeStore: MakeStore, opts: StoreContractOptions): void {
       expect(await store.pendingOutbox('empty')).toEqual([]);
     });
 
+    it('releaseOutbox, where the driver has it, makes deferred unclaimed items of one orderKey prefix due now, and nothing else', async (ctx) => {
+      if (!store.releaseOutbox) ctx.skip();
+      await store.commit([enqueue('d1|a', '1'), enqueue('d1|b', '2'), enqueue('d2|a', '3'), enqueue('d1|c', '4')]);
+      const claimed = await claim('w', T0, 10);
+      expect(payloads(claimed)).toEqual(['1', '2', '3', '4']);
+      const [a, b, other, held] = claimed;
+      for (const item of [a!, b!, other!]) await store.settleOutbox(item.id, 'w', { outcome: 'retry', availableAt: T0 + 60_000 });
+      // 'd1|c' stays claimed: a release never takes an item from the worker holding it.
+      expect(await store.releaseOutbox!('q', 'd1|', T0 + 10)).toBe(2);
+      expect(payloads(await claim('w2', T0 + 10))).toEqual(['1', '2']);
+      expect(held!.payload).toBe('4');
+    });
+
     it('claimOutbox hands out due items with attempts counted, and nobody else gets them during the lease', async () => {
       await store.commit([enqueue('a', '1'), enqueue('b', '2')]);
       const claimed = await claim('worker-1');
