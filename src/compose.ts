@@ -228,7 +228,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const signer = createSecretsSyncTokenSigner(identityDeps);
   const sync = createSyncFeature(
     { store, mounts, authorizer, seal, clock, log, clusterId: () => cluster.id() },
-    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker, config: opts.sync, resolve: opts.syncResolver },
+    { source: kvSecretSource(mounts, kv), signer, worker: opts.syncWorker, config: opts.sync, resolve: opts.syncResolver, metrics: metrics.sync },
   );
   // Endpoints stored before only sudo holders could set them are listed once per unseal, for review.
   unsealDependents.push(() => sync.reviewEndpoints());

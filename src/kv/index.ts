@@ -119,7 +119,7 @@ export function createKvFeature(deps: KvDeps): KvFeature {
       const meta = await engine.loadMeta(mount, path);
       if (!meta) return undefined;
       const current = await engine.snapshot(mount, meta, meta.current);
-      return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null };
+      return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null, ...(current ? { committedAt: current.createdTime } : {}) };
     },
     secretExists: async (mount, path) => {
       assertKvV2(mount);
@@ -170,4 +170,6 @@ export interface SyncSnapshot {
   version: number;
   /** The current version's data; null when there is none or it is deleted, destroyed or expired. */
   data: Record<string, unknown> | null;
+  /** When the current version was written (Unix ms); absent when there is none. */
+  committedAt?: number;
 }

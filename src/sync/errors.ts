@@ -172,6 +172,15 @@ export const syncErrors = {
       `the AWS secret name "${name}" is already synced by destination ${other.dest} (${other.accessor}/${other.secret_name}) in the same AWS account (${account}) and region (${region}): two destinations cannot write one secret`,
   ),
   duplicateKeyNames: invalid('duplicate_key_names', () => 'secret_name_template gives two keys of this secret the same AWS name'),
+  reconcileInterval: invalid(
+    'reconcile_interval',
+    () => 'reconcile_interval must be 0 (drift repair off) or at least 1s',
+  ),
+  /** `associations/retry` naming an association the destination does not have. */
+  associationNotFound: invalid(
+    'association_not_found',
+    (mountPath: string, secret: string, type: string, name: string) => `secret "${secret}" of mount ${mountPath} is not associated with destination "${type}/${name}"`,
+  ),
   /** Looking up the destinations of a secret that has none, or whose mount cannot be resolved. */
   associationsAbsent: () => notFound('sync.associations_absent'),
   /** The unmount guard: a KV mount whose secrets are still synced cannot be disabled. */

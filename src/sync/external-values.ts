@@ -12,10 +12,15 @@ export function requestTokenFor(
   incarnation: string,
   subKey: string,
   version: number,
+  /**
+   * The drift repair this write is (1 for the first): an out-of-band change made another version
+   * current, and AWS ignores a write whose token names a version it already has.
+   */
+  repair = 0,
 ): string {
-  const h = createHash('sha256')
-    .update([a.dest_type, a.dest_name, a.accessor, a.secret_name, incarnation, subKey, String(version)].join('\u0000'))
-    .digest('hex');
+  const parts = [a.dest_type, a.dest_name, a.accessor, a.secret_name, incarnation, subKey, String(version)];
+  if (repair > 0) parts.push(`repair:${repair}`);
+  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

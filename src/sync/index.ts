@@ -1,23 +1,29 @@
 import type { PathSpec } from '../kernel/request.js';
+import type { SyncMetrics } from '../metrics/index.js';
 import type { KvFeature } from '../kv/index.js';
 import { isKvV2, type MountTable } from '../sys/mount-table.js';
 import { AwsAdapterRegistry } from './aws-sm/adapter.js';
 import type { Resolver } from './aws-sm/connections.js';
 import type { WebIdentitySigner } from './aws-sm/credentials.js';
 import type { SyncDeps } from './deps.js';
+import { DriftRepair } from './drift.js';
 import { fanOutKvEvents } from './fan-out.js';
 import { migrateRecords } from './migration.js';
 import { NameClaims } from './name-claims.js';
 import { hasEndpointOverride } from './operator-fields.js';
+import { SYNC_QUEUE } from './model.js';
+import { AdaptiveBudget, type BudgetChange } from './pacing.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
 import { destinationAssociationPaths } from './path-destinations-associations.js';
+import { destinationStatusPaths } from './path-destinations-status.js';
 import { destinationPaths } from './path-destinations.js';
 import type { AdapterRegistry } from './port.js';
 import { Reconciler, type ReconcileOptions } from './reconcile.js';
-import { SyncRecords, parseSyncOperation } from './records.js';
+import { SyncRecords, parseSyncOperation, splitDestinationRef } from './records.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
+import { destinationStatus, PENDING_SCAN_LIMIT, queueByDestination } from './status.js';
 import { SyncWorker, type DeliveryLoopOptions } from './worker.js';
 
 /** Tuning of delivery: the loop's (claims, pool, polling) and the reconcile's (pacing, backoff, reporting). */
@@ -52,6 +58,8 @@ export interface SyncFeatureDeps {
     keyVerificationTtl?(name: string): Promise<number | undefined>;
   };
   worker?: SyncWorkerOptions;
+  /** Where sync reports its metrics (`sys/metrics`); none in tests that do not look. */
+  metrics?: SyncMetrics;
   /** The server configuration's `sync` block. */
   config?: SyncServerConfig;
   /** How destinations resolve hostnames, for strict networking; the system's resolver unless a test maps names. */
@@ -67,11 +75,21 @@ export interface SyncServerConfig {
 /** Builds secrets sync: the API rules, the AWS adapter registry and the delivery worker. */
 export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFeature {
   const records = new SyncRecords(core.store);
+  const { metrics } = deps;
+  const metricsOf = (type: string, name: string) => metrics?.destination(type, name);
   const adapters = new AwsAdapterRegistry({
     signer: deps.signer,
     clock: core.clock,
     resolve: deps.resolve,
     allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
+    observer: metrics && {
+      call: (d, operation, code, kind) => {
+        const m = metricsOf(d.type, d.name)!;
+        m.awsCall(operation, code);
+        if (kind === 'throttled') m.throttled(operation);
+      },
+      stsRefresh: (d, result) => metricsOf(d.type, d.name)!.stsRefreshed(result),
+    },
   });
   const claims = new NameClaims(records, (d) => adapters.accountOf(d));
   const service = new SyncService({
@@ -93,12 +111,32 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
       migrated = undefined;
       throw err;
     }));
-  const createWorker = (options: SyncWorkerOptions = {}) => {
+  /** A budget's changes: the budget gauge, and one log line per change of how AWS answers. */
+  const budgetChanged = (dest: string, change: BudgetChange) => {
+    const { type, name } = splitDestinationRef(dest);
+    if (change.kind === 'rate') {
+      metricsOf(type, name)?.setWriteBudget(change.group, change.perSecond);
+    } else if (change.health === 'ok') {
+      core.log.info({ destination: dest, was: change.previous }, 'sync destination answers again: its parked deliveries are released');
+    } else {
+      core.log.warn({ destination: dest, aws: change.health }, 'sync destination is not answering normally: deliveries are parked and AWS is probed');
+    }
+  };
+  const newBudget = (options: SyncWorkerOptions = {}) =>
+    new AdaptiveBudget({ perSecond: options.writesPerSecond ?? 45, probeIntervalMs: options.probeIntervalMs, onChange: budgetChanged });
+  const createWorker = (options: SyncWorkerOptions = {}, budget = newBudget(options)) => {
+    const drift = new DriftRepair({ records, adapters, budget, clock: core.clock, log: core.log });
+    const release = (dest: string) => {
+      // Parked operations become due now; without the store's help they wait for the next probe time.
+      void Promise.resolve(core.store.releaseOutbox?.(SYNC_QUEUE, `${dest}|`, core.clock()))
+        .then(() => worker.notify())
+        .catch((err: unknown) => core.log.error({ err: { message: (err as Error).message } }, 'sync release failed'));
+    };
     const reconciler = new Reconciler(
-      { records, claims, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log, clusterId: core.clusterId },
+      { records, claims, source: deps.source, adapters, mounts: core.mounts, clock: core.clock, log: core.log, clusterId: core.clusterId, metrics, budget, release },
       options,
     );
-    return new SyncWorker(
+    const worker: SyncWorker = new SyncWorker(
       {
         store: core.store,
         clock: core.clock,
@@ -107,23 +145,58 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         prepare,
         paused: async () => (await records.config()).value.disabled,
         fanOut: () => fanOutKvEvents({ store: core.store, records, log: core.log }),
+        parkedUntil: (dest, now) => budget.parkedUntil(dest, now),
+        repairDrift: () => drift.runDue(),
         reconcile: (payload) => reconciler.reconcile(parseSyncOperation(payload)),
       },
       options,
     );
+    return { worker, drift, budget };
   };
+  const main = createWorker(deps.worker);
+  const summary = (type: string, name: string) =>
+    destinationStatus(
+      { service, budget: main.budget, drift: main.drift, pending: () => core.store.pendingOutbox(SYNC_QUEUE, PENDING_SCAN_LIMIT), clock: core.clock },
+      type,
+      name,
+    );
+  // Queue depth and the oldest pending change are read from the outbox at each scrape, not kept on every change.
+  const reported = new Set<string>();
+  metrics?.beforeScrape(async () => {
+    if (core.seal.status().sealed) return;
+    const queues = queueByDestination(await core.store.pendingOutbox(SYNC_QUEUE, PENDING_SCAN_LIMIT));
+    const now = core.clock();
+    const current = new Set((await records.destinationNames('aws-sm')).map((n) => `aws-sm/${n}`));
+    for (const gone of [...reported].filter((d) => !current.has(d))) {
+      const { type, name } = splitDestinationRef(gone);
+      metrics.forget(type, name);
+      main.budget.forget(gone);
+      reported.delete(gone);
+    }
+    for (const dest of current) {
+      const { type, name } = splitDestinationRef(dest);
+      const m = metrics.destination(type, name);
+      const q = queues.get(dest);
+      m.setQueueDepth(q?.depth ?? 0);
+      m.setOldestPendingAge(q?.oldestAt === undefined ? 0 : (now - q.oldestAt) / 1000);
+      const rates = main.budget.view(dest, now).rates;
+      for (const group of ['create', 'update', 'delete', 'tag'] as const) m.setWriteBudget(group, rates[group] ?? main.budget.perSecond);
+      reported.add(dest);
+    }
+  });
   return {
     service,
-    worker: createWorker(deps.worker),
+    worker: main.worker,
     adapters,
     // Routing takes the first matching pattern: each file keeps its literal paths before its parameters.
     paths: [
       ...configPaths(service),
       ...destinationPaths(service),
       ...destinationAssociationPaths(service),
+      ...destinationStatusPaths(summary),
       ...associationPaths(core, service),
     ],
-    createWorker,
+    createWorker: (options) => createWorker(options).worker,
     followedSecrets: async () => (await records.associatedSecrets()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
     reviewEndpoints: async () => {
       const unconfirmed: string[] = [];

@@ -132,6 +132,20 @@ export const targetState = z.object({
   value_digest: z.string().optional(),
   /** Consecutive writes that each followed the previous one closely; lengthens the interval. */
   hot_streak: z.number().optional(),
+  /** When `last_error` was recorded (ISO). */
+  last_error_at: z.string().optional(),
+  /** The provider's error code behind `last_error`, so that a log line is written once per change of cause. */
+  last_error_code: z.string().optional(),
+  /** When the worker tries again after a failed attempt (ISO). */
+  next_attempt_at: z.string().optional(),
+  /** The AWS version id of the value last written (what drift repair expects to find current). */
+  aws_version_id: z.string().optional(),
+  /** Out-of-band changes repaired so far; also makes a repair write's request token a new one. */
+  repairs: z.number().optional(),
+  /** Drift repair found this out-of-band change; the next delivery undoes it. */
+  drift: z.enum(['value', 'tags', 'deleted']).optional(),
+  /** When the last out-of-band change was repaired (ISO). */
+  last_repaired_at: z.string().optional(),
 });
 export type TargetState = z.infer<typeof targetState>;
 
@@ -155,10 +169,15 @@ export const association = z.object({
 });
 export type Association = z.infer<typeof association>;
 
-/** `sys/sync/config`: the emergency brake and the queue capacity. */
-export const syncConfig = z.object({ disabled: z.boolean(), queue_capacity: z.number().int() });
+/**
+ * `sys/sync/config`: the emergency brake, the queue capacity, and Ferry's drift repair interval
+ * (`reconcile_interval`, seconds, 0 = off; absent in records written before it existed).
+ */
+export const syncConfig = z.object({ disabled: z.boolean(), queue_capacity: z.number().int(), reconcile_interval: z.number().int().optional() });
 export type SyncConfig = z.infer<typeof syncConfig>;
-export const DEFAULT_SYNC_CONFIG: SyncConfig = { disabled: false, queue_capacity: 1_000_000 };
+/** Drift repair's default interval: 5 minutes. */
+export const DEFAULT_RECONCILE_INTERVAL = 300;
+export const DEFAULT_SYNC_CONFIG: Required<SyncConfig> = { disabled: false, queue_capacity: 1_000_000, reconcile_interval: DEFAULT_RECONCILE_INTERVAL };
 
 /** The outbox queue of reconciles; KV's change events arrive on `kv-events` (`kv/events.ts`). */
 export const SYNC_QUEUE = 'sync';
@@ -169,7 +188,7 @@ export const syncOperation = z.object({
   dest: z.string(),
   accessor: z.string(),
   secret_name: z.string(),
-  reason: z.enum(['kv-change', 'set', 'remove', 'destination-change', 'purge', 'ownership']),
+  reason: z.enum(['kv-change', 'set', 'remove', 'destination-change', 'purge', 'ownership', 'retry', 'drift']),
 });
 export type SyncOperation = z.infer<typeof syncOperation>;
 

@@ -1,27 +1,230 @@
 import type { WriteClass } from './port.js';
 
+/** How a destination's AWS is answering, as its budget has seen it. */
+export type DestinationHealth =
+  /** Answering: calls go out at the budget's rate. */
+  | 'ok'
+  /** Throttling answers in a row: only a probe goes out, every `probeIntervalMs`, until one is answered. */
+  | 'throttled'
+  /** Not answering (connection errors, timeouts, 5xx): only a probe goes out, every `probeIntervalMs`. */
+  | 'unavailable';
+
+export interface BudgetOptions {
+  /** The rate each quota group starts at and regrows to, per destination (AWS's quota is 50/s per account and region). */
+  perSecond: number;
+  /** The floor throttling shrinks a group's rate to. */
+  minPerSecond?: number;
+  /** How often a throttled or unavailable destination is probed with one call. */
+  probeIntervalMs?: number;
+  /** Throttling answers in a row (with no success between) after which only probes go out. */
+  throttledAfter?: number;
+  /** Told when a destination's budget or health changes (metrics, logs). */
+  onChange?: (destination: string, change: BudgetChange) => void;
+}
+
+export type BudgetChange =
+  | { kind: 'rate'; group: WriteClass; perSecond: number }
+  | { kind: 'health'; health: DestinationHealth; previous: DestinationHealth };
+
+/** What a destination's budget shows in its status summary. */
+export interface BudgetView {
+  health: DestinationHealth;
+  /** Unix ms since the destination is in its current health. */
+  since: number;
+  /** When the next probe may go out (throttled or unavailable only). */
+  next_probe_at?: number;
+  /** Calls per second each quota group that has made calls may make now. */
+  rates: Partial<Record<WriteClass, number>>;
+  /** Throttling answers seen since the process started. */
+  throttled_total: number;
+}
+
+interface Bucket {
+  rate: number;
+  tokens: number;
+  at: number;
+}
+
+interface DestinationState {
+  buckets: Map<WriteClass, Bucket>;
+  health: DestinationHealth;
+  since: number;
+  probeAt: number;
+  /** A probe is out: nothing else goes until it is answered (or `probeAt` passes again). */
+  probing: boolean;
+  throttledInARow: number;
+  throttledTotal: number;
+}
+
 /**
- * Per-destination write budgets, one token bucket per AWS quota group, kept under AWS's
- * 50 requests/s per account and region so that steady traffic is never throttled.
+ * Per-destination AWS budgets, one token bucket per quota group, shared by every association
+ * of the destination (each delivery takes one token per call it makes, in the order the worker
+ * claims them). The rate starts under AWS's 50 requests/s and adapts, as TCP's congestion
+ * window does: a throttling answer halves it (down to `minPerSecond`), each success regrows it
+ * by a twentieth of the configured rate. Throttling answers in a row, or an AWS that does not
+ * answer, turn the destination to probing: one call every `probeIntervalMs`, everything else
+ * parked; the first answer releases it at once (at least half the configured rate), so
+ * recovery waits neither for per-association backoff nor for a slow regrowth.
+ *
  * `take` never waits: it answers how long the caller should defer, so the operation is
  * rescheduled instead of holding a slot of the worker's pool.
  */
-export class WriteBudget {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+export class AdaptiveBudget {
+  private readonly states = new Map<string, DestinationState>();
+  private readonly opts: Required<Omit<BudgetOptions, 'onChange'>> & Pick<BudgetOptions, 'onChange'>;
 
-  constructor(private readonly perSecond: number) {}
+  constructor(options: BudgetOptions) {
+    this.opts = {
+      ...options,
+      minPerSecond: options.minPerSecond ?? 1,
+      probeIntervalMs: options.probeIntervalMs ?? 1000,
+      throttledAfter: options.throttledAfter ?? 3,
+    };
+  }
 
-  /** 0 when a token was taken; otherwise the milliseconds until one is available. */
+  get perSecond(): number {
+    return this.opts.perSecond;
+  }
+
+  private state(destination: string, now: number): DestinationState {
+    let s = this.states.get(destination);
+    if (!s) {
+      s = { buckets: new Map(), health: 'ok', since: now, probeAt: 0, probing: false, throttledInARow: 0, throttledTotal: 0 };
+      this.states.set(destination, s);
+    }
+    return s;
+  }
+
+  private bucket(s: DestinationState, group: WriteClass, now: number): Bucket {
+    let b = s.buckets.get(group);
+    if (!b) {
+      b = { rate: this.opts.perSecond, tokens: this.opts.perSecond, at: now };
+      s.buckets.set(group, b);
+    }
+    // Refill; the burst is one second's worth at the current rate.
+    b.tokens = Math.min(b.rate, b.tokens + (Math.max(0, now - b.at) / 1000) * b.rate);
+    b.at = now;
+    return b;
+  }
+
+  /** Until when the destination's operations wait (it is probed, and the next probe is not due); undefined when they may go. */
+  parkedUntil(destination: string, now: number): number | undefined {
+    const s = this.states.get(destination);
+    return s && s.health !== 'ok' && now < s.probeAt ? s.probeAt : undefined;
+  }
+
+  /** Whether only probes go out to the destination now. */
+  impaired(destination: string): boolean {
+    return (this.states.get(destination)?.health ?? 'ok') !== 'ok';
+  }
+
+  /**
+   * 0 when the call may go out now (a token was taken, or it is the probe of an impaired
+   * destination); otherwise the milliseconds until it may be tried again.
+   */
   take(destination: string, group: WriteClass, now: number): number {
-    const key = `${destination}|${group}`;
-    const bucket = this.buckets.get(key) ?? { tokens: this.perSecond, at: now };
-    const refilled = Math.min(this.perSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    if (refilled >= 1) {
-      this.buckets.set(key, { tokens: refilled - 1, at: now });
+    const s = this.state(destination, now);
+    if (s.health !== 'ok') {
+      // One probe per interval; a probe that never came back (its delivery crashed) is replaced at the next one.
+      if (now >= s.probeAt) {
+        s.probing = true;
+        s.probeAt = now + this.opts.probeIntervalMs;
+        return 0;
+      }
+      return s.probeAt - now;
+    }
+    const b = this.bucket(s, group, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
       return 0;
     }
-    this.buckets.set(key, { tokens: refilled, at: now });
-    return Math.ceil(((1 - refilled) / this.perSecond) * 1000);
+    return Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
+  }
+
+  /** The earliest time the destination lets a call of `group` go out, without taking anything. */
+  nextSlot(destination: string, group: WriteClass, now: number): number {
+    const s = this.state(destination, now);
+    if (s.health !== 'ok') return Math.max(now, s.probeAt);
+    const b = this.bucket(s, group, now);
+    return b.tokens >= 1 ? now : now + Math.ceil(((1 - b.tokens) / b.rate) * 1000);
+  }
+
+  /**
+   * AWS answered (a success, or an answer that is not throttling nor an outage: a refusal is
+   * an answer too). Answers true when this released an impaired destination.
+   */
+  answered(destination: string, group: WriteClass | undefined, now: number, success: boolean): boolean {
+    const s = this.state(destination, now);
+    s.throttledInARow = 0;
+    s.probing = false;
+    const released = s.health !== 'ok';
+    if (released) this.setHealth(destination, s, 'ok', now);
+    if (group && (success || released)) {
+      const b = this.bucket(s, group, now);
+      const floor = released ? this.opts.perSecond / 2 : 0;
+      this.setRate(destination, group, b, Math.max(floor, Math.min(this.opts.perSecond, b.rate + this.opts.perSecond / 20)));
+    }
+    return released;
+  }
+
+  /** A throttling answer: the group's rate halves; throttling in a row turns the destination to probing. Answers the retry time. */
+  throttled(destination: string, group: WriteClass | undefined, now: number): number {
+    const s = this.state(destination, now);
+    s.throttledTotal++;
+    s.throttledInARow++;
+    s.probing = false;
+    if (group) {
+      const b = this.bucket(s, group, now);
+      this.setRate(destination, group, b, Math.max(this.opts.minPerSecond, b.rate / 2));
+      b.tokens = Math.min(b.tokens, 0);
+    }
+    if (s.health === 'ok' && s.throttledInARow >= this.opts.throttledAfter) {
+      s.probeAt = now + this.opts.probeIntervalMs;
+      this.setHealth(destination, s, 'throttled', now);
+    }
+    return group ? this.nextSlot(destination, group, now) : Math.max(now + this.opts.probeIntervalMs, s.probeAt);
+  }
+
+  /** No answer from AWS (or a 5xx): only probes go out until it answers. Answers the retry time. */
+  unavailable(destination: string, now: number): number {
+    const s = this.state(destination, now);
+    s.probing = false;
+    if (s.health !== 'unavailable') this.setHealth(destination, s, 'unavailable', now);
+    s.probeAt = Math.max(s.probeAt, now + this.opts.probeIntervalMs);
+    return s.probeAt;
+  }
+
+  view(destination: string, now: number): BudgetView {
+    const s = this.states.get(destination);
+    if (!s) return { health: 'ok', since: now, rates: {}, throttled_total: 0 };
+    const rates: BudgetView['rates'] = {};
+    for (const [group, b] of s.buckets) rates[group] = Math.round(b.rate * 100) / 100;
+    return {
+      health: s.health,
+      since: s.since,
+      ...(s.health !== 'ok' ? { next_probe_at: s.probeAt } : {}),
+      rates,
+      throttled_total: s.throttledTotal,
+    };
+  }
+
+  /** Forgets a deleted destination. */
+  forget(destination: string): void {
+    this.states.delete(destination);
+  }
+
+  private setRate(destination: string, group: WriteClass, b: Bucket, rate: number): void {
+    if (rate === b.rate) return;
+    b.rate = rate;
+    b.tokens = Math.min(b.tokens, rate);
+    this.opts.onChange?.(destination, { kind: 'rate', group, perSecond: rate });
+  }
+
+  private setHealth(destination: string, s: DestinationState, health: DestinationHealth, now: number): void {
+    const previous = s.health;
+    s.health = health;
+    s.since = now;
+    this.opts.onChange?.(destination, { kind: 'health', health, previous });
   }
 }
 

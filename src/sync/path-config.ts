@@ -1,9 +1,13 @@
-import { vBool, vInt } from '../kernel/fields.js';
+import { vBool, vDuration, vInt } from '../kernel/fields.js';
+import { syncErrors } from './errors.js';
 import { definePath, type PathSpec } from '../kernel/request.js';
 import type { SyncService } from './service.js';
 import { configResponse } from './views.js';
 
-/** `sys/sync/config`: the emergency brake (`disabled`) and the queue capacity. */
+/**
+ * `sys/sync/config`: the emergency brake (`disabled`), the queue capacity, and Ferry's
+ * `reconcile_interval` (drift repair; a duration, read back in seconds).
+ */
 export function configPaths(sync: SyncService): PathSpec[] {
   return [
     definePath({
@@ -14,12 +18,18 @@ export function configPaths(sync: SyncService): PathSpec[] {
           op({
             summary,
             operationId,
-            fields: { disabled: vBool(), queue_capacity: vInt() },
+            fields: { disabled: vBool(), queue_capacity: vInt(), reconcile_interval: vDuration() },
             response: configResponse,
             handler: async (req) => {
-              const change: { disabled?: boolean; queue_capacity?: number } = {};
+              const change: { disabled?: boolean; queue_capacity?: number; reconcile_interval?: number } = {};
               if (req.data.disabled !== undefined) change.disabled = req.data.disabled;
               if (req.data.queue_capacity !== undefined) change.queue_capacity = req.data.queue_capacity;
+              if (req.data.reconcile_interval !== undefined) {
+                // Durations truncate to whole seconds: "500ms" would read as 0 (off); only a written zero turns it off.
+                const raw = req.raw.reconcile_interval;
+                if (req.data.reconcile_interval === 0 && /[1-9]/.test(String(raw))) throw syncErrors.reconcileInterval();
+                change.reconcile_interval = req.data.reconcile_interval;
+              }
               return { data: { ...(await sync.updateConfig(change)) } };
             },
           });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { vString } from '../kernel/fields.js';
 import { definePath, param, type PathSpec } from '../kernel/request.js';
 import { syncErrors } from './errors.js';
@@ -8,8 +9,9 @@ const destinationParams = { type: param.segment(), name: param.segment() };
 const sourceFields = { mount: vString(), secret_name: vString() };
 
 /**
- * `sys/sync/destinations/:type/:name/associations` and its `set` and `remove` actions. Both
- * actions answer with the destination's associations, as Vault does.
+ * `sys/sync/destinations/:type/:name/associations` and its `set`, `remove` and `retry` actions.
+ * Each action answers with the destination's associations, as Vault's do (`retry`, a Ferry
+ * extension, also with how many it re-queued).
  */
 export function destinationAssociationPaths(sync: SyncService): PathSpec[] {
   const associationsOf = async (type: string, name: string) => {
@@ -44,6 +46,25 @@ export function destinationAssociationPaths(sync: SyncService): PathSpec[] {
             const { type, name } = req.params;
             await sync.setAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '', req.token);
             return associationsOf(type, name);
+          },
+        }),
+      }),
+    }),
+    definePath({
+      pattern: 'sync/destinations/:type/:name/associations/retry',
+      params: destinationParams,
+      operations: (op) => ({
+        write: op({
+          summary:
+            "Re-queues the destination's failed associations at once, or the one mount and secret_name name, with their attempts reset (a Ferry extension).",
+          operationId: 'system-write-sync-destinations-type-name-associations-retry',
+          fields: sourceFields,
+          response: associationsResponse.extend({ retried: z.number().int() }),
+          handler: async (req) => {
+            const { type, name } = req.params;
+            const retried = await sync.retryAssociations(type, name, req.data.mount ?? '', req.data.secret_name ?? '');
+            const listed = await associationsOf(type, name);
+            return { data: { ...listed.data, retried } };
           },
         }),
       }),

@@ -9,7 +9,9 @@ import type { Destination, SyncStatus } from './model.js';
 export type DeliveryErrorKind =
   /** Rate limited: retry with backoff, never reported as a failure. */
   | 'throttled'
-  /** Outage, 5xx, connection trouble: retry with backoff, reported after repeated failures. */
+  /** AWS (or STS) did not answer: connection trouble, timeouts, 5xx. The destination is probed until it answers. */
+  | 'unavailable'
+  /** Another passing condition (a name still being purged, a record changed meanwhile): retry with backoff. */
   | 'transient'
   /** Configuration or ownership problem: reported, not retried until something changes. */
   | 'final';
@@ -71,7 +73,8 @@ export interface AppliedConfig {
   appliedKmsKeyId: string;
 }
 
-export type WriteOutcome = AppliedConfig & CallReport & { arn: string };
+/** `versionId`: the AWS version a value write made (or found made by the same request token); none for a configuration-only change. */
+export type WriteOutcome = AppliedConfig & CallReport & { arn: string; versionId?: string };
 
 export type CreateResult =
   | ({ kind: 'created' } & WriteOutcome)
@@ -95,6 +98,17 @@ export interface ExistingSecret {
   kmsKeyId: string;
   replicas: string[];
   scheduledForDeletion: boolean;
+  /** The version labelled AWSCURRENT. */
+  currentVersionId?: string;
+}
+
+/** A secret as a `ListSecrets` page shows it: eventually consistent, so only a reason to look closer. */
+export interface ListedSecret {
+  name: string;
+  /** The version labelled AWSCURRENT. */
+  currentVersionId?: string;
+  tags: Record<string, string>;
+  scheduledForDeletion: boolean;
 }
 
 /** The provider operations a quota applies to, for pacing. */
@@ -115,6 +129,8 @@ export interface DestinationAdapter {
   reconfigure(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult>;
   /** Optional: a pre-existing secret's tags and state; undefined when there is none. */
   describe(name: string): Promise<ExistingSecret | undefined | MissingPermission>;
+  /** Optional: one page of the secrets AWS lists (planned deletions included), for drift repair. */
+  list(nextToken?: string): Promise<{ secrets: ListedSecret[]; nextToken?: string } | MissingPermission>;
   /** Optional: cancels an out-of-band scheduled deletion of an owned secret. */
   restore(arn: string): Promise<true | MissingPermission>;
   /** Deletes an owned secret without a recovery window (its replicas first); missing is success. */

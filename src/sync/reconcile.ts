@@ -13,8 +13,10 @@ import { resolveClaimConflict } from './migration.js';
 import { claimantOf, type NameClaims } from './name-claims.js';
 import { externalNames } from './naming.js';
 import { claimantRef, ownerTagValue, syncedSecretTags, type Claimant } from './ownership.js';
-import { backoffMs, WriteBudget } from './pacing.js';
-import { DeliveryError, configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec, type WriteClass } from './port.js';
+import type { DestinationMetrics, SyncMetrics } from '../metrics/index.js';
+import { logTransitions, recordFailure, recordSuccess, type AttemptContext } from './attempts.js';
+import { AdaptiveBudget } from './pacing.js';
+import { configDigest as configDigestOf, type AdapterRegistry, type ExternalSecretSpec, type WriteClass } from './port.js';
 import { splitDestinationRef, type Row, type SyncChange, type SyncRecords } from './records.js';
 import type { SecretSource, SecretState } from './source.js';
 import { TargetWrites, knownConfig, type Ownership } from './target-writes.js';
@@ -22,8 +24,10 @@ import { TargetWrites, knownConfig, type Ownership } from './target-writes.js';
 export interface ReconcileOptions {
   /** Per-secret minimum interval between value writes; changes within it coalesce. */
   minIntervalMs?: number;
-  /** Per-destination budget per AWS quota group. */
+  /** Per-destination budget per AWS quota group (where it starts and regrows to). */
   writesPerSecond?: number;
+  /** How often a destination that is throttling or not answering is probed. */
+  probeIntervalMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
   /** Consecutive transient failures before the status shows an error (delivery keeps retrying). */
@@ -40,9 +44,14 @@ export interface ReconcilerDeps {
   adapters: AdapterRegistry;
   mounts: { byAccessor(accessor: string): MountEntry | undefined };
   clock: () => number;
-  log: Pick<Logger, 'warn' | 'debug'>;
+  log: Pick<Logger, 'warn' | 'info' | 'debug'>;
   /** This cluster's stable id, named in every owner tag. */
   clusterId(): Promise<string>;
+  metrics?: SyncMetrics;
+  /** The destinations' budgets; shared with the status summary. One per process unless given. */
+  budget?: AdaptiveBudget;
+  /** Makes a destination's parked operations due now (its AWS answers again). */
+  release?: (destination: string) => void;
 }
 
 /** What the worker does with the operation next: settle it, or run it again at `at` (Unix ms). */
@@ -59,14 +68,22 @@ const retryAt = (at: number): ReconcileOutcome => ({ outcome: 'retry', at });
  */
 export class Reconciler {
   readonly opts: Required<Omit<ReconcileOptions, 'afterProviderCall'>> & Pick<ReconcileOptions, 'afterProviderCall'>;
-  readonly budget: WriteBudget;
+  readonly budget: AdaptiveBudget;
 
   constructor(
     readonly deps: ReconcilerDeps,
     options: ReconcileOptions = {},
   ) {
-    this.opts = { minIntervalMs: 250, writesPerSecond: 45, backoffBaseMs: 200, backoffCapMs: 30_000, reportAfterAttempts: 3, ...options };
-    this.budget = new WriteBudget(this.opts.writesPerSecond);
+    this.opts = {
+      minIntervalMs: 250,
+      writesPerSecond: 45,
+      probeIntervalMs: 1000,
+      backoffBaseMs: 200,
+      backoffCapMs: 30_000,
+      reportAfterAttempts: 3,
+      ...options,
+    };
+    this.budget = deps.budget ?? new AdaptiveBudget({ perSecond: this.opts.writesPerSecond, probeIntervalMs: this.opts.probeIntervalMs });
   }
 
   async reconcile(op: SyncOperation): Promise<ReconcileOutcome> {
@@ -99,6 +116,9 @@ class Delivery {
   /** Associations to re-queue once this one is gone: the other claimants of a secret it conflicted over. */
   private readonly claimantsToWake: Claimant[] = [];
   private deferUntil: number | undefined;
+  /** The quota group of the call being made (for the budget's bookkeeping). */
+  private group: WriteClass | undefined;
+  private readonly metrics: DestinationMetrics | undefined;
   private hookFailure: unknown;
   private state: Promise<SecretState | undefined> | undefined;
 
@@ -113,6 +133,7 @@ class Delivery {
     this.at = nowIso(this.now);
     this.next = structuredClone(row.value);
     this.tags = syncedSecretTags(clusterId, destination);
+    this.metrics = r.deps.metrics?.destination(destination.type, destination.name);
     this.writes = new TargetWrites({
       records: r.deps.records,
       adapter: r.deps.adapters.adapterFor(destination),
@@ -253,7 +274,7 @@ class Delivery {
     return {
       name: t.name,
       value,
-      requestToken: requestTokenFor(this.next, state.incarnation, subKey, state.version),
+      requestToken: requestTokenFor(this.next, state.incarnation, subKey, state.version, t.drift ? (t.repairs ?? 0) + 1 : 0),
       tags: this.tags,
       kmsKeyId: c.kms_key_id,
       replicaRegions: c.replica_regions,
@@ -301,9 +322,13 @@ class Delivery {
               hot_streak: t.last_write_at !== undefined && now - t.last_write_at < 2 * interval ? Math.min((t.hot_streak ?? 0) + 1, 4) : 0,
               last_write_at: now,
             }),
+        ...(outcome.versionId ? { aws_version_id: outcome.versionId } : {}),
+        ...(t.drift ? { drift: undefined, last_repaired_at: this.at, repairs: (t.repairs ?? 0) + 1 } : {}),
       };
+      if (t.drift) this.metrics?.driftRepaired(t.drift);
       this.outcomes.set(t.name, written);
-      Object.assign(t, written, { status: 'SYNCED', updated_at: this.at, last_error: undefined, attempts: 0 } satisfies Partial<TargetState>);
+      Object.assign(t, written, { status: 'SYNCED', updated_at: this.at } satisfies Partial<TargetState>);
+      this.succeeded(t, state.committedAt);
     } catch (err) {
       this.fail(t, err);
     }
@@ -333,7 +358,8 @@ class Delivery {
     };
     try {
       await this.writes.remove(t, own, knownConfig(t), specFor);
-      this.outcomes.set(t.name, { value_digest: undefined, config_digest: undefined, incarnation: undefined, version: undefined });
+      this.outcomes.set(t.name, { value_digest: undefined, config_digest: undefined, incarnation: undefined, version: undefined, aws_version_id: undefined });
+      this.succeeded(t, undefined);
       return true;
     } catch (err) {
       this.fail(t, err);
@@ -343,6 +369,7 @@ class Delivery {
 
   /** Takes a token of the destination's write budget, or defers until one is free. */
   private paced(group: WriteClass): boolean {
+    this.group = group;
     const wait = this.r.budget.take(this.op.dest, group, this.now);
     if (wait > 0) this.defer(this.now + wait);
     return wait === 0;
@@ -352,26 +379,31 @@ class Delivery {
     this.deferUntil = this.deferUntil === undefined ? ms : Math.min(this.deferUntil, ms);
   }
 
-  /** Records a failed call: a final error shows at once; throttling and outages retry with backoff. */
+  /** The bookkeeping of an attempt (`attempts.ts`): budget, metrics, and the target's error fields. */
+  private attempt(): AttemptContext {
+    const { opts, budget } = this.r;
+    return {
+      now: this.now,
+      destination: this.op.dest,
+      group: this.group,
+      budget,
+      metrics: this.metrics,
+      backoffBaseMs: opts.backoffBaseMs,
+      backoffCapMs: opts.backoffCapMs,
+      reportAfterAttempts: opts.reportAfterAttempts,
+    };
+  }
+
+  private succeeded(t: TargetState, committedAt: number | undefined): void {
+    if (recordSuccess(t, this.attempt(), committedAt)) this.r.deps.release?.(this.op.dest);
+  }
+
+  /** Records a failed call: a final error shows at once; throttling and outages are paced by the destination's budget. */
   private fail(t: TargetState, err: unknown): void {
     // The crash hook's failure is the simulated death of the process: nothing else may run.
     if (err === this.hookFailure) throw err;
-    const { opts } = this.r;
-    const e = err instanceof DeliveryError ? err : new DeliveryError('transient', 'INTERNAL_VAULT_ERROR', 'Error', (err as Error).message);
-    t.attempts = (t.attempts ?? 0) + 1;
-    if (e.kind === 'final') {
-      t.status = e.status;
-      t.last_error = e.message;
-      t.updated_at = this.at;
-      return;
-    }
-    if (e.kind === 'transient' && t.attempts >= opts.reportAfterAttempts) {
-      t.status = e.status === 'PENDING' ? 'EXTERNAL_SERVICE_ERROR' : e.status;
-      t.last_error = e.message;
-      t.updated_at = this.at;
-    }
-    const base = e.kind === 'throttled' ? opts.backoffBaseMs * 2 : opts.backoffBaseMs;
-    this.defer(this.now + backoffMs(t.attempts, base, opts.backoffCapMs));
+    const retryAt = recordFailure(t, err, this.attempt());
+    if (retryAt !== undefined) this.defer(retryAt);
   }
 
   private async afterCall(): Promise<void> {
@@ -385,12 +417,7 @@ class Delivery {
 
   /** Names, statuses and provider error texts only: never values or credentials. */
   private logOutcome(): void {
-    const { op } = this;
-    for (const t of Object.values(this.next.targets)) {
-      const fields = { destination: op.dest, accessor: op.accessor, secret: op.secret_name, sub_key: t.sub_key || undefined, status: t.status };
-      if (t.status.endsWith('_ERROR')) this.r.deps.log.warn({ ...fields, error: t.last_error }, 'sync delivery failed');
-      else this.r.deps.log.debug(fields, 'sync delivery');
-    }
+    logTransitions(this.r.deps.log, this.op.dest, this.row.value, this.next);
   }
 
   /**

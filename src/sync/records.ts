@@ -352,6 +352,12 @@ export class SyncRecords {
     }
   }
 
+  /** The associations of a destination with their revisions (for a revision-checked change of several). */
+  async associationRowsOf(type: string, name: string): Promise<Array<Row<Association>>> {
+    const rows = await this.store.scan(keys.associationPrefix(type, name));
+    return rows.map((r) => ({ value: decode(associationSchema, r.value), revision: r.revision }));
+  }
+
   async associationsOf(type: string, name: string): Promise<Association[]> {
     const rows = await this.store.scan(keys.associationPrefix(type, name));
     return rows.map((r) => decode(associationSchema, r.value));

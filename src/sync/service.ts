@@ -69,15 +69,19 @@ export class SyncService {
     return nowIso(this.deps.core.clock());
   }
 
-  async config(): Promise<SyncConfig> {
-    return (await this.records.config()).value;
+  /** The configuration, with Ferry's `reconcile_interval` (seconds) filled in. */
+  async config(): Promise<Required<SyncConfig>> {
+    return { ...DEFAULT_SYNC_CONFIG, ...(await this.records.config()).value };
   }
 
   /** Applies a change to the configuration; null resets it to the defaults. */
-  async updateConfig(change: Partial<SyncConfig> | null): Promise<SyncConfig> {
+  async updateConfig(change: Partial<SyncConfig> | null): Promise<Required<SyncConfig>> {
+    if (change?.reconcile_interval !== undefined && change.reconcile_interval !== 0 && !(Number.isInteger(change.reconcile_interval) && change.reconcile_interval >= 1)) {
+      throw syncErrors.reconcileInterval();
+    }
     return withRetry(async () => {
       const current = await this.records.config();
-      const next = change === null ? { ...DEFAULT_SYNC_CONFIG } : { ...current.value, ...change };
+      const next = change === null ? { ...DEFAULT_SYNC_CONFIG } : { ...DEFAULT_SYNC_CONFIG, ...current.value, ...change };
       if (next.queue_capacity < 1) throw syncErrors.queueCapacity();
       await this.records.change().saveConfig(next, current.revision).commit();
       return next;
@@ -381,6 +385,47 @@ export class SyncService {
         .enqueueSync(association, 'set')
         .checkDestination(type, name, destRow.revision)
         .commit();
+    });
+  }
+
+  /**
+   * `associations/retry` (a Ferry extension): re-queues the destination's failed associations at
+   * once — all of them, or the one `mount` and `secret_name` name (failed or not) — with their
+   * attempts reset. Answers how many were queued.
+   */
+  async retryAssociations(type: string, name: string, mountParam: string, secretName: string): Promise<number> {
+    checkDestinationType(type);
+    if (!(await this.getDestination(type, name))) throw syncErrors.destinationNotFound(type, name);
+    if (Boolean(mountParam) !== Boolean(secretName)) throw syncErrors.missingField(mountParam ? 'secret_name' : 'mount');
+    let accessor: string | undefined;
+    if (mountParam) {
+      const m = this.deps.core.mounts.get(normaliseMountPath(mountParam));
+      if (!m) throw syncErrors.mountNotFound(normaliseMountPath(mountParam));
+      accessor = m.accessor;
+      if (!(await this.records.association(type, name, m.accessor, secretName))) {
+        throw syncErrors.associationNotFound(m.path, secretName, type, name);
+      }
+    }
+    return withRetry(async () => {
+      const change = this.records.change();
+      let queued = 0;
+      const chosen =
+        accessor !== undefined
+          ? [await this.records.association(type, name, accessor, secretName)].filter((r) => r !== undefined)
+          : await this.records.associationRowsOf(type, name);
+      for (const row of chosen) {
+        const a = row.value;
+        const failed = Object.values(a.targets).filter((t) => t.status.endsWith('_ERROR') || t.last_error !== undefined);
+        if (a.removing || (accessor === undefined && failed.length === 0)) continue;
+        for (const t of failed) {
+          t.attempts = 0;
+          delete t.next_attempt_at;
+        }
+        change.saveAssociation(a, row.revision).enqueueSync(a, 'retry');
+        queued++;
+      }
+      if (queued > 0) await change.commit();
+      return queued;
     });
   }
 

@@ -9,6 +9,8 @@ export interface SecretState {
   version: number;
   /** What `vault kv get` returns, or null when the latest version is deleted, destroyed or expired. */
   data: Record<string, unknown> | null;
+  /** When the current version was committed (Unix ms), for the delivery latency metric. */
+  committedAt?: number;
 }
 
 export interface SecretSource {

@@ -26,7 +26,17 @@ export const associationEntry = z.object({
   updated_at: z.string(),
   mount: z.string(),
   sub_key: z.string().optional(),
+  /** Ferry's extensions (Vault's entry has none of them): the AWS secret this entry maps to… */
+  external_name: z.string(),
+  /** …the last failed or throttled attempt (transient ones too), cleared by a success… */
   last_error: z.string().optional(),
+  last_error_at: z.string().optional(),
+  /** …consecutive failed attempts, and when the next one is due… */
+  attempts: z.number().int(),
+  next_attempt_at: z.string().optional(),
+  /** …and the out-of-band changes drift repair undid. */
+  drift_repairs: z.number().int().optional(),
+  last_repaired_at: z.string().optional(),
 });
 
 export const associationsResponse = z.object({
@@ -48,13 +58,24 @@ export function associationEntries(a: Association): Record<string, z.infer<typeo
       updated_at: t.updated_at,
       mount: a.mount,
       ...(a.granularity === 'secret-key' ? { sub_key: subKey } : {}),
+      external_name: t.name,
       ...(t.last_error ? { last_error: t.last_error } : {}),
+      ...(t.last_error_at ? { last_error_at: t.last_error_at } : {}),
+      attempts: t.attempts ?? 0,
+      ...(t.next_attempt_at ? { next_attempt_at: t.next_attempt_at } : {}),
+      ...(t.repairs ? { drift_repairs: t.repairs } : {}),
+      ...(t.last_repaired_at ? { last_repaired_at: t.last_repaired_at } : {}),
     };
   }
   return out;
 }
 
-export const configResponse = z.object({ disabled: z.boolean(), queue_capacity: z.number().int() });
+export const configResponse = z.object({
+  disabled: z.boolean(),
+  queue_capacity: z.number().int(),
+  /** Ferry's extension: drift repair's interval in seconds (0 = off). */
+  reconcile_interval: z.number().int(),
+});
 
 /** The read model: credentials masked, options as Vault reports them. */
 export function destinationView(d: Destination): Record<string, unknown> {

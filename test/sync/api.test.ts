@@ -104,9 +104,25 @@ describe('sys/sync/destinations/aws-sm/:name', () => {
   });
 
   it('reads and merge-patches sys/sync/config, accepting string-typed booleans', async () => {
-    expect((await t.call('GET', '/v1/sys/sync/config')).json().data).toEqual({ disabled: false, queue_capacity: 1000000 });
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data).toEqual({ disabled: false, queue_capacity: 1000000, reconcile_interval: 300 });
     const res = await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: 'true' }, headers: { 'content-type': 'application/merge-patch+json' } });
-    expect(res.json().data).toEqual({ disabled: true, queue_capacity: 1000000 });
+    expect(res.json().data).toEqual({ disabled: true, queue_capacity: 1000000, reconcile_interval: 300 });
+  });
+
+  it("takes Ferry's reconcile_interval as a duration (0 = off, at least 1s), reads it back in seconds, and refuses anything else with a 400", async () => {
+    const patch = (body: Record<string, unknown>) =>
+      t.call('PATCH', '/v1/sys/sync/config', { body, headers: { 'content-type': 'application/merge-patch+json' } });
+    expect((await patch({ reconcile_interval: '2s' })).json().data.reconcile_interval).toBe(2);
+    expect((await patch({ reconcile_interval: 0 })).json().data.reconcile_interval).toBe(0);
+    expect((await patch({ reconcile_interval: '1h' })).json().data.reconcile_interval).toBe(3600);
+    for (const bad of ['500ms', '-1s', 'soon', '0.5']) {
+      const res = await patch({ reconcile_interval: bad });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().errors[0]).toMatch(/reconcile_interval|invalid duration/);
+    }
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.reconcile_interval).toBe(3600);
+    await t.call('DELETE', '/v1/sys/sync/config');
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.reconcile_interval).toBe(300);
   });
 });
 
@@ -219,7 +235,15 @@ describe('associations', () => {
     const accessor = t.server.core.mounts.get('my-kv/')!.accessor;
     expect(res.json().data).toEqual({
       associated_secrets: {
-        [`${accessor}/app/db`]: { accessor, secret_name: 'app/db', sync_status: 'PENDING', updated_at: expect.any(String), mount: 'my-kv/' },
+        [`${accessor}/app/db`]: {
+          accessor,
+          secret_name: 'app/db',
+          sync_status: 'PENDING',
+          updated_at: expect.any(String),
+          mount: 'my-kv/',
+          external_name: `vault/${accessor}/app/db`,
+          attempts: 0,
+        },
       },
       store_name: 'prod',
       store_type: 'aws-sm',

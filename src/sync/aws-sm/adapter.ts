@@ -7,6 +7,7 @@ import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  ListSecretsCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
@@ -27,6 +28,7 @@ import {
   type ExistingSecret,
   type ExternalSecretSpec,
   type KnownConfig,
+  type ListedSecret,
   type MissingPermission,
   type UpdateResult,
 } from '../port.js';
@@ -34,7 +36,7 @@ import { endpointAllowed } from '../operator-fields.js';
 import { NetworkPolicy, endpointOf, type ChosenEndpoint } from '../network-policy.js';
 import { destinationAgents, systemResolver, type DestinationAgents, type Resolver } from './connections.js';
 import { classifyAwsError } from './errors.js';
-import { credentialsFor, type CredentialDeps, type DestinationCredentials } from './credentials.js';
+import { credentialsFor, observeCalls, type CredentialDeps, type DestinationCredentials } from './credentials.js';
 import { SharedConfigFiles } from './shared-config.js';
 
 const errName = (err: unknown) => (err as { name?: string }).name;
@@ -51,11 +53,16 @@ const WITHOUT: Record<string, string> = {
   'secretsmanager:UntagResource': 'custom tags removed from the destination stay on its secrets in AWS',
   'secretsmanager:ReplicateSecretToRegions': 'secrets are not replicated to replica_regions',
   'secretsmanager:RemoveRegionsFromReplication': 'replicas are not removed, and AWS refuses to delete a secret that still has replicas',
+  'secretsmanager:ListSecrets': 'drift repair is off: out-of-band changes and deletes in AWS are not noticed',
   'secretsmanager:RestoreSecret':
     'a synced secret scheduled for deletion out of band is deleted and created again (its earlier versions are lost) instead of restored',
 };
 const missing = (action: string): MissingPermission => ({ action, consequence: WITHOUT[action] ?? 'the call is skipped' });
 const newReport = (...calls: string[]): CallReport => ({ calls, missing: [], granted: [] });
+
+/** The version a `VersionIdsToStages` (or `SecretVersionsToStages`) map labels AWSCURRENT. */
+const currentVersion = (stages: Record<string, string[]> | undefined) =>
+  Object.entries(stages ?? {}).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
 
 /** A write found no live secret at the ARN: deleted out of band, purged, or scheduled for deletion. */
 class NotWritable extends Error {
@@ -91,6 +98,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
     private readonly destination: Destination,
     private readonly credentials: DestinationCredentials,
     private readonly agents: DestinationAgents,
+    observer?: CredentialDeps['observer'],
   ) {
     const c = destination.connection;
     this.client = new SecretsManagerClient({
@@ -102,6 +110,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       // The destination's sockets, checked by its strict-networking policy (`connections.ts`).
       requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000, httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent },
     });
+    observeCalls(this.client, destination, observer, classifyAwsError);
   }
 
   async create(spec: ExternalSecretSpec): Promise<CreateResult> {
@@ -123,6 +132,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
         return {
           kind: 'created',
           arn: out.ARN ?? spec.name,
+          versionId: out.VersionId ?? spec.requestToken,
           configDigest: configDigest(spec),
           appliedTags: { ...spec.tags },
           appliedReplicas: replicas.map((r) => r.Region),
@@ -158,7 +168,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
   async update(arn: string, spec: ExternalSecretSpec, known: KnownConfig): Promise<UpdateResult> {
     const report = newReport('UpdateSecret');
     try {
-      await this.writable('UpdateSecret', () =>
+      const out = await this.writable('UpdateSecret', () =>
         this.client.send(new UpdateSecretCommand({ SecretId: arn, SecretString: spec.value, ClientRequestToken: spec.requestToken })),
       );
       const digest = configDigest(spec);
@@ -166,6 +176,7 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       return {
         kind: 'written',
         arn,
+        versionId: out.VersionId ?? spec.requestToken,
         configDigest: digest,
         appliedTags: config?.appliedTags ?? known.appliedTags ?? spec.tags,
         appliedReplicas: config?.appliedReplicas ?? known.appliedReplicas ?? Object.keys(spec.replicaRegions),
@@ -198,11 +209,30 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
         kmsKeyId: d.KmsKeyId ?? '',
         replicas: (d.ReplicationStatus ?? []).map((r) => r.Region ?? '').filter(Boolean),
         scheduledForDeletion: d.DeletedDate !== undefined,
+        currentVersionId: currentVersion(d.VersionIdsToStages),
       };
     } catch (err) {
       if (errName(err) === 'ResourceNotFoundException') return undefined;
       if (isAccessDenied(err)) return missing('secretsmanager:DescribeSecret');
       throw this.classify(err, 'DescribeSecret');
+    }
+  }
+
+  async list(nextToken?: string): Promise<{ secrets: ListedSecret[]; nextToken?: string } | MissingPermission> {
+    try {
+      const out = await this.client.send(new ListSecretsCommand({ MaxResults: 100, IncludePlannedDeletion: true, ...(nextToken ? { NextToken: nextToken } : {}) }));
+      return {
+        secrets: (out.SecretList ?? []).map((e) => ({
+          name: e.Name ?? '',
+          currentVersionId: currentVersion(e.SecretVersionsToStages),
+          tags: Object.fromEntries((e.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          scheduledForDeletion: e.DeletedDate !== undefined,
+        })),
+        ...(out.NextToken ? { nextToken: out.NextToken } : {}),
+      };
+    } catch (err) {
+      if (isAccessDenied(err)) return missing('secretsmanager:ListSecrets');
+      throw this.classify(err, 'ListSecrets');
     }
   }
 
@@ -442,7 +472,7 @@ export class AwsAdapterRegistry implements AdapterRegistry {
     cached?.adapter.destroy();
     this.sharedFiles.load();
     const agents = destinationAgents(networkPolicyOf(destination, this.deps.allowedEndpointPrefixes), this.deps.resolve ?? systemResolver);
-    const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps, agents), agents);
+    const adapter = new AwsSecretsManagerAdapter(destination, credentialsFor(destination, this.deps, agents), agents, this.deps.observer);
     this.cache.set(key, { version: versionOf(destination), adapter });
     return adapter;
   }

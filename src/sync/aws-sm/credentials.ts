@@ -24,8 +24,47 @@ export interface WebIdentitySigner {
   }): Promise<{ token: string; expiresAt: number; kid: string }>;
 }
 
+/** Where the AWS clients of a destination report each call and credential refresh (metrics). */
+export interface AwsCallObserver {
+  /** One call: its operation (`UpdateSecret`), its outcome (`ok` or the error code) and how the error was classified. */
+  call(destination: Destination, operation: string, code: string, kind?: DeliveryError['kind']): void;
+  /** One refresh of temporary credentials through STS. */
+  stsRefresh(destination: Destination, result: 'success' | 'failed'): void;
+}
+
+/**
+ * Reports every call a client sends to `observer`, from the SDK's middleware stack, so that no
+ * call site can forget it: the operation's name, and `ok`, `NetworkError` (no answer) or AWS's
+ * error code.
+ */
+export function observeCalls(
+  client: { middlewareStack: { add: (mw: any, opts: { step: 'initialize'; name: string }) => void } },
+  destination: Destination,
+  observer: AwsCallObserver | undefined,
+  classify: (err: unknown, operation: string) => DeliveryError,
+): void {
+  if (!observer) return;
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      try {
+        const out = await next(args);
+        observer.call(destination, operation, 'ok');
+        return out;
+      } catch (err) {
+        const e = classify(err, operation);
+        const answered = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined;
+        observer.call(destination, operation, e.kind === 'unavailable' && !answered && !/Timeout|Abort/.test(e.code) ? 'NetworkError' : e.code, e.kind);
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'ferryCallObserver' },
+  );
+}
+
 export interface CredentialDeps {
   signer?: WebIdentitySigner;
+  observer?: AwsCallObserver;
   clock: () => number;
   /** STS session length; independent of the identity token's own lifetime, never under STS's 900 s floor. */
   sessionSeconds?: number;
@@ -64,7 +103,7 @@ function stsError(err: unknown, action: string): DeliveryError {
   const text = `STS ${action}: ${name}: ${sanitiseProviderMessage(e.message)}`;
   if (name === 'Throttling' || name === 'ThrottlingException') return new DeliveryError('throttled', 'PENDING', name, text);
   if (name === 'IDPCommunicationError' || (e.$metadata?.httpStatusCode ?? 0) >= 500 || e.code) {
-    return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+    return new DeliveryError('unavailable', 'EXTERNAL_SERVICE_ERROR', name, text);
   }
   if (name === 'ExpiredTokenException') return new DeliveryError('transient', 'CLIENT_SIDE_ERROR', name, text);
   if (STS_FINAL.has(name) || (e.$metadata?.httpStatusCode ?? 0) >= 400) return new DeliveryError('final', 'CLIENT_SIDE_ERROR', name, text);
@@ -144,6 +183,7 @@ export function credentialsFor(d: Destination, deps: CredentialDeps, agents?: Pi
     ...(agents ? { requestHandler: { httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent } } : {}),
     maxAttempts: 1,
   });
+  observeCalls(sts, d, deps.observer, (err, operation) => (err instanceof DeliveryError ? err : stsError(err, operation)));
   const sessionName = `ferry-sync-${d.name}`.slice(0, 64);
   const toIdentity = (creds: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined) => {
     if (!creds?.AccessKeyId || !creds.SecretAccessKey) {
@@ -201,6 +241,17 @@ export function credentialsFor(d: Destination, deps: CredentialDeps, agents?: Pi
       }
     };
   }
+  const fetchOnce = fetch;
+  fetch = async () => {
+    try {
+      const creds = await fetchOnce();
+      deps.observer?.stsRefresh(d, 'success');
+      return creds;
+    } catch (err) {
+      deps.observer?.stsRefresh(d, 'failed');
+      throw err;
+    }
+  };
   const refreshing = new RefreshingCredentials(fetch, deps.clock);
   return { provider: refreshing.provider, mode, invalidate: () => refreshing.invalidate() };
 }

@@ -86,8 +86,8 @@ export function classifyAwsError(err: unknown, context: string): DeliveryError {
   const text = `${context}: ${name}: ${sanitiseProviderMessage(e.message)}`;
   if (THROTTLING.has(name) || status === 429) return new DeliveryError('throttled', 'PENDING', name, text);
   const net = networkCode(err);
-  if (net) return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', net, `${context}: cannot reach the endpoint (${net})`);
-  if (TIMEOUTS.has(name)) return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+  if (net) return new DeliveryError('unavailable', 'EXTERNAL_SERVICE_ERROR', net, `${context}: cannot reach the endpoint (${net})`);
+  if (TIMEOUTS.has(name)) return new DeliveryError('unavailable', 'EXTERNAL_SERVICE_ERROR', name, text);
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || name === 'RequestExpired') {
     return new DeliveryError('transient', 'CLIENT_SIDE_ERROR', name, text);
   }
@@ -96,7 +96,7 @@ export function classifyAwsError(err: unknown, context: string): DeliveryError {
   }
   if (status === 501) return new DeliveryError('final', 'EXTERNAL_SERVICE_ERROR', name, text);
   if ((status !== undefined && status >= 500) || e.$fault === 'server') {
-    return new DeliveryError('transient', 'EXTERNAL_SERVICE_ERROR', name, text);
+    return new DeliveryError('unavailable', 'EXTERNAL_SERVICE_ERROR', name, text);
   }
   if (AUTH.has(name)) return new DeliveryError('final', 'CLIENT_SIDE_ERROR', name, text);
   if (name === 'LimitExceededException') return new DeliveryError('final', 'EXTERNAL_SERVICE_ERROR', name, text);
