@@ -36,7 +36,10 @@ export interface DriftView {
 }
 
 interface PassState {
-  nextAt: number;
+  /** When this process first saw the destination: the first pass is one interval later. */
+  firstSeen: number;
+  /** When the last pass started. */
+  startedAt?: number;
   lastAt?: number;
   last?: { checked: number; suspects: number; confirmed: number };
   missing?: string;
@@ -80,16 +83,17 @@ export class DriftRepair {
       const ref = `aws-sm/${name}`;
       let pass = this.passes.get(ref);
       if (!pass) {
-        // The first pass comes one interval after the process starts.
-        pass = { nextAt: now + interval * 1000, confirmedTotal: 0 };
+        pass = { firstSeen: now, confirmedTotal: 0 };
         this.passes.set(ref, pass);
       }
       if (pass.running) {
         running.push(pass.running);
         continue;
       }
-      if (interval === 0 || now < pass.nextAt || this.deps.budget.impaired(ref)) continue;
-      pass.nextAt = now + interval * 1000;
+      // Due one interval after the last pass started (or after the destination was first seen),
+      // so that a changed interval applies at once; not while its AWS is being probed.
+      if (interval === 0 || now < nextPassAt(pass, interval) || this.deps.budget.impaired(ref)) continue;
+      pass.startedAt = now;
       const p = this.pass(name, pass).finally(() => {
         pass.running = undefined;
       });
@@ -109,7 +113,7 @@ export class DriftRepair {
       interval_seconds: interval,
       ...(pass?.missing ? { missing_permission: pass.missing } : {}),
       ...(pass?.lastAt !== undefined ? { last_pass_at: pass.lastAt } : {}),
-      ...(interval > 0 && pass ? { next_pass_at: pass.nextAt } : {}),
+      ...(interval > 0 && pass ? { next_pass_at: nextPassAt(pass, interval) } : {}),
       ...(pass?.last ? { last_pass: pass.last } : {}),
       confirmed_total: pass?.confirmedTotal ?? 0,
     };
@@ -218,6 +222,8 @@ export class DriftRepair {
     return true;
   }
 }
+
+const nextPassAt = (pass: PassState, intervalSeconds: number) => (pass.startedAt ?? pass.firstSeen) + intervalSeconds * 1000;
 
 /** What DescribeSecret confirms of a suspect: the kind of change, or undefined when the listing was stale. */
 function confirm(t: TargetState, described: ExistingSecret | undefined): DriftKind | undefined {

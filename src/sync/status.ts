@@ -15,6 +15,7 @@ import type { SyncService } from './service.js';
 export const PENDING_SCAN_LIMIT = 100_000;
 
 export interface QueueView {
+  /** Associations with work waiting (operations of one association coalesce into one delivery). */
   depth: number;
   /** Unix ms of the oldest pending operation. */
   oldestAt?: number;
@@ -22,12 +23,13 @@ export interface QueueView {
 
 /** Queue depth and oldest pending operation per destination (`<type>/<name>`), from the outbox. */
 export function queueByDestination(items: OutboxItem[]): Map<string, QueueView> {
-  const out = new Map<string, QueueView>();
+  const out = new Map<string, QueueView & { keys: Set<string> }>();
   for (const item of items) {
     if (item.queue !== SYNC_QUEUE) continue;
     const dest = destinationOfOrderKey(item.orderKey);
-    const q = out.get(dest) ?? { depth: 0 };
-    q.depth++;
+    const q = out.get(dest) ?? { depth: 0, keys: new Set<string>() };
+    q.keys.add(item.orderKey);
+    q.depth = q.keys.size;
     q.oldestAt = q.oldestAt === undefined ? item.createdAt : Math.min(q.oldestAt, item.createdAt);
     out.set(dest, q);
   }
