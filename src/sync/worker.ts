@@ -171,6 +171,26 @@ export class SyncWorker {
     return { fannedOut, items: claimed.filter((i) => !this.inFlight.has(i.id)) };
   }
 
+  /**
+   * Settles an item, trying a few times when the store refuses (a busy database); if it still
+   * refuses, the item is left claimed: its lease hands it out again, and reconciling it again is
+   * harmless (it reads the latest state, and its AWS writes are idempotent).
+   */
+  private async settleOrLeave(item: OutboxItem, settlement: Parameters<SyncWorkerDeps['store']['settleOutbox']>[2]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.settleOutbox(item.id, this.owner, settlement);
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.deps.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync could not settle a delivery; its lease will hand it out again');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+
   /** Reconciles one claimed item and settles it; an unexpected failure is retried with backoff. */
   private async deliverAndSettle(item: OutboxItem, rethrowCrash = false): Promise<void> {
     this.inFlight.add(item.id);
@@ -181,9 +201,8 @@ export class SyncWorker {
         return;
       }
       const result = await this.deps.reconcile(item.payload);
-      await this.deps.store.settleOutbox(
-        item.id,
-        this.owner,
+      await this.settleOrLeave(
+        item,
         result.outcome === 'done' ? { outcome: 'done', upTo: item.coalescedUpTo } : { outcome: 'retry', availableAt: result.at },
       );
     } catch (err) {
@@ -195,7 +214,7 @@ export class SyncWorker {
       }
       this.deps.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync delivery failed unexpectedly');
       const availableAt = this.deps.clock() + backoffMs(item.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs);
-      await this.deps.store.settleOutbox(item.id, this.owner, { outcome: 'retry', availableAt });
+      await this.settleOrLeave(item, { outcome: 'retry', availableAt });
     } finally {
       this.inFlight.delete(item.id);
     }
