@@ -64,12 +64,14 @@ async function setUp(target: Target, emu: AwsEmulator, destination: Record<strin
   }
 }
 
+/** Numbers every KV write of the suite, so that no two versions of a secret ever hold the same data. */
+let counter = 0;
+
 /** Writes KV versions round-robin at a steady rate until stopped; counts the writes Ferry accepted. */
 function writeLoad(target: Target, rate = SCALE.writesPerSecond) {
   let stopped = false;
   let accepted = 0;
   let refused = 0;
-  let counter = 0;
   const done = (async () => {
     while (!stopped) {
       const started = Date.now();
@@ -100,12 +102,14 @@ interface Counts {
   duplicates: number;
   failed: number;
   tagsWrong: number;
+  /** What the duplicates were, for the report. */
+  details?: string[];
 }
 
 /** The invariant check: AWS against KV's latest version, per association. */
 async function invariants(target: Target, emu: AwsEmulator): Promise<Counts> {
   const entries = (await target.call('GET', 'sys/sync/destinations/aws-sm/d/associations')).body.data.associated_secrets as Record<string, any>;
-  const counts: Counts = { associations: 0, lost: 0, duplicates: 0, failed: 0, tagsWrong: 0 };
+  const counts: Counts = { associations: 0, lost: 0, duplicates: 0, failed: 0, tagsWrong: 0, details: [] };
   for (const e of Object.values(entries)) {
     counts.associations++;
     const kv = (await target.call('GET', `kv/data/${e.secret_name}`)).body.data.data;
@@ -114,7 +118,12 @@ async function invariants(target: Target, emu: AwsEmulator): Promise<Counts> {
     if (current !== JSON.stringify(kv)) counts.lost++;
     const byValue = new Map<string, number>();
     for (const v of secret?.versions ?? []) byValue.set(v.secretString ?? '', (byValue.get(v.secretString ?? '') ?? 0) + 1);
-    for (const c of byValue.values()) counts.duplicates += c - 1;
+    for (const [value, c] of byValue) {
+      if (c < 2) continue;
+      counts.duplicates += c - 1;
+      const ids = secret!.versions.filter((v) => v.secretString === value).map((v) => v.versionId);
+      counts.details!.push(`duplicate: ${e.external_name} holds ${c} versions of one value (${ids.join(', ')})`);
+    }
     if (e.sync_status !== 'SYNCED' || e.last_error !== undefined) counts.failed++;
     const tags = Object.fromEntries((secret?.tags ?? []).map((x) => [x.Key, x.Value]));
     if (tags['hashicorp:vault'] !== '' || !tags['ferry:owner'] || tags.team !== 'faults') counts.tagsWrong++;
@@ -135,7 +144,8 @@ async function converged(target: Target, emu: AwsEmulator, timeoutMs = 60_000): 
   return Date.now();
 }
 
-function expectClean(scenario: string, c: Counts, extra = '') {
+function expectClean(scenario: string, { details, ...c }: Counts, extra = '') {
+  report.push(...(details ?? []));
   report.push(`${scenario}: ${c.associations} associations, ${c.lost} lost updates, ${c.duplicates} duplicate AWS versions, ${c.failed} left failed, ${c.tagsWrong} with wrong tags${extra}`);
   expect(c).toEqual({ associations: names.length, lost: 0, duplicates: 0, failed: 0, tagsWrong: 0 });
 }
