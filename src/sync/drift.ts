@@ -57,6 +57,9 @@ export interface DriftRepairDeps {
 
 type DriftKind = NonNullable<TargetState['drift']>;
 
+/** What a destination's `missing_permissions` says when drift repair lacks a permission. */
+const DRIFT_OFF = 'drift repair is off: out-of-band changes and deletes in AWS are not noticed';
+
 /** Only the tags Ferry applied are compared (its own and the custom ones): others' tags on a synced secret are theirs. */
 function tagsDiffer(applied: Record<string, string> | undefined, actual: Record<string, string>): boolean {
   return Object.entries(applied ?? {}).some(([k, v]) => actual[k] !== v);
@@ -150,12 +153,14 @@ export class DriftRepair {
     pass.lastAt = this.deps.clock();
     pass.last = { checked, suspects, confirmed };
     pass.confirmedTotal += confirmed;
-    if (pass.missing) {
-      // The permission works again.
+    // The permission that was missing worked in this pass (DescribeSecret only if it was called).
+    if (pass.missing === 'secretsmanager:ListSecrets' || (pass.missing !== undefined && suspects > 0)) {
       const action = pass.missing;
       delete pass.missing;
       await records.updateMissingPermissions(destination.type, destination.name, (current) => {
-        delete current[action];
+        const rest = (current[action] ?? '').replace(DRIFT_OFF, '').replace(/; $/, '');
+        if (rest) current[action] = rest;
+        else delete current[action];
         return current;
       });
     }
@@ -183,9 +188,10 @@ export class DriftRepair {
     }
     pass.missing = missing.action;
     pass.lastAt = this.deps.clock();
-    const consequence = 'drift repair is off: out-of-band changes and deletes in AWS are not noticed';
+    // Beside what else the action's absence means (DescribeSecret: adoption), not instead of it.
     await this.deps.records.updateMissingPermissions(destination.type, destination.name, (current) => {
-      current[missing.action] = consequence;
+      const other = current[missing.action];
+      current[missing.action] = other && !other.includes(DRIFT_OFF) ? `${other}; ${DRIFT_OFF}` : (other ?? DRIFT_OFF);
       return current;
     });
   }
