@@ -12,7 +12,8 @@
  *  D. drift repair: with reconcile_interval=2s, the time from an out-of-band PutSecretValue to
  *     Ferry's value being current again, five times — target < 5 s each.
  *
- * Settings: BENCH_SYNC_SECRETS (default 1000), BENCH_SYNC_SECONDS (phase A length, default 25).
+ * Settings: BENCH_SYNC_SECRETS (default 1000), BENCH_SYNC_SECONDS (phase A length, default 25),
+ * BENCH_SYNC_PHASES (default ABCD: the phases to run, e.g. D).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { startTarget } from './lib/child.js';
 
 const SECRETS = Number(process.env.BENCH_SYNC_SECRETS ?? 1000);
 const PHASE_A_SECONDS = Number(process.env.BENCH_SYNC_SECONDS ?? 25);
+const PHASES = (process.env.BENCH_SYNC_PHASES ?? 'ABCD').toUpperCase();
 const REGION = 'us-east-1';
 
 interface Ferry {
@@ -99,6 +101,7 @@ export async function run(): Promise<boolean> {
         `${initial === undefined ? ' (NOT all created)' : ''}\n`,
     );
 
+    if (PHASES.includes('A')) {
     // ---- A: latency at 40 writes/s over all secrets ----------------------------------------
     const latencies: number[] = [];
     let missed = 0;
@@ -148,6 +151,8 @@ export async function run(): Promise<boolean> {
         `missed ${missed} — ${aOk ? 'met' : 'MISSED'}\n`,
     );
 
+    }
+    if (PHASES.includes('B')) {
     // ---- B: 1,000 writes to one secret within a second ---------------------------------------
     await sleep(500);
     const hot = names[0]!;
@@ -171,6 +176,8 @@ export async function run(): Promise<boolean> {
         `AWS ends on the last value: ${converged !== undefined ? 'yes' : 'NO'} — ${bOk ? 'met' : 'MISSED'}\n`,
     );
 
+    }
+    if (PHASES.includes('C')) {
     // ---- C: 2,000 writes over 1,000 secrets within 5 s ----------------------------------------
     await sleep(500);
     emu.clearRequestLog();
@@ -201,6 +208,8 @@ export async function run(): Promise<boolean> {
         `(target ≤ 35 s) with ${cAwsWrites} AWS writes, ${throttled} throttled answers, ${failed} failed associations — ${cOk ? 'met' : 'MISSED'}\n`,
     );
 
+    }
+    if (PHASES.includes('D')) {
     // ---- D: drift repair with reconcile_interval=2s ---------------------------------------------
     await call('PUT', 'sys/sync/config', { reconcile_interval: '2s' });
     await sleep(3000);
@@ -227,6 +236,7 @@ export async function run(): Promise<boolean> {
       `D drift repair (reconcile_interval=2s, ${SECRETS} secrets listed each pass): out-of-band change → repaired in ` +
         `${repairs.map((r) => (r / 1000).toFixed(2)).join(', ')} s (target < 5 s each) — ${dOk ? 'met' : 'MISSED'}\n`,
     );
+    }
   } finally {
     await target.stop();
     await emu.close();
