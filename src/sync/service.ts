@@ -1,3 +1,8 @@
+/**
+ * The rules of the `sys/sync` API (over 400 lines on purpose: every rule a request to
+ * destinations, associations and the configuration must pass, with the atomic change each one
+ * commits, reads best in one place; the storage layout is records.ts's, delivery reconcile.ts's).
+ */
 import type { SyncDeps } from './deps.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
 import { withRetry } from '../store/store.js';
