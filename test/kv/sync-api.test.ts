@@ -11,11 +11,12 @@ beforeEach(async () => {
 });
 
 describe('KV v2 read API for sync', () => {
-  it('readLatestForSync returns the incarnation, current version and its data', async () => {
+  it('readLatestForSync returns the incarnation, current version, its data and when it was committed', async () => {
     await put(t, 'app', { a: 1 });
     await put(t, 'app', { a: 2 });
     const snap = await t.server.kv.readLatestForSync(mount, 'app');
-    expect(snap).toEqual({ incarnation: expect.stringMatching(/^[0-9a-f-]{36}$/), version: 2, data: { a: 2 } });
+    const written = (await t.call('GET', '/v1/secret/metadata/app')).json().data.versions['2'].created_time;
+    expect(snap).toEqual({ incarnation: expect.stringMatching(/^[0-9a-f-]{36}$/), version: 2, data: { a: 2 }, committedAt: Date.parse(written) });
   });
 
   it('readLatestForSync returns undefined for a secret that does not exist', async () => {
