@@ -1,39 +1,36 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CPU_QUERY, type CpuTime } from './cpu.js';
 
 /** A benchmark target running in its own process, so that the load generator does not share its CPU. */
 export interface Target<I> {
   info: I;
-  /** CPU time (user + system) the target's process has used so far, in seconds; undefined where /proc cannot tell. */
-  cpuSeconds(): number | undefined;
+  /** The target process's CPU time so far (see `cpu.ts`). */
+  cpuTime(): Promise<CpuTime>;
   stop(): Promise<void>;
 }
 
-/** Linux's clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat's CPU times: 100 on every Linux Node runs on. */
-const CLOCK_TICKS = 100;
-
-/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15; the command name before them may hold spaces). */
-function cpuSecondsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
+/**
+ * Node flags for the targets: BENCH_CPU_PROF=<dir> writes V8 CPU profiles of each target to
+ * `<dir>` when it stops, one per thread (the largest is the main thread; tsx's loader runs in
+ * another). For finding costs only: the sampling itself costs CPU, so the figures of such a
+ * run are not comparable with others.
+ */
+function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /**
  * Starts `bench/targets/<script>` under tsx; the script prints one JSON line (its address and
- * whatever the benchmark needs) once it listens, then serves until killed.
+ * whatever the benchmark needs) once it listens, then serves until killed. An IPC channel
+ * carries CPU-time queries.
  */
 export async function startTarget<I>(script: string, args: string[]): Promise<Target<I>> {
   const path = fileURLToPath(new URL(`../targets/${script}`, import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child: ChildProcess = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', path, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
   const info = await new Promise<I>((resolve, reject) => {
@@ -49,7 +46,16 @@ export async function startTarget<I>(script: string, args: string[]): Promise<Ta
   });
   return {
     info,
-    cpuSeconds: () => cpuSecondsOf(child.pid),
+    cpuTime: () =>
+      new Promise<CpuTime>((resolve, reject) => {
+        const onExit = () => reject(new Error(`${script} exited while asked for its CPU time`));
+        child.once('message', (message) => {
+          child.off('exit', onExit);
+          resolve(message as CpuTime);
+        });
+        child.once('exit', onExit);
+        child.send(CPU_QUERY);
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

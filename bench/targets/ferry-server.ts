@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { createServer } from '../../src/compose.js';
 import { listen } from '../../src/http/server.js';
+import { answerCpuQueries } from '../lib/cpu.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: ferry-server.ts <dir>');
@@ -16,6 +17,7 @@ server.sync.worker.start();
 server.expirySweep.start();
 const app = await buildApp(server.core);
 const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
+answerCpuQueries();
 process.stdout.write(`${JSON.stringify({ url: listener.url, rootToken: server.rootToken })}\n`);
 process.on('SIGTERM', () => {
   void listener.close().then(async () => {

@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
+import { answerCpuQueries } from '../lib/cpu.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: sqlite-ceiling.ts <dir>');
@@ -33,6 +34,7 @@ app.get<{ Params: { '*': string } }>('/ceiling/*', async (req, reply) => {
 });
 
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
+answerCpuQueries();
 process.stdout.write(`${JSON.stringify({ url })}\n`);
 process.on('SIGTERM', () => {
   void app.close().then(() => {
