@@ -121,6 +121,41 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
     expect(splitResponses(out).map((r) => r.status)).toEqual([405, 200]);
   });
 
+  it('serves a GET, a LIST and a GET in turn on one keep-alive connection', async () => {
+    const socket = net.connect(srv.listener.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let received = '';
+    let closed = false;
+    socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+    socket.on('close', () => (closed = true));
+    const answered = async (count: number) => {
+      while (completeResponses(received) < count && !closed) await new Promise((r) => setTimeout(r, 5));
+    };
+    socket.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answered(1);
+    socket.write(listReq('/v1/sys/mounts'));
+    await answered(2);
+    socket.write('GET /v1/sys/leader HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answered(3);
+    socket.destroy();
+    expect(splitResponses(received).map((r) => r.status)).toEqual([200, 405, 200]);
+  });
+
+  it('answers a GET pipelined before a LIST first', async () => {
+    const out = await exchange('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n' + listReq('/v1/sys/mounts'), 2);
+    const [first, second] = splitResponses(out);
+    expect(first!.status).toBe(200);
+    expect(JSON.parse(first!.body)).toMatchObject({ initialized: true });
+    expect(second!.status).toBe(405);
+  });
+
+  it('answers a method it does not know, LIST-like or not, with the parser 400', async () => {
+    for (const method of ['FOO', 'LISX']) {
+      const out = await exchange(`${method} /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n`, 1);
+      expect(splitResponses(out)[0]!.status).toBe(400);
+    }
+  });
+
   it('does not let a client smuggle the internal LIST marker header on a GET', async () => {
     const out = await exchange(
       'GET /v1/sys/mounts HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nX-Ferry-List-Verb: 1\r\n\r\n',
