@@ -68,11 +68,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       remoteAddress: request.socket.remoteAddress ?? '',
       upload,
     });
-    // Paths only: query strings and bodies may carry secrets and never reach the log.
-    deps.log.debug(
-      { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
-      'request',
-    );
+    // Paths only: query strings and bodies may carry secrets and never reach the log. The
+    // entry is only built when it is written (debug is off unless asked for).
+    if (deps.log.isLevelEnabled('debug')) {
+      deps.log.debug(
+        { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
     return send(reply, res);
   };
 
