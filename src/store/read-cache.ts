@@ -10,6 +10,11 @@ import type { RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
  * fills the cache if no commit happened while it was in flight (the `epoch` check), so a
  * slow read can never put back a value a concurrent write replaced. A driver shared by
  * several processes (PostgreSQL) must not be wrapped by this.
+ *
+ * A commit also keeps what it wrote to an entry it checked (a KV secret's metadata, which
+ * the next write of that secret reads again): the value is the one just written, and the
+ * revision follows from the check, since the SQLite store counts a key's writes (a put makes
+ * the revision the checked one + 1; `read-cache.test.ts` holds it to that).
  */
 export class ReadCachingStore extends ForwardingStore {
   private readonly cache = new Map<string, StoreEntry | null>();
@@ -52,6 +57,23 @@ export class ReadCachingStore extends ForwardingStore {
           for (const key of this.cache.keys()) if (key.startsWith(op.prefix)) this.cache.delete(key);
         }
       }
+    }
+    if (checks && checks.length > 0) this.keepWritten(ops, checks);
+  }
+
+  /** After a successful commit: caches each checked entry the commit put exactly once and nothing else touched. */
+  private keepWritten(ops: WriteOp[], checks: RevisionCheck[]): void {
+    const puts = new Map<string, Buffer | null>();
+    for (const op of ops) {
+      if (op.kind === 'put') puts.set(op.key, puts.has(op.key) ? null : op.value);
+      else if (op.kind === 'delete') puts.set(op.key, null);
+      else if (op.kind === 'deletePrefix') return;
+    }
+    for (const check of checks) {
+      const value = puts.get(check.key);
+      if (!value) continue;
+      this.cache.set(check.key, { key: check.key, value, revision: check.revision + 1 });
+      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     }
   }
 

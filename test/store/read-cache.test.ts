@@ -43,6 +43,39 @@ describe('ReadCachingStore', () => {
     expect((await store.get('k'))!.value.toString()).toBe('new');
   });
 
+  it('keeps an entry a checked commit wrote, with the revision the store gave it', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    let reads = 0;
+    const counting = Object.assign(Object.create(inner), { get: (k: string) => (reads++, inner.get(k)) });
+    const store = new ReadCachingStore(counting);
+    await store.commit([{ kind: 'put', key: 'meta', value: buf('v1') }], [{ key: 'meta', revision: 0 }]);
+    expect(await store.get('meta')).toEqual(await inner.get('meta'));
+    await store.commit(
+      [{ kind: 'put', key: 'meta', value: buf('v2') }, { kind: 'put', key: 'other', value: buf('o') }],
+      [{ key: 'meta', revision: 1 }],
+    );
+    expect(await store.get('meta')).toEqual(await inner.get('meta'));
+    expect((await store.get('meta'))!.revision).toBe(2);
+    expect(reads).toBe(0);
+    // Checked and then deleted, or under a deleted prefix: not kept.
+    await store.commit([{ kind: 'put', key: 'meta', value: buf('v3') }, { kind: 'delete', key: 'meta' }], [{ key: 'meta', revision: 2 }]);
+    expect(await store.get('meta')).toBeUndefined();
+    await store.commit(
+      [{ kind: 'put', key: 'p/meta', value: buf('x') }, { kind: 'deletePrefix', prefix: 'p/' }],
+      [{ key: 'p/meta', revision: 0 }],
+    );
+    expect(await store.get('p/meta')).toBeUndefined();
+    expect(reads).toBe(2);
+  });
+
+  it('keeps nothing of a commit that failed its check', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    const store = new ReadCachingStore(inner);
+    await store.commit([{ kind: 'put', key: 'k', value: buf('v1') }]);
+    await expect(store.commit([{ kind: 'put', key: 'k', value: buf('stale') }], [{ key: 'k', revision: 0 }])).rejects.toThrow(/revision conflict/);
+    expect((await store.get('k'))!.value.toString()).toBe('v1');
+  });
+
   it('forgets everything on reset (seal)', async () => {
     const inner = new SqliteStore({ path: ':memory:' });
     const store = new ReadCachingStore(inner);
