@@ -17,31 +17,49 @@ import type { RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
  * the revision the checked one + 1; `read-cache.test.ts` holds it to that).
  */
 export class ReadCachingStore extends ForwardingStore {
-  private readonly cache = new Map<string, StoreEntry | null>();
+  /**
+   * Two generations bound the cache and keep what is in use, without reordering anything
+   * on a hit: entries go into `young`; when it holds half the bound it becomes `old` (the
+   * previous `old` is dropped), and a hit in `old` moves the entry back to `young`. An entry
+   * therefore survives as long as it is read at least once per generation.
+   */
+  private young = new Map<string, StoreEntry | null>();
+  private old = new Map<string, StoreEntry | null>();
+  private readonly generationSize: number;
   private epoch = 0;
 
-  constructor(
-    inner: Store,
-    private readonly maxEntries = 10_000,
-  ) {
+  constructor(inner: Store, maxEntries = 10_000) {
     super(inner);
+    this.generationSize = Math.max(1, Math.floor(maxEntries / 2));
   }
 
   override async get(key: string): Promise<StoreEntry | undefined> {
-    const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      // Refresh recency: Map iteration order is insertion order, the oldest goes first.
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit ?? undefined;
+    let hit = this.young.get(key);
+    if (hit === undefined) {
+      hit = this.old.get(key);
+      if (hit !== undefined) {
+        this.old.delete(key);
+        this.remember(key, hit);
+      }
     }
+    if (hit !== undefined) return hit ?? undefined;
     const epoch = this.epoch;
     const entry = await this.inner.get(key);
-    if (epoch === this.epoch) {
-      this.cache.set(key, entry ?? null);
-      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    }
+    if (epoch === this.epoch) this.remember(key, entry ?? null);
     return entry;
+  }
+
+  private remember(key: string, entry: StoreEntry | null): void {
+    this.young.set(key, entry);
+    if (this.young.size >= this.generationSize) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+
+  private forget(key: string): void {
+    this.young.delete(key);
+    this.old.delete(key);
   }
 
 
@@ -52,9 +70,11 @@ export class ReadCachingStore extends ForwardingStore {
     } finally {
       this.epoch++;
       for (const op of ops) {
-        if (op.kind === 'put' || op.kind === 'delete') this.cache.delete(op.key);
+        if (op.kind === 'put' || op.kind === 'delete') this.forget(op.key);
         else if (op.kind === 'deletePrefix') {
-          for (const key of this.cache.keys()) if (key.startsWith(op.prefix)) this.cache.delete(key);
+          for (const generation of [this.young, this.old]) {
+            for (const key of generation.keys()) if (key.startsWith(op.prefix)) generation.delete(key);
+          }
         }
       }
     }
@@ -72,8 +92,7 @@ export class ReadCachingStore extends ForwardingStore {
     for (const check of checks) {
       const value = puts.get(check.key);
       if (!value) continue;
-      this.cache.set(check.key, { key: check.key, value, revision: check.revision + 1 });
-      if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      this.remember(check.key, { key: check.key, value, revision: check.revision + 1 });
     }
   }
 
@@ -81,7 +100,8 @@ export class ReadCachingStore extends ForwardingStore {
   /** Drops every cached entry (on seal: nothing decrypted stays in memory). */
   reset(): void {
     this.epoch++;
-    this.cache.clear();
+    this.young.clear();
+    this.old.clear();
   }
 
   override close(): Promise<void> {

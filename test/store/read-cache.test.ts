@@ -76,6 +76,20 @@ describe('ReadCachingStore', () => {
     expect((await store.get('k'))!.value.toString()).toBe('v1');
   });
 
+  it('stays within its bound and keeps the entries in use', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(inner), { get: (k: string) => (reads.push(k), inner.get(k)) });
+    const store = new ReadCachingStore(counting, 4);
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      await store.get('hot');
+      await store.get(k);
+    }
+    expect(reads.filter((k) => k === 'hot')).toHaveLength(1);
+    await store.get('a');
+    expect(reads.filter((k) => k === 'a')).toHaveLength(2);
+  });
+
   it('forgets everything on reset (seal)', async () => {
     const inner = new SqliteStore({ path: ':memory:' });
     const store = new ReadCachingStore(inner);
