@@ -8,6 +8,20 @@
  */
 export function formatTime(ms: number | null): string {
   if (ms === null) return '';
+  // Every read renders its version's creation time; formatting a Date costs more than a lookup.
+  let text = formatted.get(ms);
+  if (text === undefined) {
+    text = rfc3339(ms);
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(ms, text);
+  }
+  return text;
+}
+
+const formatted = new Map<number, string>();
+const FORMATTED_MAX = 4096;
+
+function rfc3339(ms: number): string {
   // `YYYY-MM-DDTHH:MM:SS.mmmZ`; on every read path, hence slicing rather than a regex.
   const iso = new Date(ms).toISOString();
   const dot = iso.length - 5;
