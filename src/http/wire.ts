@@ -146,17 +146,20 @@ function parseBody(body: Buffer | undefined, contentType: string | undefined): R
 /** `/v1/a//b/` → `a/b` with a trailing slash; percent-decoded segment by segment. */
 function logicalPath(pathname: string): { path: string; trailingSlash: boolean } {
   if (!pathname.startsWith('/v1/')) throw notFound();
-  let path: string;
-  try {
-    path = pathname
-      .slice('/v1/'.length)
-      .split('/')
-      .map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
-      .join('/');
-  } catch {
-    throw requestErrors.badPercentEncoding();
+  let path = pathname.slice('/v1/'.length);
+  // Most paths have nothing to decode or collapse; the work is skipped for them.
+  if (path.includes('%')) {
+    try {
+      path = path
+        .split('/')
+        .map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
+        .join('/');
+    } catch {
+      throw requestErrors.badPercentEncoding();
+    }
   }
-  path = path.replace(/\/{2,}/g, '/').replace(/^\//, '');
+  if (path.includes('//')) path = path.replace(/\/{2,}/g, '/');
+  if (path.startsWith('/')) path = path.slice(1);
   const trailingSlash = path.endsWith('/');
   return { path: trailingSlash ? path.slice(0, -1) : path, trailingSlash };
 }
@@ -165,7 +168,7 @@ const NAMESPACE_ROOT = new Set(['', '/', 'root', 'root/']);
 
 /** The verb → operation table, with the list forms (`LIST`, `GET ?list=true`) and where the data comes from. */
 function operationOf(method: string, search: string, wire: WireRequest): { operation: Operation; data: Record<string, unknown> } {
-  const query = queryData(new URLSearchParams(search));
+  const query = search === '' ? {} : queryData(new URLSearchParams(search));
   switch (method) {
     case 'GET':
     case 'HEAD': {
