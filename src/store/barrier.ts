@@ -109,6 +109,15 @@ export class BarrierStore implements Store {
   private readonly nonces = new NoncePool();
   /** Encryptions under each term since this process unsealed (reported by `sys/key-status`). */
   private readonly encryptions = new Map<number, number>();
+  /**
+   * Outbox payloads this process sealed and nobody has read back yet, by exactly what their
+   * decryption authenticates (queue, order key, ciphertext): the sync worker reads each KV
+   * event moments after the write that appended it, and need not decrypt what was just
+   * encrypted. Any other stored payload (changed, moved to another item, or written before a
+   * restart) misses and is decrypted and checked as always. Bounded; forgotten on seal.
+   */
+  private readonly sealedPayloads = new Map<string, string>();
+  private static readonly SEALED_PAYLOADS_MAX = 4096;
 
   constructor(readonly inner: Store) {}
 
@@ -159,6 +168,7 @@ export class BarrierStore implements Store {
     this.terms = [];
     this.activeTerm = 0;
     this.encryptions.clear();
+    this.sealedPayloads.clear();
   }
 
   /** `sys/rotate`: adds a new data key and makes it active; older terms keep decrypting. */
@@ -230,13 +240,24 @@ export class BarrierStore implements Store {
   }
 
   private encryptPayload(queue: string, orderKey: string, payload: string): string {
-    return OUTBOX_PREFIX + this.encrypt(`outbox\u0000${queue}\u0000${orderKey}`, Buffer.from(payload)).toString('base64');
+    const aad = `outbox\u0000${queue}\u0000${orderKey}`;
+    const sealedPayload = OUTBOX_PREFIX + this.encrypt(aad, Buffer.from(payload)).toString('base64');
+    if (this.sealedPayloads.size >= BarrierStore.SEALED_PAYLOADS_MAX) this.sealedPayloads.delete(this.sealedPayloads.keys().next().value!);
+    this.sealedPayloads.set(`${aad}\u0000${sealedPayload}`, payload);
+    return sealedPayload;
   }
 
   private decryptItem(item: OutboxItem): OutboxItem {
+    const aad = `outbox\u0000${item.queue}\u0000${item.orderKey}`;
+    const known = `${aad}\u0000${item.payload}`;
+    const payload = this.sealedPayloads.get(known);
+    if (payload !== undefined) {
+      this.sealedPayloads.delete(known);
+      return { ...item, payload };
+    }
     if (!item.payload.startsWith(OUTBOX_PREFIX)) throw new BarrierIntegrityError(`outbox item ${item.id}`);
     const raw = Buffer.from(item.payload.slice(OUTBOX_PREFIX.length), 'base64');
-    return { ...item, payload: this.decrypt(`outbox\u0000${item.queue}\u0000${item.orderKey}`, raw).toString('utf8') };
+    return { ...item, payload: this.decrypt(aad, raw).toString('utf8') };
   }
 
   private guard(): void {

@@ -112,6 +112,17 @@ describe('encryption barrier', () => {
     expect(claimed.map((i) => i.payload)).toEqual(['{"ref":"kv_1/app","version":3}']);
   });
 
+  it('refuses an outbox payload moved to another item, even one it has just sealed', async () => {
+    await barrier.commit([{ kind: 'enqueue', queue: 'sync', orderKey: 'dest/a', payload: '{"ref":"kv_1/app","version":3}' }]);
+    const [sealedA] = await inner.pendingOutbox('sync');
+    // Someone with the database file moves the ciphertext to an item of another target.
+    await inner.commit([
+      { kind: 'dequeue', ids: [sealedA!.id] },
+      { kind: 'enqueue', queue: 'sync', orderKey: 'dest/b', payload: sealedA!.payload },
+    ]);
+    await expect(barrier.pendingOutbox('sync')).rejects.toThrow(BarrierIntegrityError);
+  });
+
   it("keeps the barrier's own keys out of reach of the services above it", async () => {
     await expect(barrier.get('barrier/keyring')).rejects.toThrow('reserved for the barrier');
     await expect(put('barrier/keyring', 'x')).rejects.toThrow('reserved for the barrier');
