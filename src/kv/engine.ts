@@ -144,6 +144,20 @@ const storageArea = (mount: MountEntry): string => mount.storage ?? mount.uuid;
 const decodedMeta = new WeakMap<Buffer, StoredMeta>();
 
 /**
+ * A stored metadata entry, decoded once per stored value: reads of a hot secret get the same
+ * bytes from the read cache. The decoded metadata is shared and frozen: readers never change
+ * it (writes decode their own copy).
+ */
+function sharedMeta(entry: StoreEntry): StoredMeta {
+  let meta = decodedMeta.get(entry.value);
+  if (!meta) {
+    meta = Object.freeze(decodeMeta(entry.value));
+    decodedMeta.set(entry.value, meta);
+  }
+  return meta;
+}
+
+/**
  * The KV v2 engine's domain: versioning, CAS, retention, expiry and change events over the
  * store port. It knows nothing of HTTP; the `path-*.ts` declarations translate for it.
  *
@@ -228,15 +242,7 @@ export class KvV2Engine {
 
   async loadMeta(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
     const entry = await this.store.get(this.keys(mount).meta(path));
-    if (!entry) return undefined;
-    // Reads of a hot secret get the same stored bytes from the read cache; decode them once.
-    // The decoded metadata is shared and frozen: readers never change it (writes decode their own copy).
-    let meta = decodedMeta.get(entry.value);
-    if (!meta) {
-      meta = Object.freeze(decodeMeta(entry.value));
-      decodedMeta.set(entry.value, meta);
-    }
-    return meta;
+    return entry && sharedMeta(entry);
   }
 
   /**
@@ -245,7 +251,11 @@ export class KvV2Engine {
    */
   async observe(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
     const meta = await this.loadMeta(mount, path);
-    if (!meta || !unreportedExpiry(meta, this.clock())) return meta;
+    return meta && unreportedExpiry(meta, this.clock()) ? this.reportExpiry(mount, path) : meta;
+  }
+
+  /** Commits the event of an observed expiry, then loads the metadata again. */
+  private async reportExpiry(mount: MountEntry, path: string): Promise<StoredMeta | undefined> {
     // The commit is a no-op decision: `mutate` itself appends the expiry event.
     await this.mutate(mount, path, undefined, () => ({ result: undefined }));
     return this.loadMeta(mount, path);
@@ -281,13 +291,17 @@ export class KvV2Engine {
 
   /** Version `version` (0 = current) with its data, if it exists and is neither deleted nor destroyed. */
   async read(mount: MountEntry, path: string, version: number): Promise<ReadOutcome> {
-    const meta = await this.observe(mount, path);
+    // `observe` inlined: this is the hottest path, and each async layer costs a promise and a turn.
+    const entry = await this.store.get(this.keys(mount).meta(path));
+    let meta = entry && sharedMeta(entry);
+    if (meta && unreportedExpiry(meta, this.clock())) meta = await this.reportExpiry(mount, path);
     if (!meta) return { kind: 'missing' };
     const n = version === 0 ? meta.current : version;
     const v = meta.versions[n];
     if (n <= 0 || !v) return { kind: 'missing' };
     if (versionState(v, this.clock()) !== 'live') return { kind: 'gone', view: viewOf(meta, n) };
-    const data = await this.dataOf(mount, meta, n);
+    // The current version's data is usually inline: no store read, and no await.
+    const data = n === meta.current && meta.data !== undefined ? meta.data : await this.dataOf(mount, meta, n);
     // Destroyed or pruned between the two reads by a concurrent request.
     if (!data) return { kind: 'missing' };
     return { kind: 'found', view: viewOf(meta, n), data };
