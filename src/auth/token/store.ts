@@ -270,7 +270,15 @@ export class TokenStore implements TokenResolver {
   /** The live entry for a token id, or undefined if unknown, expired or revoked. */
   async lookup(tokenId: string): Promise<TokenEntry | undefined> {
     if (tokenId.startsWith(BATCH_TOKEN_PREFIX)) return this.batchEntry(tokenId);
-    return this.lookupByHash(await this.hash(tokenId));
+    // Every request looks its token up: a token in use is answered from memory without further awaits.
+    const hash = this.hashes.get(tokenId) ?? (await this.hash(tokenId));
+    const cached = this.cache.get(hash);
+    if (cached && cached.num_uses !== USED_UP && !this.expired(cached)) return cached;
+    return this.lookupByHash(hash);
+  }
+
+  private expired(entry: TokenEntry): boolean {
+    return entry.expire_at > 0 && entry.expire_at <= this.nowSeconds();
   }
 
   async lookupByHash(hash: string): Promise<TokenEntry | undefined> {
@@ -287,7 +295,7 @@ export class TokenStore implements TokenResolver {
       }
     }
     if (entry.num_uses === USED_UP) return undefined;
-    if (entry.expire_at > 0 && entry.expire_at <= this.nowSeconds()) {
+    if (this.expired(entry)) {
       await this.revokeTree(entry.hash);
       return undefined;
     }
