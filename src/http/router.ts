@@ -5,8 +5,23 @@ export interface PathMatch {
   params: Record<string, string>;
 }
 
-/** Pattern segments, split once per declaration (matching runs on every request). */
-const compiledPatterns = new WeakMap<PathSpec, string[]>();
+/** One segment of a declared pattern: a literal, a `:name` parameter, or a `:name+`/`:name*` rest parameter. */
+type Segment =
+  | { kind: 'literal'; text: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'rest'; name: string; min: 0 | 1 };
+
+/** Patterns compiled once per declaration (matching runs on every request). */
+const compiledPatterns = new WeakMap<PathSpec, Segment[]>();
+
+function compile(pattern: string): Segment[] {
+  if (pattern === '') return [];
+  return pattern.split('/').map((p): Segment => {
+    if (!p.startsWith(':')) return { kind: 'literal', text: p };
+    if (p.endsWith('+') || p.endsWith('*')) return { kind: 'rest', name: p.slice(1, -1), min: p.endsWith('+') ? 1 : 0 };
+    return { kind: 'param', name: p.slice(1) };
+  });
+}
 
 /** Matches a mount-relative path (no leading or trailing slash) against declared patterns, in order. */
 export function matchPath(paths: PathSpec[], relative: string): PathMatch | undefined {
@@ -14,37 +29,37 @@ export function matchPath(paths: PathSpec[], relative: string): PathMatch | unde
   for (const spec of paths) {
     let pattern = compiledPatterns.get(spec);
     if (!pattern) {
-      pattern = spec.pattern === '' ? [] : spec.pattern.split('/');
+      pattern = compile(spec.pattern);
       compiledPatterns.set(spec, pattern);
     }
-    const params = matchSegments(pattern, segments);
-    if (params) return { spec, params };
+    // Most declarations differ in their first literal: rule them out before building anything.
+    const first = pattern[0];
+    if (first?.kind === 'literal' && first.text !== segments[0]) continue;
+    const params: Record<string, string> = {};
+    if (matchFrom(pattern, 0, segments, 0, segments.length, params)) return { spec, params };
   }
   return undefined;
 }
 
-function matchSegments(pattern: string[], segments: string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i]!;
-    if (p.startsWith(':') && (p.endsWith('+') || p.endsWith('*'))) {
+/** Matches `pattern[p…]` against `segments[s…end)`, filling `params` in pattern order. */
+function matchFrom(pattern: Segment[], p: number, segments: string[], s: number, end: number, params: Record<string, string>): boolean {
+  for (; p < pattern.length; p++, s++) {
+    const seg = pattern[p]!;
+    if (seg.kind === 'rest') {
       // A rest parameter takes everything up to the literal suffix that follows it (`:path+/tune`).
-      const suffix = pattern.slice(i + 1);
-      const restLength = segments.length - i - suffix.length;
-      if (restLength < (p.endsWith('+') ? 1 : 0)) return undefined;
-      const tail = matchSegments(suffix, segments.slice(i + restLength));
-      if (!tail) return undefined;
-      params[p.slice(1, -1)] = segments.slice(i, i + restLength).join('/');
-      return { ...params, ...tail };
+      const restLength = end - s - (pattern.length - p - 1);
+      if (restLength < seg.min) return false;
+      params[seg.name] = segments.slice(s, s + restLength).join('/');
+      return matchFrom(pattern, p + 1, segments, s + restLength, end, params);
     }
-    const seg = segments[i];
-    if (seg === undefined) return undefined;
-    if (p.startsWith(':')) {
-      if (seg === '') return undefined;
-      params[p.slice(1)] = seg;
-    } else if (p !== seg) return undefined;
+    if (s >= end) return false;
+    const value = segments[s]!;
+    if (seg.kind === 'param') {
+      if (value === '') return false;
+      params[seg.name] = value;
+    } else if (seg.text !== value) return false;
   }
-  return segments.length === pattern.length ? params : undefined;
+  return s === end;
 }
 
 /**
