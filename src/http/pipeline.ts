@@ -20,6 +20,7 @@ import {
   unsupportedOperation,
   unsupportedPath,
 } from '../kernel/errors.js';
+import { deepFreeze } from '../kernel/immutable.js';
 import type { LogicalRequest, LogicalResponse, OperationKey, PathSpec } from '../kernel/request.js';
 import type { AuditSink, Authorizer, BackendResolver, MountResolver, SealState, TokenResolver } from '../kernel/services.js';
 import { statusOf } from './render-error.js';
@@ -38,6 +39,9 @@ export interface PipelineDeps {
   /** This listener's `telemetry { unauthenticated_metrics_access }`: `sys/metrics` needs no token on it. */
   unauthenticatedMetricsAccess?: boolean;
 }
+
+/** Allow-listed forms of frozen response data, by the data object (see `allowListed`). */
+const allowListedOnce = new WeakMap<object, { schema: z.ZodType; data: Record<string, unknown> }>();
 
 /** Stand-in for the `sys/` mount while sealed. */
 const SYSTEM_MOUNT: MountEntry = {
@@ -208,14 +212,24 @@ export class RequestPipeline {
     return !sudo || caps.has('sudo');
   }
 
-  /** Only what the operation's response schema names leaves the server; a response that fails it is a bug. */
+  /**
+   * Only what the operation's response schema names leaves the server; a response that fails it
+   * is a bug. Frozen data (deep-frozen by contract: it never changes, as a hot secret's read
+   * answer) is checked once per schema, and its allow-listed form is frozen in turn, so the wire
+   * layer serialises it once too.
+   */
   private allowListed(spec: PathSpec, schema: z.ZodType, data: Record<string, unknown>): Record<string, unknown> {
+    const frozen = Object.isFrozen(data);
+    const known = frozen ? allowListedOnce.get(data) : undefined;
+    if (known && known.schema === schema) return known.data;
     const checked = schema.safeParse(data);
     if (!checked.success) {
       this.deps.log.error({ path: spec.pattern, issues: checked.error.issues.map((i) => i.path.join('.')) }, 'response failed its schema');
       throw internalError(new Error(`response of ${spec.pattern} failed its schema`));
     }
-    return checked.data as Record<string, unknown>;
+    const out = checked.data as Record<string, unknown>;
+    if (frozen) allowListedOnce.set(data, { schema, data: deepFreeze(out) });
+    return out;
   }
 }
 

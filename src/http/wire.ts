@@ -5,7 +5,7 @@
  * empty bodies on the way out. What happens in between (routing, seal, token, ACL, audit,
  * validation) is the request pipeline's (`pipeline.ts`).
  */
-import { envelope } from '../kernel/envelope.js';
+import { envelope, envelopeJson } from '../kernel/envelope.js';
 import { parseBool, parseDuration } from '../kernel/fields.js';
 import type { MountEntry } from '../kernel/entries.js';
 import type { LogicalResponse, Operation, PathSpec } from '../kernel/request.js';
@@ -234,6 +234,9 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
   };
 }
 
+/** JSON of frozen response data, by the data object. */
+const frozenDataJson = new WeakMap<object, string>();
+
 /** A handled request as bytes: 204, an empty or raw body, or Vault's envelope. */
 export function renderResponse(request: ParsedRequest, handled: HandledRequest, echoed: Record<string, string>): WireResponse {
   const res = handled.response;
@@ -244,6 +247,15 @@ export function renderResponse(request: ParsedRequest, handled: HandledRequest, 
   if (res.stream) return { status, headers, body: res.stream };
   if (res.text !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : res.text };
   if (res.raw !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : JSON.stringify(res.raw) };
+  if (handled.data && !handled.injector && Object.isFrozen(handled.data)) {
+    // Data that never changes (see the pipeline's allow-list) is serialised once.
+    let json = frozenDataJson.get(handled.data);
+    if (json === undefined) {
+      json = JSON.stringify(handled.data);
+      frozenDataJson.set(handled.data, json);
+    }
+    return { status, headers, body: envelopeJson(handled.requestId, handled.mountType, json, { warnings: handled.warnings, auth: res.auth }) };
+  }
   const body = envelope(handled.requestId, handled.mountType, { data: handled.data, warnings: handled.warnings, auth: res.auth });
   return { status, headers, body: JSON.stringify(handled.injector && handled.data ? { ...handled.data, ...body } : body) };
 }
