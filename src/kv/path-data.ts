@@ -8,6 +8,7 @@ import {
   goneResponse,
   invalidPathResponse,
   invalidPathWarning,
+  readAnswer,
   versionMetadata,
   versionMetadataSchema,
 } from './render.js';
@@ -34,9 +35,8 @@ export function dataPath(engine: KvV2Engine): PathSpec {
           if (req.trailingSlash) return invalidPathResponse(req, invalidPathWarning(req.operation));
           const out = await engine.read(req.mount, req.params.path, req.data.version ?? 0);
           if (out.kind === 'missing') throw notFound();
-          const metadata = versionMetadata(out.view);
-          if (out.kind === 'gone') return goneResponse({ data: null, metadata });
-          return { data: { data: out.data, metadata } };
+          if (out.kind === 'gone') return goneResponse({ data: null, metadata: versionMetadata(out.view) });
+          return { data: readAnswer(out.data, out.view) };
         },
       }),
       write: op({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envelope } from '../kernel/envelope.js';
+import { deepFreeze } from '../kernel/immutable.js';
 import type { LogicalRequest, LogicalResponse } from '../kernel/request.js';
 import type { VersionView } from './engine.js';
 import { formatDuration, formatTime } from './format.js';
@@ -53,6 +54,26 @@ export const metadataSchema = z.object({
 });
 
 export const listSchema = z.object({ keys: z.array(z.string()) });
+
+/** Read answers by the data object they answer with (see `readAnswer`). */
+const readAnswers = new WeakMap<object, Readonly<z.infer<typeof dataReadSchema>>>();
+
+/**
+ * The `data` of a read that found version `view` with `data`. The engine hands out the same
+ * data object for as long as a secret's current version is unchanged (decoded once from the
+ * read cache), so the answer for it is built once, deep-frozen (over a copy: the engine's
+ * object stays its own), and handed out again; the HTTP layer validates and serialises a
+ * frozen answer once (`dispatch.ts`).
+ */
+export function readAnswer(data: Record<string, unknown>, view: VersionView): Readonly<z.infer<typeof dataReadSchema>> {
+  let answer = readAnswers.get(data);
+  if (!answer) {
+    const built: z.infer<typeof dataReadSchema> = { data, metadata: versionMetadata(view) };
+    answer = deepFreeze(JSON.parse(JSON.stringify(built)) as typeof built);
+    readAnswers.set(data, answer);
+  }
+  return answer;
+}
 
 export function versionMetadata(view: VersionView): z.infer<typeof versionMetadataSchema> {
   return {

@@ -121,6 +121,25 @@ describe('KV v2 data read (kv-v2.md §4.1)', () => {
     );
   });
 
+  it('answers repeated reads of an unchanged version alike, each with its own request id and warnings, and a new version anew', async () => {
+    await put(t, 'app', { username: 'svc-app', nested: { list: [1, 'two'] } });
+    const bodies = [];
+    for (const query of ['', '', '?foo=bar', '']) bodies.push((await t.call('GET', `/v1/secret/data/app${query}`)).body);
+    const [first, second, withUnknown, fourth] = bodies.map((b) => JSON.parse(b!));
+    const expected = envelope({ data: { username: 'svc-app', nested: { list: [1, 'two'] } }, metadata: versionMeta(1, T0) });
+    expect(first).toEqual(expected);
+    expect(second).toEqual(expected);
+    expect(fourth).toEqual(expected);
+    expect(withUnknown).toEqual({ ...expected, warnings: ['Endpoint ignored these unrecognized parameters: [foo]'] });
+    expect(new Set([first, second, withUnknown, fourth].map((b) => b.request_id)).size).toBe(4);
+    expect(bodies[1]!.replace(second.request_id, first.request_id)).toBe(bodies[0]);
+    t.clock.advance(5);
+    await put(t, 'app', { username: 'svc-app-2' });
+    expect((await t.call('GET', '/v1/secret/data/app')).json()).toEqual(
+      envelope({ data: { username: 'svc-app-2' }, metadata: versionMeta(2, T0 + 5) }),
+    );
+  });
+
   it('?version=N reads that version; 0 or absent reads the current one', async () => {
     await put(t, 'app', { v: 'one' });
     t.clock.advance(5);
