@@ -91,6 +91,8 @@ export class SqliteStore implements Store, StoreSnapshots {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly stmts;
+  /** `commit`'s SQLite transaction, prepared once. */
+  private readonly commitTransaction: (ops: WriteOp[], checks: RevisionCheck[], now: number) => void;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') restrictToOwner(opts.path);
@@ -116,6 +118,7 @@ export class SqliteStore implements Store, StoreSnapshots {
     // The embedded store has one writer, this process: claims left in the file were made by a
     // previous run that died, so they are released now rather than after their lease.
     this.db.prepare('UPDATE outbox SET claimed_by = NULL, claim_until = NULL WHERE claimed_by IS NOT NULL').run();
+    this.commitTransaction = this.db.transaction((ops: WriteOp[], checks: RevisionCheck[], now: number) => this.applyCommit(ops, checks, now));
     this.stmts = {
       get: this.db.prepare<[string], { key: string; value: Buffer; revision: number }>(
         'SELECT key, value, revision FROM entries WHERE key = ?',
@@ -154,7 +157,8 @@ export class SqliteStore implements Store, StoreSnapshots {
         'UPDATE outbox SET claimed_by = ?, claim_until = ?, attempts = attempts + 1 WHERE id = ?',
       ),
       settleDone: this.db.prepare('DELETE FROM outbox WHERE id = ? AND claimed_by = ?'),
-      dequeue: this.db.prepare('DELETE FROM outbox WHERE id = ?'),
+      // Every id of a `dequeue` op in one statement (the worker settles a whole batch of events at once).
+      dequeue: this.db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))'),
       settleDoneUpTo: this.db.prepare(
         `DELETE FROM outbox WHERE queue = (SELECT queue FROM outbox WHERE id = ? AND claimed_by = ?)
            AND order_key = (SELECT order_key FROM outbox WHERE id = ?) AND id <= ?`,
@@ -223,38 +227,40 @@ export class SqliteStore implements Store, StoreSnapshots {
   }
 
   async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<void> {
-    const now = this.now();
-    this.db.transaction(() => {
-      for (const check of checks) {
-        const row = this.stmts.rev.get(check.key);
-        if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
-      }
-      // Every put of one commit gets the same revision, drawn once, when the commit first writes.
-      let revision: number | undefined;
-      for (const op of ops) {
-        switch (op.kind) {
-          case 'put':
-            revision ??= this.stmts.nextRevision.get()!.value;
-            this.stmts.put.run(op.key, op.value, revision);
-            break;
-          case 'delete':
-            this.stmts.del.run(op.key);
-            break;
-          case 'deletePrefix': {
-            const end = prefixEnd(op.prefix);
-            if (end === undefined) this.stmts.delAll.run();
-            else this.stmts.delRange.run(op.prefix, end);
-            break;
-          }
-          case 'enqueue':
-            this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
-            break;
-          case 'dequeue':
-            for (const id of op.ids) this.stmts.dequeue.run(id);
-            break;
+    this.commitTransaction(ops, checks, this.now());
+  }
+
+  /** The body of `commit`'s transaction; a failed check throws, which rolls everything back. */
+  private applyCommit(ops: WriteOp[], checks: RevisionCheck[], now: number): void {
+    for (const check of checks) {
+      const row = this.stmts.rev.get(check.key);
+      if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
+    }
+    // Every put of one commit gets the same revision, drawn once, when the commit first writes.
+    let revision: number | undefined;
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'put':
+          revision ??= this.stmts.nextRevision.get()!.value;
+          this.stmts.put.run(op.key, op.value, revision);
+          break;
+        case 'delete':
+          this.stmts.del.run(op.key);
+          break;
+        case 'deletePrefix': {
+          const end = prefixEnd(op.prefix);
+          if (end === undefined) this.stmts.delAll.run();
+          else this.stmts.delRange.run(op.prefix, end);
+          break;
         }
+        case 'enqueue':
+          this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
+          break;
+        case 'dequeue':
+          if (op.ids.length > 0) this.stmts.dequeue.run(JSON.stringify(op.ids));
+          break;
       }
-    })();
+    }
   }
 
   async claimOutbox(
