@@ -182,6 +182,13 @@ export class KvV2Engine {
    * exhaust its retries).
    */
   private readonly perSecret = new KeyedSerializer();
+  /**
+   * Metadata this engine committed, by the stored bytes it was encoded into: the next change
+   * of the secret gets those same bytes back from the read cache and starts from this object
+   * instead of decoding them (equal by construction: the bytes are its encoding, of JSON-only
+   * values). Each is taken once, since a change works on it in place.
+   */
+  private readonly committedMeta = new WeakMap<Buffer, StoredMeta>();
 
   constructor(
     private readonly store: Store,
@@ -588,7 +595,7 @@ export class KvV2Engine {
     entry: StoreEntry | undefined,
     decide: (meta: StoredMeta | undefined, now: number) => Decision<T> | Promise<Decision<T>>,
   ): Promise<T> {
-    const before = entry ? decodeMeta(entry.value) : undefined;
+    const before = entry ? (this.takeCommitted(entry.value) ?? decodeMeta(entry.value)) : undefined;
     const now = this.clock();
     const decision = await decide(before, now);
     const after = decision.meta === undefined ? before : decision.meta;
@@ -605,8 +612,9 @@ export class KvV2Engine {
     if (!metaChanged && !decision.ops?.length) return decision.result;
 
     const ops: WriteOp[] = [];
-    if (after === null || after === undefined) ops.push({ kind: 'delete', key: metaKey });
-    else ops.push({ kind: 'put', key: metaKey, value: encodeMeta(after) });
+    const encoded = after ? encodeMeta(after) : undefined;
+    if (!encoded) ops.push({ kind: 'delete', key: metaKey });
+    else ops.push({ kind: 'put', key: metaKey, value: encoded });
     if (decision.ops) ops.push(...decision.ops);
     const subject = after ?? before;
     if (event && subject) {
@@ -622,6 +630,14 @@ export class KvV2Engine {
       );
     }
     await this.commits.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
+    if (after && encoded) this.committedMeta.set(encoded, after);
     return decision.result;
+  }
+
+  /** The metadata committed as `value`, if this engine committed it and no change has taken it since. */
+  private takeCommitted(value: Buffer): StoredMeta | undefined {
+    const meta = this.committedMeta.get(value);
+    if (meta) this.committedMeta.delete(value);
+    return meta;
   }
 }
