@@ -47,10 +47,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON limits are checked chunk by chunk while it arrives.
   const bodyLimits = { maxBytes: deps.maxRequestSize, json: deps.jsonLimits ?? DEFAULT_JSON_LIMITS };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request, payload, done) => {
-    const declared = request.headers['content-length'];
-    readBody(payload, declared === undefined ? undefined : Number(declared), bodyLimits, done);
-  });
+  // JSON, what clients send, gets an entry of its own (the same reader): Fastify caches the
+  // parser it finds for a named type, but looks the catch-all up anew for every request.
+  for (const type of ['application/json', '*']) {
+    app.addContentTypeParser(type, (request, payload, done) => {
+      const declared = request.headers['content-length'];
+      readBody(payload, declared === undefined ? undefined : Number(declared), bodyLimits, done);
+    });
+  }
 
   const send = (reply: import('fastify').FastifyReply, res: WireResponse) => {
     reply.code(res.status).headers(res.headers);
