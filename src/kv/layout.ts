@@ -134,9 +134,14 @@ export function encodeMeta(meta: StoredMeta): Buffer {
     r: meta.casRequired ? 1 : 0,
     a: meta.deleteVersionAfter,
     x: meta.custom,
-    h: Object.entries(meta.versions).map(([n, v]) => [Number(n), v.created, v.deletion, v.destroyed ? 1 : 0]),
+    h: [],
     n: meta.notified ? [meta.notified.version, meta.notified.deletion] : null,
   };
+  // Version numbers are integer keys: they iterate in ascending order.
+  for (const n in meta.versions) {
+    const v = meta.versions[n]!;
+    compact.h.push([Number(n), v.created, v.deletion, v.destroyed ? 1 : 0]);
+  }
   if (meta.data !== undefined) compact.d = meta.data;
   return Buffer.from(JSON.stringify(compact));
 }
