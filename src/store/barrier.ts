@@ -295,7 +295,7 @@ export class BarrierStore implements Store {
     return out;
   }
 
-  async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
+  async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void> {
     this.guard();
     const sealedOps = ops.map((op): WriteOp => {
       switch (op.kind) {
@@ -316,7 +316,7 @@ export class BarrierStore implements Store {
           return op;
       }
     });
-    await this.inner.commit(sealedOps, checks);
+    return this.inner.commit(sealedOps, checks);
   }
 
   async claimOutbox(

@@ -13,7 +13,7 @@ export class ForwardingStore implements Store {
   scan(prefix: string): Promise<StoreEntry[]> {
     return this.inner.scan(prefix);
   }
-  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
+  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void> {
     return this.inner.commit(ops, checks);
   }
   claimOutbox(queue: string, owner: string, limit: number, leaseMs: number, now: number, opts?: { coalesce?: boolean }): Promise<OutboxItem[]> {

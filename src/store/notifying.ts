@@ -14,9 +14,10 @@ export class NotifyingStore extends ForwardingStore {
     return () => this.listeners.delete(listener);
   }
 
-  override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
-    await this.inner.commit(ops, checks);
+  override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void> {
+    const revision = await this.inner.commit(ops, checks);
     const queues = new Set(ops.filter((o) => o.kind === 'enqueue').map((o) => (o as { queue: string }).queue));
     if (queues.size > 0) for (const l of this.listeners) l(queues);
+    return revision;
   }
 }

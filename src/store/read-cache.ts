@@ -12,9 +12,8 @@ import type { RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
  * several processes (PostgreSQL) must not be wrapped by this.
  *
  * A commit also keeps what it wrote to an entry it checked (a KV secret's metadata, which
- * the next write of that secret reads again): the value is the one just written, and the
- * revision follows from the check, since the SQLite store counts a key's writes (a put makes
- * the revision the checked one + 1; `read-cache.test.ts` holds it to that).
+ * the next write of that secret reads again): the value is the one just written, with the
+ * revision the store reports it gave the commit's puts (nothing is kept when it reports none).
  */
 export class ReadCachingStore extends ForwardingStore {
   /**
@@ -63,10 +62,11 @@ export class ReadCachingStore extends ForwardingStore {
   }
 
 
-  override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void> {
+  override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void> {
     this.epoch++;
+    let revision: number | undefined | void;
     try {
-      await this.inner.commit(ops, checks);
+      revision = await this.inner.commit(ops, checks);
     } finally {
       this.epoch++;
       for (const op of ops) {
@@ -78,11 +78,12 @@ export class ReadCachingStore extends ForwardingStore {
         }
       }
     }
-    if (checks && checks.length > 0) this.keepWritten(ops, checks);
+    if (typeof revision === 'number' && checks && checks.length > 0) this.keepWritten(ops, checks, revision);
+    return revision;
   }
 
   /** After a successful commit: caches each checked entry the commit put exactly once and nothing else touched. */
-  private keepWritten(ops: WriteOp[], checks: RevisionCheck[]): void {
+  private keepWritten(ops: WriteOp[], checks: RevisionCheck[], revision: number): void {
     const puts = new Map<string, Buffer | null>();
     for (const op of ops) {
       if (op.kind === 'put') puts.set(op.key, puts.has(op.key) ? null : op.value);
@@ -92,7 +93,7 @@ export class ReadCachingStore extends ForwardingStore {
     for (const check of checks) {
       const value = puts.get(check.key);
       if (!value) continue;
-      this.remember(check.key, { key: check.key, value, revision: check.revision + 1 });
+      this.remember(check.key, { key: check.key, value, revision });
     }
   }
 

@@ -92,7 +92,7 @@ export class SqliteStore implements Store, StoreSnapshots {
   private readonly now: () => number;
   private readonly stmts;
   /** `commit`'s SQLite transaction, prepared once. */
-  private readonly commitTransaction: (ops: WriteOp[], checks: RevisionCheck[], now: number) => void;
+  private readonly commitTransaction: (ops: WriteOp[], checks: RevisionCheck[], now: number) => number | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') restrictToOwner(opts.path);
@@ -226,12 +226,12 @@ export class SqliteStore implements Store, StoreSnapshots {
     return end === undefined ? this.stmts.scanAll.all() : this.stmts.scan.all(prefix, end);
   }
 
-  async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<void> {
-    this.commitTransaction(ops, checks, this.now());
+  async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<number | undefined> {
+    return this.commitTransaction(ops, checks, this.now());
   }
 
   /** The body of `commit`'s transaction; a failed check throws, which rolls everything back. */
-  private applyCommit(ops: WriteOp[], checks: RevisionCheck[], now: number): void {
+  private applyCommit(ops: WriteOp[], checks: RevisionCheck[], now: number): number | undefined {
     for (const check of checks) {
       const row = this.stmts.rev.get(check.key);
       if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
@@ -261,6 +261,7 @@ export class SqliteStore implements Store, StoreSnapshots {
           break;
       }
     }
+    return revision;
   }
 
   async claimOutbox(

@@ -65,8 +65,12 @@ export interface Store {
   list(prefix: string): Promise<string[]>;
   /** Every key under `prefix`, recursively, in key order. */
   scan(prefix: string): Promise<StoreEntry[]>;
-  /** Applies every op atomically, or none if a check fails (throws RevisionConflict). */
-  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<void>;
+  /**
+   * Applies every op atomically, or none if a check fails (throws RevisionConflict). Resolves
+   * with the revision the commit gave the keys it put (one for the whole commit), or undefined
+   * when it put none or the driver does not report it.
+   */
+  commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void>;
 
   /**
    * Claims up to `limit` due outbox items of a queue for `leaseMs`. Only the oldest

@@ -185,6 +185,16 @@ function portSuite(makeStore: MakeStore, opts: StoreContractOptions): void {
       expect(await revisionOf('r/a')).toBeGreaterThan(b1);
     });
 
+    it('a commit that puts resolves with the revision its keys got, if it reports one; one without puts reports none', async () => {
+      const reported = await store.commit([put('rv/a', '1'), put('rv/b', '1'), enqueue('rv', 'p')]);
+      if (reported !== undefined) {
+        expect(reported).toBe(await revisionOf('rv/a'));
+        expect(reported).toBe(await revisionOf('rv/b'));
+        expect(await store.commit([{ kind: 'delete', key: 'rv/a' }, enqueue('rv', 'q')])).toBeUndefined();
+      }
+      expect(await revisionOf('rv/b')).toBeGreaterThan(0);
+    });
+
     it('a key deleted and written again never gets back a revision it had, so a check read before the delete fails', async () => {
       await store.commit([put('aba', 'first')]);
       const before = await revisionOf('aba');

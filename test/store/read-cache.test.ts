@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { ReadCachingStore } from '../../src/store/read-cache.js';
+import type { RevisionCheck, WriteOp } from '../../src/store/store.js';
 
 const buf = (s: string) => Buffer.from(s);
 
@@ -50,15 +51,19 @@ describe('ReadCachingStore', () => {
     const store = new ReadCachingStore(counting);
     await store.commit([{ kind: 'put', key: 'meta', value: buf('v1') }], [{ key: 'meta', revision: 0 }]);
     expect(await store.get('meta')).toEqual(await inner.get('meta'));
+    // Other commits move the store's revision counter in between.
+    await store.commit([{ kind: 'put', key: 'elsewhere', value: buf('x') }]);
+    await inner.commit([{ kind: 'put', key: 'behind', value: buf('y') }]);
+    const before = (await store.get('meta'))!.revision;
     await store.commit(
       [{ kind: 'put', key: 'meta', value: buf('v2') }, { kind: 'put', key: 'other', value: buf('o') }],
-      [{ key: 'meta', revision: 1 }],
+      [{ key: 'meta', revision: before }],
     );
     expect(await store.get('meta')).toEqual(await inner.get('meta'));
-    expect((await store.get('meta'))!.revision).toBe(2);
     expect(reads).toBe(0);
     // Checked and then deleted, or under a deleted prefix: not kept.
-    await store.commit([{ kind: 'put', key: 'meta', value: buf('v3') }, { kind: 'delete', key: 'meta' }], [{ key: 'meta', revision: 2 }]);
+    const current = (await store.get('meta'))!.revision;
+    await store.commit([{ kind: 'put', key: 'meta', value: buf('v3') }, { kind: 'delete', key: 'meta' }], [{ key: 'meta', revision: current }]);
     expect(await store.get('meta')).toBeUndefined();
     await store.commit(
       [{ kind: 'put', key: 'p/meta', value: buf('x') }, { kind: 'deletePrefix', prefix: 'p/' }],
@@ -66,6 +71,19 @@ describe('ReadCachingStore', () => {
     );
     expect(await store.get('p/meta')).toBeUndefined();
     expect(reads).toBe(2);
+  });
+
+  it('keeps nothing when the store does not report the revision it gave', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    let reads = 0;
+    const silent = Object.assign(Object.create(inner), {
+      get: (k: string) => (reads++, inner.get(k)),
+      commit: async (ops: WriteOp[], checks?: RevisionCheck[]) => void (await inner.commit(ops, checks)),
+    });
+    const store = new ReadCachingStore(silent);
+    await store.commit([{ kind: 'put', key: 'meta', value: buf('v1') }], [{ key: 'meta', revision: 0 }]);
+    expect(await store.get('meta')).toEqual(await inner.get('meta'));
+    expect(reads).toBe(1);
   });
 
   it('keeps nothing of a commit that failed its check', async () => {

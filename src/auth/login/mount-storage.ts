@@ -51,8 +51,8 @@ export class MountStorage {
     return { key: this.key(relative), revision };
   }
 
-  commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<void> {
-    return this.store.commit(ops, checks);
+  async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<void> {
+    await this.store.commit(ops, checks);
   }
 
   /** `hex(HMAC-SHA256(salt, value))`; the same cost whether or not anything is stored under it. */
