@@ -123,18 +123,13 @@ export class RequestPipeline {
     };
     // Parameters are decoded where Vault would notice a path its regex does not match: at the
     // existence check of a write, else with the fields.
-    let decoded = false;
-    const decodeParams = () => {
-      if (!decoded) req.params = decodeParamsOf(spec, match.params);
-      decoded = true;
-    };
 
     // Denied requests are audited too (request and response entries carrying the error).
     if (!spec.unauthenticated && !open && !token) await this.deny(req);
     if (!opSpec) throw unsupportedOperation();
 
     if (operation === 'update' && spec.exists) {
-      decodeParams();
+      decodeParams(req, spec, match.params);
       if (!(await spec.exists(req))) req.operation = 'create';
     }
     if (!spec.unauthenticated && !open && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
@@ -143,7 +138,7 @@ export class RequestPipeline {
 
     let unknown: string[] = [];
     const handle = async () => {
-      decodeParams();
+      decodeParams(req, spec, match.params);
       const validated = validate(opSpec.fields ?? {}, request.data);
       req.data = validated.values;
       unknown = spec.takesArbitraryInput ? [] : validated.unknown;
@@ -231,6 +226,15 @@ export class RequestPipeline {
     if (frozen) allowListedOnce.set(data, { schema, data: deepFreeze(out) });
     return out;
   }
+}
+
+/**
+ * Puts the matched parameters through the path's schemas once (`req.params` is the raw match
+ * until then). A module function rather than a closure made per request: under tsx every named
+ * closure also costs a property definition.
+ */
+function decodeParams(req: LogicalRequest<unknown, unknown>, spec: PathSpec, raw: Record<string, string>): void {
+  if (req.params === raw) req.params = decodeParamsOf(spec, raw);
 }
 
 /** The matched parameters through the path's schemas; a value that fails one matches no route. */
