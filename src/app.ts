@@ -56,10 +56,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
+  const asIs = (payload: string) => payload;
   const send = (reply: import('fastify').FastifyReply, res: WireResponse) => {
     reply.code(res.status).headers(res.headers);
     if (typeof res.body !== 'string') return reply.send(Readable.from(res.body));
-    return reply.send(res.body === '' ? undefined : Buffer.from(res.body));
+    if (res.body === '') return reply.send(undefined);
+    // Sent as the string it is (Node writes it with the head, no Buffer made first); a
+    // serializer, here the identity, keeps Fastify from adding a charset to the content type.
+    return reply.serializer(asIs).send(res.body);
   };
 
   const handle = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, upload?: Readable) => {
