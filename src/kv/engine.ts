@@ -414,12 +414,13 @@ export class KvV2Engine {
     meta.versions[n] = version;
     meta.current = n;
     meta.updated = now;
-    const encoded = encode(data);
+    // Measured as text: the bytes are only needed when the data goes to an entry of its own.
+    const json = JSON.stringify(data);
     const ops: WriteOp[] = [];
-    if (encoded.length <= INLINE_DATA_MAX) meta.data = data;
+    if (Buffer.byteLength(json) <= INLINE_DATA_MAX) meta.data = data;
     else {
       delete meta.data;
-      ops.push({ kind: 'put', key: keys.version(meta.incarnation, n), value: encoded });
+      ops.push({ kind: 'put', key: keys.version(meta.incarnation, n), value: Buffer.from(json) });
     }
     const dropped = prune(meta, effectiveMaxVersions(config, meta));
     // Inline data of the superseded version moves to an entry of its own (it had none while
