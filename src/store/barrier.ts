@@ -75,6 +75,12 @@ function seal(key: KeyObject, term: number, plaintext: Buffer, aad: Buffer, nonc
   return out;
 }
 
+/** The base64 characters of a sealed outbox payload that carry (most of) its random nonce. */
+function nonceOf(sealedPayload: string): string {
+  // `enc1:` then base64 of version(1) · term(4) · nonce(12) · …: characters 8–23 encode bytes 6–17.
+  return sealedPayload.slice(OUTBOX_PREFIX.length + 8, OUTBOX_PREFIX.length + 24);
+}
+
 function termOf(value: Buffer): number | undefined {
   if (value.length < HEADER + NONCE + TAG || value[0] !== VERSION) return undefined;
   return value.readUInt32BE(1);
@@ -116,7 +122,7 @@ export class BarrierStore implements Store {
    * encrypted. Any other stored payload (changed, moved to another item, or written before a
    * restart) misses and is decrypted and checked as always. Bounded; forgotten on seal.
    */
-  private readonly sealedPayloads = new Map<string, string>();
+  private readonly sealedPayloads = new Map<string, { aad: string; sealed: string; payload: string }>();
   private static readonly SEALED_PAYLOADS_MAX = 4096;
 
   constructor(readonly inner: Store) {}
@@ -243,17 +249,18 @@ export class BarrierStore implements Store {
     const aad = `outbox\u0000${queue}\u0000${orderKey}`;
     const sealedPayload = OUTBOX_PREFIX + this.encrypt(aad, Buffer.from(payload)).toString('base64');
     if (this.sealedPayloads.size >= BarrierStore.SEALED_PAYLOADS_MAX) this.sealedPayloads.delete(this.sealedPayloads.keys().next().value!);
-    this.sealedPayloads.set(`${aad}\u0000${sealedPayload}`, payload);
+    this.sealedPayloads.set(nonceOf(sealedPayload), { aad, sealed: sealedPayload, payload });
     return sealedPayload;
   }
 
   private decryptItem(item: OutboxItem): OutboxItem {
     const aad = `outbox\u0000${item.queue}\u0000${item.orderKey}`;
-    const known = `${aad}\u0000${item.payload}`;
-    const payload = this.sealedPayloads.get(known);
-    if (payload !== undefined) {
-      this.sealedPayloads.delete(known);
-      return { ...item, payload };
+    const nonce = nonceOf(item.payload);
+    const known = this.sealedPayloads.get(nonce);
+    // Found by its nonce, taken only if the whole ciphertext and its queue and order key match.
+    if (known && known.sealed === item.payload && known.aad === aad) {
+      this.sealedPayloads.delete(nonce);
+      return { ...item, payload: known.payload };
     }
     if (!item.payload.startsWith(OUTBOX_PREFIX)) throw new BarrierIntegrityError(`outbox item ${item.id}`);
     const raw = Buffer.from(item.payload.slice(OUTBOX_PREFIX.length), 'base64');
