@@ -45,11 +45,11 @@ export function versionState(v: StoredVersion, now: number): VersionState {
  * (whose data entries must be deleted in the same commit) and advances `oldest`.
  */
 export function prune(meta: StoredMeta, max: number): number[] {
-  const numbers = Object.keys(meta.versions)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const excess = numbers.length - max;
+  const keys = Object.keys(meta.versions);
+  const excess = keys.length - max;
   if (excess <= 0) return [];
+  // Version numbers are array-index keys, which JavaScript lists in ascending numeric order.
+  const numbers = keys.map(Number);
   const dropped = numbers.slice(0, excess);
   for (const n of dropped) delete meta.versions[n];
   meta.oldest = numbers[excess]!;
