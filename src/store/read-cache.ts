@@ -26,6 +26,9 @@ export class ReadCachingStore extends ForwardingStore {
   private old = new Map<string, StoreEntry | null>();
   private readonly generationSize: number;
   private epoch = 0;
+  /** Commits started so far, and the latest-started of those finished (see `commit`). */
+  private commitsStarted = 0;
+  private latestFinished = 0;
 
   constructor(inner: Store, maxEntries = 10_000) {
     super(inner);
@@ -64,6 +67,7 @@ export class ReadCachingStore extends ForwardingStore {
 
   override async commit(ops: WriteOp[], checks?: RevisionCheck[]): Promise<number | undefined | void> {
     this.epoch++;
+    const started = ++this.commitsStarted;
     let revision: number | undefined | void;
     try {
       revision = await this.inner.commit(ops, checks);
@@ -78,7 +82,11 @@ export class ReadCachingStore extends ForwardingStore {
         }
       }
     }
-    if (typeof revision === 'number' && checks && checks.length > 0) this.keepWritten(ops, checks, revision);
+    // A commit started after this one reached the database after it; if its continuation
+    // already ran (awaits need not resume in call order), what this one wrote may be stale.
+    const overtaken = this.latestFinished > started;
+    this.latestFinished = Math.max(this.latestFinished, started);
+    if (!overtaken && typeof revision === 'number' && checks && checks.length > 0) this.keepWritten(ops, checks, revision);
     return revision;
   }
 

@@ -86,6 +86,28 @@ describe('ReadCachingStore', () => {
     expect(reads).toBe(1);
   });
 
+  it('keeps nothing of a commit overtaken by a later one that finished first', async () => {
+    const inner = new SqliteStore({ path: ':memory:' });
+    // Each commit reaches the database at once, in call order; its caller resumes when released.
+    const releases: Array<() => void> = [];
+    const gated = Object.assign(Object.create(inner), {
+      commit: async (ops: WriteOp[], checks?: RevisionCheck[]) => {
+        const revision = await inner.commit(ops, checks);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return revision;
+      },
+    });
+    const store = new ReadCachingStore(gated);
+    const first = store.commit([{ kind: 'put', key: 'k', value: buf('first') }], [{ key: 'k', revision: 0 }]);
+    const second = store.commit([{ kind: 'put', key: 'k', value: buf('second') }]);
+    await new Promise((r) => setImmediate(r));
+    releases[1]!();
+    await second;
+    releases[0]!();
+    await first;
+    expect((await store.get('k'))!.value.toString()).toBe('second');
+  });
+
   it('keeps nothing of a commit that failed its check', async () => {
     const inner = new SqliteStore({ path: ':memory:' });
     const store = new ReadCachingStore(inner);
