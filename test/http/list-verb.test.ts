@@ -149,6 +149,29 @@ describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s 
     expect(second!.status).toBe(405);
   });
 
+  it('answers KV reads pipelined around a LIST in order, each with its own secret', async () => {
+    for (const [name, v] of [['a', '1'], ['b', '2']]) {
+      const body = `{"data":{"v":"${v}"}}`;
+      const written = await exchange(
+        `POST /v1/secret/data/pipe/${name} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        1,
+      );
+      expect(splitResponses(written)[0]!.status).toBe(200);
+    }
+    // Node serves pipelined requests concurrently and answers them in order.
+    const read = (name: string) => `GET /v1/secret/data/pipe/${name} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n`;
+    const out = await exchange(read('a') + read('b') + listReq('/v1/secret/metadata/pipe/') + read('b') + read('a'), 5);
+    const responses = splitResponses(out);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(responses.map((r) => JSON.parse(r.body).data)).toEqual([
+      expect.objectContaining({ data: { v: '1' } }),
+      expect.objectContaining({ data: { v: '2' } }),
+      { keys: ['a', 'b'] },
+      expect.objectContaining({ data: { v: '2' } }),
+      expect.objectContaining({ data: { v: '1' } }),
+    ]);
+  });
+
   it('answers a method it does not know, LIST-like or not, with the parser 400', async () => {
     for (const method of ['FOO', 'LISX']) {
       const out = await exchange(`${method} /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n`, 1);
