@@ -130,11 +130,17 @@ describe('sys/storage/raft/snapshot', () => {
     await t.call('PUT', '/v1/secret/data/app', { body: { data: { v: 'before' } } });
     const snapshot = await snapshotOf(t);
     await t.call('PUT', '/v1/secret/data/app', { body: { data: { v: 'after' } } });
+    // Read (and so cached) before the restore replaces the store underneath.
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data.data).toEqual({ v: 'after' });
     expect((await restore(t, snapshot)).statusCode).toBe(204);
     expect((await t.call('GET', '/v1/sys/seal-status', { token: null })).json().sealed).toBe(true);
     expect((await t.call('GET', '/v1/secret/data/app')).statusCode).toBe(503);
     expect((await unseal(t, t.server.devUnsealKey!)).json().sealed).toBe(false);
     expect((await t.call('GET', '/v1/secret/data/app')).json().data.data).toEqual({ v: 'before' });
+    // The next write starts from the restored version, not from the one written before the restore.
+    expect((await t.call('PUT', '/v1/secret/data/app', { body: { options: { cas: 2 }, data: { v: 'stale' } } })).statusCode).toBe(400);
+    expect((await t.call('PUT', '/v1/secret/data/app', { body: { options: { cas: 1 }, data: { v: 'next' } } })).json().data.version).toBe(2);
+    expect((await t.call('GET', '/v1/secret/data/app')).json().data).toMatchObject({ data: { v: 'next' }, metadata: { version: 2 } });
   });
 
   it(
