@@ -233,7 +233,8 @@ export async function run(opts: { runs?: number } = {}): Promise<boolean> {
   const rows: Row[][] = [];
   for (let i = 1; i <= count; i++) {
     const [one, five, fifteen] = loadavg().map((n) => n.toFixed(2));
-    process.stdout.write(`\n-- run ${i} of ${count} (load average before it: ${one}, ${five}, ${fifteen}) --\n`);
+    const at = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    process.stdout.write(`\n-- run ${i} of ${count} (${at} UTC, load average before it: ${one}, ${five}, ${fifteen}) --\n`);
     const runRows = await runOnce();
     rows.push(runRows);
     ratios.push(report(runRows));

@@ -3,7 +3,7 @@
  * Each benchmark is a module exporting `run(opts): Promise<boolean>` (false = a target was
  * missed, which sets a non-zero exit code); add new ones to the registry below. `--runs N`
  * repeats the KV benchmark N times, printing every run and judging its targets on the medians
- * (the sync benchmark runs once).
+ * (the others run once).
  */
 interface Options {
   runs: number;
