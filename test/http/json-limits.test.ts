@@ -111,6 +111,18 @@ describe('JSON limits on request bodies (Vault defaults)', () => {
     });
     expect(form.statusCode).toBe(204);
   });
+
+  it('reads a form body of 100,000 distinct keys in one pass (each key once, repeats as a list), so it cannot hold the event loop', async () => {
+    // Grouping with URLSearchParams.getAll per key rescanned every pair: n² steps, minutes here.
+    const pairs = Array.from({ length: 100_000 }, (_, i) => `k${i}=v`);
+    const res = await t.call('POST', '/v1/sys/mounts/many', {
+      rawBody: ['type=kv', 'description=a', 'description=b', ...pairs].join('&'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    // The repeated key reached the handler as a list (a string field refuses it), so the body was read.
+    expect(res.statusCode).toBe(400);
+    expect(JSON.stringify(res.json())).toContain('description');
+  });
 });
 
 describe('JSON limits configured on the listener', () => {
