@@ -144,7 +144,14 @@ export class RequestPipeline {
       unknown = spec.takesArbitraryInput ? [] : validated.unknown;
       // A limited-use token gets a use here or a 403: the use is spent atomically per token.
       if (token && token.num_uses > 0) req.token = await this.deps.tokens.consumeUse(token);
-      const out = await opSpec.handler(req);
+      let out: LogicalResponse | void;
+      try {
+        out = await opSpec.handler(req);
+      } finally {
+        // The last use is revoked again once its request is done (as Vault's revocation-pending
+        // token is): a child token created by that request would otherwise outlive it, unlimited.
+        if (token && token.num_uses > 0 && req.token?.num_uses === 0) await this.deps.tokens.revokeUsedUp(req.token);
+      }
       // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
       return out ?? (unknown.length > 0 ? { data: null } : undefined);
     };

@@ -30,6 +30,8 @@ export interface TokenResolver {
    * use, or throws permission denied when none was left.
    */
   consumeUse(entry: TokenEntry): Promise<TokenEntry>;
+  /** Revokes a token whose last use a request spent, with every token created under it, once that request is done. */
+  revokeUsedUp(entry: TokenEntry): Promise<void>;
 }
 
 /** Decides what a token may do; the root policy may do everything. */

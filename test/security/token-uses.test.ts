@@ -61,6 +61,19 @@ describe('limited-use tokens', () => {
     // The spent token is revoked: it is unknown to the token store.
     expect((await t.call('POST', '/v1/auth/token/lookup', { body: { token } })).statusCode).toBe(403);
   });
+
+  it('a child token created with the last use is revoked with its parent: one use never buys an unlimited token', async () => {
+    const t = closeAfterTest(await startTestServer());
+    const policy = 'path "secret/data/app" { capabilities = ["read"] }\npath "auth/token/create" { capabilities = ["update"] }';
+    expect((await t.call('PUT', '/v1/sys/policies/acl/minter', { body: { policy } })).statusCode).toBe(204);
+    expect((await t.call('PUT', '/v1/secret/data/app', { body: { data: { v: '1' } } })).statusCode).toBe(200);
+    const parent = (await t.call('POST', '/v1/auth/token/create', { body: { policies: ['minter'], num_uses: 1 } })).json().auth.client_token;
+    const created = await t.call('POST', '/v1/auth/token/create', { token: parent, body: {} });
+    expect(created.statusCode).toBe(200);
+    const child = created.json().auth.client_token as string;
+    expect((await t.call('GET', '/v1/secret/data/app', { token: child })).statusCode).toBe(403);
+    expect((await t.call('POST', '/v1/auth/token/lookup', { body: { token: child } })).statusCode).toBe(403);
+  });
 });
 
 describe('limited-use tokens across processes sharing one store', () => {

@@ -368,6 +368,11 @@ export class TokenStore implements TokenResolver {
     }
   }
 
+  /** See `TokenResolver.revokeUsedUp`: the tree again, for the children its last request created. */
+  revokeUsedUp(entry: TokenEntry): Promise<void> {
+    return this.revokeTree(entry.hash);
+  }
+
   /** Revokes a token and, recursively, every token created under it. */
   async revokeTree(hash: string): Promise<void> {
     await withRetry(async () => {
