@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -117,5 +117,16 @@ describe('the compiled build', () => {
     const files = (JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['bin/ferry.js', 'package.json', 'README.md', 'LICENSE']));
     for (const file of files) expect(file).toMatch(/^(bin\/|dist\/|package\.json$|README\.md$|LICENSE$)/);
+  });
+
+  it('`npm pack` builds dist/ first, so a pack of a fresh clone (no dist/) is not a bin without its code', () => {
+    // npm runs lifecycle scripts through `--script-shell -c <script>`: a recording shell shows what
+    // `npm pack` runs, without compiling anything.
+    const dir = tempDirForTest('ferry-prepack-');
+    const shell = join(dir, 'record.sh');
+    writeFileSync(shell, `#!/bin/sh\nprintf '%s\\n' "$2" >> '${join(dir, 'ran')}'\n`, { mode: 0o755 });
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', `--script-shell=${shell}`], { cwd: ROOT, encoding: 'utf8' });
+    expect(pack.status, pack.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'ran'), 'utf8').split('\n')).toContain('npm run -s build');
   });
 });
