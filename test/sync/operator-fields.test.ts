@@ -7,6 +7,7 @@ import { DEFAULT_TEMPLATE, type Destination } from '../../src/sync/model.js';
 import { SyncRecords } from '../../src/sync/records.js';
 import { initAndUnseal, startPersistent } from '../security/support.js';
 import { startTestServer } from '../support/app.js';
+import { SECOND } from '../support/clock.js';
 import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { TEST_ACCESS_KEY, TEST_SECRET_KEY, useSyncScenario } from '../support/sync.js';
 
@@ -18,6 +19,8 @@ import { TEST_ACCESS_KEY, TEST_SECRET_KEY, useSyncScenario } from '../support/sy
  */
 const s = useSyncScenario('drained');
 const AUDIENCE = 'ferry.test/v1/identity/oidc/secrets-sync';
+/** An AWS account that is not the emulator's default one: the attacker's. */
+const ATTACKER_ACCOUNT = '210987654321';
 
 /** A loopback listener counting the connections it receives; closed after the test. */
 async function captureListener(): Promise<{ url: string; connections: () => number }> {
@@ -100,26 +103,122 @@ describe('a user with every capability on sys/sync/* but sudo', () => {
     expect((await s.cli('PUT', 'sys/sync/destinations/aws-sm/ambient-role', { region: 'us-east-1', role_arn: 'arn:aws:iam::123456789012:role/r' }, operator)).status).toBe(200);
   });
 
-  it('changing role_arn, identity_token_audience or identity_token_ttl never redirects traffic: the capture listener receives nothing', async () => {
+  it('changing role_arn, identity_token_audience or identity_token_ttl never redirects traffic: a capture listener shown to receive Ferry\'s traffic when a sudo holder points the endpoints at it receives nothing once they point back, while the emulator receives every write', async () => {
     const capture = await captureListener();
     const user = await syncWriter();
+    const operator = await syncWriter(['sudo']);
     const issuer = `${s.url}/v1/identity/oidc/secrets-sync`;
+    const provider = issuer.replace(/^https?:\/\//, '');
     s.emu.registerOidcProvider({ url: issuer, clientIds: [AUDIENCE, 'other-audience'] });
-    const trust = { provider: issuer.replace(/^https?:\/\//, ''), sub: 'secrets-sync:root:aws-sm:wif', aud: AUDIENCE };
-    const first = s.emu.registerRole({ roleName: 'first', trust }).arn;
-    const second = s.emu.registerRole({ roleName: 'second', trust: { ...trust, aud: 'other-audience' } }).arn;
-    expect(
-      (await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif', { role_arn: first, identity_token_audience: AUDIENCE, region: 'us-east-1', endpoint_url: s.emu.endpoint }))
-        .status,
-    ).toBe(200);
-    const changes = [{ role_arn: second }, { identity_token_audience: 'other-audience' }, { identity_token_ttl: '2h' }];
-    for (const change of changes) expect((await s.cli('PATCH', 'sys/sync/destinations/aws-sm/wif', change, user)).status).toBe(200);
-    await s.cli('PUT', 'sys/sync/destinations/aws-sm/wif/associations/set', { mount: 'my-kv', secret_name: 'app' }, user);
-    for (let i = 0; i < 3; i++) await s.server.sync.worker.drainOnce();
-    const status = Object.values<any>((await s.cli('GET', 'sys/sync/destinations/aws-sm/wif/associations')).body.data.associated_secrets)[0];
-    expect(status.sync_status).toBe('SYNCED');
-    expect(s.emu.requestLog({ operation: 'AssumeRoleWithWebIdentity' }).map((e) => e.errorCode)).toEqual([undefined]);
-    expect(capture.connections()).toBe(0);
+    const role = (roleName: string, aud: string, accountId?: string) =>
+      s.emu.registerRole({ accountId, roleName, trust: { provider, sub: 'secrets-sync:root:aws-sm:wif', aud } }).arn;
+    const [first, second, third] = [role('first', AUDIENCE), role('second', AUDIENCE), role('third', 'other-audience')];
+    // The attacker's own AWS account trusts Ferry's (public) issuer too: a role there would receive every value.
+    s.emu.registerOidcProvider({ accountId: ATTACKER_ACCOUNT, url: issuer, clientIds: [AUDIENCE] });
+    const foreign = role('exfiltrate', AUDIENCE, ATTACKER_ACCOUNT);
+
+    const dest = 'sys/sync/destinations/aws-sm/wif';
+    const awsName = () => `vault/${s.server.core.mounts.get('my-kv/')!.accessor}/app`;
+    const status = async () => Object.values<any>((await s.cli('GET', `${dest}/associations`)).body.data.associated_secrets)[0].sync_status as string;
+    const awsValue = () => s.emu.getSecret('us-east-1', awsName())?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
+    const write = async (password: string) => expect((await s.cli('PUT', 'my-kv/data/app', { data: { password } }, user)).status).toBe(200);
+    // A few passes, each past the one-second probe of a destination parked by an unanswered call.
+    const deliver = async () => {
+      for (let i = 0; i < 3; i++) {
+        s.clock.advance(2 * SECOND);
+        await s.server.sync.worker.drainOnce();
+      }
+    };
+
+    // Positive control: when a sudo holder (not root) points both endpoints at the capture
+    // listener, Ferry's traffic — here the STS call carrying a signed token — does reach it.
+    const atCapture = { role_arn: first, identity_token_audience: AUDIENCE, region: 'us-east-1', endpoint_url: capture.url, sts_endpoint_url: capture.url };
+    expect((await s.cli('PUT', dest, atCapture, operator)).status).toBe(200);
+    expect((await s.cli('PUT', `${dest}/associations/set`, { mount: 'my-kv', secret_name: 'app' }, user)).status).toBe(200);
+    await deliver();
+    expect(capture.connections()).toBeGreaterThan(0);
+    expect([await status(), s.emu.requestLog({ service: 'sts' })]).toEqual([expect.not.stringMatching(/^SYNCED$/), []]);
+    // The operator points them back at the emulator: from now on the capture listener must hear nothing.
+    expect((await s.cli('PATCH', dest, { endpoint_url: s.emu.endpoint, sts_endpoint_url: s.emu.endpoint }, operator)).status).toBe(200);
+    await deliver();
+    expect([await status(), awsValue()]).toEqual(['SYNCED', JSON.stringify({ password: 'S3CRET' })]);
+    const heardBefore = capture.connections();
+
+    // What the narrow user may change, each followed by a write: AWS (the emulator) receives it, as
+    // the role and with the token the change asked for, and the capture listener nothing. The last
+    // step returns to exactly the settings in effect while the endpoints were the capture's.
+    const steps: Array<[Record<string, unknown>, string, string, number]> = [
+      [{ identity_token_ttl: '2h' }, 'first', AUDIENCE, 7200],
+      [{ role_arn: second }, 'second', AUDIENCE, 7200],
+      [{ role_arn: third, identity_token_audience: 'other-audience' }, 'third', 'other-audience', 7200],
+      [{ custom_tags: { team: 'a' }, replica_regions: { 'us-west-2': '' } }, 'third', 'other-audience', 7200],
+      [{ role_arn: first, identity_token_audience: AUDIENCE, identity_token_ttl: '1h' }, 'first', AUDIENCE, 3600],
+    ];
+    for (const [i, [change, roleName, aud, ttl]] of steps.entries()) {
+      const since = s.clock();
+      expect((await s.cli('PATCH', dest, change, user)).status).toBe(200);
+      await write(`step-${i}`);
+      await deliver();
+      const token = s.emu.requestLog({ operation: 'AssumeRoleWithWebIdentity', since }).at(-1)?.webIdentity;
+      const writer = s.emu.requestLog({ operation: 'UpdateSecret', since }).at(-1)?.principalArn;
+      expect({ step: change, status: await status(), heard: capture.connections() - heardBefore, value: awsValue(), writer, aud: token?.aud, ttl: token && token.exp - token.iat }).toEqual({
+        step: change,
+        status: 'SYNCED',
+        heard: 0,
+        value: JSON.stringify({ password: `step-${i}` }),
+        writer: expect.stringMatching(new RegExp(`^arn:aws:sts::123456789012:assumed-role/${roleName}/`)),
+        aud,
+        ttl,
+      });
+    }
+    expect(s.emu.getSecret('us-east-1', awsName())?.replicas).toEqual(['us-west-2']);
+
+    // What an attacker would try instead, each followed by a write: a role in their own account,
+    // another region, a ten-year token, and the allowed fields smuggled beside an endpoint.
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      ['PATCH', { role_arn: foreign }],
+      ['PATCH', { region: 'eu-west-1' }],
+      ['PATCH', { identity_token_ttl: '87600h' }],
+      ['PATCH', { role_arn: second, sts_endpoint_url: capture.url }],
+      ['PATCH', { identity_token_audience: 'other-audience', endpoint_url: capture.url }],
+      ['PUT', { identity_token_ttl: '2h', endpoint_url: capture.url, sts_endpoint_url: capture.url }],
+    ];
+    const outcomes = [];
+    for (const [i, [method, body]] of attempts.entries()) {
+      const res = await s.cli(method, dest, body, user);
+      await write(`attempt-${i}`);
+      await deliver();
+      outcomes.push({
+        attempt: body,
+        answer: [res.status, res.body?.errors],
+        heard: capture.connections() - heardBefore,
+        // Any call made as (or to) the attacker's account: their role assumed with a Ferry-signed token, a secret written there.
+        attackerAccount: s.emu.requestLog().filter((e) => e.accountId === ATTACKER_ACCOUNT || e.principalArn?.includes(ATTACKER_ACCOUNT)).map((e) => e.operation),
+        value: awsValue(),
+      });
+    }
+    const refused = (status: number, error: string) => [status, [error]];
+    expect(outcomes).toEqual(
+      [
+        // A role in another account is refused even to a sudo holder (a new destination is the way).
+        refused(400, `role_arn must stay in AWS account 123456789012: create a new destination for account ${ATTACKER_ACCOUNT}`),
+        refused(400, 'region cannot be changed after the destination is created (it is "us-east-1"); create a new destination instead'),
+        refused(400, 'identity_token_ttl 315360000s is too long: at most 86400s (24h); AWS needs the token only for one exchange'),
+        refused(403, sudoDenied('wif', 'setting sts_endpoint_url')),
+        refused(403, sudoDenied('wif', 'setting endpoint_url')),
+        refused(403, sudoDenied('wif', 'setting endpoint_url and setting sts_endpoint_url')),
+      ].map((answer, i) => ({ attempt: attempts[i]![1], answer, heard: 0, attackerAccount: [], value: JSON.stringify({ password: `attempt-${i}` }) })),
+    );
+    // Nothing a refused attempt asked for was stored.
+    expect((await s.cli('GET', dest)).body.data.connection_details).toEqual({
+      region: 'us-east-1',
+      role_arn: first,
+      identity_token_audience: '*****',
+      identity_token_ttl: 3600,
+      endpoint_url: s.emu.endpoint,
+      sts_endpoint_url: s.emu.endpoint,
+      replica_regions: { 'us-west-2': '' },
+    });
   });
 });
 
