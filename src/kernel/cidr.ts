@@ -12,14 +12,26 @@ export function invalidCidr(cidrs: string[]): string | undefined {
   return cidrs.find((cidr) => parseCidr(cidr) === undefined);
 }
 
-function parseCidr(cidr: string): { network: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+/** A CIDR block: its network address, prefix length and family. */
+export interface Cidr {
+  network: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/**
+ * Parses `10.0.0.0/8` or `2001:db8::/32`. A bare address is a /32 or /128 where Vault's
+ * `*_bound_cidrs` take one (the default), and no CIDR at all with `prefixRequired` (sync's
+ * `allowed_ipv*_addresses`, where Vault requires CIDR notation).
+ */
+export function parseCidr(cidr: string, options: { prefixRequired?: boolean } = {}): Cidr | undefined {
   const slash = cidr.indexOf('/');
   const network = slash === -1 ? cidr : cidr.slice(0, slash);
   const version = isIP(network);
   if (version === 0) return undefined;
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const max = version === 4 ? 32 : 128;
-  if (slash === -1) return { network, prefix: max, family };
+  if (slash === -1) return options.prefixRequired ? undefined : { network, prefix: max, family };
   const text = cidr.slice(slash + 1);
   if (!/^\d{1,3}$/.test(text) || Number(text) > max) return undefined;
   return { network, prefix: Number(text), family };

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { parseCidr as parseKernelCidr } from '../kernel/cidr.js';
 import type { AwsSmConnection } from './model.js';
 
 /**
@@ -49,14 +50,10 @@ const IPV6_REFUSED: Array<[string, number, string]> = [
 
 const DEFAULT_PORTS = [80, 443];
 
-/** A CIDR as the `allowed_ipv*_addresses` fields take it: an address and a prefix length, both required (as in Vault). */
+/** A CIDR as the `allowed_ipv*_addresses` fields take it: an address of `family` and a prefix length, both required (as in Vault); surrounding blanks ignored. */
 export function parseCidr(cidr: string, family: 4 | 6): { address: string; prefix: number } | undefined {
-  const m = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr.trim());
-  if (!m) return undefined;
-  const [, address, bits] = m as unknown as [string, string, string];
-  const prefix = Number(bits);
-  if (family === 4 ? !net.isIPv4(address) || prefix > 32 : !net.isIPv6(address) || prefix > 128) return undefined;
-  return { address, prefix };
+  const parsed = parseKernelCidr(cidr.trim(), { prefixRequired: true });
+  return parsed?.family === (family === 4 ? 'ipv4' : 'ipv6') ? { address: parsed.network, prefix: parsed.prefix } : undefined;
 }
 
 /** `::ffff:a.b.c.d` (any spelling) as the IPv4 address it maps; any other address as it is. */

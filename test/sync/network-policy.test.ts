@@ -44,6 +44,12 @@ describe('the strict-networking decision', () => {
       { address: 'fd00::', prefix: 8 },
       undefined,
     ]);
+    expect([parseCidr(' 10.0.0.0/8 ', 4), parseCidr('10.0.0.0/8/8', 4), parseCidr('10.0.0.0/', 4), parseCidr('::/0', 6)]).toEqual([
+      { address: '10.0.0.0', prefix: 8 },
+      undefined,
+      undefined,
+      { address: '::', prefix: 0 },
+    ]);
     for (const spelling of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:7f00:0001']) expect(unmapIpv4(spelling)).toEqual({ address: '127.0.0.1', family: 4 });
     expect(unmapIpv4('2600::1')).toEqual({ address: '2600::1', family: 6 });
   });
