@@ -182,6 +182,10 @@ describe('a user with every capability on sys/sync/* but sudo', () => {
       ['PATCH', { role_arn: second, sts_endpoint_url: capture.url }],
       ['PATCH', { identity_token_audience: 'other-audience', endpoint_url: capture.url }],
       ['PUT', { identity_token_ttl: '2h', endpoint_url: capture.url, sts_endpoint_url: capture.url }],
+      // Or the other account in two steps: drop the role (or the web identity) first, or trade the role for keys.
+      ['PATCH', { role_arn: null }],
+      ['PATCH', { identity_token_audience: null }],
+      ['PATCH', { role_arn: foreign, access_key_id: TEST_ACCESS_KEY, secret_access_key: TEST_SECRET_KEY }],
     ];
     const outcomes = [];
     for (const [i, [method, body]] of attempts.entries()) {
@@ -207,6 +211,9 @@ describe('a user with every capability on sys/sync/* but sudo', () => {
         refused(403, sudoDenied('wif', 'setting sts_endpoint_url')),
         refused(403, sudoDenied('wif', 'setting endpoint_url')),
         refused(403, sudoDenied('wif', 'setting endpoint_url and setting sts_endpoint_url')),
+        refused(400, 'identity_token_audience requires role_arn: the role to assume with the identity token'),
+        refused(403, sudoDenied('wif', SERVER_IDENTITY)),
+        refused(400, `role_arn must stay in AWS account 123456789012: create a new destination for account ${ATTACKER_ACCOUNT}`),
       ].map((answer, i) => ({ attempt: attempts[i]![1], answer, heard: 0, attackerAccount: [], value: JSON.stringify({ password: `attempt-${i}` }) })),
     );
     // Nothing a refused attempt asked for was stored.
