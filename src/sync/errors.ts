@@ -174,7 +174,7 @@ export const syncErrors = {
   duplicateKeyNames: invalid('duplicate_key_names', () => 'secret_name_template gives two keys of this secret the same AWS name'),
   reconcileInterval: invalid(
     'reconcile_interval',
-    () => 'reconcile_interval must be 0 (drift repair off) or at least 1s',
+    () => "reconcile_interval must be 0 (drift repair off), or from 1s to 2562047h (Go's longest duration)",
   ),
   /** `associations/retry` naming an association the destination does not have. */
   associationNotFound: invalid(

@@ -177,6 +177,12 @@ export const syncConfig = z.object({ disabled: z.boolean(), queue_capacity: z.nu
 export type SyncConfig = z.infer<typeof syncConfig>;
 /** Drift repair's default interval: 5 minutes. */
 export const DEFAULT_RECONCILE_INTERVAL = 300;
+/**
+ * The longest reconcile_interval, in seconds: Go's longest duration (2562047h47m16.85s), past
+ * which Vault's duration parsing fails. Beyond it the next pass's date would not even be a
+ * date JavaScript can write (the status summary answered a 500).
+ */
+export const MAX_RECONCILE_INTERVAL = 9_223_372_036;
 export const DEFAULT_SYNC_CONFIG: Required<SyncConfig> = { disabled: false, queue_capacity: 1_000_000, reconcile_interval: DEFAULT_RECONCILE_INTERVAL };
 
 /** The outbox queue of reconciles; KV's change events arrive on `kv-events` (`kv/events.ts`). */

@@ -9,7 +9,7 @@ import { withRetry } from '../store/store.js';
 import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { applyAwsSmInput, checkDestinationType, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
-import { DEFAULT_SYNC_CONFIG, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
+import { DEFAULT_SYNC_CONFIG, MAX_RECONCILE_INTERVAL, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
 import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
 import { effectiveTemplate, externalNames } from './naming.js';
 import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
@@ -81,7 +81,8 @@ export class SyncService {
 
   /** Applies a change to the configuration; null resets it to the defaults. */
   async updateConfig(change: Partial<SyncConfig> | null): Promise<Required<SyncConfig>> {
-    if (change?.reconcile_interval !== undefined && change.reconcile_interval !== 0 && !(Number.isInteger(change.reconcile_interval) && change.reconcile_interval >= 1)) {
+    const interval = change?.reconcile_interval;
+    if (interval !== undefined && interval !== 0 && !(Number.isInteger(interval) && interval >= 1 && interval <= MAX_RECONCILE_INTERVAL)) {
       throw syncErrors.reconcileInterval();
     }
     return withRetry(async () => {

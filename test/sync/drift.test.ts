@@ -145,6 +145,22 @@ describe('drift repair', () => {
     expect(current('app')).toBe('{"v":2}');
   });
 
+  it('refuses a reconcile_interval beyond the longest Go duration with a 400, and the summary of the longest one answers', async () => {
+    const patch = (reconcile_interval: unknown) =>
+      t.call('PATCH', '/v1/sys/sync/config', { body: { reconcile_interval }, headers: { 'content-type': 'application/merge-patch+json' } });
+    for (const tooLong of ['2562048h', 9_223_372_037, '100000000000000s']) {
+      const res = await patch(tooLong);
+      expect(res.statusCode, String(tooLong)).toBe(400);
+      expect(res.json().errors[0]).toMatch(/reconcile_interval/);
+    }
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.reconcile_interval).toBe(INTERVAL_S);
+    expect((await patch('2562047h')).json().data.reconcile_interval).toBe(2562047 * 3600);
+    await synced('app', { v: 1 });
+    const res = await t.call('GET', '/v1/sys/sync/destinations/aws-sm/d/status');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(Date.parse(res.json().data.drift_repair.next_pass_at)).toBeGreaterThan(t.clock());
+  });
+
   it('makes no call at all with reconcile_interval 0', async () => {
     await t.call('PATCH', '/v1/sys/sync/config', { body: { reconcile_interval: 0 }, headers: { 'content-type': 'application/merge-patch+json' } });
     await synced('app', { v: 1 });
