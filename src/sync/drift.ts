@@ -4,6 +4,7 @@ import { DEFAULT_RECONCILE_INTERVAL, type Association, type Destination, type Ta
 import type { AdaptiveBudget } from './pacing.js';
 import type { AdapterRegistry, DestinationAdapter, ExistingSecret, ListedSecret, MissingPermission } from './port.js';
 import type { SyncRecords } from './records.js';
+import type { SecretSource } from './source.js';
 
 /**
  * Drift repair: every `reconcile_interval` (sys/sync/config, a Ferry extension) each
@@ -49,6 +50,8 @@ interface PassState {
 
 export interface DriftRepairDeps {
   records: SyncRecords;
+  /** The KV secrets: a target whose secret changed since its last delivery is not judged (a delivery is due or under way). */
+  source: SecretSource;
   adapters: AdapterRegistry;
   budget: AdaptiveBudget;
   clock: () => number;
@@ -200,12 +203,21 @@ export class DriftRepair {
    * Marks a confirmed change on its target and queues the association, in one commit that
    * holds only if the association did not move since it was read (a write of Ferry's own
    * meanwhile means the next pass looks again).
+   *
+   * A target whose secret has changed since its last delivery is left to that delivery, due or
+   * under way: what DescribeSecret saw may be Ferry's own write, made in AWS and not recorded
+   * yet (marking it would make the delivery's outcome merge under a drift mark that nothing
+   * clears, and after a crash in that window re-send the write under a new request token, a
+   * second AWS version). The secret is read after DescribeSecret answered and the record after
+   * that, so such a write shows either in the record or as a KV version the record lacks.
    */
   private async mark(a: Association, subKey: string, seen: TargetState, kind: DriftKind, described: ExistingSecret | undefined): Promise<boolean> {
     const { records } = this.deps;
+    const state = await this.deps.source.read(a.accessor, a.secret_name);
     const row = await records.association(a.dest_type, a.dest_name, a.accessor, a.secret_name);
     const t = row?.value.targets[subKey];
     if (!row || !t || t.status !== 'SYNCED' || t.aws_version_id !== seen.aws_version_id || t.drift) return false;
+    if (!state?.data || t.incarnation !== state.incarnation || t.version !== state.version) return false;
     t.drift = kind;
     if (kind === 'tags') {
       // What AWS holds now of Ferry's tags, so that the delivery's TagResource puts back exactly those that moved.

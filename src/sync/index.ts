@@ -125,7 +125,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
   const newBudget = (options: SyncWorkerOptions = {}) =>
     new AdaptiveBudget({ perSecond: options.writesPerSecond ?? 45, probeIntervalMs: options.probeIntervalMs, onChange: budgetChanged });
   const createWorker = (options: SyncWorkerOptions = {}, budget = newBudget(options)) => {
-    const drift = new DriftRepair({ records, adapters, budget, clock: core.clock, log: core.log });
+    const drift = new DriftRepair({ records, source: deps.source, adapters, budget, clock: core.clock, log: core.log });
     const release = (dest: string) => {
       // Parked operations become due now; without the store's help they wait for the next probe time.
       void Promise.resolve(core.store.releaseOutbox?.(SYNC_QUEUE, `${dest}|`, core.clock()))

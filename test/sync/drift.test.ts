@@ -145,6 +145,36 @@ describe('drift repair', () => {
     expect(current('app')).toBe('{"v":2}');
   });
 
+  it("does not take Ferry's own write, made in AWS but not yet recorded, for drift; the secret stays watched", async () => {
+    await synced('app', { v: 1 });
+    t.clock.advance(1000);
+    await put('app', { v: 2 });
+    t.clock.advance(INTERVAL_S * 1000);
+    // A delivery whose UpdateSecret has been answered but whose outcome is not recorded yet,
+    // while the main worker's pass, due now, lists and describes the secret.
+    let passed = false;
+    const delivering = t.server.sync.createWorker({
+      afterProviderCall: async () => {
+        if (passed) return;
+        passed = true;
+        await t.server.sync.worker.drainOnce();
+      },
+    });
+    await delivering.drainOnce();
+    expect(passed).toBe(true);
+    t.clock.advance(1000);
+    await drain();
+    expect(current('app')).toBe('{"v":2}');
+    expect(inAws('app')!.versions).toHaveLength(2);
+    expect((await summary()).drift_repair.last_pass.confirmed).toBe(0);
+    expect(await entry('app')).not.toHaveProperty('drift_repairs');
+    // Still compared at every pass: a later out-of-band change is undone.
+    await outOfBandClient(t.emu).send(new PutSecretValueCommand({ SecretId: awsName('app'), SecretString: 'changed by hand' }));
+    await nextPass();
+    expect(current('app')).toBe('{"v":2}');
+    expect(await repairs('value')).toBe(1);
+  });
+
   it('refuses a reconcile_interval beyond the longest Go duration with a 400, and the summary of the longest one answers', async () => {
     const patch = (reconcile_interval: unknown) =>
       t.call('PATCH', '/v1/sys/sync/config', { body: { reconcile_interval }, headers: { 'content-type': 'application/merge-patch+json' } });
