@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
 import { sealed } from '../kernel/errors.js';
-import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
+import { keysOfPending, type OutboxItem, type OutboxSettlement, type PendingKey, type RevisionCheck, type Store, type StoreEntry, type WriteOp } from './store.js';
 
 /**
  * Keys the barrier keeps in the underlying store outside the encrypted space: the seal
@@ -346,6 +346,12 @@ export class BarrierStore implements Store {
   async pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]> {
     this.guard();
     return (await this.inner.pendingOutbox(queue, limit)).map((i) => this.decryptItem(i));
+  }
+
+  /** Order keys are not encrypted (they are the AAD of their payload), so nothing is decrypted here. */
+  async pendingOutboxKeys(queue: string): Promise<PendingKey[]> {
+    this.guard();
+    return this.inner.pendingOutboxKeys ? this.inner.pendingOutboxKeys(queue) : keysOfPending(await this.inner.pendingOutbox(queue, Number.MAX_SAFE_INTEGER));
   }
 
   async releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {

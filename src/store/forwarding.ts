@@ -1,4 +1,4 @@
-import type { OutboxItem, OutboxSettlement, RevisionCheck, Store, StoreEntry, WriteOp } from './store.js';
+import { keysOfPending, type OutboxItem, type OutboxSettlement, type PendingKey, type RevisionCheck, type Store, type StoreEntry, type WriteOp } from './store.js';
 
 /** A Store that forwards every call to another: the base of decorators that override a few. */
 export class ForwardingStore implements Store {
@@ -24,6 +24,9 @@ export class ForwardingStore implements Store {
   }
   pendingOutbox(queue: string, limit?: number): Promise<OutboxItem[]> {
     return this.inner.pendingOutbox(queue, limit);
+  }
+  pendingOutboxKeys(queue: string): Promise<PendingKey[]> {
+    return this.inner.pendingOutboxKeys ? this.inner.pendingOutboxKeys(queue) : this.inner.pendingOutbox(queue, Number.MAX_SAFE_INTEGER).then(keysOfPending);
   }
   releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
     return this.inner.releaseOutbox ? this.inner.releaseOutbox(queue, orderKeyPrefix, now) : Promise.resolve(0);

@@ -4,6 +4,7 @@ import {
   RevisionConflict,
   type OutboxItem,
   type OutboxSettlement,
+  type PendingKey,
   type RevisionCheck,
   type Store,
   type StoreEntry,
@@ -173,6 +174,10 @@ export class SqliteStore implements Store, StoreSnapshots {
         `UPDATE outbox SET available_at = ? WHERE queue = ? AND order_key >= ? AND order_key < ?
            AND available_at > ? AND (claim_until IS NULL OR claim_until < ?)`,
       ),
+      // Over the (queue, order_key, id) index; no payload is read.
+      pendingKeys: this.db.prepare<[string], { order_key: string; items: number; oldest: number }>(
+        'SELECT order_key, COUNT(*) AS items, MIN(created_at) AS oldest FROM outbox WHERE queue = ? GROUP BY order_key',
+      ),
       pending: this.db.prepare<[string, number], OutboxRow>(
         `SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM outbox
          WHERE queue = ? ORDER BY id LIMIT ?`,
@@ -299,6 +304,10 @@ export class SqliteStore implements Store, StoreSnapshots {
   async releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
     const end = prefixEnd(orderKeyPrefix) ?? '\uffff';
     return this.stmts.release.run(now, queue, orderKeyPrefix, end, now, now).changes;
+  }
+
+  async pendingOutboxKeys(queue: string): Promise<PendingKey[]> {
+    return this.stmts.pendingKeys.all(queue).map((r) => ({ orderKey: r.order_key, items: r.items, oldestAt: r.oldest }));
   }
 
   async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {

@@ -94,8 +94,38 @@ export interface Store {
    * sync's destination answers again). Answers how many were released.
    */
   releaseOutbox?(queue: string, orderKeyPrefix: string, now: number): Promise<number>;
+  /**
+   * Optional: the order keys of a queue's pending items (claimed ones included), each with its
+   * item count and when its oldest was enqueued, without reading a payload — what a status view
+   * or a metrics scrape needs, at the cost of an index scan rather than a read and decryption of
+   * every item. Without it, such views read `pendingOutbox`.
+   */
+  pendingOutboxKeys?(queue: string): Promise<PendingKey[]>;
 
   close(): Promise<void>;
+}
+
+/** `pendingOutboxKeys` from pending items, for a store without it. */
+export function keysOfPending(items: OutboxItem[]): PendingKey[] {
+  const byKey = new Map<string, PendingKey>();
+  for (const item of items) {
+    const known = byKey.get(item.orderKey);
+    if (!known) byKey.set(item.orderKey, { orderKey: item.orderKey, items: 1, oldestAt: item.createdAt });
+    else {
+      known.items += 1;
+      known.oldestAt = Math.min(known.oldestAt, item.createdAt);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** One order key of a queue's pending items (`Store.pendingOutboxKeys`). */
+export interface PendingKey {
+  orderKey: string;
+  /** Pending items with this order key. */
+  items: number;
+  /** When the oldest of them was enqueued (Unix ms, the store clock). */
+  oldestAt: number;
 }
 
 /**

@@ -23,7 +23,7 @@ import { Reconciler, type ReconcileOptions } from './reconcile.js';
 import { SyncRecords, parseSyncOperation, splitDestinationRef } from './records.js';
 import { SyncService } from './service.js';
 import type { SecretSource } from './source.js';
-import { destinationStatus, PENDING_SCAN_LIMIT, queueByDestination } from './status.js';
+import { destinationStatus, pendingSyncKeys, queueByDestination } from './status.js';
 import { SyncWorker, type DeliveryLoopOptions } from './worker.js';
 
 /** Tuning of delivery: the loop's (claims, pool, polling) and the reconcile's (pacing, backoff, reporting). */
@@ -156,7 +156,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
   const main = createWorker(deps.worker);
   const summary = (type: string, name: string) =>
     destinationStatus(
-      { service, budget: main.budget, drift: main.drift, pending: () => core.store.pendingOutbox(SYNC_QUEUE, PENDING_SCAN_LIMIT), clock: core.clock },
+      { service, budget: main.budget, drift: main.drift, pending: () => pendingSyncKeys(core.store), clock: core.clock },
       type,
       name,
     );
@@ -164,7 +164,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
   const reported = new Set<string>();
   metrics?.beforeScrape(async () => {
     if (core.seal.status().sealed) return;
-    const queues = queueByDestination(await core.store.pendingOutbox(SYNC_QUEUE, PENDING_SCAN_LIMIT));
+    const queues = queueByDestination(await pendingSyncKeys(core.store));
     const now = core.clock();
     const current = new Set((await records.destinationNames('aws-sm')).map((n) => `aws-sm/${n}`));
     for (const gone of [...reported].filter((d) => !current.has(d))) {

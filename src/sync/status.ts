@@ -1,4 +1,4 @@
-import type { OutboxItem } from '../store/store.js';
+import { keysOfPending, type PendingKey, type Store } from '../store/store.js';
 import { destinationOfOrderKey, nowIso, SYNC_QUEUE } from './model.js';
 import type { DriftRepair } from './drift.js';
 import type { AdaptiveBudget } from './pacing.js';
@@ -11,9 +11,6 @@ import type { SyncService } from './service.js';
  * is answering and the budget it is given; and drift repair's state. Names and counts only.
  */
 
-/** Pending sync operations read for a summary or a scrape; beyond it the depth shows as at least this. */
-export const PENDING_SCAN_LIMIT = 100_000;
-
 export interface QueueView {
   /** Associations with work waiting (operations of one association coalesce into one delivery). */
   depth: number;
@@ -21,26 +18,33 @@ export interface QueueView {
   oldestAt?: number;
 }
 
-/** Queue depth and oldest pending operation per destination (`<type>/<name>`), from the outbox. */
-export function queueByDestination(items: OutboxItem[]): Map<string, QueueView> {
-  const out = new Map<string, QueueView & { keys: Set<string> }>();
-  for (const item of items) {
-    if (item.queue !== SYNC_QUEUE) continue;
-    const dest = destinationOfOrderKey(item.orderKey);
-    const q = out.get(dest) ?? { depth: 0, keys: new Set<string>() };
-    q.keys.add(item.orderKey);
-    q.depth = q.keys.size;
-    q.oldestAt = q.oldestAt === undefined ? item.createdAt : Math.min(q.oldestAt, item.createdAt);
+/** Queue depth and oldest pending operation per destination (`<type>/<name>`), from the outbox's order keys. */
+export function queueByDestination(keys: PendingKey[]): Map<string, QueueView> {
+  const out = new Map<string, QueueView>();
+  for (const key of keys) {
+    const dest = destinationOfOrderKey(key.orderKey);
+    const q = out.get(dest) ?? { depth: 0 };
+    q.depth += 1;
+    q.oldestAt = q.oldestAt === undefined ? key.oldestAt : Math.min(q.oldestAt, key.oldestAt);
     out.set(dest, q);
   }
   return out;
+}
+
+/**
+ * The sync queue's pending order keys, for a summary or a scrape: read without a payload (a scrape
+ * may be anyone's, on a listener with unauthenticated_metrics_access, and the queue grows long
+ * while AWS is down; reading and decrypting every item took seconds at 100,000 of them).
+ */
+export function pendingSyncKeys(store: Pick<Store, 'pendingOutbox' | 'pendingOutboxKeys'>): Promise<PendingKey[]> {
+  return store.pendingOutboxKeys ? store.pendingOutboxKeys(SYNC_QUEUE) : store.pendingOutbox(SYNC_QUEUE, Number.MAX_SAFE_INTEGER).then(keysOfPending);
 }
 
 export interface DestinationStatusDeps {
   service: SyncService;
   budget: AdaptiveBudget;
   drift: DriftRepair;
-  pending: () => Promise<OutboxItem[]>;
+  pending: () => Promise<PendingKey[]>;
   clock: () => number;
 }
 

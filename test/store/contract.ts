@@ -421,6 +421,21 @@ function portSuite(makeStore: MakeStore, opts: StoreContractOptions): void {
       expect(await store.pendingOutbox('empty')).toEqual([]);
     });
 
+    it('pendingOutboxKeys, where the driver has it, counts the pending items of a queue per orderKey (claimed ones too) with the oldest one\'s time', async (ctx) => {
+      if (!store.pendingOutboxKeys) ctx.skip();
+      await store.commit([enqueue('k1', '1'), enqueue('k2', '2'), enqueue('k1', '3'), enqueue('k1', 'other', 'other')]);
+      clock.advance(1000);
+      await store.commit([enqueue('k2', '4'), enqueue('k3', '5')]);
+      await claim('w');
+      const keys = (await store.pendingOutboxKeys!('q')).sort((a, b) => a.orderKey.localeCompare(b.orderKey));
+      expect(keys).toEqual([
+        { orderKey: 'k1', items: 2, oldestAt: T0 },
+        { orderKey: 'k2', items: 2, oldestAt: T0 },
+        { orderKey: 'k3', items: 1, oldestAt: T0 + 1000 },
+      ]);
+      expect(await store.pendingOutboxKeys!('empty')).toEqual([]);
+    });
+
     it('releaseOutbox, where the driver has it, makes deferred unclaimed items of one orderKey prefix due now, and nothing else', async (ctx) => {
       if (!store.releaseOutbox) ctx.skip();
       await store.commit([enqueue('d1|a', '1'), enqueue('d1|b', '2'), enqueue('d2|a', '3'), enqueue('d1|c', '4')]);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { tokenWithPolicy } from '../security/support.js';
 import { startTestServer } from '../support/app.js';
@@ -350,5 +350,28 @@ describe("sync's metrics after a scripted workload", () => {
     await drain();
     expect((await summary()).aws.state).toBe('ok');
     expect((await summary()).sync_status_counts).toEqual({ SYNCED: 2 });
+  });
+
+  it('count the queue for a scrape and a summary from its order keys, reading and decrypting no queued operation', async () => {
+    await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: true }, headers: { 'content-type': 'application/merge-patch+json' } });
+    await put('a', { v: 1 });
+    await associate('a');
+    await drain(1);
+    t.clock.advance(5_000);
+    for (let i = 2; i <= 4; i++) await put('a', { v: i });
+    await put('b', { v: 1 });
+    await associate('b');
+    await drain(1);
+    t.clock.advance(3_000);
+    // Five operations queued for two associations; the scrape (maybe anyone's) and the summary must not read them one by one.
+    const store = t.server.core.store;
+    expect((await store.pendingOutbox('sync')).length).toBe(5);
+    const reads = vi.spyOn(store, 'pendingOutbox');
+    const m = new Scrape((await t.call('GET', '/v1/sys/metrics?format=prometheus')).body);
+    const d = { destination_type: 'aws-sm', destination: 'd' };
+    expect(m.value('ferry_sync_queue_depth', d)).toBe(2);
+    expect(m.value('ferry_sync_oldest_pending_seconds', d)).toBe(8);
+    expect(await summary()).toMatchObject({ queue_depth: 2, oldest_pending_seconds: 8 });
+    expect(reads).not.toHaveBeenCalled();
   });
 });
