@@ -92,7 +92,9 @@ export function logTransitions(log: Pick<Logger, 'warn' | 'info' | 'debug'>, des
       secret_path: after.secret_name,
       ...(subKey ? { sub_key: subKey } : {}),
       external_name: t.name,
-      status: t.status,
+      // A target recorded SYNCED whose delivery just failed holds an older value in AWS: the
+      // association shows it PENDING (SyncService.withDisplayStatus), and so does its log line.
+      status: t.status === 'SYNCED' && t.last_error !== undefined ? 'PENDING' : t.status,
     };
     const cause = t.last_error_code ?? (t.status.endsWith('_ERROR') ? t.status : undefined);
     const previousCause = was?.last_error_code ?? (was?.status.endsWith('_ERROR') ? was.status : undefined);

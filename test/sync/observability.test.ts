@@ -258,6 +258,24 @@ describe('sync log lines', () => {
     expect(records.filter((r) => r.msg === 'sync delivery recovered')).toHaveLength(1);
     expect(lines.join('')).not.toContain('LOG-VALUE-MARKER-991');
   });
+
+  it('say PENDING, as the association does, when the update of a synced secret fails', async () => {
+    const s = logged;
+    await s.call('POST', '/v1/sys/mounts/my-kv', { body: { type: 'kv-v2' } });
+    await s.call('PUT', '/v1/sys/sync/destinations/aws-sm/d', { body: emulatorDestination(s.emu) });
+    await s.call('PUT', '/v1/my-kv/data/app', { body: { data: { v: 1 } } });
+    await s.call('PUT', '/v1/sys/sync/destinations/aws-sm/d/associations/set', { body: { mount: 'my-kv', secret_name: 'app' } });
+    await s.server.sync.worker.drainOnce();
+    s.clock.advance(1000);
+    await s.call('PUT', '/v1/my-kv/data/app', { body: { data: { v: 2 } } });
+    s.emu.injectFault({ kind: 'throttle', operation: 'UpdateSecret', count: 1 });
+    await s.server.sync.worker.drainOnce();
+    const shown = Object.values<any>((await s.call('GET', '/v1/sys/sync/destinations/aws-sm/d/associations')).json().data.associated_secrets)[0];
+    expect(shown).toMatchObject({ sync_status: 'PENDING', last_error: expect.stringMatching(/ThrottlingException/) });
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === 'sync delivery failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ secret_path: 'app', status: 'PENDING', error: expect.stringMatching(/ThrottlingException/) });
+  });
 });
 
 describe("sync's metrics after a scripted workload", () => {
