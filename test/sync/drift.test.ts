@@ -1,4 +1,4 @@
-import { DeleteSecretCommand, PutSecretValueCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { guidePolicies } from '../support/aws-emulator/index.js';
 import { Scrape } from '../support/prometheus.js';
@@ -108,6 +108,18 @@ describe('drift repair', () => {
     expect(tags('app')).toMatchObject({ team: 'payments', 'hashicorp:vault': '', owner: 'ops' });
     expect(inAws('app')!.versions.length).toBe(versionsBefore);
     expect(await repairs('tags')).toBe(1);
+  });
+
+  it('never writes a secret someone else created at the name of one force-deleted out of band', async () => {
+    await synced('app', { v: 1 });
+    const sm = outOfBandClient(t.emu);
+    await sm.send(new DeleteSecretCommand({ SecretId: awsName('app'), ForceDeleteWithoutRecovery: true }));
+    await sm.send(new CreateSecretCommand({ Name: awsName('app'), SecretString: 'theirs' }));
+    await nextPass();
+    t.clock.advance(1000);
+    await drain();
+    expect(inAws('app')!.versions.map((v) => v.secretString)).toEqual(['theirs']);
+    expect(await entry('app')).toMatchObject({ sync_status: 'CLIENT_SIDE_ERROR', last_error: expect.stringContaining(awsName('app')) });
   });
 
   it('repairs nothing on a stale listing: every suspect is confirmed with DescribeSecret first', async () => {
