@@ -85,7 +85,12 @@ export class DriftRepair {
     const interval = (await records.config()).value.reconcile_interval ?? DEFAULT_RECONCILE_INTERVAL;
     const now = clock();
     const running: Array<Promise<void>> = [];
-    for (const name of await records.destinationNames('aws-sm')) {
+    const names = await records.destinationNames('aws-sm');
+    // A deleted destination's state goes (a destination re-created under its name starts afresh,
+    // and a server whose destinations come and go does not keep them all).
+    const present = new Set(names.map((name) => `aws-sm/${name}`));
+    for (const [ref, pass] of this.passes) if (!present.has(ref) && !pass.running) this.passes.delete(ref);
+    for (const name of names) {
       const ref = `aws-sm/${name}`;
       let pass = this.passes.get(ref);
       if (!pass) {
@@ -123,10 +128,6 @@ export class DriftRepair {
       ...(pass?.last ? { last_pass: pass.last } : {}),
       confirmed_total: pass?.confirmedTotal ?? 0,
     };
-  }
-
-  forget(type: string, name: string): void {
-    this.passes.delete(`${type}/${name}`);
   }
 
   private async pass(name: string, pass: PassState): Promise<void> {

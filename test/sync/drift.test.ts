@@ -203,6 +203,24 @@ describe('drift repair', () => {
     expect(Date.parse(res.json().data.drift_repair.next_pass_at)).toBeGreaterThan(t.clock());
   });
 
+  it("forgets a deleted destination's state: one re-created under its name, now allowed to list, does not report drift repair unavailable", async () => {
+    const { keys } = syncIdentity(t.emu, 'sync-minimal', { minimal: guidePolicies.MINIMAL });
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/min', { body: emulatorDestination(t.emu, keys) });
+    await put('app', { v: 1 });
+    await associate('app', 'min');
+    await drain();
+    await nextPass();
+    expect((await summary('min')).drift_repair.state).toBe('unavailable');
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/min/associations/remove', { body: { mount: 'my-kv', secret_name: 'app' } });
+    await drain();
+    expect((await t.call('DELETE', '/v1/sys/sync/destinations/aws-sm/min')).statusCode).toBe(204);
+    await drain(1);
+    await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/min', { body: emulatorDestination(t.emu) });
+    expect((await summary('min')).drift_repair).toMatchObject({ state: 'on', repairs_queued: 0 });
+    expect((await summary('min')).drift_repair).not.toHaveProperty('missing_permission');
+    expect((await summary('min')).drift_repair).not.toHaveProperty('last_pass');
+  });
+
   it('makes no call at all with reconcile_interval 0', async () => {
     await t.call('PATCH', '/v1/sys/sync/config', { body: { reconcile_interval: 0 }, headers: { 'content-type': 'application/merge-patch+json' } });
     await synced('app', { v: 1 });
