@@ -13,14 +13,15 @@
  * - store:    src/store — the store port, its SQLite driver and the layers over it.
  * - features: src/{seal,audit,auth,identity,kv,sys,sync,metrics} — may import each other, without circles.
  * - http:     src/http — the wire layer and the request pipeline.
- * - app:      src/app.ts, src/compose.ts, src/main.ts, src/logging.ts and src/config (the CLI
- *             flags and the server configuration file, read only by main.ts).
+ * - app:      src/app.ts, src/compose.ts, src/main.ts, src/logging.ts,
+ *             src/ui-build.ts (builds the web UI's assets at start, in a clone) and src/config
+ *             (the CLI flags and the server configuration file, read only by main.ts).
  */
 const KERNEL = '^src/kernel/';
 const STORE = '^src/store/';
 const FEATURES = '^src/(seal|audit|auth|identity|kv|sys|sync|metrics)/';
 const HTTP = '^src/http/';
-const APP = ['^src/(app|compose|main|logging)[.]ts$', '^src/config/'];
+const APP = ['^src/(app|compose|main|logging|ui-build)[.]ts$', '^src/config/'];
 
 export default {
   forbidden: [

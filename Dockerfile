@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build stage: every dependency (TypeScript, and the toolchain better-sqlite3's native addon
-# falls back to when no prebuilt binary matches), `npm run build` into dist/, then the dev
-# dependencies pruned away.
+# Build stage: every dependency (TypeScript, Vite and Preact, and the toolchain better-sqlite3's
+# native addon falls back to when no prebuilt binary matches), `npm run build` into dist/ and the
+# web UI into dist-ui/, then the dev dependencies pruned away.
 FROM node:26-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -11,17 +11,21 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY ui ./ui
+COPY scripts/build-ui.ts ./scripts/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-# Runtime stage: Node 26 (the Active LTS line), the compiled dist/ and production dependencies
-# only — no TypeScript, tsx, esbuild, sources or tests; nothing is transpiled at start.
+# Runtime stage: Node 26 (the Active LTS line), the compiled dist/, the built web UI (dist-ui/)
+# and production dependencies only — no TypeScript, tsx, esbuild, Vite, sources or tests;
+# nothing is transpiled or bundled at start.
 FROM node:26-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist-ui ./dist-ui
 COPY bin ./bin
 COPY LICENSE README.md ./
 COPY docker/ferry.hcl /etc/ferry/ferry.hcl

@@ -14,3 +14,6 @@ storage "sqlite" {
 # api_addr = "https://ferry.example.com"
 
 log_level = "info"
+
+# The web UI at http://<host>:8200/ui/ (sign in with a token or userpass).
+ui = true

@@ -7,6 +7,7 @@ import { errorResponse, kindOfStatus, renderFailure } from './http/render-error.
 import { UPLOAD_PATHS, type WireResponse } from './http/wire.js';
 import { readBody } from './http/body.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
+import { uiResponse, type UiAssets } from './http/ui-assets.js';
 import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 
 /**
@@ -18,6 +19,8 @@ export interface AppDeps extends DispatcherDeps {
   maxRequestSize: number;
   /** The listener's JSON limits; Vault's defaults when absent. */
   jsonLimits?: JsonLimits;
+  /** The web UI's built assets, served at `/ui/` (config `ui = true`, and dev mode); no UI when absent. */
+  uiAssets?: UiAssets;
 }
 
 /**
@@ -88,6 +91,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
 
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: (request, reply) => handle(request, reply) });
+
+  // The web UI: static files, answered from memory, under a strict Content-Security-Policy
+  // (`http/ui-assets.ts`). Where Vault serves its UI; `/ui` goes to `/ui/`, as in Vault.
+  const ui = deps.uiAssets;
+  if (ui) {
+    app.get('/ui', (_request, reply) => reply.code(307).header('location', '/ui/').header('cache-control', 'no-store').send());
+    app.get('/ui/*', (request, reply) => {
+      const res = uiResponse(ui, request.url);
+      return reply.code(res.status).headers(res.headers).send(res.body);
+    });
+  }
 
   // What Fastify refuses before the dispatcher sees it is counted too, as matching no route.
   const refuse = (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, res: WireResponse) => {

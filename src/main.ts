@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createServer, FERRY_VERSION, VAULT_API_VERSION, type Server } from './compose.js';
 import { buildApp } from './app.js';
+import { prepareUiAssets } from './ui-build.js';
 import { listen, type RunningListener } from './http/server.js';
 import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
 import {
@@ -163,6 +164,8 @@ async function runServer(args: string[]): Promise<number> {
     ui: config?.ui,
     sync: config?.sync,
   });
+  // The web UI at /ui/: when the configuration says `ui = true`, and always in dev mode (as Vault).
+  const uiAssets = dev || config?.ui ? await prepareUiAssets(log) : undefined;
   const running: RunningListener[] = [];
   try {
     for (const l of listeners) {
@@ -172,6 +175,7 @@ async function runServer(args: string[]): Promise<number> {
         maxRequestSize: l.maxRequestSize,
         jsonLimits: l.jsonLimits,
         unauthenticatedMetricsAccess: l.telemetry.unauthenticatedMetricsAccess,
+        uiAssets,
       });
       running.push(await listen(app, { ...l, log }));
     }
@@ -210,6 +214,7 @@ async function runServer(args: string[]): Promise<number> {
     ...listeners.map((l, i) => `              Listener ${i + 1}: ${describeListener(l)}`),
     `                  Storage: ${dev && storagePath === ':memory:' ? 'inmem' : `sqlite (path: "${storagePath}")`}`,
     `                Log Level: ${level}`,
+    `                   Web UI: ${uiAssets ? `${server.core.info.apiAddr.replace(/\/$/, '')}/ui/` : 'off'}`,
     `                  Version: Ferry v${FERRY_VERSION} (Vault API ${VAULT_API_VERSION})`,
     '',
     '==> Ferry server started! Log data will stream in below:',

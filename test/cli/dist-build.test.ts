@@ -111,12 +111,12 @@ describe('the compiled build', () => {
     expect(run.stderr).toContain('forbidden in production: tsx/esm/api');
   });
 
-  it('`npm pack` ships only what runs: bin/, dist/, package.json, README and LICENSE', () => {
+  it('`npm pack` ships only what runs: bin/, dist/, the built web UI (dist-ui/), package.json, README and LICENSE', () => {
     const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
     const files = (JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['bin/ferry.js', 'package.json', 'README.md', 'LICENSE']));
-    for (const file of files) expect(file).toMatch(/^(bin\/|dist\/|package\.json$|README\.md$|LICENSE$)/);
+    for (const file of files) expect(file).toMatch(/^(bin\/|dist\/|dist-ui\/|package\.json$|README\.md$|LICENSE$)/);
   });
 
   it('`npm pack` builds dist/ first, so a pack of a fresh clone (no dist/) is not a bin without its code', () => {
