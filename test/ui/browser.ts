@@ -124,7 +124,11 @@ export async function startUiHarness(): Promise<UiHarness> {
       });
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('request', (r) => requests.push(r.url()));
-      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      page.on('requestfailed', (r) => {
+        // A poll in flight when the test navigates (page.goto, reload) is aborted by the browser.
+        if (r.failure()?.errorText === 'net::ERR_ABORTED') return;
+        problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+      });
       return { context, page };
     },
     api: async (method, path, body, token = 'root') => {
