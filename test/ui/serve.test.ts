@@ -124,5 +124,13 @@ describe('building the web UI at start', () => {
     const [, url] = await plain.waitFor(/Api Address: (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Web UI: off/, 60_000);
     expect((await fetch(`${url}/ui/`)).status).toBe(404);
     expect(readFileSync(config, 'utf8')).not.toMatch(/^\s*ui\s*=/m);
+    await plain.stop();
+
+    // The same configuration with `ui = true` serves it.
+    writeFileSync(config, `${readFileSync(config, 'utf8')}ui = true\n`);
+    const withUi = runProcess(process.execPath, [FERRY_BIN, 'server', `-config=${config}`]);
+    onTestFinished(() => withUi.stop());
+    const [, uiUrl] = await withUi.waitFor(/Web UI: (http:\/\/127\.0\.0\.1:\d+)\/ui\//, 60_000);
+    expect((await fetch(`${uiUrl}/ui/`)).status).toBe(200);
   }, 120_000);
 });
