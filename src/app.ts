@@ -96,10 +96,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // (`http/ui-assets.ts`). Where Vault serves its UI; `/ui` goes to `/ui/`, as in Vault.
   const ui = deps.uiAssets;
   if (ui) {
-    app.get('/ui', (_request, reply) => reply.code(307).header('location', '/ui/').header('cache-control', 'no-store').send());
-    app.get('/ui/*', (request, reply) => {
-      const res = uiResponse(ui, request.url);
-      return reply.code(res.status).headers(res.headers).send(res.body);
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/ui',
+      handler: (_request, reply) => reply.code(307).header('location', '/ui/').header('cache-control', 'no-store').send(),
+    });
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/ui/*',
+      handler: (request, reply) => {
+        const res = uiResponse(ui, request.url);
+        return reply.code(res.status).headers(res.headers).send(res.body);
+      },
     });
   }
 

@@ -35,6 +35,10 @@ describe('serving the web UI at /ui/', () => {
     expect(index.headers['x-content-type-options']).toBe('nosniff');
     expect(index.headers['cache-control']).toBe('no-store');
     expect(index.body).toContain('<div id="app"></div>');
+    const head = await app.inject({ method: 'HEAD', url: '/ui/sync' });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-security-policy']).toBe(UI_CSP);
+    expect(head.body).toBe('');
   });
 
   it("a page of the application (a deep link) is the application; the hashed assets are cached for good; a missing asset is a 404", async () => {
