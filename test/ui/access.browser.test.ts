@@ -107,6 +107,7 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: what narrower tokens see, values, k
     await page.getByRole('button', { name: 'Reveal values' }).click();
     await page.getByText(`${VALUE}-shared`).waitFor();
     await h.screenshot(page, 'secret');
+    expect(await seriousA11yViolations(page)).toEqual([]);
     expect(page.url()).not.toContain(VALUE);
     const stored = await page.evaluate(() => JSON.stringify({ ...(globalThis as any).sessionStorage }) + JSON.stringify({ ...(globalThis as any).localStorage }) + (globalThis as any).document.cookie);
     expect(stored).not.toContain(VALUE);

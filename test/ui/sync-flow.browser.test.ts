@@ -66,6 +66,7 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: the secrets sync flow in Chromium',
     await page.getByTestId('oidc-sub').filter({ hasText: `secrets-sync:root:aws-sm:${DEST}` }).waitFor();
     await page.getByTestId('oidc-issuer').filter({ hasText: `${h.url}/v1/identity/oidc/secrets-sync` }).waitFor();
     await h.screenshot(page, 'create-destination');
+    expect(await seriousA11yViolations(page)).toEqual([]);
 
     // Static keys; a granularity the API refuses shows its message beside that field.
     await page.getByLabel('Static access keys').check();
