@@ -151,10 +151,13 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: what narrower tokens see, values, k
     expect(await page.locator('tr[data-secret]').count()).toBe(0);
     for (const name of ACTIONS) expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
 
-    // A 403 on lookup-self (the token was revoked) ends the session at the next load.
+    // The token revoked while the page is open: the next refused poll asks lookup-self, whose
+    // 403 ends the session, without a reload.
+    await page.goto(`${h.url}/ui/sync/aws-sm/team-a`);
+    await page.locator('tr[data-secret="secret/shared"]').waitFor();
     expect((await h.api('POST', 'auth/token/revoke', { token: teamAToken })).status).toBe(204);
-    await page.reload();
     await page.getByText('Your session has ended').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/ui/sync/aws-sm/team-a');
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.length)).toBe(0);
   });
 

@@ -51,10 +51,25 @@ export async function call<T = any>(path: string, opts: CallOptions = {}): Promi
   }
   if (!res.ok) {
     const errors: string[] = Array.isArray(json?.errors) ? json.errors.map(String) : [];
-    if (res.status === 403 && path === 'auth/token/lookup-self' && opts.token === undefined) clearToken('Your session has ended: the token is no longer valid. Sign in again.');
+    if (res.status === 403 && opts.token === undefined && token) {
+      if (path === 'auth/token/lookup-self') clearToken('Your session has ended: the token is no longer valid. Sign in again.');
+      else recheckSession();
+    }
     throw new ApiError(res.status, errors);
   }
   return json as T;
+}
+
+let lastRecheck = 0;
+
+/**
+ * A 403 elsewhere may be a policy saying no, or a token revoked or expired meanwhile: ask
+ * lookup-self (at most every 5 s), whose 403 ends the session (in `call`).
+ */
+function recheckSession(): void {
+  if (Date.now() - lastRecheck < 5000) return;
+  lastRecheck = Date.now();
+  call('auth/token/lookup-self').catch(() => undefined);
 }
 
 /** `GET …?list=true` (Vault's LIST); an empty list for a 404, which is how Vault says "nothing". */
