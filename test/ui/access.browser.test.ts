@@ -202,6 +202,22 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: what narrower tokens see, values, k
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
+  it('an AWS outage (connections refused) shows on the overview, and clears when AWS answers again', async () => {
+    const { page } = await h.newPage();
+    await page.goto(`${h.url}/ui/`);
+    await signInWithToken(page, 'root');
+    const row = page.locator('tr[data-destination="team-a"]');
+    await row.getByText('AWS: OK').waitFor();
+    h.emu.injectFault({ kind: 'refuse', untilMs: h.emu.now() + 120_000 });
+    expect((await h.api('POST', 'secret/data/shared', { data: { value: 'after-outage' } })).status).toBe(200);
+    await row.getByText('AWS: Unavailable (outage)').waitFor({ timeout: 30_000 });
+    h.emu.clearFaults();
+    await row.getByText('AWS: OK').waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: 'team-a' }).click();
+    await page.locator('tr[data-secret="secret/shared"] .badge', { hasText: 'SYNCED' }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('section[aria-labelledby="summary-title"]').getByText('AWS: OK').count()).toBe(1);
+  }, 120_000);
+
   it('banners: sync disabled, then the server sealed, each shown while it lasts', async () => {
     const { page } = await h.newPage();
     await page.goto(`${h.url}/ui/`);
