@@ -10,6 +10,10 @@ const invalid = <A extends unknown[]>(name: string, message: (...args: A) => str
 export const syncErrors = {
   // ---- sys/sync/config ----------------------------------------------------------------------
   queueCapacity: invalid('queue_capacity', () => 'queue_capacity must be a positive integer'),
+  writeBudget: invalid(
+    'write_budget_per_second',
+    (max: number) => `write_budget_per_second must be a whole number of AWS calls per second from 1 to ${max}`,
+  ),
 
   // ---- destinations -------------------------------------------------------------------------
   unsupportedDestinationType: invalid(

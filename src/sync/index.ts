@@ -11,7 +11,7 @@ import { fanOutKvEvents } from './fan-out.js';
 import { migrateRecords } from './migration.js';
 import { NameClaims } from './name-claims.js';
 import { hasEndpointOverride } from './operator-fields.js';
-import { SYNC_QUEUE } from './model.js';
+import { DEFAULT_WRITE_BUDGET, SYNC_QUEUE } from './model.js';
 import { AdaptiveBudget, type BudgetChange } from './pacing.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
@@ -122,8 +122,9 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
       core.log.warn({ destination: dest, aws: change.health }, 'sync destination is not answering normally: deliveries are parked and AWS is probed');
     }
   };
+  // `sys/sync/config`'s `write_budget_per_second` is applied each round; the worker option (tests) stands while the configuration sets none.
   const newBudget = (options: SyncWorkerOptions = {}) =>
-    new AdaptiveBudget({ perSecond: options.writesPerSecond ?? 45, probeIntervalMs: options.probeIntervalMs, onChange: budgetChanged });
+    new AdaptiveBudget({ perSecond: options.writesPerSecond ?? DEFAULT_WRITE_BUDGET, probeIntervalMs: options.probeIntervalMs, onChange: budgetChanged });
   const createWorker = (options: SyncWorkerOptions = {}, budget = newBudget(options)) => {
     const drift = new DriftRepair({ records, source: deps.source, adapters, budget, clock: core.clock, log: core.log });
     const release = (dest: string) => {
@@ -143,7 +144,12 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         log: core.log,
         sealed: () => core.seal.status().sealed,
         prepare,
-        paused: async () => (await records.config()).value.disabled,
+        // Read each round (the store caches it): the brake, and the configured budget, applied at once when it changed.
+        paused: async () => {
+          const { value, revision } = await records.config();
+          budget.configure((revision > 0 ? value.write_budget_per_second : undefined) ?? options.writesPerSecond ?? DEFAULT_WRITE_BUDGET);
+          return value.disabled;
+        },
         fanOut: () => fanOutKvEvents({ store: core.store, records, log: core.log }),
         parkedUntil: (dest, now) => budget.parkedUntil(dest, now),
         repairDrift: () => drift.runDue(),

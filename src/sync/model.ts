@@ -170,10 +170,17 @@ export const association = z.object({
 export type Association = z.infer<typeof association>;
 
 /**
- * `sys/sync/config`: the emergency brake, the queue capacity, and Ferry's drift repair interval
- * (`reconcile_interval`, seconds, 0 = off; absent in records written before it existed).
+ * `sys/sync/config`: the emergency brake, the queue capacity, and Ferry's two extensions: drift
+ * repair's interval (`reconcile_interval`, seconds, 0 = off) and the AWS write budget
+ * (`write_budget_per_second`: the calls per second each destination's budget starts at and
+ * regrows to, per quota group); both absent in records written before they existed.
  */
-export const syncConfig = z.object({ disabled: z.boolean(), queue_capacity: z.number().int(), reconcile_interval: z.number().int().optional() });
+export const syncConfig = z.object({
+  disabled: z.boolean(),
+  queue_capacity: z.number().int(),
+  reconcile_interval: z.number().int().optional(),
+  write_budget_per_second: z.number().int().optional(),
+});
 export type SyncConfig = z.infer<typeof syncConfig>;
 /** Drift repair's default interval: 5 minutes. */
 export const DEFAULT_RECONCILE_INTERVAL = 300;
@@ -183,7 +190,16 @@ export const DEFAULT_RECONCILE_INTERVAL = 300;
  * date JavaScript can write (the status summary answered a 500).
  */
 export const MAX_RECONCILE_INTERVAL = 9_223_372_036;
-export const DEFAULT_SYNC_CONFIG: Required<SyncConfig> = { disabled: false, queue_capacity: 1_000_000, reconcile_interval: DEFAULT_RECONCILE_INTERVAL };
+/** The default write budget: under AWS's default quota of 50 calls/s per account, region and quota group. */
+export const DEFAULT_WRITE_BUDGET = 45;
+/** The largest write budget accepted: AWS raises quotas on request, but not beyond this. */
+export const MAX_WRITE_BUDGET = 10_000;
+export const DEFAULT_SYNC_CONFIG: Required<SyncConfig> = {
+  disabled: false,
+  queue_capacity: 1_000_000,
+  reconcile_interval: DEFAULT_RECONCILE_INTERVAL,
+  write_budget_per_second: DEFAULT_WRITE_BUDGET,
+};
 
 /** The outbox queue of reconciles; KV's change events arrive on `kv-events` (`kv/events.ts`). */
 export const SYNC_QUEUE = 'sync';

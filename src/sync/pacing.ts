@@ -82,8 +82,25 @@ export class AdaptiveBudget {
     };
   }
 
+  /** The configured rate: where each group starts and what it regrows to. */
   get perSecond(): number {
     return this.opts.perSecond;
+  }
+
+  /**
+   * A new configured rate (`sys/sync/config` `write_budget_per_second`), applied at once: each
+   * group keeps its place between the floor and the configured rate (a group halved by throttling
+   * stays halved, of the new rate), and its burst never exceeds its new rate.
+   */
+  configure(perSecond: number): void {
+    const previous = this.opts.perSecond;
+    if (perSecond === previous || !(perSecond > 0)) return;
+    this.opts.perSecond = perSecond;
+    for (const [destination, s] of this.states) {
+      for (const [group, b] of s.buckets) {
+        this.setRate(destination, group, b, Math.max(Math.min(this.opts.minPerSecond, perSecond), (b.rate / previous) * perSecond));
+      }
+    }
   }
 
   private state(destination: string, now: number): DestinationState {

@@ -1,12 +1,14 @@
 import { vBool, vDuration, vInt } from '../kernel/fields.js';
 import { syncErrors } from './errors.js';
 import { definePath, type PathSpec } from '../kernel/request.js';
+import type { SyncConfig } from './model.js';
 import type { SyncService } from './service.js';
 import { configResponse } from './views.js';
 
 /**
  * `sys/sync/config`: the emergency brake (`disabled`), the queue capacity, and Ferry's
- * `reconcile_interval` (drift repair; a duration, read back in seconds).
+ * `reconcile_interval` (drift repair; a duration, read back in seconds) and
+ * `write_budget_per_second` (the AWS write budget of each destination and quota group).
  */
 export function configPaths(sync: SyncService): PathSpec[] {
   return [
@@ -18,12 +20,13 @@ export function configPaths(sync: SyncService): PathSpec[] {
           op({
             summary,
             operationId,
-            fields: { disabled: vBool(), queue_capacity: vInt(), reconcile_interval: vDuration() },
+            fields: { disabled: vBool(), queue_capacity: vInt(), reconcile_interval: vDuration(), write_budget_per_second: vInt() },
             response: configResponse,
             handler: async (req) => {
-              const change: { disabled?: boolean; queue_capacity?: number; reconcile_interval?: number } = {};
+              const change: Partial<SyncConfig> = {};
               if (req.data.disabled !== undefined) change.disabled = req.data.disabled;
               if (req.data.queue_capacity !== undefined) change.queue_capacity = req.data.queue_capacity;
+              if (req.data.write_budget_per_second !== undefined) change.write_budget_per_second = req.data.write_budget_per_second;
               if (req.data.reconcile_interval !== undefined) {
                 // Durations truncate to whole seconds: "500ms" would read as 0 (off); only a written zero turns it off.
                 const raw = req.raw.reconcile_interval;

@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MountEntry } from '../kernel/entries.js';
 import { RevisionConflict } from '../store/store.js';
-import { nowIso, type Association, type Destination, type SyncOperation, type TargetState } from './model.js';
+import { DEFAULT_WRITE_BUDGET, nowIso, type Association, type Destination, type SyncOperation, type TargetState } from './model.js';
 import { externalValues, requestTokenFor } from './external-values.js';
 import { resolveClaimConflict } from './migration.js';
 import { claimantOf, type NameClaims } from './name-claims.js';
@@ -24,7 +24,10 @@ import { TargetWrites, knownConfig, type Ownership } from './target-writes.js';
 export interface ReconcileOptions {
   /** Per-secret minimum interval between value writes; changes within it coalesce. */
   minIntervalMs?: number;
-  /** Per-destination budget per AWS quota group (where it starts and regrows to). */
+  /**
+   * Per-destination budget per AWS quota group (where it starts and regrows to), while
+   * `sys/sync/config` sets no `write_budget_per_second`.
+   */
   writesPerSecond?: number;
   /** How often a destination that is throttling or not answering is probed. */
   probeIntervalMs?: number;
@@ -76,7 +79,7 @@ export class Reconciler {
   ) {
     this.opts = {
       minIntervalMs: 250,
-      writesPerSecond: 45,
+      writesPerSecond: DEFAULT_WRITE_BUDGET,
       probeIntervalMs: 1000,
       backoffBaseMs: 200,
       backoffCapMs: 30_000,

@@ -9,7 +9,7 @@ import { withRetry } from '../store/store.js';
 import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { applyAwsSmInput, checkDestinationType, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
-import { DEFAULT_SYNC_CONFIG, MAX_RECONCILE_INTERVAL, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
+import { DEFAULT_SYNC_CONFIG, MAX_RECONCILE_INTERVAL, MAX_WRITE_BUDGET, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
 import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
 import { effectiveTemplate, externalNames } from './naming.js';
 import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
@@ -89,6 +89,7 @@ export class SyncService {
       const current = await this.records.config();
       const next = change === null ? { ...DEFAULT_SYNC_CONFIG } : { ...DEFAULT_SYNC_CONFIG, ...current.value, ...change };
       if (next.queue_capacity < 1) throw syncErrors.queueCapacity();
+      if (!(next.write_budget_per_second >= 1 && next.write_budget_per_second <= MAX_WRITE_BUDGET)) throw syncErrors.writeBudget(MAX_WRITE_BUDGET);
       await this.records.change().saveConfig(next, current.revision).commit();
       return next;
     });

@@ -75,6 +75,8 @@ export const configResponse = z.object({
   queue_capacity: z.number().int(),
   /** Ferry's extension: drift repair's interval in seconds (0 = off). */
   reconcile_interval: z.number().int(),
+  /** Ferry's extension: the AWS calls per second each destination's budget starts at and regrows to, per quota group. */
+  write_budget_per_second: z.number().int(),
 });
 
 /** The read model: credentials masked, options as Vault reports them. */

@@ -104,9 +104,9 @@ describe('sys/sync/destinations/aws-sm/:name', () => {
   });
 
   it('reads and merge-patches sys/sync/config, accepting string-typed booleans', async () => {
-    expect((await t.call('GET', '/v1/sys/sync/config')).json().data).toEqual({ disabled: false, queue_capacity: 1000000, reconcile_interval: 300 });
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data).toEqual({ disabled: false, queue_capacity: 1000000, reconcile_interval: 300, write_budget_per_second: 45 });
     const res = await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: 'true' }, headers: { 'content-type': 'application/merge-patch+json' } });
-    expect(res.json().data).toEqual({ disabled: true, queue_capacity: 1000000, reconcile_interval: 300 });
+    expect(res.json().data).toEqual({ disabled: true, queue_capacity: 1000000, reconcile_interval: 300, write_budget_per_second: 45 });
   });
 
   it("takes Ferry's reconcile_interval as a duration (0 = off, at least 1s), reads it back in seconds, and refuses anything else with a 400", async () => {

@@ -147,6 +147,58 @@ describe('the destination status summary', () => {
   });
 });
 
+describe('the configured write budget (sys/sync/config write_budget_per_second, a Ferry extension)', () => {
+  const patch = (body: Record<string, unknown>) =>
+    t.call('PATCH', '/v1/sys/sync/config', { body, headers: { 'content-type': 'application/merge-patch+json' } });
+  const created = () => t.emu.requestLog({ operation: 'CreateSecret' }).filter((e) => e.status === 200).length;
+
+  it('paces every quota group of every destination at the configured rate from the next round, shown in the summary and the metrics', async () => {
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.write_budget_per_second).toBe(45);
+    expect((await patch({ write_budget_per_second: '3' })).json().data).toMatchObject({ write_budget_per_second: 3, reconcile_interval: 300 });
+    for (let i = 0; i < 5; i++) {
+      await put(`s${i}`, { v: i });
+      await associate(`s${i}`);
+    }
+    // The clock stands still: the bucket holds one second's worth, three calls, and refills only as time passes.
+    await drain();
+    expect(created()).toBe(3);
+    expect((await summary()).budget_per_second).toEqual({ create: 3, update: 3, delete: 3, tag: 3 });
+    const m = new Scrape((await t.call('GET', '/v1/sys/metrics?format=prometheus')).body);
+    expect(m.value('ferry_sync_write_budget', { destination_type: 'aws-sm', destination: 'd', quota_group: 'create' })).toBe(3);
+    t.clock.advance(700);
+    await drain();
+    expect(created()).toBe(5);
+    expect(awsCurrent('s4')).toBe(JSON.stringify({ v: 4 }));
+    // Raised again: the next round's bucket grows to the new rate.
+    await patch({ write_budget_per_second: 48 });
+    await drain(1);
+    expect((await summary()).budget_per_second).toEqual({ create: 48, update: 48, delete: 48, tag: 48 });
+  });
+
+  it('keeps a throttled group at its share of a new rate', async () => {
+    await put('a', { v: 1 });
+    await associate('a');
+    t.emu.injectFault({ kind: 'throttle', operation: 'CreateSecret', count: 1 });
+    await drain(1);
+    expect((await summary()).budget_per_second.create).toBe(22.5);
+    await patch({ write_budget_per_second: 10 });
+    await drain(1);
+    expect((await summary()).budget_per_second).toMatchObject({ create: 5, update: 10 });
+  });
+
+  it('refuses anything but a whole number of calls per second from 1 to 10000 with a 400, changing nothing; DELETE resets it to 45', async () => {
+    await patch({ write_budget_per_second: 48 });
+    for (const bad of [0, -5, 10_001, 1.5, 'fast', '']) {
+      const res = await patch({ write_budget_per_second: bad });
+      expect(res.statusCode, String(bad)).toBe(400);
+      expect(res.json().errors[0], String(bad)).toMatch(/write_budget_per_second/);
+    }
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.write_budget_per_second).toBe(48);
+    await t.call('DELETE', '/v1/sys/sync/config');
+    expect((await t.call('GET', '/v1/sys/sync/config')).json().data.write_budget_per_second).toBe(45);
+  });
+});
+
 describe('associations/retry', () => {
   async function deniedDestination(): Promise<string> {
     const deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'secretsmanager:*', Resource: '*' }] };
