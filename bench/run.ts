@@ -12,6 +12,7 @@ interface Options {
 const BENCHMARKS: Record<string, () => Promise<{ run(opts: Options): Promise<boolean> }>> = {
   kv: () => import('./kv.js'),
   sync: () => import('./sync.js'),
+  'sync-scale': () => import('./sync-scale.js'),
   templates: () => import('./templates.js'),
   json: () => import('./json.js'),
 };

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startAwsEmulator, type AwsEmulator } from '../test/support/aws-emulator/index.js';
 import { startTarget } from './lib/child.js';
+import { vaultClient } from './lib/vault-client.js';
 
 const SECRETS = Number(process.env.BENCH_SYNC_SECRETS ?? 1000);
 const PHASE_A_SECONDS = Number(process.env.BENCH_SYNC_SECONDS ?? 25);
@@ -48,19 +49,6 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   );
 }
 
-function client(ferry: Ferry) {
-  return async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${ferry.url}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': ferry.rootToken },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  };
-}
-
 const currentValue = (emu: AwsEmulator, name: string) =>
   emu.getSecret(REGION, name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
 
@@ -77,7 +65,10 @@ export async function run(): Promise<boolean> {
   const emu = await startAwsEmulator();
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-sync-'));
   const target = await startTarget<Ferry>('ferry-server.ts', [dir]);
-  const call = client(target.info);
+  // A bounded pool of kept-alive connections: phase C's open-loop burst through `fetch` opened a
+  // connection per request in flight, past Ferry's max_connections on a busy machine (ECONNRESET).
+  const ferry = vaultClient(target.info.url, target.info.rootToken);
+  const call = ferry.call;
   let met = true;
   try {
     await call('PUT', 'sys/sync/destinations/aws-sm/bench', {
@@ -238,6 +229,7 @@ export async function run(): Promise<boolean> {
     );
     }
   } finally {
+    ferry.close();
     await target.stop();
     await emu.close();
     rmSync(dir, { recursive: true, force: true });

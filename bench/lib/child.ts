@@ -6,6 +6,8 @@ import { CPU_QUERY, type CpuTime } from './cpu.js';
 /** A benchmark target running in its own process, so that the load generator does not share its CPU. */
 export interface Target<I> {
   info: I;
+  /** The target's process id (its memory is read from `/proc/<pid>/status`). */
+  pid: number;
   /** The target process's CPU time so far (see `cpu.ts`). */
   cpuTime(): Promise<CpuTime>;
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startTarget<I>(script: string, args: string[]): Promise<Ta
   });
   return {
     info,
+    pid: child.pid!,
     cpuTime: () =>
       new Promise<CpuTime>((resolve, reject) => {
         const onExit = () => reject(new Error(`${script} exited while asked for its CPU time`));

@@ -1,0 +1,331 @@
+/**
+ * Secrets sync at scale (issue 14), against the in-repo AWS emulator with AWS's real quotas
+ * (50 writes/s per quota class) and Ferry's write budget configured at 48/s
+ * (`sys/sync/config` `write_budget_per_second`). Ferry runs in its own process (the bench's
+ * file-backed dev server, worker running); the emulator, the load and the measurements run here,
+ * through a pool of kept-alive connections (`lib/vault-client.ts`).
+ *
+ *  setup: 100,000 KV secrets, 10,000 of them associated with one destination, written in
+ *     parallel, then the initial sync waited for until every associated secret is in AWS. By
+ *     default the initial sync is seeded fast — the emulator's CreateSecret quota and Ferry's
+ *     budget are raised for it and put back to 50/s and 48/s before anything is measured —
+ *     because 10,000 creates at 48/s take 3.5 minutes; `BENCH_SCALE_SEED=real` waits them out.
+ *     Its time is reported, not judged.
+ *  H (hot): 200 KV writes/s for 60 s, each to one of 200 hot secrets among the 10,000 — targets:
+ *     0 ThrottlingException answers; AWS's successful writes per second, over the seconds at the
+ *     start and end of which some acknowledged value was not yet in AWS, ≥ 90 % of the budget;
+ *     every hot secret at its latest KV value in AWS within 15 s after the last write was
+ *     acknowledged.
+ *  burst: 2,000 writes over 1,000 other associated secrets (each written twice, 1,000 writes
+ *     apart), sent at once through the pool — target: converged within 1.1 × (1,000 ÷ budget) s
+ *     of the first write, 22.9 s at 48/s.
+ *  memory: the Ferry process's VmRSS (sampled every 500 ms from /proc/<pid>/status) after setup
+ *     and while syncing, and its VmHWM (the peak, setup included) at the end — target < 256 MB.
+ *
+ * Settings: BENCH_SCALE_KV (KV secrets, default 100000), BENCH_SCALE_ASSOCIATED (default 10000),
+ * BENCH_SCALE_SECONDS (phase H, default 60), BENCH_SCALE_BUDGET (default 48), BENCH_SCALE_SEED
+ * (`fast` or `real`), BENCH_SCALE_CONNECTIONS (client pool, default 32).
+ */
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAwsEmulator, type AwsEmulator } from '../test/support/aws-emulator/index.js';
+import { startTarget, type Target } from './lib/child.js';
+import { vaultClient, type VaultClient } from './lib/vault-client.js';
+
+const KV_SECRETS = Number(process.env.BENCH_SCALE_KV ?? 100_000);
+const ASSOCIATED = Number(process.env.BENCH_SCALE_ASSOCIATED ?? 10_000);
+const HOT_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 60);
+const BUDGET = Number(process.env.BENCH_SCALE_BUDGET ?? 48);
+const SEED = process.env.BENCH_SCALE_SEED ?? 'fast';
+const CONNECTIONS = Number(process.env.BENCH_SCALE_CONNECTIONS ?? 32);
+const HOT = 200;
+const HOT_RATE = 200;
+const BURST_SECRETS = 1000;
+const BURST_WRITES = 2000;
+const MEMORY_LIMIT_MB = 256;
+const REGION = 'us-east-1';
+const WRITE_OPERATIONS = ['CreateSecret', 'UpdateSecret', 'PutSecretValue'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' / ');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+const currentValue = (emu: AwsEmulator, name: string) =>
+  emu.getSecret(REGION, name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
+
+async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 50): Promise<number | undefined> {
+  const start = Date.now();
+  for (;;) {
+    if (check()) return Date.now();
+    if (Date.now() - start > timeoutMs) return undefined;
+    await sleep(stepMs);
+  }
+}
+
+/** Kilobytes of VmRSS and VmHWM of a process. */
+function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+const mb = (kb: number) => kb / 1024;
+
+/** Samples a process's memory every 500 ms, keeping the largest VmRSS of each named phase. */
+class MemoryWatch {
+  readonly maxRss = new Map<string, number>();
+  private phase = 'start';
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 500);
+  }
+  enter(phase: string): void {
+    this.phase = phase;
+    this.sample();
+  }
+  sample(): { rss: number; hwm: number } {
+    const m = memoryOf(this.pid);
+    this.maxRss.set(this.phase, Math.max(this.maxRss.get(this.phase) ?? 0, m.rss));
+    return m;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** The sum of a counter's series in Prometheus text. */
+function counterSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+/** Ferry's CPU time from now to the call of the returned function, as seconds and a share of one core. */
+async function cpuSince(target: Target<unknown>): Promise<() => Promise<string>> {
+  const [before, at] = [await target.cpuTime(), Date.now()];
+  return async () => {
+    const after = await target.cpuTime();
+    const used = (after.user + after.system - before.user - before.system) / 1e6;
+    return `${used.toFixed(1)} s in ${seconds(Date.now() - at)} s (${((used / ((Date.now() - at) / 1000)) * 100).toFixed(0)} % of a core)`;
+  };
+}
+
+interface Ferry {
+  url: string;
+  rootToken: string;
+}
+
+export async function run(): Promise<boolean> {
+  say(`started ${new Date().toISOString()}, load average ${load()}; Ferry in its own process (tsx), ${CONNECTIONS} client connections`);
+  const emu = await startAwsEmulator();
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-sync-scale-'));
+  const target = await startTarget<Ferry>('ferry-server.ts', [dir]);
+  const ferry: VaultClient = vaultClient(target.info.url, target.info.rootToken, CONNECTIONS);
+  const call = ferry.call;
+  const memory = new MemoryWatch(target.pid);
+  const idle = memory.sample();
+  let met = true;
+  try {
+    await call('PUT', 'sys/sync/destinations/aws-sm/bench', {
+      access_key_id: 'AKIABENCHMARK0000001',
+      secret_access_key: 'bench-secret-key',
+      region: REGION,
+      endpoint_url: emu.endpoint,
+    });
+    if (SEED === 'fast') {
+      emu.setQuota('CreateSecret', 100_000);
+      await call('PUT', 'sys/sync/config', { write_budget_per_second: 10_000 });
+    } else {
+      await call('PUT', 'sys/sync/config', { write_budget_per_second: BUDGET });
+    }
+    const accessor: string = (await call('GET', 'sys/mounts/secret')).data.accessor;
+    const awsName = (n: string) => `vault/${accessor}/${n}`;
+
+    // ---- setup: 100,000 KV secrets, every tenth associated -----------------------------------
+    memory.enter('setup');
+    const every = Math.max(1, Math.floor(KV_SECRETS / ASSOCIATED));
+    const associated: string[] = [];
+    const indices = Array.from({ length: KV_SECRETS }, (_, i) => i);
+    const initial = (i: number) => ({ username: `svc-${i}`, password: `p-${(i * 7919).toString(36)}-Zq8v!r2L#pW9xT4m`, n: -1 });
+    const t0 = Date.now();
+    let written = 0;
+    const progress = setInterval(() => say(`  setup: ${written} KV secrets written, ${associated.length} associated (${seconds(Date.now() - t0)} s)`), 15_000);
+    await pool(indices, CONNECTIONS * 2, async (i) => {
+      const name = `scale/s${i}`;
+      await call('PUT', `secret/data/${name}`, { data: initial(i) });
+      written++;
+      if (i % every === 0 && associated.length < ASSOCIATED) {
+        associated.push(name);
+        await call('PUT', 'sys/sync/destinations/aws-sm/bench/associations/set', { mount: 'secret', secret_name: name });
+      }
+    });
+    const writtenAt = Date.now();
+    const expectedInitial = new Map(associated.map((n) => [awsName(n), JSON.stringify(initial(Number(n.slice('scale/s'.length))))]));
+    const seeded = await waitUntil(() => [...expectedInitial].every(([n, v]) => currentValue(emu, n) === v), SEED === 'fast' ? 600_000 : 900_000, 500);
+    clearInterval(progress);
+    const afterSetup = memory.sample();
+    say(
+      `setup: ${KV_SECRETS} KV secrets written and ${associated.length} associated in ${seconds(writtenAt - t0)} s; initial sync ` +
+        `(${SEED === 'fast' ? 'seeded with the CreateSecret quota and the budget raised' : `at ${BUDGET}/s`}) ` +
+        `${seeded === undefined ? 'NOT complete' : `complete ${seconds(seeded - writtenAt)} s later`}; load average ${load()}`,
+    );
+    if (seeded === undefined) return false;
+
+    // AWS's real quota and the configured budget from here on; both buckets start full.
+    emu.setQuota('CreateSecret', 50);
+    await call('PUT', 'sys/sync/config', { write_budget_per_second: BUDGET });
+    await sleep(2000);
+    const budget: number = (await call('GET', 'sys/sync/config')).data.write_budget_per_second;
+    emu.clearRequestLog();
+
+    // ---- H: 200 writes/s to 200 hot secrets for 60 s ----------------------------------------
+    memory.enter('hot');
+    const cpuH = await cpuSince(target);
+    const hot = associated.slice(0, HOT);
+    const lastAcked = new Map<string, string>();
+    let failedWrites = 0;
+    const samples: Array<{ at: number; pending: boolean }> = [];
+    const pendingNow = () => [...lastAcked].some(([name, value]) => currentValue(emu, awsName(name)) !== value);
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        samples.push({ at: Date.now(), pending: pendingNow() });
+        await sleep(1000 - (Date.now() % 1000));
+      }
+    })();
+    const startH = Date.now();
+    const total = HOT_RATE * HOT_SECONDS;
+    const writes: Array<Promise<void>> = [];
+    for (let k = 0; k < total; k++) {
+      const due = startH + (k * 1000) / HOT_RATE;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      const name = hot[k % HOT]!;
+      const data = { hot: k };
+      writes.push(
+        call('PUT', `secret/data/${name}`, { data }).then(
+          () => void lastAcked.set(name, JSON.stringify(data)),
+          () => void failedWrites++,
+        ),
+      );
+    }
+    await Promise.all(writes);
+    const loadEnd = Date.now();
+    const sendSeconds = (loadEnd - startH) / 1000;
+    // KV's latest version of each hot secret, as Ferry reads it (the timer runs meanwhile).
+    const latest = new Map<string, string>();
+    await pool(hot, CONNECTIONS, async (name) => {
+      latest.set(awsName(name), JSON.stringify((await call('GET', `secret/data/${name}`)).data.data));
+    });
+    const convergedH = await waitUntil(() => [...latest].every(([n, v]) => currentValue(emu, n) === v), 60_000);
+    sampling = false;
+    await sampler;
+    const hotConverge = convergedH === undefined ? Number.POSITIVE_INFINITY : (convergedH - loadEnd) / 1000;
+    const logH = emu.requestLog();
+    const throttledH = logH.filter((e) => e.errorCode === 'ThrottlingException').length;
+    const awsWritesH = logH.filter((e) => WRITE_OPERATIONS.includes(e.operation) && e.status === 200);
+    // Seconds that began and ended with work pending: AWS's successful writes in each.
+    const rates: number[] = [];
+    let pendingMs = 0;
+    let pendingWrites = 0;
+    for (let i = 0; i + 1 < samples.length; i++) {
+      const [a, b] = [samples[i]!, samples[i + 1]!];
+      if (!a.pending || !b.pending) continue;
+      const n = awsWritesH.filter((e) => e.time >= a.at && e.time < b.at).length;
+      pendingMs += b.at - a.at;
+      pendingWrites += n;
+      rates.push(n / ((b.at - a.at) / 1000));
+    }
+    rates.sort((x, y) => x - y);
+    const meanRate = pendingMs > 0 ? pendingWrites / (pendingMs / 1000) : 0;
+    const cpuHot = await cpuH();
+    const hotOk = throttledH === 0 && failedWrites === 0 && meanRate >= 0.9 * budget && hotConverge <= 15;
+    met &&= hotOk;
+    say(
+      `H hot: ${total - failedWrites} of ${total} KV writes acknowledged in ${sendSeconds.toFixed(1)} s (${(total / sendSeconds).toFixed(0)}/s) to ${HOT} hot secrets ` +
+        `among ${associated.length} associated → ${throttledH} ThrottlingException answers (target 0); ${awsWritesH.length} AWS writes; ` +
+        `AWS write rate while work was pending (${rates.length} s): mean ${meanRate.toFixed(1)}/s = ${((meanRate / budget) * 100).toFixed(1)} % of the ` +
+        `${budget}/s budget (target ≥ 90 %), slowest second ${rates[0]?.toFixed(0) ?? '-'}/s, median ${rates[Math.floor(rates.length / 2)]?.toFixed(0) ?? '-'}/s; ` +
+        `all ${HOT} converged ${Number.isFinite(hotConverge) ? `${hotConverge.toFixed(1)} s` : 'NOT (60 s)'} after the last write (target ≤ 15 s); ` +
+        `Ferry's CPU ${cpuHot} — ` +
+        `${hotOk ? 'met' : 'MISSED'}`,
+    );
+
+    // ---- burst: 2,000 writes over 1,000 secrets ----------------------------------------------
+    await sleep(2000);
+    memory.enter('burst');
+    emu.clearRequestLog();
+    const cpuC = await cpuSince(target);
+    const burstNames = associated.slice(HOT, HOT + BURST_SECRETS);
+    const expected = new Map<string, string>();
+    const startC = Date.now();
+    const burst: Array<Promise<void>> = [];
+    let failedBurst = 0;
+    for (let j = 0; j < BURST_WRITES; j++) {
+      const name = burstNames[j % burstNames.length]!;
+      const data = { burst: j };
+      // A secret's two writes are 1,000 apart in a FIFO pool of 32 connections: the later one is the later version.
+      expected.set(awsName(name), JSON.stringify(data));
+      burst.push(call('PUT', `secret/data/${name}`, { data }).catch(() => void failedBurst++));
+    }
+    await Promise.all(burst);
+    const burstSent = (Date.now() - startC) / 1000;
+    const convergedC = await waitUntil(() => [...expected].every(([n, v]) => currentValue(emu, n) === v), 120_000);
+    const burstSeconds = convergedC === undefined ? Number.POSITIVE_INFINITY : (convergedC - startC) / 1000;
+    const cpuBurst = await cpuC();
+    const logC = emu.requestLog();
+    const throttledC = logC.filter((e) => e.errorCode === 'ThrottlingException').length;
+    const awsWritesC = logC.filter((e) => WRITE_OPERATIONS.includes(e.operation) && e.status === 200).length;
+    // Checked after the timer: KV's latest versions are what AWS holds.
+    let mismatched = 0;
+    await pool(burstNames, CONNECTIONS, async (name) => {
+      const kv = JSON.stringify((await call('GET', `secret/data/${name}`)).data.data);
+      if (kv !== currentValue(emu, awsName(name))) mismatched++;
+    });
+    const burstTarget = 1.1 * (BURST_SECRETS / budget);
+    const burstOk = failedBurst === 0 && burstSeconds <= burstTarget && mismatched === 0;
+    met &&= burstOk;
+    say(
+      `burst: ${BURST_WRITES} writes over ${BURST_SECRETS} secrets sent in ${burstSent.toFixed(1)} s → converged in ` +
+        `${Number.isFinite(burstSeconds) ? burstSeconds.toFixed(1) : 'NOT (120 s)'} s (target ≤ 1.1 × ${BURST_SECRETS} ÷ ${budget} = ${burstTarget.toFixed(1)} s) ` +
+        `with ${awsWritesC} AWS writes, ${throttledC} throttled answers, ${failedBurst} failed KV writes, ${mismatched} secrets not at KV's latest; Ferry's CPU ${cpuBurst} — ${burstOk ? 'met' : 'MISSED'}`,
+    );
+
+    // ---- memory and Ferry's own counts ------------------------------------------------------------
+    const metrics = await fetch(`${target.info.url}/v1/sys/metrics?format=prometheus`, { headers: { 'x-vault-token': target.info.rootToken } });
+    const throttledTotal = counterSum(await metrics.text(), 'ferry_sync_throttled_total');
+    const end = memory.sample();
+    memory.stop();
+    const syncingMax = Math.max(memory.maxRss.get('hot') ?? 0, memory.maxRss.get('burst') ?? 0, afterSetup.rss);
+    const memoryOk = mb(syncingMax) < MEMORY_LIMIT_MB && mb(end.hwm) < MEMORY_LIMIT_MB;
+    met &&= memoryOk;
+    say(
+      `memory (Ferry process, ${KV_SECRETS} KV secrets, ${associated.length} associations): VmRSS idle ${mb(idle.rss).toFixed(0)} MB, ` +
+        `after setup ${mb(afterSetup.rss).toFixed(0)} MB, max while syncing ${mb(syncingMax).toFixed(0)} MB (H ${mb(memory.maxRss.get('hot') ?? 0).toFixed(0)}, ` +
+        `burst ${mb(memory.maxRss.get('burst') ?? 0).toFixed(0)}), max during setup ${mb(memory.maxRss.get('setup') ?? 0).toFixed(0)} MB; ` +
+        `VmHWM (peak of the whole run) ${mb(end.hwm).toFixed(0)} MB (target < ${MEMORY_LIMIT_MB} MB) — ${memoryOk ? 'met' : 'MISSED'}`,
+    );
+    say(
+      `Ferry's ferry_sync_throttled_total over the run: ${throttledTotal}; most client requests in flight: ${ferry.maxInFlight} ` +
+        `(over ${CONNECTIONS} connections); load average at the end ${load()}`,
+    );
+  } finally {
+    memory.stop();
+    ferry.close();
+    await target.stop();
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return met;
+}
