@@ -41,9 +41,17 @@ export interface BudgetView {
 
 interface Bucket {
   rate: number;
+  /** Below zero while calls are queued: a queued call's token is taken when it is queued. */
   tokens: number;
   at: number;
+  /** Queued calls by key: when each may go, its token already taken. */
+  queued: Map<string, number>;
+  /** When stale entries of `queued` were last dropped. */
+  sweptAt: number;
 }
+
+/** A queued call not back this long after its turn was abandoned (its association went, say): its entry is dropped. */
+const QUEUED_STALE_MS = 60_000;
 
 interface DestinationState {
   buckets: Map<WriteClass, Bucket>;
@@ -115,7 +123,7 @@ export class AdaptiveBudget {
   private bucket(s: DestinationState, group: WriteClass, now: number): Bucket {
     let b = s.buckets.get(group);
     if (!b) {
-      b = { rate: this.opts.perSecond, tokens: this.opts.perSecond, at: now };
+      b = { rate: this.opts.perSecond, tokens: this.opts.perSecond, at: now, queued: new Map(), sweptAt: now };
       s.buckets.set(group, b);
     }
     // Refill; the burst is one second's worth at the current rate.
@@ -138,8 +146,15 @@ export class AdaptiveBudget {
   /**
    * 0 when the call may go out now (a token was taken, or it is the probe of an impaired
    * destination); otherwise the milliseconds until it may be tried again.
+   *
+   * A call with a `key` (one external secret) that finds no token is queued: it takes its token
+   * now, in debt, and is given its own turn, one `1/rate` after the previous queued call's; back
+   * at its turn, it goes. So a backlog of n calls costs n deferrals, each tried again once, in
+   * the order they came — not n tries at every refill, which kept a worker busy re-reading the
+   * whole backlog for each token (a 1,000-secret burst: thousands of deliveries a second, for 48
+   * writes). A call without a key is only told how long to wait.
    */
-  take(destination: string, group: WriteClass, now: number): number {
+  take(destination: string, group: WriteClass, now: number, key?: string): number {
     const s = this.state(destination, now);
     if (s.health !== 'ok') {
       // One probe per interval; a probe that never came back (its delivery crashed) is replaced at the next one.
@@ -151,11 +166,40 @@ export class AdaptiveBudget {
       return s.probeAt - now;
     }
     const b = this.bucket(s, group, now);
+    const turn = key === undefined ? undefined : b.queued.get(key);
+    if (turn !== undefined) {
+      if (turn > now) return turn - now;
+      b.queued.delete(key!);
+      return 0;
+    }
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
+    const wait = Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
+    if (key !== undefined) {
+      b.tokens -= 1;
+      b.queued.set(key, now + wait);
+      this.sweep(b, now);
+    }
+    return wait;
+  }
+
+  /** Drops queued calls that never came back for their turn (their tokens stay spent: a slot lost, once). */
+  private sweep(b: Bucket, now: number): void {
+    if (now - b.sweptAt < QUEUED_STALE_MS) return;
+    b.sweptAt = now;
+    for (const [key, turn] of b.queued) if (turn < now - QUEUED_STALE_MS) b.queued.delete(key);
+  }
+
+  /**
+   * Forgets a group's queue (its calls queue again when they come back, at the rate of then):
+   * after a throttling answer or an outage, turns handed out at the old pace must not all go.
+   * The debt of the tokens they took is forgiven.
+   */
+  private dropQueue(b: Bucket): void {
+    b.queued.clear();
+    b.tokens = Math.max(b.tokens, 0);
   }
 
   /** The earliest time the destination lets a call of `group` go out, without taking anything. */
@@ -193,7 +237,8 @@ export class AdaptiveBudget {
     if (group) {
       const b = this.bucket(s, group, now);
       this.setRate(destination, group, b, Math.max(this.opts.minPerSecond, b.rate / 2));
-      b.tokens = Math.min(b.tokens, 0);
+      this.dropQueue(b);
+      b.tokens = 0;
     }
     if (s.health === 'ok' && s.throttledInARow >= this.opts.throttledAfter) {
       s.probeAt = now + this.opts.probeIntervalMs;
@@ -239,6 +284,8 @@ export class AdaptiveBudget {
 
   private setHealth(destination: string, s: DestinationState, health: DestinationHealth, now: number): void {
     const previous = s.health;
+    // Parked: every queued turn is void; released operations come back together and queue afresh.
+    if (health !== 'ok') for (const b of s.buckets.values()) this.dropQueue(b);
     s.health = health;
     s.since = now;
     this.opts.onChange?.(destination, { kind: 'health', health, previous });

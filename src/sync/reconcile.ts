@@ -307,7 +307,7 @@ class Delivery {
       return;
     }
     // Only tags, KMS key or replicas changed: no value write at all.
-    if (!this.paced(valueHeld ? 'tag' : own.kind === 'owned' ? 'update' : 'create')) return;
+    if (!this.paced(valueHeld ? 'tag' : own.kind === 'owned' ? 'update' : 'create', t)) return;
     try {
       const outcome = await this.writes.write(t, spec, knownConfig(t), own, valueHeld);
       const written: Partial<TargetState> = {
@@ -353,7 +353,7 @@ class Delivery {
 
   /** Deletes one target's external secret (one Ferry owns: `TargetWrites` checks); true when gone. */
   private async removeTarget(t: TargetState, own: Ownership): Promise<boolean> {
-    if (!this.paced('delete')) return false;
+    if (!this.paced('delete', t)) return false;
     const specFor = async () => {
       const state = await this.secretState();
       const value = state?.data ? externalValues(this.next, state.data)[t.sub_key] : undefined;
@@ -370,10 +370,10 @@ class Delivery {
     }
   }
 
-  /** Takes a token of the destination's write budget, or defers until one is free. */
-  private paced(group: WriteClass): boolean {
+  /** Takes a token of the destination's write budget for `t`'s call, or defers it to its turn (`pacing.ts`). */
+  private paced(group: WriteClass, t: TargetState): boolean {
     this.group = group;
-    const wait = this.r.budget.take(this.op.dest, group, this.now);
+    const wait = this.r.budget.take(this.op.dest, group, this.now, `${this.op.accessor}/${this.op.secret_name}\u0000${t.name}`);
     if (wait > 0) this.defer(this.now + wait);
     return wait === 0;
   }
@@ -430,6 +430,9 @@ class Delivery {
    */
   private async saveMerged(): Promise<boolean> {
     const { records } = this.r.deps;
+    // Nothing changed (a delivery deferred to its turn in the budget, or to its write interval):
+    // no commit, so that waiting costs no write — a hot secret is deferred at each of its changes.
+    if (this.outcomes.size === 0 && JSON.stringify(this.next) === JSON.stringify(this.row.value)) return true;
     if (await records.saveAssociation(this.next, this.row.revision)) return true;
     for (let attempt = 0; attempt < 5 && this.outcomes.size > 0; attempt++) {
       const fresh = await records.associationOf(this.op);

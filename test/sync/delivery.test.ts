@@ -120,6 +120,26 @@ describe('sync delivery', () => {
     expect(secret.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":200}');
   });
 
+  it('commits nothing while changes wait out the write interval: the association record is rewritten by the write alone', async () => {
+    await put('s', { n: 0 });
+    await associate('s');
+    await drain();
+    const key = `sync/associations/aws-sm/d/${t.server.core.mounts.get('my-kv/')!.accessor}/s`;
+    const revision = async () => (await t.server.core.store.get(key))!.revision;
+    const before = await revision();
+    // The clock stands still: every change falls within 250 ms of the first write, and each is deferred.
+    for (let i = 1; i <= 5; i++) {
+      await put('s', { n: i });
+      await drain(1);
+    }
+    expect(awsWrites()).toHaveLength(1);
+    expect(await revision()).toBe(before);
+    t.clock.advance(1000);
+    await drain();
+    expect(await revision()).toBeGreaterThan(before);
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":5}');
+  });
+
   it('pauses delivery while sys/sync/config is disabled, keeping the operations, and resumes after', async () => {
     await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: true }, headers: { 'content-type': 'application/merge-patch+json' } });
     await put('s', { v: '1' });
