@@ -10,6 +10,8 @@ export interface Target<I> {
   pid: number;
   /** The target process's CPU time so far (see `cpu.ts`). */
   cpuTime(): Promise<CpuTime>;
+  /** Sends `message` over the IPC channel and resolves with the first answer of type `reply` (not while a CPU query is out). */
+  ask<T>(message: object, reply: string): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -29,9 +31,9 @@ function profileFlags(): string[] {
  * whatever the benchmark needs) once it listens, then serves until killed. An IPC channel
  * carries CPU-time queries.
  */
-export async function startTarget<I>(script: string, args: string[]): Promise<Target<I>> {
+export async function startTarget<I>(script: string, args: string[], nodeFlags: string[] = []): Promise<Target<I>> {
   const path = fileURLToPath(new URL(`../targets/${script}`, import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, [...profileFlags(), '--import', 'tsx', path, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...profileFlags(), ...nodeFlags, '--import', 'tsx', path, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
@@ -58,6 +60,19 @@ export async function startTarget<I>(script: string, args: string[]): Promise<Ta
         });
         child.once('exit', onExit);
         child.send(CPU_QUERY);
+      }),
+    ask: <T>(message: object, reply: string) =>
+      new Promise<T>((resolve, reject) => {
+        const onExit = () => reject(new Error(`${script} exited while asked ${JSON.stringify(message).slice(0, 80)}`));
+        const onMessage = (answer: unknown) => {
+          if ((answer as { type?: string } | null)?.type !== reply) return;
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          resolve(answer as T);
+        };
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send(message);
       }),
     stop: () =>
       new Promise<void>((resolve) => {

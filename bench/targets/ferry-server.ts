@@ -1,13 +1,15 @@
 /**
  * Ferry's dev server (KV v2 at `secret/`, root token `root`) on a FILE-backed SQLite store
  * in the given directory: WAL with synchronous=NORMAL, as in production. No audit device.
- * Prints `{"url": …, "rootToken": …}` once it listens.
+ * Prints `{"url": …, "rootToken": …}` once it listens. Seeds KV secrets and associations when
+ * the parent asks (`lib/seed.ts`).
  */
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { createServer } from '../../src/compose.js';
 import { listen } from '../../src/http/server.js';
 import { answerCpuQueries } from '../lib/cpu.js';
+import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from '../lib/seed.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: ferry-server.ts <dir>');
@@ -18,6 +20,39 @@ server.expirySweep.start();
 const app = await buildApp(server.core);
 const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
 answerCpuQueries();
+process.on('message', (message: unknown) => {
+  if ((message as { type?: string } | null)?.type === MEMORY_REQUEST) {
+    const before = process.memoryUsage();
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ type: MEMORY_DONE, before, after: process.memoryUsage() } satisfies MemoryDone);
+    return;
+  }
+  const m = message as SeedRequest | null;
+  if (m?.type !== SEED_REQUEST) return;
+  const reply = (done: Omit<SeedDone, 'type'>) => process.send?.({ type: SEED_DONE, ...done } satisfies SeedDone);
+  seed(m).then((associated) => reply({ associated }), (err: unknown) => reply({ associated: [], error: (err as Error).message }));
+});
+
+/** Writes the KV secrets (64 at a time) and sets every `every`-th one's association (`lib/seed.ts`). */
+async function seed(m: SeedRequest): Promise<string[]> {
+  const associated: string[] = [];
+  const headers = { 'x-vault-token': server.rootToken! };
+  for (let start = 0; start < m.kv; start += 64) {
+    const batch = Array.from({ length: Math.min(64, m.kv - start) }, (_, k) => start + k);
+    await Promise.all(
+      batch.map(async (i) => {
+        const name = `${m.prefix}${i}`;
+        const res = await app.inject({ method: 'PUT', url: `/v1/${m.mount}/data/${name}`, headers, payload: { data: seededValue(i) } });
+        if (res.statusCode >= 400) throw new Error(`seeding ${name}: ${res.statusCode} ${res.body}`);
+        if (i % m.every === 0 && associated.length < m.associate) {
+          associated.push(name);
+          await server.sync.service.setAssociation(m.destination.type, m.destination.name, m.mount, name, null);
+        }
+      }),
+    );
+  }
+  return associated;
+}
 process.stdout.write(`${JSON.stringify({ url: listener.url, rootToken: server.rootToken })}\n`);
 process.on('SIGTERM', () => {
   void listener.close().then(async () => {
