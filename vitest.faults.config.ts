@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Stops the PostgreSQL cluster a test file may have started for the run (test/support/postgres.ts).
+    globalSetup: ['test/support/postgres-global.ts'],
     // One scenario at a time: each measures convergence times on the machine's clock.
     fileParallelism: false,
     sequence: { concurrent: false },
