@@ -83,6 +83,13 @@ export default {
       to: { path: '(^|/)node_modules/better-sqlite3/' },
     },
     {
+      name: 'pg-only-in-its-driver',
+      comment: 'pg is the PostgreSQL driver\'s (src/store/postgres*.ts); every other file talks to the store port.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/store/postgres[^/]*[.]ts$' },
+      to: { path: '(^|/)node_modules/(pg|pg-[a-z-]+)/' },
+    },
+    {
       name: 'aws-sdk-only-in-its-adapter',
       comment: 'The AWS SDK (and @smithy, its core) is the Secrets Manager adapter\'s (src/sync/aws-sm); the emulator under test/ is not cruised.',
       severity: 'error',

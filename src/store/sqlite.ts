@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { outboxItemOf, type OutboxRow } from './outbox-rows.js';
 import {
   RevisionConflict,
   type OutboxItem,
@@ -42,6 +43,20 @@ const MIGRATIONS: string[] = [
    INSERT INTO revision_counter (id, value) SELECT 1, COALESCE(MAX(revision), 0) FROM entries;`,
 ];
 
+/**
+ * A whole store as stored — values still encrypted by the barrier, the keyring and seal
+ * configuration included — for another driver's snapshots: a PostgreSQL store's snapshot is a
+ * SQLite file in this driver's schema, so a snapshot restores on either driver (and so moves a
+ * server from one to the other).
+ */
+export interface StoreCopy {
+  entries: StoreEntry[];
+  /** Pending outbox items with their ids; claims are not copied (a restored item is unclaimed). */
+  outbox: OutboxItem[];
+  /** The store-wide revision counter: revisions given after a restore are greater. */
+  revisionCounter: number;
+}
+
 /** The files SQLite keeps beside a database: its WAL, the WAL index, a rollback journal. */
 const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
 
@@ -72,15 +87,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface OutboxRow {
-  id: number;
-  queue: string;
-  order_key: string;
-  payload: string;
-  attempts: number;
-  available_at: number;
-  created_at: number;
-}
 
 /**
  * The embedded store: SQLite through better-sqlite3 in WAL mode with synchronous=NORMAL
@@ -311,15 +317,7 @@ export class SqliteStore implements Store, StoreSnapshots {
   }
 
   async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {
-    return this.stmts.pending.all(queue, limit).map((r) => ({
-      id: r.id,
-      queue: r.queue,
-      orderKey: r.order_key,
-      payload: r.payload,
-      attempts: r.attempts,
-      availableAt: r.available_at,
-      createdAt: r.created_at,
-    }));
+    return this.stmts.pending.all(queue, limit).map(outboxItemOf);
   }
 
   /** SQLite's online backup API: consistent, and commits made meanwhile through this connection are copied too. */
@@ -328,6 +326,11 @@ export class SqliteStore implements Store, StoreSnapshots {
   }
 
   async checkSnapshot(file: string): Promise<void> {
+    SqliteStore.checkCopy(file);
+  }
+
+  /** Throws, saying why, unless `file` is a SQLite store of Ferry's with an initialised server in it. Touches nothing. */
+  static checkCopy(file: string): void {
     let copy: Database.Database;
     try {
       copy = new Database(file, { readonly: true, fileMustExist: true });
@@ -372,6 +375,44 @@ export class SqliteStore implements Store, StoreSnapshots {
       })();
     } finally {
       this.db.exec('DETACH DATABASE snapshot');
+    }
+  }
+
+  /** Writes `copy` into a new store file at `file` (this driver's latest schema), in one transaction. */
+  static writeCopy(file: string, copy: StoreCopy): void {
+    const store = new SqliteStore({ path: file });
+    try {
+      store.db.transaction(() => {
+        const entry = store.db.prepare('INSERT INTO entries (key, value, revision) VALUES (?, ?, ?)');
+        for (const e of copy.entries) entry.run(e.key, e.value, e.revision);
+        const item = store.db.prepare(
+          'INSERT INTO outbox (id, queue, order_key, payload, attempts, available_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        for (const i of copy.outbox) item.run(i.id, i.queue, i.orderKey, i.payload, i.attempts, i.availableAt, i.createdAt);
+        store.db.prepare('UPDATE revision_counter SET value = ? WHERE id = 1').run(copy.revisionCounter);
+      })();
+    } finally {
+      store.db.close();
+    }
+  }
+
+  /**
+   * Reads the whole store in `file` (a copy `checkSnapshot` accepted; a private temporary file,
+   * whose schema is brought up to date first).
+   */
+  static readCopy(file: string): StoreCopy {
+    const store = new SqliteStore({ path: file });
+    try {
+      return {
+        entries: store.stmts.scanAll.all(),
+        outbox: store.db
+          .prepare<[], OutboxRow>('SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM outbox ORDER BY id')
+          .all()
+          .map(outboxItemOf),
+        revisionCounter: store.db.prepare<[], { value: number }>('SELECT value FROM revision_counter WHERE id = 1').get()!.value,
+      };
+    } finally {
+      store.db.close();
     }
   }
 
