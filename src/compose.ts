@@ -19,6 +19,7 @@ import { FerryMetrics } from './metrics/index.js';
 import { buildOpenApi, type DocumentedBackend } from './http/openapi.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { SqliteStore } from './store/sqlite.js';
+import { PostgresStore } from './store/postgres.js';
 import { BarrierStore } from './store/barrier.js';
 import type { Store } from './store/store.js';
 import { NotifyingStore } from './store/notifying.js';
@@ -57,8 +58,10 @@ export const VAULT_API_VERSION = '2.2.0';
 export const REPORTED_VERSION = `${VAULT_API_VERSION}+ferry.${FERRY_VERSION}`;
 
 export interface CoreOptions {
-  /** SQLite file, or `:memory:` for the dev server. */
+  /** SQLite file, or `:memory:` for the dev server; unused when `postgres` is given. */
   storagePath: string;
+  /** The `storage "postgresql"` stanza: the store is then PostgreSQL, shared with any other node on the database. */
+  postgres?: PostgresOptions;
   dev: boolean;
   /** Dev root token id; random when absent. */
   devRootTokenId?: string;
@@ -83,6 +86,23 @@ export interface CoreOptions {
   jsonLimits?: Partial<JsonLimits>;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
+}
+
+/** `storage "postgresql" { connection_url, ha_enabled, max_parallel }`, as the configuration resolved it. */
+export interface PostgresOptions {
+  connectionUrl: string;
+  /** Whether nodes on the database elect one active node; acted on by HA. */
+  haEnabled: boolean;
+  maxParallel?: number;
+}
+
+/** The storage the server runs on, for HA and operators' tooling. */
+export interface StorageInfo {
+  type: 'sqlite' | 'postgresql';
+  /** The configuration's `ha_enabled` (PostgreSQL only; false on SQLite, which one process owns). */
+  haEnabled: boolean;
+  /** The PostgreSQL driver itself (below the barrier): its claim fencing (`fenceClaims`) is HA's. */
+  postgres?: PostgresStore;
 }
 
 /**
@@ -141,6 +161,8 @@ export interface Server {
   kv: KvFeature;
   /** KV's report of `delete_version_after` expiries of synced secrets; runs beside the worker (built stopped). */
   expirySweep: ExpirySweep;
+  /** What the server stores on. */
+  storage: StorageInfo;
   /** Stops the sync worker and the expiry sweep if they still run, then closes the store. */
   close(): Promise<void>;
 }
@@ -157,13 +179,24 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const sealDependents: { reset(): void }[] = [];
   // Work of features built after the seal manager that starts once the barrier is open.
   const unsealDependents: Array<() => void | Promise<void>> = [];
-  // Every service sees only the barrier: nothing reaches SQLite unencrypted.
-  const sqlite = new SqliteStore({ path: opts.storagePath, clock });
-  const barrier = new BarrierStore(sqlite);
-  // Hot entries are served decrypted from memory; only this process writes the SQLite file.
+  // Every service sees only the barrier: nothing reaches the database unencrypted.
+  const postgres = opts.postgres
+    ? await PostgresStore.open({
+        connectionUrl: opts.postgres.connectionUrl,
+        maxParallel: opts.postgres.maxParallel,
+        clock,
+        onIdleError: (err) => log.warn({ error: err.message }, 'a pooled PostgreSQL connection failed; it is replaced on next use'),
+      })
+    : undefined;
+  const sqlite = postgres ? undefined : new SqliteStore({ path: opts.storagePath, clock });
+  const barrier = new BarrierStore((postgres ?? sqlite)!);
+  // Hot entries are served decrypted from memory — only on SQLite, which this process alone
+  // writes. On PostgreSQL other nodes write too, and a cached entry could be one another node
+  // already replaced (a revoked token, a spent use, an old policy): the cache is left out there
+  // rather than made coherent, since every read then costs one indexed lookup, which is cheap.
   // The notifying layer tells the sync worker about commits that enqueue outbox operations.
-  const cached = new ReadCachingStore(barrier);
-  const notifying = new NotifyingStore(cached);
+  const cached = sqlite ? new ReadCachingStore(barrier) : undefined;
+  const notifying = new NotifyingStore(cached ?? barrier);
   const store: Store = notifying;
   const mounts = new MountTable(store);
   const tokens = new TokenStore(store, clock);
@@ -176,7 +209,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     buildDate: '2026-11-29T00:00:00Z',
     clusterName: 'ferry-cluster',
     clusterId: '',
-    storageType: opts.dev ? 'inmem' : 'sqlite',
+    storageType: postgres ? 'postgresql' : opts.dev ? 'inmem' : 'sqlite',
     apiAddr: opts.apiAddr ?? '',
     dev: opts.dev,
   };
@@ -235,7 +268,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const expirySweep = kv.createExpirySweep(() => sync.followedSecrets());
   // A KV mount with sync associations cannot be disabled.
   unmountGuards.push((mount: MountEntry) => sync.service.guardUnmount(mount));
-  sealDependents.push(signer, sync.adapters, cached);
+  sealDependents.push(signer, sync.adapters, ...(cached ? [cached] : []));
   // Commits that enqueue outbox operations wake the sync worker at once.
   notifying.onEnqueue(() => sync.worker.notify());
 
@@ -271,9 +304,10 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         clock,
         log,
         leaseTtls,
-        // The driver's snapshot capability; snapshots are assembled beside the database file.
-        snapshots: sqlite,
-        scratchDir: opts.storagePath === ':memory:' ? tmpdir() : dirname(resolve(opts.storagePath)),
+        // The driver's snapshot capability (both have it: a PostgreSQL store's snapshot is a SQLite
+        // file too); snapshots are assembled beside the database file, or in the temporary directory.
+        snapshots: postgres ?? sqlite,
+        scratchDir: postgres || opts.storagePath === ':memory:' ? tmpdir() : dirname(resolve(opts.storagePath)),
         metrics,
       }),
       ...sync.paths,
@@ -347,6 +381,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     expirySweep,
     security: { barrier, seal, policies, authorizer, audit },
     documented,
+    storage: { type: postgres ? 'postgresql' : 'sqlite', haEnabled: opts.postgres?.haEnabled ?? false, ...(postgres ? { postgres } : {}) },
     close: async () => {
       // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
       await expirySweep.stop();

@@ -142,7 +142,8 @@ async function runServer(args: string[]): Promise<number> {
   }
 
   let listeners: ListenerSettings[] = config?.listeners ?? [];
-  const storagePath = config?.storage.path ?? ':memory:';
+  const storage = config?.storage;
+  const storagePath = storage?.type === 'sqlite' ? storage.path : ':memory:';
   if (dev) {
     const address = flagOrEnv(flags, flag('dev-listen-address')) ?? '127.0.0.1:8200';
     listeners = [
@@ -154,6 +155,9 @@ async function runServer(args: string[]): Promise<number> {
 
   const server = await createServer({
     storagePath,
+    ...(storage?.type === 'postgresql'
+      ? { postgres: { connectionUrl: storage.connectionUrl, haEnabled: storage.haEnabled, maxParallel: storage.maxParallel } }
+      : {}),
     dev,
     devRootTokenId: flagOrEnv(flags, flag('dev-root-token-id')),
     apiAddr,
@@ -212,7 +216,7 @@ async function runServer(args: string[]): Promise<number> {
     '',
     `             Api Address: ${server.core.info.apiAddr}`,
     ...listeners.map((l, i) => `              Listener ${i + 1}: ${describeListener(l)}`),
-    `                  Storage: ${dev && storagePath === ':memory:' ? 'inmem' : `sqlite (path: "${storagePath}")`}`,
+    `                  Storage: ${describeStorage(storage, dev)}`,
     `                Log Level: ${level}`,
     `                   Web UI: ${uiAssets ? `${server.core.info.apiAddr.replace(/\/$/, '')}/ui/` : 'off'}`,
     `                  Version: Ferry v${FERRY_VERSION} (Vault API ${VAULT_API_VERSION})`,
@@ -255,6 +259,22 @@ async function runServer(args: string[]): Promise<number> {
   await server.close();
   if (config?.pidFile) rmSync(config.pidFile, { force: true });
   return 0;
+}
+
+/** The banner's storage line; a PostgreSQL URL is shown without its password. */
+function describeStorage(storage: ServerConfig['storage'] | undefined, dev: boolean): string {
+  if (storage?.type === 'postgresql') {
+    let where = 'the configured database';
+    try {
+      const url = new URL(storage.connectionUrl);
+      where = `${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+    } catch {
+      // A keyword/value connection string: not shown, it may hold the password.
+    }
+    return `postgresql (${where}, HA ${storage.haEnabled ? 'enabled' : 'disabled'})`;
+  }
+  if (!storage) return dev ? 'inmem' : 'sqlite';
+  return `sqlite (path: "${storage.path}")`;
 }
 
 async function main(argv: string[]): Promise<number> {

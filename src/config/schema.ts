@@ -121,12 +121,36 @@ const sqliteStorageSchema = z.strictObject({
   path: z.string().min(1, 'must not be empty'),
 });
 
+const OWN_TABLES =
+  'Ferry keeps its own tables (ferry_*) and cannot rename them; give each Ferry cluster its own database, or its own schema through search_path in connection_url (?options=-c%20search_path%3Dname)';
+
+/**
+ * `storage "postgresql" { … }`, with Vault's key names (Vault passes them as strings; numbers and
+ * booleans are taken too). `connection_url` may instead come from `VAULT_PG_CONNECTION_URL`, which
+ * wins, as in Vault; the loader checks that one of them is set.
+ */
+const postgresqlStorageSchema = z.strictObject({
+  connection_url: z.string().min(1, 'must not be empty').optional(),
+  /** Handed to composition: several nodes on one database elect one active node. */
+  ha_enabled: boolish.default(false),
+  /** Most connections (concurrent statements) this node opens; Ferry's default is 16 (see `src/store/postgres.ts`). */
+  max_parallel: integer.refine((n) => n >= 1, { message: 'must be at least 1' }).optional(),
+  // Vault's table names: Ferry keeps its own schema (ferry_* tables and functions, created by its
+  // migrations), so a name here would be ignored; a user separating two servers by table would
+  // silently share one store. Refused, with the way to separate them instead.
+  table: refused(OWN_TABLES),
+  ha_table: refused(OWN_TABLES),
+  upsert_function: refused('Ferry writes through its own function (ferry_commit), created by its migrations; remove the key'),
+  max_idle_connections: vaultOnly(),
+});
+
 /**
  * The storage drivers Ferry has, by the stanza's type label. Adding one is an entry here (its
  * keys) and its construction in `compose.ts`; any other type is refused by name.
  */
 export const STORAGE_TYPES = {
   sqlite: sqliteStorageSchema,
+  postgresql: postgresqlStorageSchema,
 };
 export type StorageType = keyof typeof STORAGE_TYPES;
 
@@ -222,8 +246,8 @@ export const configFileSchema = z.strictObject({
   sync: syncSchema.optional(),
 
   seal: refused('auto-unseal is not supported: Ferry unseals with Shamir key shares only; remove the seal stanza'),
-  ha_storage: refused('Ferry has no HA storage: remove the ha_storage stanza (a single node owns the storage)'),
-  ha_backend: refused('Ferry has no HA storage: remove the ha_backend stanza (a single node owns the storage)'),
+  ha_storage: refused('Ferry has no separate HA storage: remove the ha_storage stanza (for HA, use storage "postgresql" with ha_enabled = "true")'),
+  ha_backend: refused('Ferry has no separate HA storage: remove the ha_backend stanza (for HA, use storage "postgresql" with ha_enabled = "true")'),
 
   disable_mlock: vaultOnly(),
   cluster_name: vaultOnly(),

@@ -40,10 +40,16 @@ export interface ListenerConfig {
 /** One listener with its timeouts, JSON limits and connection cap (`listener-limits.ts`). */
 export type ListenerSettings = ListenerConfig & ListenerLimits;
 
-export interface StorageConfig {
-  type: StorageType;
-  path: string;
-}
+/** The storage stanza, validated; `connectionUrl` already resolved against `VAULT_PG_CONNECTION_URL`. */
+export type StorageConfig =
+  | { type: 'sqlite'; path: string }
+  | {
+      type: 'postgresql';
+      connectionUrl: string;
+      /** Whether nodes sharing the database elect one active node (acted on by HA). */
+      haEnabled: boolean;
+      maxParallel?: number;
+    };
 
 /** What `ferry server -config …` runs with, after validation and merging. */
 export interface ServerConfig {
@@ -297,7 +303,7 @@ function listenerOf(l: TcpListenerConfig): ListenerSettings {
  * listeners add up, a later file's storage, telemetry and top-level values win. Every problem
  * found is reported at once, each with its file, line and key.
  */
-export function loadServerConfig(paths: string | string[]): ServerConfig {
+export function loadServerConfig(paths: string | string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const files = configFiles(Array.isArray(paths) ? paths : [paths]);
   const ignored: string[] = [];
   const problems: Problem[] = [];
@@ -311,6 +317,8 @@ export function loadServerConfig(paths: string | string[]): ServerConfig {
 
   const listeners: ListenerSettings[] = [];
   let storage: StorageConfig | undefined;
+  // A problem of the storage stanza that wins (a later file's replaces an earlier one's).
+  let storageProblem: Problem | undefined;
   const merged: Partial<ConfigFile> = {};
   const sources: Partial<Record<keyof ConfigFile, string>> = {};
   for (const p of parsed) {
@@ -330,8 +338,22 @@ export function loadServerConfig(paths: string | string[]): ServerConfig {
     if (stanzas.length > 1) {
       problems.push({ file: p.file, line: stanzas[1]!.line, message: `a second storage stanza: Ferry uses exactly one (the first is at line ${stanzas[0]!.line})` });
     } else if (stanzas.length === 1) {
-      const [type, body] = Object.entries(stanzas[0]!.stanza)[0]! as [StorageType, { path: string }];
-      storage = { type, path: body.path };
+      const [type, body] = Object.entries(stanzas[0]!.stanza)[0]! as [StorageType, unknown];
+      const line = stanzas[0]!.line;
+      storageProblem = undefined;
+      if (type === 'sqlite') storage = { type, path: (body as { path: string }).path };
+      else {
+        const pgBody = body as { connection_url?: string; ha_enabled: boolean; max_parallel?: number };
+        // Vault reads VAULT_PG_CONNECTION_URL over the file's connection_url.
+        const connectionUrl = env.VAULT_PG_CONNECTION_URL || pgBody.connection_url;
+        if (!connectionUrl) storageProblem = { file: p.file, line, message: '"storage.postgresql.connection_url" is required (or set VAULT_PG_CONNECTION_URL)' };
+        storage = {
+          type,
+          connectionUrl: connectionUrl ?? '',
+          haEnabled: pgBody.ha_enabled,
+          ...(pgBody.max_parallel === undefined ? {} : { maxParallel: pgBody.max_parallel }),
+        };
+      }
     }
     for (const [key, value] of Object.entries(p.data)) {
       if (key === 'listener' || key === 'storage' || key === 'backend' || value === undefined) continue;
@@ -343,6 +365,7 @@ export function loadServerConfig(paths: string | string[]): ServerConfig {
   if (listeners.length === 0) {
     problems.push({ file: everywhere, line: undefined, message: 'missing "listener" stanza: add listener "tcp" { address = "127.0.0.1:8200" }' });
   }
+  if (storageProblem) problems.push(storageProblem);
   if (!storage) {
     problems.push({ file: everywhere, line: undefined, message: 'missing "storage" stanza: add storage "sqlite" { path = "/var/lib/ferry/ferry.db" }' });
   }

@@ -1,0 +1,93 @@
+/**
+ * Two Ferry servers on one PostgreSQL database (two nodes, no HA: each serves requests itself).
+ * Read-modify-write state that Ferry keeps in the store must stay correct when the writers are in
+ * different processes: the revision checks happen in the database, not in a process's queue.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it, onTestFinished } from 'vitest';
+import type { TestServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
+import { describePostgres, resetDatabase, usePostgresDatabase } from '../support/postgres.js';
+import { startPostgresNodes } from '../support/postgres-app.js';
+import { runFerry } from '../support/process.js';
+
+describePostgres('two Ferry nodes on one PostgreSQL database', () => {
+  const db = usePostgresDatabase('two_nodes');
+  const nodes = async (): Promise<[TestServer, TestServer]> => {
+    await resetDatabase(db.url());
+    const [a, b] = await startPostgresNodes(db.url(), 2);
+    return [closeAfterTest(a!), closeAfterTest(b!)];
+  };
+
+  it('a num_uses=1 token used through both nodes at once serves exactly one request, in each of 10 rounds', async () => {
+    const [a, b] = await nodes();
+    expect((await a.call('PUT', '/v1/secret/data/app', { body: { data: { v: '1' } } })).statusCode).toBe(200);
+    expect((await a.call('PUT', '/v1/sys/policies/acl/reader', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' } })).statusCode).toBe(204);
+    for (let round = 0; round < 10; round++) {
+      const token = (await a.call('POST', '/v1/auth/token/create', { body: { policies: ['reader'], num_uses: 1 } })).json().auth.client_token as string;
+      // Both nodes know the token before the race, so each holds it in its own token cache.
+      expect((await b.call('POST', '/v1/auth/token/lookup', { body: { token } })).json().data.num_uses).toBe(1);
+      const answers = await Promise.all([a, b, a, b].map((node) => node.call('GET', '/v1/secret/data/app', { token })));
+      const statuses = answers.map((r) => r.statusCode);
+      expect(statuses.filter((s) => s === 200), `round ${round}: ${statuses.join(',')}`).toHaveLength(1);
+      expect(answers.filter((r) => r.statusCode === 403).map((r) => r.json())).toEqual(Array(3).fill({ errors: ['permission denied'] }));
+      // Spent: neither node serves it again.
+      for (const node of [a, b]) expect((await node.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(403);
+    }
+  });
+
+  it('KV writes through both nodes at once lose no version, and a check-and-set race through both has one winner', async () => {
+    const [a, b] = await nodes();
+    // Ten: the mount keeps ten versions (max_versions' default), so every one is still listed after.
+    const writes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).call('PUT', '/v1/secret/data/shared', { body: { data: { n: String(i) } } })));
+    expect(writes.map((w) => w.statusCode)).toEqual(Array(10).fill(200));
+    expect(writes.map((w) => w.json().data.version).sort((x: number, y: number) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    const meta = (await b.call('GET', '/v1/secret/metadata/shared')).json().data;
+    expect(meta.current_version).toBe(10);
+    expect(Object.keys(meta.versions)).toHaveLength(10);
+
+    const cas = await Promise.all([a, b].map((node, i) => node.call('PUT', '/v1/secret/data/shared', { body: { options: { cas: 10 }, data: { by: String(i) } } })));
+    expect(cas.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+    expect((await a.call('GET', '/v1/secret/data/shared')).json().data.metadata.version).toBe(11);
+  });
+
+  it('`ferry server` with storage "postgresql" (the URL from VAULT_PG_CONNECTION_URL): init, unseal, write; a restarted process has it all', async () => {
+    await resetDatabase(db.url());
+    const url = new URL(db.url());
+    url.password = 'not-in-the-banner';
+    const file = join(tempDirForTest('ferry-pg-cfg-'), 'ferry.hcl');
+    writeFileSync(
+      file,
+      'listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\nstorage "postgresql" {\n  ha_enabled = "false"\n  max_parallel = "4"\n}\n',
+    );
+    const start = async () => {
+      const p = runFerry(['server', `-config=${file}`], { VAULT_PG_CONNECTION_URL: url.toString() });
+      onTestFinished(() => p.stop());
+      const [, addr] = await p.waitFor(/Api Address: (http:\/\/\S+)/);
+      const [storage] = await p.waitFor(/Storage: .*/);
+      expect(storage).toBe(`Storage: postgresql (127.0.0.1:${url.port}${url.pathname}, HA disabled)`);
+      return { p, addr: addr! };
+    };
+    const first = await start();
+    expect(first.p.stdout()).not.toContain('not-in-the-banner');
+    const init = (await (await fetch(`${first.addr}/v1/sys/init`, { method: 'PUT', body: JSON.stringify({ secret_shares: 1, secret_threshold: 1 }) })).json()) as {
+      keys_base64: string[];
+      root_token: string;
+    };
+    const unseal = (addr: string) => fetch(`${addr}/v1/sys/unseal`, { method: 'PUT', body: JSON.stringify({ key: init.keys_base64[0] }) });
+    expect((await unseal(first.addr)).status).toBe(200);
+    const headers = { 'x-vault-token': init.root_token };
+    expect((await fetch(`${first.addr}/v1/sys/mounts/kv`, { method: 'POST', headers, body: JSON.stringify({ type: 'kv', options: { version: '2' } }) })).status).toBe(204);
+    expect((await fetch(`${first.addr}/v1/kv/data/app`, { method: 'PUT', headers, body: JSON.stringify({ data: { password: 'p1' } }) })).status).toBe(200);
+    const health = (await (await fetch(`${first.addr}/v1/sys/seal-status`)).json()) as { storage_type: string };
+    expect(health.storage_type).toBe('postgresql');
+    await first.p.stop();
+
+    const second = await start();
+    expect((await (await fetch(`${second.addr}/v1/sys/seal-status`)).json()) as object).toMatchObject({ initialized: true, sealed: true });
+    expect((await unseal(second.addr)).status).toBe(200);
+    const read = (await (await fetch(`${second.addr}/v1/kv/data/app`, { headers })).json()) as { data: { data: unknown } };
+    expect(read.data.data).toEqual({ password: 'p1' });
+  });
+});
