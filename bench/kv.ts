@@ -36,14 +36,14 @@ const TARGETS: Record<Phase, { throughput: number; cpu: number }> & { p99: numbe
   p99: 3,
 };
 
-const SECRET = { username: 'svc-bench', password: 'Zq8v!r2L#pW9xT4m@Kc7', host: 'db.internal', port: 5432 };
+export const SECRET = { username: 'svc-bench', password: 'Zq8v!r2L#pW9xT4m@Kc7', host: 'db.internal', port: 5432 };
 const POLICY = 'path "secret/data/bench/*" {\n  capabilities = ["create", "read", "update"]\n}\n';
 
 /**
  * A non-root token limited to the benchmark's paths, if the server can mint one (ACL
  * policies and token creation); otherwise the root token, with a note saying so.
  */
-async function benchToken(url: string, rootToken: string): Promise<{ token: string; note: string }> {
+export async function benchToken(url: string, rootToken: string): Promise<{ token: string; note: string }> {
   const root = (why: string) => ({ token: rootToken, note: `root token (${why}); re-run once ACL policies land` });
   const headers = { 'x-vault-token': rootToken, 'content-type': 'application/json' };
   const policy = await fetch(`${url}/v1/sys/policies/acl/bench-kv`, { method: 'PUT', headers, body: JSON.stringify({ policy: POLICY }) });
@@ -66,7 +66,7 @@ async function benchToken(url: string, rootToken: string): Promise<{ token: stri
 }
 
 /** One target's figures for one phase. */
-interface Measured extends LoadResult {
+export interface Measured extends LoadResult {
   /** The target process's CPU time per answered request, µs. */
   cpuPerRequest: number;
 }
@@ -96,7 +96,7 @@ function ratiosOf(r: Row): Ratios {
 }
 
 /** A warm-up, then the measured phase with the target's CPU time read around it. */
-async function measure(target: Target<unknown>, spec: LoadSpec): Promise<Measured> {
+export async function measure(target: Target<unknown>, spec: LoadSpec): Promise<Measured> {
   await load({ ...spec, duration: WARMUP });
   const before = await target.cpuTime();
   const result = await load(spec);
@@ -105,7 +105,7 @@ async function measure(target: Target<unknown>, spec: LoadSpec): Promise<Measure
   return { ...result, cpuPerRequest: result.total > 0 ? cpu / result.total : NaN };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const pct = (ratio: number) => `${fmt(ratio * 100, 1)}%`;
 
 function median(values: number[]): number {

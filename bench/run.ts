@@ -11,6 +11,7 @@ interface Options {
 
 const BENCHMARKS: Record<string, () => Promise<{ run(opts: Options): Promise<boolean> }>> = {
   kv: () => import('./kv.js'),
+  'kv-pg': () => import('./kv-pg.js'),
   sync: () => import('./sync.js'),
   'sync-scale': () => import('./sync-scale.js'),
   templates: () => import('./templates.js'),

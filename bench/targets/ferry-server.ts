@@ -1,6 +1,7 @@
 /**
  * Ferry's dev server (KV v2 at `secret/`, root token `root`) on a FILE-backed SQLite store
- * in the given directory: WAL with synchronous=NORMAL, as in production. No audit device.
+ * in the given directory: WAL with synchronous=NORMAL, as in production; or, given a second
+ * argument, on the (empty) PostgreSQL database at that URL. No audit device.
  * Prints `{"url": …, "rootToken": …}` once it listens. Seeds KV secrets and associations when
  * the parent asks (`lib/seed.ts`).
  */
@@ -11,9 +12,14 @@ import { listen } from '../../src/http/server.js';
 import { answerCpuQueries } from '../lib/cpu.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from '../lib/seed.js';
 
-const dir = process.argv[2];
-if (!dir) throw new Error('usage: ferry-server.ts <dir>');
-const server = await createServer({ storagePath: join(dir, 'ferry.db'), dev: true, devRootTokenId: 'root' });
+const [dir, postgresUrl] = process.argv.slice(2);
+if (!dir) throw new Error('usage: ferry-server.ts <dir> [<postgresql url>]');
+const server = await createServer({
+  storagePath: join(dir, 'ferry.db'),
+  ...(postgresUrl ? { postgres: { connectionUrl: postgresUrl, haEnabled: false } } : {}),
+  dev: true,
+  devRootTokenId: 'root',
+});
 // As `main.ts` does: sync's background work runs (idle here, with nothing associated).
 server.sync.worker.start();
 server.expirySweep.start();
