@@ -163,6 +163,14 @@ export interface Server {
   expirySweep: ExpirySweep;
   /** What the server stores on. */
   storage: StorageInfo;
+  /**
+   * Drops every in-memory copy of stored state — cached tokens, policies, signing keys, auth
+   * salts, AWS clients built from destinations — and reloads the mount table and the audit
+   * devices, each swapped whole. For a node sharing its database with others (PostgreSQL), whose
+   * copies the others' writes made stale: HA calls it when a node becomes active, before it
+   * serves. A no-op while sealed (sealing drops all of it anyway).
+   */
+  refreshFromStorage(): Promise<void>;
   /** Stops the sync worker and the expiry sweep if they still run, then closes the store. */
   close(): Promise<void>;
 }
@@ -382,6 +390,14 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     security: { barrier, seal, policies, authorizer, audit },
     documented,
     storage: { type: postgres ? 'postgresql' : 'sqlite', haEnabled: opts.postgres?.haEnabled ?? false, ...(postgres ? { postgres } : {}) },
+    refreshFromStorage: async () => {
+      if (barrier.isSealed) return;
+      tokens.forgetCachedEntries();
+      policies.reset();
+      for (const dependent of sealDependents) dependent.reset();
+      await mounts.load();
+      await audit.load();
+    },
     close: async () => {
       // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
       await expirySweep.stop();

@@ -90,4 +90,28 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     const read = (await (await fetch(`${second.addr}/v1/kv/data/app`, { headers })).json()) as { data: { data: unknown } };
     expect(read.data.data).toEqual({ password: 'p1' });
   });
+
+  it("a node's in-memory copies go stale when another node writes, and refreshFromStorage (HA: on becoming active) reloads them", async () => {
+    const [a, b] = await nodes();
+    expect((await a.call('PUT', '/v1/secret/data/app', { body: { data: { v: '1' } } })).statusCode).toBe(200);
+    expect((await a.call('PUT', '/v1/sys/policies/acl/reader', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' } })).statusCode).toBe(204);
+    const token = (await a.call('POST', '/v1/auth/token/create', { body: { policies: ['reader'] } })).json().auth.client_token as string;
+    expect((await b.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(200);
+    // Through A: the token revoked, the policy emptied, a mount enabled.
+    expect((await a.call('POST', '/v1/auth/token/revoke', { body: { token } })).statusCode).toBe(204);
+    const other = (await a.call('POST', '/v1/auth/token/create', { body: { policies: ['reader'] } })).json().auth.client_token as string;
+    expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(200);
+    expect((await a.call('PUT', '/v1/sys/policies/acl/reader', { body: { policy: 'path "secret/data/other" { capabilities = ["read"] }' } })).statusCode).toBe(204);
+    expect((await a.call('POST', '/v1/sys/mounts/team', { body: { type: 'kv', options: { version: '2' } } })).statusCode).toBe(204);
+    // B still answers from what it held: why several nodes need HA (one active node serves).
+    expect((await b.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(200);
+    expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(200);
+    expect((await b.call('GET', '/v1/sys/mounts/team')).statusCode).toBe(400);
+
+    await b.server.refreshFromStorage();
+    expect((await b.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(403);
+    expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(403);
+    expect((await b.call('GET', '/v1/sys/mounts/team')).json().data).toMatchObject({ type: 'kv' });
+    expect((await b.call('PUT', '/v1/team/data/x', { body: { data: { y: '1' } } })).statusCode).toBe(200);
+  });
 });

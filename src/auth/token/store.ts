@@ -121,6 +121,14 @@ export class TokenStore implements TokenResolver {
     this.cache.clear();
   }
 
+  /**
+   * Drops the cached token entries (not the salt, which never changes): another node sharing the
+   * database may have revoked, renewed or spent any of them (`Server.refreshFromStorage`).
+   */
+  forgetCachedEntries(): void {
+    this.forgetAll();
+  }
+
   /** The storage key of an accessor's index entry. */
   private async accessorKey(accessor: string): Promise<string> {
     // A different message prefix than token ids get: the two hashes never collide or relate.
