@@ -81,11 +81,14 @@ const SQL = {
   list: listSql(true),
   listOpen: listSql(false),
   commit: 'SELECT ferry_commit($1::jsonb, $2::jsonb, $3::bigint) AS revision',
-  claim: `WITH due AS (
+  // Fenced ($5, the node's term): the term row is read FOR SHARE, so a node taking over (which
+  // bumps it) waits for claims in flight, and a claim that waited reads the new term and takes nothing.
+  claim: `WITH fence AS (SELECT term FROM ferry_leader_term WHERE id = 1 AND $5::bigint IS NOT NULL FOR SHARE),
+    due AS (
       SELECT o.id FROM ferry_outbox o
       WHERE o.queue = $1 AND o.available_at <= $2 AND (o.claim_until IS NULL OR o.claim_until < $2)
         AND NOT EXISTS (SELECT 1 FROM ferry_outbox h WHERE h.queue = o.queue AND h.order_key = o.order_key AND h.id < o.id)
-        AND ($5::bigint IS NULL OR (SELECT term FROM ferry_leader_term WHERE id = 1) = $5::bigint)
+        AND ($5::bigint IS NULL OR (SELECT term FROM fence) = $5::bigint)
       ORDER BY o.available_at, o.id
       LIMIT $3
       FOR UPDATE OF o SKIP LOCKED)

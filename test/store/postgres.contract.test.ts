@@ -6,6 +6,7 @@
  *
  * Skipped, saying how to run it, when there is no PostgreSQL (test/support/postgres.ts).
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/kernel/errors.js';
 import { BarrierStore } from '../../src/store/barrier.js';
@@ -165,6 +166,27 @@ describePostgres('PostgreSQL store', () => {
       ]);
       await deposed.settleOutbox(item!.id, 'old-worker', { outcome: 'done' });
       expect((await active.pendingOutbox('q')).map((i) => i.payload)).toEqual(['first', 'other']);
+    });
+
+    it('a claim in flight while another node takes over either finishes before the new term or takes nothing', async () => {
+      const deposed = closeAfterTest(await fresh());
+      await pgExec(db.url(), 'UPDATE ferry_leader_term SET term = 1');
+      await deposed.fenceClaims(1);
+      await deposed.commit([enqueue('k', 'x')]);
+      const now = Date.now();
+      // The takeover's transaction holds the term row: the deposed node's claim waits for it, then sees term 2.
+      const takeover = new pg.Client({ connectionString: db.url() });
+      await takeover.connect();
+      try {
+        await takeover.query('BEGIN');
+        await takeover.query('UPDATE ferry_leader_term SET term = 2');
+        const claim = deposed.claimOutbox('q', 'old-worker', 10, 60_000, now);
+        await new Promise((r) => setTimeout(r, 200));
+        await takeover.query('COMMIT');
+        expect(await claim).toEqual([]);
+      } finally {
+        await takeover.end();
+      }
     });
   });
 
