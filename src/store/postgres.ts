@@ -132,18 +132,48 @@ const types = {
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-/** A commit op as `ferry_commit` reads it; values as base64 inside the JSON. */
+/**
+ * Keys as stored. PostgreSQL's text cannot hold U+0000, which a key may (a KV path with `%00`), so
+ * U+0000 is stored as U+0001 U+0001 and U+0001 as U+0001 U+0002: a prefix code that keeps the
+ * order of keys and of their prefixes (both are below every other character, in the same order),
+ * so ranges, prefixes and the list's folder jumps work on stored keys unchanged. Other keys, all
+ * of Ferry's in practice, are stored as they are.
+ */
+export function storedKey(key: string): string {
+  if (!key.includes('\u0000') && !key.includes('\u0001')) return key;
+  return key.replaceAll('\u0001', '\u0001\u0002').replaceAll('\u0000', '\u0001\u0001');
+}
+
+/** The key a stored key stands for (`storedKey`'s inverse). */
+export function keyOf(stored: string): string {
+  if (!stored.includes('\u0001')) return stored;
+  let out = '';
+  for (let i = 0; i < stored.length; i++) {
+    const c = stored[i]!;
+    // U+0001 only ever starts a pair: U+0001 U+0001 is U+0000, U+0001 U+0002 is U+0001.
+    if (c === '\u0001') out += stored[++i] === '\u0001' ? '\u0000' : '\u0001';
+    else out += c;
+  }
+  return out;
+}
+
+const entryOf = (r: StoreEntry): StoreEntry => ({ key: keyOf(r.key), value: r.value, revision: r.revision });
+const itemOf = (r: OutboxRow): OutboxItem => ({ ...outboxItemOf(r), orderKey: keyOf(r.order_key) });
+
+/** A commit op as `ferry_commit` reads it; keys as stored, values as base64 inside the JSON. */
 function encodeOp(op: WriteOp): Record<string, unknown> {
   switch (op.kind) {
     case 'put':
       if (!Buffer.isBuffer(op.value)) throw new TypeError(`store put of ${op.key}: the value is not a Buffer`);
-      return { k: 'put', key: op.key, v: op.value.toString('base64') };
+      return { k: 'put', key: storedKey(op.key), v: op.value.toString('base64') };
     case 'delete':
-      return { k: 'delete', key: op.key };
-    case 'deletePrefix':
-      return { k: 'deletePrefix', prefix: op.prefix, end: prefixEnd(op.prefix) ?? null };
+      return { k: 'delete', key: storedKey(op.key) };
+    case 'deletePrefix': {
+      const end = prefixEnd(op.prefix);
+      return { k: 'deletePrefix', prefix: storedKey(op.prefix), end: end === undefined ? null : storedKey(end) };
+    }
     case 'enqueue':
-      return { k: 'enqueue', queue: op.queue, orderKey: op.orderKey, payload: op.payload };
+      return { k: 'enqueue', queue: op.queue, orderKey: storedKey(op.orderKey), payload: op.payload };
     case 'dequeue':
       return { k: 'dequeue', ids: op.ids };
   }
@@ -288,16 +318,19 @@ export class PostgresStore implements Store, StoreSnapshots {
   }
 
   async get(key: string): Promise<StoreEntry | undefined> {
-    const { rows } = await this.query<StoreEntry>('get', [key], true);
-    return rows[0];
+    const { rows } = await this.query<StoreEntry>('get', [storedKey(key)], true);
+    return rows[0] && entryOf(rows[0]);
   }
 
   async list(prefix: string): Promise<string[]> {
     const end = prefixEnd(prefix);
-    const { rows } = end === undefined ? await this.query<{ key: string }>('listOpen', [prefix], true) : await this.query<{ key: string }>('list', [prefix, end], true);
+    const { rows } =
+      end === undefined
+        ? await this.query<{ key: string }>('listOpen', [storedKey(prefix)], true)
+        : await this.query<{ key: string }>('list', [storedKey(prefix), storedKey(end)], true);
     const out: string[] = [];
-    for (const { key } of rows) {
-      const rest = key.slice(prefix.length);
+    for (const row of rows) {
+      const rest = keyOf(row.key).slice(prefix.length);
       if (rest === '') continue;
       const slash = rest.indexOf('/');
       out.push(slash === -1 ? rest : rest.slice(0, slash + 1));
@@ -307,18 +340,21 @@ export class PostgresStore implements Store, StoreSnapshots {
 
   async scan(prefix: string): Promise<StoreEntry[]> {
     const end = prefixEnd(prefix);
-    const { rows } = end === undefined ? await this.query<StoreEntry>('scanOpen', [prefix], true) : await this.query<StoreEntry>('scan', [prefix, end], true);
-    return rows;
+    const { rows } =
+      end === undefined
+        ? await this.query<StoreEntry>('scanOpen', [storedKey(prefix)], true)
+        : await this.query<StoreEntry>('scan', [storedKey(prefix), storedKey(end)], true);
+    return rows.map(entryOf);
   }
 
   async commit(ops: WriteOp[], checks: RevisionCheck[] = []): Promise<number | undefined> {
     const encoded = JSON.stringify(ops.map(encodeOp));
-    const checked = JSON.stringify(checks.map((c) => ({ key: c.key, revision: c.revision })));
+    const checked = JSON.stringify(checks.map((c) => ({ key: storedKey(c.key), revision: c.revision })));
     try {
       const { rows } = await this.query<{ revision: number | null }>('commit', [encoded, checked, this.now()], false);
       return rows[0]?.revision ?? undefined;
     } catch (err) {
-      if ((err as { code?: string }).code === 'FR001') throw new RevisionConflict((err as { detail?: string }).detail ?? '');
+      if ((err as { code?: string }).code === 'FR001') throw new RevisionConflict(keyOf((err as { detail?: string }).detail ?? ''));
       throw err;
     }
   }
@@ -327,7 +363,7 @@ export class PostgresStore implements Store, StoreSnapshots {
     const { rows } = await this.query<OutboxRow & { newest: number | null }>('claim', [queue, now, limit, owner, this.claimTerm, now + leaseMs, opts.coalesce === true], false);
     // UPDATE … RETURNING keeps no order: the earliest due first, as the claim picked them.
     rows.sort((a, b) => a.available_at - b.available_at || a.id - b.id);
-    return rows.map((r) => ({ ...(opts.coalesce ? { coalescedUpTo: r.newest! } : {}), ...outboxItemOf(r) }));
+    return rows.map((r) => ({ ...(opts.coalesce ? { coalescedUpTo: r.newest! } : {}), ...itemOf(r) }));
   }
 
   async settleOutbox(id: number, owner: string, settlement: OutboxSettlement): Promise<void> {
@@ -339,13 +375,15 @@ export class PostgresStore implements Store, StoreSnapshots {
   async releaseOutbox(queue: string, orderKeyPrefix: string, now: number): Promise<number> {
     const end = prefixEnd(orderKeyPrefix);
     const result =
-      end === undefined ? await this.query('releaseOpen', [now, queue], false) : await this.query('release', [now, queue, orderKeyPrefix, end], false);
+      end === undefined
+        ? await this.query('releaseOpen', [now, queue], false)
+        : await this.query('release', [now, queue, storedKey(orderKeyPrefix), storedKey(end)], false);
     return result.rowCount ?? 0;
   }
 
   async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {
     const { rows } = await this.query<OutboxRow>('pending', [queue, limit], true);
-    return rows.map(outboxItemOf);
+    return rows.map(itemOf);
   }
 
   /**
@@ -369,8 +407,8 @@ export class PostgresStore implements Store, StoreSnapshots {
    */
   async writeSnapshot(file: string): Promise<void> {
     const copy = await this.inTransaction<StoreCopy>('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (client) => ({
-      entries: (await client.query<StoreEntry>('SELECT key, value, revision FROM ferry_entries ORDER BY key')).rows,
-      outbox: (await client.query<OutboxRow>('SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM ferry_outbox ORDER BY id')).rows.map(outboxItemOf),
+      entries: (await client.query<StoreEntry>('SELECT key, value, revision FROM ferry_entries ORDER BY key')).rows.map(entryOf),
+      outbox: (await client.query<OutboxRow>('SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM ferry_outbox ORDER BY id')).rows.map(itemOf),
       revisionCounter: (await client.query<{ value: number }>('SELECT value FROM ferry_revision_counter WHERE id = 1')).rows[0]!.value,
     }));
     SqliteStore.writeCopy(file, copy);
@@ -396,7 +434,7 @@ export class PostgresStore implements Store, StoreSnapshots {
       for (let i = 0; i < copy.entries.length; i += 1000) {
         const batch = copy.entries.slice(i, i + 1000);
         await client.query('INSERT INTO ferry_entries (key, value, revision) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[])', [
-          batch.map((e) => e.key),
+          batch.map((e) => storedKey(e.key)),
           batch.map((e) => e.value),
           batch.map((e) => e.revision),
         ]);
@@ -410,7 +448,7 @@ export class PostgresStore implements Store, StoreSnapshots {
           [
             batch.map((o) => o.id),
             batch.map((o) => o.queue),
-            batch.map((o) => o.orderKey),
+            batch.map((o) => storedKey(o.orderKey)),
             batch.map((o) => o.payload),
             batch.map((o) => o.attempts),
             batch.map((o) => o.availableAt),

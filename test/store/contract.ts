@@ -166,6 +166,23 @@ function portSuite(makeStore: MakeStore, opts: StoreContractOptions): void {
       expect(await store.get('k/NAME')).toBeUndefined();
     });
 
+    it('keys may hold any character, U+0000 and U+0001 included: read, listed, scanned, checked and deleted by prefix in code point order', async () => {
+      const names = ['a', 'a\u0000', 'a\u0000b', 'a\u0001', 'a\u0001\u0000', 'a\u0002', 'a/x', 'a\u0000/y'];
+      await store.commit(names.map((n) => put(`n/${n}`, JSON.stringify(n))));
+      for (const n of names) expect(await valueOf(`n/${n}`)).toBe(JSON.stringify(n));
+      expect((await store.scan('n/')).map((e) => e.key.slice(2))).toEqual(['a', 'a\u0000', 'a\u0000/y', 'a\u0000b', 'a\u0001', 'a\u0001\u0000', 'a\u0002', 'a/x']);
+      expect(await store.list('n/')).toEqual(['a', 'a\u0000', 'a\u0000/', 'a\u0000b', 'a\u0001', 'a\u0001\u0000', 'a\u0002', 'a/']);
+      expect(await store.list('n/a\u0000/')).toEqual(['y']);
+      expect((await store.scan('n/a\u0000')).map((e) => e.key.slice(2))).toEqual(['a\u0000', 'a\u0000/y', 'a\u0000b']);
+      const stale = await revisionOf('n/a\u0000');
+      await store.commit([put('n/a\u0000', 'moved')]);
+      const err = await rejection(store.commit([put('n/a\u0000', 'stale')], [{ key: 'n/a\u0000', revision: stale }]));
+      expect((err as RevisionConflict).key).toBe('n/a\u0000');
+      await store.commit([{ kind: 'deletePrefix', prefix: 'n/a\u0000' }, enqueue('n/a\u0000', 'p')]);
+      expect((await store.scan('n/')).map((e) => e.key.slice(2))).toEqual(['a', 'a\u0001', 'a\u0001\u0000', 'a\u0002', 'a/x']);
+      expect((await store.pendingOutbox('q')).map((i) => i.orderKey)).toEqual(['n/a\u0000']);
+    });
+
     it('a put of an existing key replaces its value and moves its revision forward', async () => {
       await store.commit([put('k', 'one')]);
       const first = await revisionOf('k');

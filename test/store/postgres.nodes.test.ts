@@ -114,4 +114,12 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     expect((await b.call('GET', '/v1/sys/mounts/team')).json().data).toMatchObject({ type: 'kv' });
     expect((await b.call('PUT', '/v1/team/data/x', { body: { data: { y: '1' } } })).statusCode).toBe(200);
   });
+
+  it('paths with U+0000 (%00), which PostgreSQL text cannot hold, are stored and read back, never a 500', async () => {
+    const [a] = await nodes();
+    expect((await a.call('PUT', '/v1/secret/data/a%00b', { body: { data: { x: '1' } } })).statusCode).toBe(200);
+    expect((await a.call('GET', '/v1/secret/data/a%00b')).json().data.data).toEqual({ x: '1' });
+    expect((await a.call('LIST', '/v1/secret/metadata/')).json().data.keys).toEqual(['a\u0000b']);
+    expect((await a.call('PUT', '/v1/sys/policies/acl/p%00x', { body: { policy: 'path "x" { capabilities = ["read"] }' } })).statusCode).not.toBe(500);
+  });
 });
