@@ -354,7 +354,10 @@ export class PostgresStore implements Store, StoreSnapshots {
       const { rows } = await this.query<{ revision: number | null }>('commit', [encoded, checked, this.now()], false);
       return rows[0]?.revision ?? undefined;
     } catch (err) {
-      if ((err as { code?: string }).code === 'FR001') throw new RevisionConflict(keyOf((err as { detail?: string }).detail ?? ''));
+      const code = (err as { code?: string }).code;
+      if (code === 'FR001') throw new RevisionConflict(keyOf((err as { detail?: string }).detail ?? ''));
+      // program_limit_exceeded: a key (or order key) too long for its index; nothing was written.
+      if (code === '54000') throw storeErrors.keyTooLong(err);
       throw err;
     }
   }

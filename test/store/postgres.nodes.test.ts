@@ -3,6 +3,7 @@
  * Read-modify-write state that Ferry keeps in the store must stay correct when the writers are in
  * different processes: the revision checks happen in the database, not in a process's queue.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
@@ -121,5 +122,16 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     expect((await a.call('GET', '/v1/secret/data/a%00b')).json().data.data).toEqual({ x: '1' });
     expect((await a.call('LIST', '/v1/secret/metadata/')).json().data.keys).toEqual(['a\u0000b']);
     expect((await a.call('PUT', '/v1/sys/policies/acl/p%00x', { body: { policy: 'path "x" { capabilities = ["read"] }' } })).statusCode).not.toBe(500);
+  });
+
+  it('a path too long for PostgreSQL\'s index is a 400 saying so, never a 500, and nothing is written', async () => {
+    const [a] = await nodes();
+    // Random, so that PostgreSQL cannot compress the key under its btree limit (~2,700 bytes).
+    const name = randomBytes(2000).toString('hex');
+    const res = await a.call('PUT', `/v1/secret/data/${name}`, { body: { data: { x: '1' } } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ errors: ['the path is too long for this storage: PostgreSQL indexes at most about 2,700 bytes of a storage key'] });
+    expect((await a.call('GET', `/v1/secret/data/${name}`)).statusCode).toBe(404);
+    expect((await a.call('PUT', `/v1/secret/data/${name.slice(0, 1000)}`, { body: { data: { x: '1' } } })).statusCode).toBe(200);
   });
 });
