@@ -165,8 +165,8 @@ export interface Server {
   storage: StorageInfo;
   /**
    * Drops every in-memory copy of stored state — cached tokens, policies, signing keys, auth
-   * salts, AWS clients built from destinations — and reloads the mount table and the audit
-   * devices, each swapped whole. For a node sharing its database with others (PostgreSQL), whose
+   * salts, AWS clients built from destinations — and reloads the barrier's keyring, the mount
+   * table and the audit devices, each swapped whole. For a node sharing its database with others (PostgreSQL), whose
    * copies the others' writes made stale: HA calls it when a node becomes active, before it
    * serves. A no-op while sealed (sealing drops all of it anyway).
    */
@@ -392,6 +392,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     storage: { type: postgres ? 'postgresql' : 'sqlite', haEnabled: opts.postgres?.haEnabled ?? false, ...(postgres ? { postgres } : {}) },
     refreshFromStorage: async () => {
       if (barrier.isSealed) return;
+      // First the keyring: another node may have rotated it (sys/rotate), and what it wrote since
+      // is encrypted under a term this node does not know yet.
+      await barrier.reloadKeyring();
       tokens.forgetCachedEntries();
       policies.reset();
       for (const dependent of sealDependents) dependent.reset();

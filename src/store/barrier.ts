@@ -177,18 +177,32 @@ export class BarrierStore implements Store {
     this.sealedPayloads.clear();
   }
 
-  /** `sys/rotate`: adds a new data key and makes it active; older terms keep decrypting. */
-  async rotate(now: Date): Promise<KeyTerm> {
+  /** The stored keyring, opened with the root key this barrier holds, and its row's revision. */
+  private async storedRing(): Promise<{ ring: StoredKeyring; revision: number }> {
     const root = this.requireRoot();
     const row = await this.inner.get(KEYRING_KEY);
     if (!row) throw new Error('barrier: keyring missing');
-    const ring = JSON.parse(open(root, row.value, Buffer.from(KEYRING_KEY), 'keyring').toString('utf8')) as StoredKeyring;
+    return { ring: JSON.parse(open(root, row.value, Buffer.from(KEYRING_KEY), 'keyring').toString('utf8')) as StoredKeyring, revision: row.revision };
+  }
+
+  /**
+   * Reads the keyring again (unsealed only): another node sharing the store may have rotated it,
+   * and values written under the new term would not decrypt here (`Server.refreshFromStorage`).
+   */
+  async reloadKeyring(): Promise<void> {
+    this.install((await this.storedRing()).ring);
+  }
+
+  /** `sys/rotate`: adds a new data key and makes it active; older terms keep decrypting. */
+  async rotate(now: Date): Promise<KeyTerm> {
+    const root = this.requireRoot();
+    const { ring, revision } = await this.storedRing();
     const term = Math.max(...ring.keys.map((k) => k.term)) + 1;
     ring.keys.push({ term, value: randomBytes(KEY_BYTES).toString('base64'), installTime: now.toISOString() });
     ring.activeTerm = term;
     const sealedRing = seal(root, 0, Buffer.from(JSON.stringify(ring)), Buffer.from(KEYRING_KEY), randomBytes(NONCE));
     // The revision check makes two concurrent rotations fail rather than lose a key.
-    await this.inner.commit([{ kind: 'put', key: KEYRING_KEY, value: sealedRing }], [{ key: KEYRING_KEY, revision: row.revision }]);
+    await this.inner.commit([{ kind: 'put', key: KEYRING_KEY, value: sealedRing }], [{ key: KEYRING_KEY, revision }]);
     this.install(ring);
     return { term, installTime: ring.keys.at(-1)!.installTime };
   }

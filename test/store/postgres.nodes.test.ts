@@ -109,7 +109,13 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(200);
     expect((await b.call('GET', '/v1/sys/mounts/team')).statusCode).toBe(400);
 
+    // A keyring rotated through A: what A writes next is under a term B does not know yet.
+    expect((await a.call('PUT', '/v1/sys/rotate')).statusCode).toBe(204);
+    expect((await a.call('PUT', '/v1/secret/data/rotated', { body: { data: { v: 'new-term' } } })).statusCode).toBe(200);
+    expect((await b.call('GET', '/v1/secret/data/rotated')).statusCode).not.toBe(200);
+
     await b.server.refreshFromStorage();
+    expect((await b.call('GET', '/v1/secret/data/rotated')).json().data.data).toEqual({ v: 'new-term' });
     expect((await b.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(403);
     expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(403);
     expect((await b.call('GET', '/v1/sys/mounts/team')).json().data).toMatchObject({ type: 'kv' });
