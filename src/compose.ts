@@ -164,8 +164,8 @@ export interface Server {
   /** What the server stores on. */
   storage: StorageInfo;
   /**
-   * Drops every in-memory copy of stored state — cached tokens, policies, signing keys, auth
-   * salts, AWS clients built from destinations — and reloads the barrier's keyring, the mount
+   * Drops every in-memory copy of stored state — cached tokens, policies, KV mount settings,
+   * signing keys, auth salts, AWS clients built from destinations — and reloads the barrier's keyring, the mount
    * table and the audit devices, each swapped whole. For a node sharing its database with others (PostgreSQL), whose
    * copies the others' writes made stale: HA calls it when a node becomes active, before it
    * serves. A no-op while sealed (sealing drops all of it anyway).
@@ -397,6 +397,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       await barrier.reloadKeyring();
       tokens.forgetCachedEntries();
       policies.reset();
+      kv.forgetCachedConfigs();
       for (const dependent of sealDependents) dependent.reset();
       await mounts.load();
       await audit.load();

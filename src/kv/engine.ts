@@ -227,6 +227,15 @@ export class KvV2Engine {
     return config;
   }
 
+  /**
+   * Forgets the cached settings of every mount: another node sharing the store may have changed
+   * them (`Server.refreshFromStorage`). A read in flight is not cached (the epoch moves).
+   */
+  forgetConfigs(): void {
+    this.configEpoch++;
+    this.configs.clear();
+  }
+
   /** Changes the supplied settings only; nothing supplied is a no-op. */
   async setConfig(mount: MountEntry, change: Partial<StoredConfig>): Promise<void> {
     if (Object.values(change).every((v) => v === undefined)) return;

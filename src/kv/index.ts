@@ -78,6 +78,8 @@ export interface KvFeature {
    * sync, follows its associated secrets): their unreported expiries become `delete` events.
    */
   createExpirySweep(followed: () => Promise<SecretRef[]>, options?: ExpirySweepOptions): ExpirySweep;
+  /** Forgets the mounts' cached settings (`config`), which another node sharing the store may have changed. */
+  forgetCachedConfigs(): void;
 }
 
 export function createKvFeature(deps: KvDeps): KvFeature {
@@ -121,6 +123,7 @@ export function createKvFeature(deps: KvDeps): KvFeature {
       const current = await engine.snapshot(mount, meta, meta.current);
       return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null, ...(current ? { committedAt: current.createdTime } : {}) };
     },
+    forgetCachedConfigs: () => engine.forgetConfigs(),
     secretExists: async (mount, path) => {
       assertKvV2(mount);
       return engine.exists(mount, path);

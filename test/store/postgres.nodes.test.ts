@@ -109,13 +109,18 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(200);
     expect((await b.call('GET', '/v1/sys/mounts/team')).statusCode).toBe(400);
 
+    // KV settings changed through A: B still applies its cached ones (check-and-set not required).
+    expect((await b.call('PUT', '/v1/secret/data/app', { body: { data: { v: '2' } } })).statusCode).toBe(200);
+    expect((await a.call('POST', '/v1/secret/config', { body: { cas_required: true } })).statusCode).toBe(204);
+    expect((await b.call('PUT', '/v1/secret/data/app', { body: { data: { v: '3' } } })).statusCode).toBe(200);
     // A keyring rotated through A: what A writes next is under a term B does not know yet.
     expect((await a.call('PUT', '/v1/sys/rotate')).statusCode).toBe(204);
-    expect((await a.call('PUT', '/v1/secret/data/rotated', { body: { data: { v: 'new-term' } } })).statusCode).toBe(200);
+    expect((await a.call('PUT', '/v1/secret/data/rotated', { body: { options: { cas: 0 }, data: { v: 'new-term' } } })).statusCode).toBe(200);
     expect((await b.call('GET', '/v1/secret/data/rotated')).statusCode).not.toBe(200);
 
     await b.server.refreshFromStorage();
     expect((await b.call('GET', '/v1/secret/data/rotated')).json().data.data).toEqual({ v: 'new-term' });
+    expect((await b.call('PUT', '/v1/secret/data/app', { body: { data: { v: '4' } } })).statusCode).toBe(400);
     expect((await b.call('GET', '/v1/secret/data/app', { token })).statusCode).toBe(403);
     expect((await b.call('GET', '/v1/secret/data/app', { token: other })).statusCode).toBe(403);
     expect((await b.call('GET', '/v1/sys/mounts/team')).json().data).toMatchObject({ type: 'kv' });
