@@ -7,6 +7,7 @@ import {
   RevisionConflict,
   type OutboxItem,
   type OutboxSettlement,
+  type PendingKey,
   type RevisionCheck,
   type Store,
   type StoreEntry,
@@ -107,6 +108,7 @@ const SQL = {
   releaseStaleTerms: `UPDATE ferry_outbox SET claimed_by = NULL, claim_until = NULL, claim_term = NULL
     WHERE claimed_by IS NOT NULL AND (claim_term IS NULL OR claim_term < $1)`,
   pending: 'SELECT id, queue, order_key, payload, attempts, available_at, created_at FROM ferry_outbox WHERE queue = $1 ORDER BY id LIMIT $2',
+  pendingKeys: 'SELECT order_key, count(*)::integer AS items, min(created_at) AS oldest FROM ferry_outbox WHERE queue = $1 GROUP BY order_key',
 } as const;
 
 function listSql(bounded: boolean): string {
@@ -382,6 +384,11 @@ export class PostgresStore implements Store, StoreSnapshots {
         ? await this.query('releaseOpen', [now, queue], false)
         : await this.query('release', [now, queue, storedKey(orderKeyPrefix), storedKey(end)], false);
     return result.rowCount ?? 0;
+  }
+
+  async pendingOutboxKeys(queue: string): Promise<PendingKey[]> {
+    const { rows } = await this.query<{ order_key: string; items: number; oldest: number }>('pendingKeys', [queue], true);
+    return rows.map((r) => ({ orderKey: keyOf(r.order_key), items: r.items, oldestAt: r.oldest }));
   }
 
   async pendingOutbox(queue: string, limit = 1000): Promise<OutboxItem[]> {
