@@ -8,11 +8,11 @@
  * rules they apply live in `rules.ts`, the storage layout in `layout.ts`.
  */
 import { randomUUID } from 'node:crypto';
-import { withRetry, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
+import { withRetry, type RevisionCheck, type Store, type StoreEntry, type WriteOp } from '../store/store.js';
 import type { MountEntry } from '../kernel/entries.js';
 import { KeyedSerializer } from '../kernel/keyed-serializer.js';
 import { kvErrors } from './errors.js';
-import { kvEventOp, type KvChange } from './events.js';
+import { KV_WATCH_TRACKING_KEY, kvEventOp, kvWatchKey, type KvChange } from './events.js';
 import { GroupCommit } from './group-commit.js';
 import {
   DEFAULT_CONFIG,
@@ -95,7 +95,7 @@ interface Decision<T> {
   meta?: StoredMeta | null;
   /** Further writes of the same atomic action (version data, pruned versions). */
   ops?: WriteOp[];
-  /** The change sync must see, appended to the outbox in the same commit. */
+  /** The change sync must see, appended to the outbox in the same commit (if sync watches the mount). */
   event?: KvChange;
 }
 
@@ -163,7 +163,8 @@ function sharedMeta(entry: StoreEntry): StoredMeta {
  *
  * Every change is one read-modify-commit of the secret's metadata entry (`mutate`): read the
  * entry and its revision, decide, then commit the new metadata, the version entries and the
- * outbox event atomically, with a check that the entry's revision has not moved. Changes to
+ * outbox event (only for a mount sync watches: `KV_WATCH_TRACKING_KEY`) atomically, with a
+ * check that the entry's revision has not moved. Changes to
  * one secret are queued in arrival order; should anything else move the entry in between,
  * the check fails and the whole decision is retried on fresh state, so CAS and version
  * numbering stay exact without holding a transaction across an `await`. Commits of different
@@ -626,22 +627,39 @@ export class KvV2Engine {
     if (!encoded) ops.push({ kind: 'delete', key: metaKey });
     else ops.push({ kind: 'put', key: metaKey, value: encoded });
     if (decision.ops) ops.push(...decision.ops);
+    const checks: RevisionCheck[] = [{ key: metaKey, revision: entry?.revision ?? 0 }];
     const subject = after ?? before;
     if (event && subject) {
-      ops.push(
-        kvEventOp({
-          mountAccessor: mount.accessor,
-          path,
-          change: event,
-          version: subject.current,
-          incarnation: subject.incarnation,
-          at: now,
-        }),
-      );
+      const unwatched = await this.unwatched(mount);
+      if (unwatched) checks.push(unwatched);
+      else {
+        ops.push(
+          kvEventOp({
+            mountAccessor: mount.accessor,
+            path,
+            change: event,
+            version: subject.current,
+            incarnation: subject.incarnation,
+            at: now,
+          }),
+        );
+      }
     }
-    await this.commits.commit(ops, [{ key: metaKey, revision: entry?.revision ?? 0 }]);
+    await this.commits.commit(ops, checks);
     if (after && encoded) this.committedMeta.set(encoded, after);
     return decision.result;
+  }
+
+  /**
+   * Whether the mount's changes need no event (see `KV_WATCH_TRACKING_KEY`): undefined when
+   * sync watches them (or the watch records are not complete yet), else the revision check that
+   * keeps the answer true until the commit — an association set in between makes it conflict,
+   * and the change is decided again, then with its event. Two reads of the read cache.
+   */
+  private async unwatched(mount: MountEntry): Promise<RevisionCheck | undefined> {
+    if (!(await this.store.get(KV_WATCH_TRACKING_KEY))) return undefined;
+    const key = kvWatchKey(mount.accessor);
+    return (await this.store.get(key)) ? undefined : { key, revision: 0 };
   }
 
   /** The metadata committed as `value`, if this engine committed it and no change has taken it since. */

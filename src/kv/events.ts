@@ -46,6 +46,38 @@ export interface KvChangeEvent {
   at: number;
 }
 
+/**
+ * Watch records: which KV v2 mounts' changes secrets sync needs. A change of a mount that is not
+ * watched appends no event (nothing would read it: most KV writes are not synced), once the
+ * records are complete. Sync writes them: a mount's record in the same commit as the first
+ * association of one of its secrets (`kvWatchOp`), and the tracking record once, together with
+ * the records of every mount that already had associations (a store written before watch
+ * records existed has associations but no records: until then every change appends its event).
+ * Records are never removed, so a mount watched once stays watched.
+ *
+ * A change that finds its mount unwatched commits with a revision check that the record is
+ * still absent: an association set between that read and the commit moves it, the change is
+ * decided again and appends its event. So no change committed after the association misses
+ * the event that sync's fan-out needs, and every change before it is covered by the reconcile
+ * the association set queues itself (which reads the latest state).
+ */
+export const KV_WATCH_TRACKING_KEY = 'kv-watch/tracking';
+
+/** The watch record of the KV mount with this accessor. */
+export function kvWatchKey(mountAccessor: string): string {
+  return `kv-watch/mounts/${mountAccessor}`;
+}
+
+/** The op that marks a KV mount as watched by sync; it belongs in the commit that makes it so. */
+export function kvWatchOp(mountAccessor: string): WriteOp {
+  return { kind: 'put', key: kvWatchKey(mountAccessor), value: Buffer.alloc(0) };
+}
+
+/** The op that declares the watch records complete (see `KV_WATCH_TRACKING_KEY`). */
+export function kvWatchTrackingOp(): WriteOp {
+  return { kind: 'put', key: KV_WATCH_TRACKING_KEY, value: Buffer.alloc(0) };
+}
+
 /** The outbox order key: events of one secret are claimed strictly in order. */
 export function kvEventOrderKey(mountAccessor: string, path: string): string {
   return `${mountAccessor}:${path}`;

@@ -7,14 +7,33 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Keys a commit writes or checks; undefined when it deletes a whole prefix (committed alone). */
-function touchedKeys(p: Pending): string[] | undefined {
-  const keys = p.checks.map((c) => c.key);
+/**
+ * Keys a commit writes, and keys it only checks; undefined when it deletes a whole prefix
+ * (committed alone).
+ */
+function footprint(p: Pending): { writes: string[]; reads: string[] } | undefined {
+  const writes: string[] = [];
   for (const op of p.ops) {
-    if (op.kind === 'put' || op.kind === 'delete') keys.push(op.key);
+    if (op.kind === 'put' || op.kind === 'delete') writes.push(op.key);
     else if (op.kind === 'deletePrefix') return undefined;
   }
-  return keys;
+  const reads = p.checks.length === 0 ? [] : p.checks.map((c) => c.key).filter((k) => !writes.includes(k));
+  return { writes, reads };
+}
+
+/** The checks of a merged group, each (key, revision) once: members often check the same record (a KV mount's watch record). */
+function mergedChecks(group: Pending[]): RevisionCheck[] {
+  const seen = new Set<string>();
+  const out: RevisionCheck[] = [];
+  for (const p of group) {
+    for (const c of p.checks) {
+      const id = `${c.revision}:${c.key}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(c);
+    }
+  }
+  return out;
 }
 
 /**
@@ -25,9 +44,11 @@ function touchedKeys(p: Pending): string[] | undefined {
  * indexes, neighbouring metadata and version entries) are largely shared within a batch,
  * so under concurrency this divides the storage cost per write several times.
  *
- * Semantics stay those of individual commits: a batch only merges commits that touch
- * disjoint keys (two commits checked against the same entry are never merged, or the
- * second would not see the first), and if a merged commit fails a revision check, its
+ * Semantics stay those of individual commits: a batch only merges commits that write
+ * disjoint keys and check no key another of them writes (two commits checked against the
+ * same entry they both write are never merged, or the second would not see the first; two
+ * that only check the same record, which neither writes — a KV mount's watch record — see
+ * the same state merged or not), and if a merged commit fails a revision check, its
  * members are committed one by one so that only the stale one gets `RevisionConflict`.
  * Any other failure fails every member, as nothing of the batch was applied.
  */
@@ -55,20 +76,28 @@ export class GroupCommit {
     this.queue = [];
     this.scheduled = false;
     let group: Pending[] = [];
-    let seen = new Set<string>();
+    let written = new Set<string>();
+    let read = new Set<string>();
     for (const p of batch) {
-      const keys = touchedKeys(p);
-      if (keys === undefined || group.length >= this.maxBatch || keys.some((k) => seen.has(k))) {
+      const keys = footprint(p);
+      if (
+        keys === undefined ||
+        group.length >= this.maxBatch ||
+        keys.writes.some((k) => written.has(k) || read.has(k)) ||
+        keys.reads.some((k) => written.has(k))
+      ) {
         if (group.length > 0) await this.commitGroup(group);
         group = [];
-        seen = new Set();
+        written = new Set();
+        read = new Set();
       }
       if (keys === undefined) {
         await this.commitGroup([p]);
         continue;
       }
       group.push(p);
-      for (const k of keys) seen.add(k);
+      for (const k of keys.writes) written.add(k);
+      for (const k of keys.reads) read.add(k);
     }
     if (group.length > 0) await this.commitGroup(group);
   }
@@ -78,7 +107,7 @@ export class GroupCommit {
       try {
         await this.store.commit(
           group.flatMap((p) => p.ops),
-          group.flatMap((p) => p.checks),
+          mergedChecks(group),
         );
         for (const p of group) p.resolve();
         return;

@@ -21,7 +21,17 @@ import { secretPath } from './v1/path-secret.js';
 import { upgradingPaths } from './path-upgrading.js';
 import { KvUpgrades, kvUpgradeInProgress } from './upgrade.js';
 
-export { KV_EVENTS_QUEUE, kvEventOrderKey, parseKvChangeEvent, type KvChange, type KvChangeEvent } from './events.js';
+export {
+  KV_EVENTS_QUEUE,
+  KV_WATCH_TRACKING_KEY,
+  kvEventOrderKey,
+  kvWatchKey,
+  kvWatchOp,
+  kvWatchTrackingOp,
+  parseKvChangeEvent,
+  type KvChange,
+  type KvChangeEvent,
+} from './events.js';
 export type { ExpirySweep, SecretRef } from './expiry-sweep.js';
 export type { KvUpgrades } from './upgrade.js';
 

@@ -4,8 +4,8 @@ import { claimantOf } from './name-claims.js';
 import { ownershipErrors, type Claimant } from './ownership.js';
 import { splitDestinationRef, type Row, type SyncRecords } from './records.js';
 
-/** The layout of sync's records this code reads and writes. 1: ownership records; 2: name claims. */
-export const LAYOUT_VERSION = 2;
+/** The layout of sync's records this code reads and writes. 1: ownership records; 2: name claims; 3: KV watch records. */
+export const LAYOUT_VERSION = 3;
 
 interface Claim {
   row: Row<Association>;
@@ -28,6 +28,21 @@ interface Claim {
 export async function migrateRecords(records: SyncRecords, clock: () => number): Promise<void> {
   await migrateOwnership(records, clock);
   await claimNames(records);
+  await watchKvMounts(records);
+}
+
+/**
+ * Layout 3: KV's watch records (`kvWatchKey` in `kv/events.ts`) of every mount with an
+ * associated secret, and the record that declares them complete, in one commit: from then on
+ * a change of a mount without associations appends no event. An association set meanwhile
+ * writes its mount's record itself, so the listing need not be checked.
+ */
+async function watchKvMounts(records: SyncRecords): Promise<void> {
+  await withRetry(async () => {
+    const layout = await records.layout();
+    if (layout.value >= 3) return;
+    await records.change().saveLayout(3, layout.revision).watchAll(await records.syncedMountAccessors()).commit();
+  });
 }
 
 /** Layout 1 (see above). */

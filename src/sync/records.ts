@@ -4,6 +4,7 @@
  * splitting it would spread the layout over files that must then agree with each other.
  */
 import type { z } from 'zod';
+import { kvWatchOp, kvWatchTrackingOp } from '../kv/index.js';
 import { RevisionConflict, type RevisionCheck, type Store, type WriteOp } from '../store/store.js';
 import {
   DEFAULT_SYNC_CONFIG,
@@ -182,9 +183,20 @@ export class SyncChange {
     return this.check(key, revision);
   }
 
-  /** Adds the association's by-secret entry, through which KV changes of its secret fan out to it. */
+  /**
+   * Adds the association's by-secret entry, through which KV changes of its secret fan out to it,
+   * and marks its KV mount as watched, so that those changes append their events (`kvWatchOp`;
+   * a change deciding meanwhile that nobody watches the mount fails its check and is redone).
+   */
   index(a: AssociationRef): this {
-    this.ops.push({ kind: 'put', key: bySecretKey(a), value: Buffer.from('') });
+    this.ops.push({ kind: 'put', key: bySecretKey(a), value: Buffer.from('') }, kvWatchOp(a.accessor));
+    return this;
+  }
+
+  /** Marks KV mounts as watched and the watch records complete (the layout 3 migration). */
+  watchAll(accessors: Iterable<string>): this {
+    for (const accessor of accessors) this.ops.push(kvWatchOp(accessor));
+    this.ops.push(kvWatchTrackingOp());
     return this;
   }
 

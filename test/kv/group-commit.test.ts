@@ -73,4 +73,27 @@ describe('GroupCommit', () => {
     );
     expect((await store.pendingOutbox('q')).map((i) => i.payload)).toEqual(['a', 'b', 'c']);
   });
+
+  it('merges commits that only check the same record (none writes it), checking it once', async () => {
+    const g = new GroupCommit(counted());
+    const watch = { key: 'watch', revision: 0 };
+    await Promise.all([
+      g.commit([put('a', '1')], [{ key: 'a', revision: 0 }, watch]),
+      g.commit([put('b', '1')], [{ key: 'b', revision: 0 }, watch]),
+    ]);
+    expect(commits).toHaveLength(1);
+    expect((await store.get('b'))!.value.toString()).toBe('1');
+  });
+
+  it('never merges a commit that writes a record with one that checks it: the checker sees the write and conflicts', async () => {
+    const g = new GroupCommit(counted());
+    const results = await Promise.allSettled([
+      g.commit([put('watch', 'on')], []),
+      g.commit([put('a', '1')], [{ key: 'a', revision: 0 }, { key: 'watch', revision: 0 }]),
+    ]);
+    expect(commits).toHaveLength(2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(RevisionConflict);
+    expect(await store.get('a')).toBeUndefined();
+  });
 });

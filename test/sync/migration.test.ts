@@ -4,6 +4,7 @@ import { emptyConnection } from '../../src/sync/destinations.js';
 import { LAYOUT_VERSION, migrateRecords } from '../../src/sync/migration.js';
 import { DEFAULT_TEMPLATE, SYNC_QUEUE, type Association, type Destination } from '../../src/sync/model.js';
 import { SyncRecords } from '../../src/sync/records.js';
+import { KV_WATCH_TRACKING_KEY, kvWatchKey } from '../../src/kv/index.js';
 import { manualClock } from '../support/clock.js';
 import { closeAfterTest } from '../support/fixtures.js';
 
@@ -114,5 +115,16 @@ describe('the migration to ownership records', () => {
     await migrateRecords(records, clock);
     expect(await store.scan('sync/')).toEqual(before);
     expect(await store.pendingOutbox(SYNC_QUEUE)).toHaveLength(1);
+  });
+
+  it('marks the KV mounts of existing associations as watched and the watch records complete (layout 3), in one commit', async () => {
+    const { store, records } = await seeded([legacy('a', 'one', [{ name: 'vault/one', owned: false }])], [destination('a')]);
+    // A store from before watch records: the association and its by-secret entry, no records.
+    await store.commit([{ kind: 'delete', key: kvWatchKey('kv_1') }]);
+    expect(await store.get(KV_WATCH_TRACKING_KEY)).toBeUndefined();
+    await migrateRecords(records, clock);
+    expect(await store.get(kvWatchKey('kv_1'))).toBeDefined();
+    expect(await store.get(KV_WATCH_TRACKING_KEY)).toBeDefined();
+    expect(await store.get(kvWatchKey('kv_2'))).toBeUndefined();
   });
 });
