@@ -119,6 +119,8 @@ export class ConnectionDeadlines implements MessageObserver {
 export class DeadlineSweeper {
   private readonly connections = new Set<ConnectionDeadlines>();
   private readonly sweep: NodeJS.Timeout;
+  /** How often the deadlines are checked, ms. */
+  readonly period: number;
 
   constructor(
     private readonly timeouts: ListenerTimeouts,
@@ -126,8 +128,8 @@ export class DeadlineSweeper {
     private readonly now: () => number = () => performance.now(),
   ) {
     const active = [timeouts.readHeaderMs, timeouts.readMs, timeouts.writeMs, timeouts.idleMs].filter((ms) => ms > 0);
-    const period = Math.min(1000, Math.max(25, Math.min(...active, 10_000) / 10));
-    this.sweep = setInterval(() => this.check(), period);
+    this.period = Math.min(1000, Math.max(25, Math.min(...active, 10_000) / 10));
+    this.sweep = setInterval(() => this.check(), this.period);
     this.sweep.unref();
   }
 

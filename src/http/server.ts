@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { DEFAULT_LISTENER_TIMEOUTS, DeadlineSweeper, type ConnectionDeadlines, type ListenerTimeouts } from './connection-deadlines.js';
 import { ListVerbSocket, installListTranslation } from './list-verb.js';
+import { nativeFirst } from './native-first.js';
+import { LIST_MARKER_HEADER } from './wire.js';
 
 /**
  * Default of `max_connections` (Ferry's own listener key; Vault has none): open connections
@@ -24,11 +26,14 @@ export interface ListenerOptions {
   tlsMinVersion?: string;
   tlsMaxVersion?: string;
   /**
-   * How LIST is translated: `inline` rewrites in the socket's own read path (native writes,
-   * the default); `wrap` puts a stream in front of the socket (the fallback when Node's
-   * internals do not allow `inline`).
+   * How LIST is translated: `native` (the default) keeps each connection on Node's native
+   * parser, with Node's own timers, until it sends LIST, and then translates it `inline`
+   * (`native-first.ts`; `inline` everywhere when this Node or these timeouts do not allow it);
+   * `inline` rewrites every connection in the socket's own read path from its accept (native
+   * writes); `wrap` puts a stream in front of the socket (the fallback when Node's internals do
+   * not allow `inline`).
    */
-  listTranslation?: 'inline' | 'wrap';
+  listTranslation?: 'native' | 'inline' | 'wrap';
   /** Vault's listener timeouts; its defaults for what is absent. */
   timeouts?: Partial<ListenerTimeouts>;
   /** Most connections open at once (`max_connections`); `DEFAULT_MAX_CONNECTIONS` when absent. */
@@ -71,26 +76,50 @@ export function splitAddress(address: string): { host: string; port: number } {
 }
 
 /**
- * Accepts TCP (or TLS) connections itself and hands each one, wrapped for the LIST-verb
- * translation, to the Fastify app's HTTP server — which therefore never listens on its own.
- * Because it does not, Node's own HTTP timers never start: the listener enforces Vault's
- * timeouts itself (`connection-deadlines.ts`) and caps the open connections.
+ * Accepts TCP (or TLS) connections itself and hands each one to the Fastify app's HTTP server —
+ * which therefore never listens on its own — on Node's native parser until the connection sends
+ * LIST (`native-first.ts`), or wrapped for the LIST-verb translation from its accept. Node's own
+ * HTTP timers, which only `listen()` would start, are started with Vault's timeouts for natively
+ * parsed connections; the listener enforces them itself on translated ones
+ * (`connection-deadlines.ts`), and caps the open connections.
  */
 export async function listen(app: FastifyInstance, opts: ListenerOptions): Promise<RunningListener> {
   await app.ready();
   const httpServer = app.server;
   const timeouts: ListenerTimeouts = { ...DEFAULT_LISTENER_TIMEOUTS, ...opts.timeouts };
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  // The idle timeout is ours; Node's (and Fastify's 72 s default) would close earlier.
+  // The idle timeout is the listener's (Node's timer is set to it for natively parsed
+  // connections, `native-first.ts`); Fastify's 72 s default would close earlier.
   httpServer.keepAliveTimeout = 0;
   const sweeper = new DeadlineSweeper(timeouts, (which) => opts.log?.debug({ timeout: which }, 'connection closed: listener timeout'));
   // What each connection handed to the HTTP server is tracked by, to tell its deadlines when a response finishes.
   const deadlinesOf = new WeakMap<object, ConnectionDeadlines>();
+  const track = (socket: net.Socket): ConnectionDeadlines => {
+    const deadlines = sweeper.track(socket);
+    deadlinesOf.set(socket, deadlines);
+    return deadlines;
+  };
+  const timedOut = () => opts.log?.debug({ timeout: 'node' }, 'connection closed: listener timeout');
+  const native = (opts.listTranslation ?? 'native') === 'native' ? nativeFirst(httpServer, timeouts, sweeper.period, track, timedOut) : undefined;
   const onRequest = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const deadlines = deadlinesOf.get(req.socket);
     if (deadlines) res.once('close', () => deadlines.responseFinished());
+    // Only the framer sets the LIST marker: on a natively parsed connection it is the client's own.
+    else if (native && req.headers[LIST_MARKER_HEADER] !== undefined) delete req.headers[LIST_MARKER_HEADER];
   };
-  httpServer.on('request', onRequest);
+  // Before the app's own listener, which reads the headers.
+  httpServer.prependListener('request', onRequest);
+  let clientErrorListeners: Array<(...args: unknown[]) => void> = [];
+  const onClientError = (err: Error, socket: net.Socket) => {
+    if (native?.clientError(err, socket)) return;
+    for (const l of clientErrorListeners) l.call(httpServer, err, socket);
+  };
+  if (native) {
+    // The app's handler (Fastify's 400) answers what the hand-over does not take.
+    clientErrorListeners = httpServer.listeners('clientError') as Array<(...args: unknown[]) => void>;
+    httpServer.removeAllListeners('clientError');
+    httpServer.on('clientError', onClientError);
+  }
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
     // Sockets handed over by 'connection' miss the accept-time TCP_NODELAY that Node's HTTP
@@ -99,6 +128,10 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    if (native) {
+      httpServer.emit('connection', socket);
+      return;
+    }
     const deadlines = sweeper.track(socket);
     const inline = opts.listTranslation !== 'wrap' && installListTranslation(socket, deadlines);
     const handed = inline ? socket : new ListVerbSocket(socket, deadlines);
@@ -154,7 +187,12 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     },
     close: async () => {
       sweeper.stop();
+      native?.stop();
       httpServer.off('request', onRequest);
+      if (native) {
+        httpServer.off('clientError', onClientError);
+        for (const l of clientErrorListeners) httpServer.on('clientError', l);
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

@@ -1,6 +1,9 @@
+import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RequestLineRewriter } from '../../src/http/list-verb.js';
+import { DEFAULT_LISTENER_TIMEOUTS } from '../../src/http/connection-deadlines.js';
+import { listRestOf, nativeFirst } from '../../src/http/native-first.js';
 import { useListeningServer } from '../support/fixtures.js';
 
 /** Sends raw bytes on one connection and collects what comes back until `responses` responses arrived. */
@@ -60,7 +63,7 @@ function splitResponses(text: string): Array<{ status: number; body: string }> {
 const listReq = (path: string, extra = '') =>
   `LIST ${path} HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n${extra}\r\n`;
 
-describe.each(['inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s translation)', (mode) => {
+describe.each(['native', 'inline', 'wrap'] as const)('LIST verb below the HTTP parser (%s translation)', (mode) => {
   const srv = useListeningServer({}, { listTranslation: mode });
   const exchange = (payload: string | Buffer[], responses: number) => rawExchange(srv.listener.port, payload, responses);
 
@@ -205,3 +208,39 @@ describe('RequestLineRewriter', () => {
     expect(out.toString('latin1')).toBe(big);
   });
 });
+
+describe('native-first hand-over (src/http/native-first.ts)', () => {
+  const parseError = (raw: string, bytesParsed: number) =>
+    Object.assign(new Error('Parse Error: Invalid method encountered'), { code: 'HPE_INVALID_METHOD', rawPacket: Buffer.from(raw, 'latin1'), bytesParsed });
+
+  it('finds where the refused LIST starts, however its first bytes were split over reads', () => {
+    // llhttp stops at the S: `LI` could still start LINK.
+    expect(listRestOf(parseError('LIST /v1/a HTTP/1.1\r\n\r\n', 2))?.toString('latin1')).toBe('LIST /v1/a HTTP/1.1\r\n\r\n');
+    expect(listRestOf(parseError('GET /a HTTP/1.1\r\n\r\nLIST /b HTTP/1.1\r\n\r\n', 21))?.toString('latin1')).toBe('LIST /b HTTP/1.1\r\n\r\n');
+    expect(listRestOf(parseError('IST /a HTTP/1.1\r\n\r\n', 1))?.toString('latin1')).toBe('LIST /a HTTP/1.1\r\n\r\n');
+    expect(listRestOf(parseError('ST /a HTTP/1.1\r\n\r\n', 0))?.toString('latin1')).toBe('LIST /a HTTP/1.1\r\n\r\n');
+    expect(listRestOf(parseError('S', 0))?.toString('latin1')).toBe('LIS');
+  });
+
+  it('takes no other parse error for a LIST', () => {
+    expect(listRestOf(parseError('LISX /a HTTP/1.1\r\n\r\n', 2))).toBeUndefined();
+    expect(listRestOf(parseError('LOST /a HTTP/1.1\r\n\r\n', 2))).toBeUndefined();
+    expect(listRestOf(parseError('FOO /a HTTP/1.1\r\n\r\n', 0))).toBeUndefined();
+    expect(listRestOf(Object.assign(parseError('LIST /a', 2), { code: 'HPE_HEADER_OVERFLOW' }))).toBeUndefined();
+  });
+
+  it('runs on this Node (the native tests above are not the inline fallback), and not with a write timeout', () => {
+    const server = http.createServer();
+    const native = nativeFirst(server, DEFAULT_LISTENER_TIMEOUTS, 100, () => new RequestLineRewriterObserver(), () => undefined);
+    expect(native).toBeDefined();
+    native!.stop();
+    expect(nativeFirst(http.createServer(), { ...DEFAULT_LISTENER_TIMEOUTS, writeMs: 5000 }, 100, () => new RequestLineRewriterObserver(), () => undefined)).toBeUndefined();
+  });
+});
+
+/** An observer that notes nothing (the hand-over's deadlines, for a unit test). */
+class RequestLineRewriterObserver {
+  headStarted(): void {}
+  headComplete(): void {}
+  messageComplete(): void {}
+}
