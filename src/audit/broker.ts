@@ -128,6 +128,10 @@ export class AuditBroker implements AuditSink {
 
   // --- entries -----------------------------------------------------------------------------
 
+  audits(path: string): boolean {
+    return this.devices.length > 0 && !UNAUDITED.has(path);
+  }
+
   async logRequest(req: LogicalRequest<unknown, unknown>, error?: string): Promise<void> {
     if (this.devices.length === 0 || UNAUDITED.has(req.path)) return;
     await this.hasher.ready();

@@ -26,7 +26,7 @@ export interface WireRequest {
 /** A response ready for the wire: text, or bytes produced as they are sent. */
 export interface WireResponse {
   status: number;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   body: string | AsyncIterable<Uint8Array>;
 }
 
@@ -36,7 +36,11 @@ export interface WireResponse {
  */
 export const UPLOAD_PATHS = ['sys/storage/raft/snapshot', 'sys/storage/raft/snapshot-force'];
 
-export const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+/** Frozen: a response without headers of its own carries this very object. */
+export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+
+/** What `echoedHeaders` answers for a request without a namespace header (most): shared, frozen. */
+const NO_ECHOED_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** Header that the socket layer adds when it rewrote a `LIST` request line to `GET`. */
 export const LIST_MARKER_HEADER = 'x-ferry-list-verb';
@@ -95,9 +99,9 @@ export function clientTokenOf(headers: WireRequest['headers']): string | null {
 }
 
 /** Headers every answer to this request carries, errors included: Vault echoes the namespace. */
-export function echoedHeaders(headers: WireRequest['headers']): Record<string, string> {
+export function echoedHeaders(headers: WireRequest['headers']): Readonly<Record<string, string>> {
   const namespace = header(headers, 'x-vault-namespace');
-  return namespace === undefined ? {} : { 'x-vault-namespace': namespace };
+  return namespace === undefined ? NO_ECHOED_HEADERS : { 'x-vault-namespace': namespace };
 }
 
 /**
@@ -245,11 +249,12 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
 const frozenDataJson = new WeakMap<object, string>();
 
 /** A handled request as bytes: 204, an empty or raw body, or Vault's envelope. */
-export function renderResponse(request: ParsedRequest, handled: HandledRequest, echoed: Record<string, string>): WireResponse {
+export function renderResponse(request: ParsedRequest, handled: HandledRequest, echoed: Readonly<Record<string, string>>): WireResponse {
   const res = handled.response;
   if (!res) return { status: 204, headers: { ...JSON_HEADERS, ...echoed }, body: '' };
   const status = res.status ?? 200;
-  const headers = { ...JSON_HEADERS, ...echoed, ...(res.headers ?? {}) };
+  // The common answer (no namespace echoed, no headers of its own) copies nothing.
+  const headers = echoed === NO_ECHOED_HEADERS && !res.headers ? JSON_HEADERS : { ...JSON_HEADERS, ...echoed, ...(res.headers ?? {}) };
   if (res.empty) return { status, headers, body: '' };
   if (res.stream) return { status, headers, body: res.stream };
   if (res.text !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : res.text };

@@ -58,6 +58,11 @@ export interface SealState {
 
 /** Audit devices see every request and response; a failure of all of them fails the request. */
 export interface AuditSink {
+  /**
+   * Whether a request to `path` gets audit entries now (no device enabled, or a path Vault does
+   * not audit: none). Synchronous and cheap, so that an unaudited request skips both calls.
+   */
+  audits?(path: string): boolean;
   logRequest(req: LogicalRequest<unknown, unknown>, error?: string): Promise<void>;
   logResponse(req: LogicalRequest<unknown, unknown>, res: LogicalResponse | undefined, status: number, error?: string): Promise<void>;
 }
