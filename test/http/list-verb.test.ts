@@ -1,10 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { describe, expect, it, vi } from 'vitest';
 import { RequestLineRewriter } from '../../src/http/list-verb.js';
 import { DEFAULT_LISTENER_TIMEOUTS } from '../../src/http/connection-deadlines.js';
 import { listRestOf, nativeFirst } from '../../src/http/native-first.js';
-import { useListeningServer } from '../support/fixtures.js';
+import { startListeningServer } from '../support/app.js';
+import { closeAfterTest, tempDirForTest, useListeningServer } from '../support/fixtures.js';
 
 /** Sends raw bytes on one connection and collects what comes back until `responses` responses arrived. */
 async function rawExchange(port: number, payload: string | Buffer[], responses: number): Promise<string> {
@@ -244,3 +248,29 @@ class RequestLineRewriterObserver {
   headComplete(): void {}
   messageComplete(): void {}
 }
+
+describe('LIST over TLS on a natively parsed connection', () => {
+  it('answers a LIST pipelined behind a write on one TLS connection, after the write, with the written key', async () => {
+    const dir = tempDirForTest('ferry-tls-list-');
+    const cert = join(dir, 'c.crt');
+    const key = join(dir, 'c.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=ferry', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const s = closeAfterTest(await startListeningServer({}, { tlsDisable: false, tlsCertFile: cert, tlsKeyFile: key }));
+    const socket = tls.connect({ host: '127.0.0.1', port: s.listener.port, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+    const body = '{"data":{"v":"1"}}';
+    socket.write(
+      `PUT /v1/secret/data/tls/a HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        'LIST /v1/secret/metadata/tls HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n',
+    );
+    await vi.waitFor(() => expect(splitResponses(received)).toHaveLength(2));
+    socket.destroy();
+    const [put, list] = splitResponses(received);
+    expect(put!.status).toBe(200);
+    expect(list!.status).toBe(200);
+    expect(JSON.parse(list!.body).data).toEqual({ keys: ['a'] });
+  });
+});
