@@ -113,6 +113,12 @@ export class SqliteStore implements Store, StoreSnapshots {
         this.db.pragma('journal_mode = WAL');
       }
       this.db.pragma('synchronous = NORMAL');
+      // A checkpoint every 10,000 WAL pages (about 40 MB) rather than SQLite's 1,000: it copies
+      // each page changed since the last one back to the database file once, however often it
+      // changed, and a KV write changes the same few hundred hot pages over and over; the
+      // checkpoints' writes and fsyncs were a tenth of a write's CPU. Durability is the same
+      // (the WAL is the log either way); the WAL file grows to about 40 MB before it is reused.
+      this.db.pragma('wal_autocheckpoint = 10000');
       this.migrate();
       this.db.exec('BEGIN EXCLUSIVE; COMMIT');
     } catch (err) {
