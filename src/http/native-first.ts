@@ -22,23 +22,16 @@ import { RequestLineRewriter, type MessageObserver } from './list-verb.js';
  * This relies on Node internals, each checked before use (`nativeFirst` answers undefined, and
  * every connection is framed from its accept as before, when one is missing): the HTTP server's
  * `setupConnectionsTracking` 'listening' listener and `connectionsCheckingInterval` (Node's
- * header and request timers), the error's `rawPacket` and `bytesParsed`, the parser's
- * `unconsume` and `remove`, and the names of the listeners Node puts on a connection.
+ * header and request timers), the error's `rawPacket` and `bytesParsed`, and the parser's
+ * `unconsume` and `remove`. The listeners Node puts on a connection are not known by name: they
+ * are the ones that appear when the connection is handed to the HTTP server (`connect`).
  */
 
 /** What a connection handed over needs from the listener: its deadlines, started now. */
 export type TrackConnection = (socket: Socket) => MessageObserver;
 
-/** Node's listeners on a connection it parses natively, by event, as its upgrade path removes them. */
-const NODE_CONNECTION_LISTENERS: Array<[string, string]> = [
-  ['data', 'bound socketOnData'],
-  ['end', 'bound socketOnEnd'],
-  ['close', 'bound socketOnClose'],
-  ['drain', 'bound socketOnDrain'],
-  ['timeout', 'socketOnTimeout'],
-  ['resume', 'onSocketResume'],
-  ['pause', 'onSocketPause'],
-];
+/** The events Node's HTTP server listens to on a connection it parses natively ('error' excepted: it removes that one itself). */
+const CONNECTION_EVENTS = ['data', 'end', 'close', 'drain', 'timeout', 'resume', 'pause'] as const;
 
 interface NativeParser {
   _consumed?: boolean;
@@ -67,6 +60,8 @@ export function listRestOf(err: ParseError): Buffer | undefined {
 }
 
 export interface NativeFirst {
+  /** Hands an accepted connection to the HTTP server, noting the listeners Node puts on it (to take them off at a hand-over). */
+  connect(socket: Socket): void;
   /** Handles a client error of a natively parsed connection: true when it was handled (LIST handed over, timeout cut). */
   clientError(err: ParseError, socket: Socket): boolean;
   /** Stops Node's timer sweep (the listener closes). */
@@ -102,11 +97,13 @@ export function nativeFirst(
 
   /** Connections handed over: a later parse error of theirs is the framed parser's, answered as any other. */
   const handed = new WeakSet<Socket>();
+  /** The listeners Node's HTTP server put on each natively parsed connection, by event. */
+  const nodeListeners = new WeakMap<Socket, Array<[string, Array<(...args: unknown[]) => void>]>>();
   const handOver = (socket: Socket, rest: Buffer): boolean => {
     if (handed.has(socket)) return false;
     const parser = (socket as Socket & { parser?: NativeParser | null }).parser;
-    const found = NODE_CONNECTION_LISTENERS.map(([event, name]) => [event, socket.listeners(event).find((l) => l.name === name)] as const);
-    if (!parser || typeof parser.unconsume !== 'function' || found.some(([, l]) => l === undefined)) return false;
+    const found = nodeListeners.get(socket);
+    if (!parser || typeof parser.unconsume !== 'function' || !found?.some(([event, ls]) => event === 'data' && ls.length > 0)) return false;
     handed.add(socket);
     const deadlines = track(socket);
     const rewriter = new RequestLineRewriter(deadlines);
@@ -126,7 +123,8 @@ export function nativeFirst(
       const inFlight = (socket as Socket & { _httpMessage?: { once(event: 'close', cb: () => void): void } | null })._httpMessage;
       if (inFlight) return inFlight.once('close', () => setImmediate(rehand));
       if (socket.destroyed) return;
-      for (const [event, listener] of found) socket.removeListener(event, listener as (...args: unknown[]) => void);
+      for (const [event, listeners] of found) for (const l of listeners) socket.removeListener(event, l);
+      nodeListeners.delete(socket);
       (socket as Socket & { parser?: unknown }).parser = null;
       parser.socket = null;
       parser.incoming = null;
@@ -141,6 +139,14 @@ export function nativeFirst(
   };
 
   return {
+    connect(socket) {
+      const before = CONNECTION_EVENTS.map((event) => socket.listeners(event));
+      httpServer.emit('connection', socket);
+      nodeListeners.set(
+        socket,
+        CONNECTION_EVENTS.map((event, i) => [event, (socket.listeners(event) as Array<(...args: unknown[]) => void>).filter((l) => !before[i]!.includes(l))]),
+      );
+    },
     clientError(err, socket) {
       if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
         // As Go's server (and the deadline sweep) does: closed without an answer.

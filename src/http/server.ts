@@ -129,7 +129,7 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     if (native) {
-      httpServer.emit('connection', socket);
+      native.connect(socket);
       return;
     }
     const deadlines = sweeper.track(socket);
