@@ -12,23 +12,27 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/app.js';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
 import { tempDirForTest } from '../support/fixtures.js';
-import { freeLoopbackPort, runFerry, waitUntil, type RunningProcess } from '../support/process.js';
+import { freeLoopbackPort, runFerry, type RunningProcess } from '../support/process.js';
+import {
+  converged as convergedOn,
+  expectClean as expectCleanIn,
+  invariants,
+  overHttp,
+  setUpSync,
+  writeLoad as writeLoadOn,
+  type Counts,
+  type Target,
+} from '../support/sync-invariants.js';
 import { emulatorDestination } from '../support/sync.js';
 
 const BOUNDED = process.env.FERRY_FAULTS === 'bounded';
 const SCALE = BOUNDED
   ? { secrets: 12, writesPerSecond: 20, outageMs: 10_000, throttleMs: 20_000, kills: 3, loadMs: 5_000 }
   : { secrets: 30, writesPerSecond: 40, outageMs: 30_000, throttleMs: 20_000, kills: 10, loadMs: 10_000 };
-const REGION = 'us-east-1';
 const report: string[] = [];
 afterAll(() => {
   process.stdout.write(`\nsync fault suite (${BOUNDED ? 'bounded' : 'full'}):\n${report.map((l) => `  ${l}`).join('\n')}\n`);
 });
-
-/** What the scenarios need of a Ferry server, in-process or a child process. */
-interface Target {
-  call(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }>;
-}
 
 function inProcess(t: TestServer): Target {
   return {
@@ -39,115 +43,16 @@ function inProcess(t: TestServer): Target {
   };
 }
 
-function overHttp(url: string, token: string): Target {
-  return {
-    call: async (method, p, body) => {
-      const res = await fetch(`${url}/v1/${p}`, {
-        method,
-        headers: { 'X-Vault-Token': token },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
-  };
-}
-
 const names = Array.from({ length: SCALE.secrets }, (_, i) => `app/s${i}`);
 
-async function setUp(target: Target, emu: AwsEmulator, destination: Record<string, unknown> = emulatorDestination(emu, { custom_tags: { team: 'faults' } })) {
-  expect((await target.call('POST', 'sys/mounts/kv', { type: 'kv-v2' })).status).toBeLessThan(300);
-  expect((await target.call('PUT', 'sys/sync/destinations/aws-sm/d', destination)).status).toBe(200);
-  for (const n of names) {
-    await target.call('PUT', `kv/data/${n}`, { data: { n: 0, at: n } });
-    expect((await target.call('PUT', 'sys/sync/destinations/aws-sm/d/associations/set', { mount: 'kv', secret_name: n })).status).toBe(200);
-  }
-}
+const setUp = (target: Target, emu: AwsEmulator, destination?: Record<string, unknown>) => setUpSync(target, emu, names, destination);
+const writeLoad = (target: Target, rate = SCALE.writesPerSecond) => writeLoadOn(target, names, rate);
 
-/** Numbers every KV write of the suite, so that no two versions of a secret ever hold the same data. */
-let counter = 0;
+/** Waits until every association holds its latest value; answers when that was (ms epoch). */
+const converged = (target: Target, emu: AwsEmulator, timeoutMs = 60_000) => convergedOn(target, emu, names.length, timeoutMs);
 
-/** Writes KV versions round-robin at a steady rate until stopped; counts the writes Ferry accepted. */
-function writeLoad(target: Target, rate = SCALE.writesPerSecond) {
-  let stopped = false;
-  let accepted = 0;
-  let refused = 0;
-  const done = (async () => {
-    while (!stopped) {
-      const started = Date.now();
-      const n = names[counter % names.length]!;
-      counter++;
-      try {
-        const res = await target.call('PUT', `kv/data/${n}`, { data: { n: counter, at: n } });
-        if (res.status === 200) accepted++;
-        else refused++;
-      } catch {
-        refused++;
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rate - (Date.now() - started))));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await done;
-      return { accepted, refused };
-    },
-  };
-}
-
-interface Counts {
-  associations: number;
-  lost: number;
-  duplicates: number;
-  failed: number;
-  tagsWrong: number;
-  /** What the duplicates were, for the report. */
-  details?: string[];
-}
-
-/** The invariant check: AWS against KV's latest version, per association. */
-async function invariants(target: Target, emu: AwsEmulator): Promise<Counts> {
-  const entries = (await target.call('GET', 'sys/sync/destinations/aws-sm/d/associations')).body.data.associated_secrets as Record<string, any>;
-  const counts: Counts = { associations: 0, lost: 0, duplicates: 0, failed: 0, tagsWrong: 0, details: [] };
-  for (const e of Object.values(entries)) {
-    counts.associations++;
-    const kv = (await target.call('GET', `kv/data/${e.secret_name}`)).body.data.data;
-    const secret = emu.getSecret(REGION, e.external_name);
-    const current = secret?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
-    if (current !== JSON.stringify(kv)) counts.lost++;
-    const byValue = new Map<string, number>();
-    for (const v of secret?.versions ?? []) byValue.set(v.secretString ?? '', (byValue.get(v.secretString ?? '') ?? 0) + 1);
-    for (const [value, c] of byValue) {
-      if (c < 2) continue;
-      counts.duplicates += c - 1;
-      const ids = secret!.versions.filter((v) => v.secretString === value).map((v) => v.versionId);
-      counts.details!.push(`duplicate: ${e.external_name} holds ${c} versions of one value (${ids.join(', ')})`);
-    }
-    if (e.sync_status !== 'SYNCED' || e.last_error !== undefined) counts.failed++;
-    const tags = Object.fromEntries((secret?.tags ?? []).map((x) => [x.Key, x.Value]));
-    if (tags['hashicorp:vault'] !== '' || !tags['ferry:owner'] || tags.team !== 'faults') counts.tagsWrong++;
-  }
-  return counts;
-}
-
-/** Waits until every association holds its secret's latest value; answers when that was (ms epoch). */
-async function converged(target: Target, emu: AwsEmulator, timeoutMs = 60_000): Promise<number> {
-  await waitUntil(
-    'every association to hold its latest value, SYNCED',
-    async () => {
-      const c = await invariants(target, emu);
-      return c.associations === names.length && c.lost === 0 && c.failed === 0;
-    },
-    { timeoutMs, intervalMs: 50 },
-  );
-  return Date.now();
-}
-
-function expectClean(scenario: string, { details, ...c }: Counts, extra = '') {
-  report.push(...(details ?? []));
-  report.push(`${scenario}: ${c.associations} associations, ${c.lost} lost updates, ${c.duplicates} duplicate AWS versions, ${c.failed} left failed, ${c.tagsWrong} with wrong tags${extra}`);
-  expect(c).toEqual({ associations: names.length, lost: 0, duplicates: 0, failed: 0, tagsWrong: 0 });
+function expectClean(scenario: string, counts: Counts, extra = '') {
+  expectCleanIn(report, scenario, names.length, counts, extra);
 }
 
 async function withServer(fn: (t: TestServer, emu: AwsEmulator) => Promise<void>, storagePath = ':memory:') {
