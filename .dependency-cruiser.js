@@ -11,7 +11,7 @@
  *   kernel ← store ← features ← http ← app
  * - kernel:   src/kernel — imports nothing of Ferry's.
  * - store:    src/store — the store port, its SQLite driver and the layers over it.
- * - features: src/{seal,audit,auth,identity,kv,sys,sync,metrics} — may import each other, without circles.
+ * - features: src/{seal,audit,auth,identity,kv,sys,sync,metrics,ha} — may import each other, without circles.
  * - http:     src/http — the wire layer and the request pipeline.
  * - app:      src/app.ts, src/compose.ts, src/main.ts, src/logging.ts,
  *             src/ui-build.ts (builds the web UI's assets at start, in a clone) and src/config
@@ -19,7 +19,7 @@
  */
 const KERNEL = '^src/kernel/';
 const STORE = '^src/store/';
-const FEATURES = '^src/(seal|audit|auth|identity|kv|sys|sync|metrics)/';
+const FEATURES = '^src/(seal|audit|auth|identity|kv|sys|sync|metrics|ha)/';
 const HTTP = '^src/http/';
 const APP = ['^src/(app|compose|main|logging|ui-build)[.]ts$', '^src/config/'];
 

@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(opts: Options): Promise<boo
   'kv-pg': () => import('./kv-pg.js'),
   sync: () => import('./sync.js'),
   'sync-scale': () => import('./sync-scale.js'),
+  'sync-ha': () => import('./sync-ha.js'),
   templates: () => import('./templates.js'),
   json: () => import('./json.js'),
 };

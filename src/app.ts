@@ -9,6 +9,10 @@ import { readBody } from './http/body.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { uiResponse, type UiAssets } from './http/ui-assets.js';
 import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
+import { CLUSTER_ECHO_PATH, FORWARDED_FOR_HEADER, answeredLocally, type RequestForwarder } from './http/forward.js';
+import { header } from './http/wire.js';
+import type { HaView } from './ha/coordinator.js';
+import { haErrors } from './ha/errors.js';
 
 /**
  * What the HTTP application needs: the services of the request pipeline, the request metrics,
@@ -21,6 +25,15 @@ export interface AppDeps extends DispatcherDeps {
   jsonLimits?: JsonLimits;
   /** The web UI's built assets, served at `/ui/` (config `ui = true`, and dev mode); no UI when absent. */
   uiAssets?: UiAssets;
+
+  /** High availability: a standby forwards what it does not answer itself to the active node. */
+  ha?: { view: HaView; forwarder: RequestForwarder };
+  /**
+   * This app serves the cluster listener: its requests were forwarded by other nodes, which the
+   * channel's TLS authenticated, so the client address they pass on is believed; they are
+   * answered only while this node is active, and never forwarded again.
+   */
+  clusterChannel?: boolean;
 }
 
 /**
@@ -71,14 +84,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const handle = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, upload?: Readable) => {
     const started = performance.now();
-    const res = await dispatcher.handle({
+    const socketAddress = request.socket.remoteAddress ?? '';
+    const wire = {
       method: request.method,
       url: request.url,
       headers: request.headers,
       body: Buffer.isBuffer(request.body) ? request.body : undefined,
-      remoteAddress: request.socket.remoteAddress ?? '',
+      remoteAddress: deps.clusterChannel ? (header(request.headers, FORWARDED_FOR_HEADER) ?? socketAddress) : socketAddress,
       upload,
-    });
+    };
+    const answered = await standbyAnswer(wire);
+    // A forwarded request is counted by the node that routes it; here only as unrouted.
+    if (answered) deps.requests.requestAnswered(request.method, undefined, undefined, answered.status, (performance.now() - started) / 1000);
+    const res = answered ?? (await dispatcher.handle(wire));
     // Paths only: query strings and bodies may carry secrets and never reach the log. The
     // entry is only built when it is written (debug is off unless asked for).
     if (deps.log.isLevelEnabled('debug')) {
@@ -90,7 +108,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return send(reply, res);
   };
 
+  /**
+   * With HA, what this node does not answer itself: an unsealed standby forwards client requests
+   * (but those it answers locally) to the active node; the cluster listener refuses forwarded
+   * requests once this node is no longer active (the sender's next try finds the new one).
+   * Undefined: the dispatcher answers here.
+   */
+  const standbyAnswer = async (wire: import('./http/wire.js').WireRequest): Promise<WireResponse | undefined> => {
+    const ha = deps.ha;
+    if (!ha?.view.enabled || ha.view.isActive()) return undefined;
+    if (deps.clusterChannel) return errorResponse(haErrors.notActive());
+    if (deps.seal.status().sealed || answeredLocally(wire.url)) return undefined;
+    const leader = ha.view.leader();
+    if (!leader || leader.nodeId === ha.view.nodeId()) return errorResponse(haErrors.noActiveNode());
+    try {
+      return await ha.forwarder.forward(wire, leader.clusterAddr);
+    } catch (err) {
+      return errorResponse(err instanceof FerryError ? err : haErrors.forwardingFailed());
+    }
+  };
+
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: (request, reply) => handle(request, reply) });
+  if (deps.clusterChannel) {
+    // A standby's echo: proves the channel (and so the key) and reads this node's clock.
+    app.get(CLUSTER_ECHO_PATH, (_request, reply) => send(reply, { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ time: Date.now() }) }));
+  }
 
   // The web UI: static files, answered from memory, under a strict Content-Security-Policy
   // (`http/ui-assets.ts`). Where Vault serves its UI; `/ui` goes to `/ui/`, as in Vault.

@@ -39,6 +39,10 @@ import { SaltCache } from './auth/login/mount-storage.js';
 import { userpassBackend } from './auth/userpass/index.js';
 import { approleBackend } from './auth/approle/index.js';
 import { JwtKeyCache, jwtBackend } from './auth/jwt/index.js';
+import { randomUUID } from 'node:crypto';
+import { ClusterKey, CLUSTER_PSK_IDENTITY, HaCoordinator, SINGLE_NODE, type HaTiming, type HaView } from './ha/index.js';
+import type { HaLockBackend } from './store/ha-lock.js';
+import { RequestForwarder, type ClusterPsk } from './http/forward.js';
 
 export const FERRY_VERSION = '0.1.0';
 /**
@@ -86,6 +90,11 @@ export interface CoreOptions {
   jsonLimits?: Partial<JsonLimits>;
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
+  /**
+   * High availability over a shared database (`storage "postgresql" { ha_enabled = "true" }`):
+   * the election's backend and the address other nodes forward requests to (`cluster_addr`).
+   */
+  ha?: { lock: HaLockBackend; clusterAddr: string; timing?: Partial<HaTiming> };
 }
 
 /** `storage "postgresql" { connection_url, ha_enabled, max_parallel }`, as the configuration resolved it. */
@@ -135,6 +144,8 @@ export interface CoreServices {
   ui: boolean;
   /** The listener's JSON limits, checked on every body as it arrives. */
   jsonLimits: JsonLimits;
+  /** With HA: the node's state, and the forwarder a standby hands client requests to. */
+  ha?: { view: HaView; forwarder: RequestForwarder };
 }
 
 /** The security services behind the service interfaces, for tests, benchmarks and operators' tooling. */
@@ -171,7 +182,18 @@ export interface Server {
    * serves. A no-op while sealed (sealing drops all of it anyway).
    */
   refreshFromStorage(): Promise<void>;
-  /** Stops the sync worker and the expiry sweep if they still run, then closes the store. */
+  /** This node's HA state (`SINGLE_NODE` without HA). */
+  ha: HaView;
+  /** With HA: the cluster channel's key, for the cluster listener (`main.ts`). */
+  clusterPsk?: ClusterPsk;
+  /**
+   * Starts the background work: without HA the sync worker and the expiry sweep; with HA the
+   * election, which runs them exactly while this node is active.
+   */
+  startBackground(): void;
+  /** Stops it (with HA: steps down, giving the lock back). */
+  stopBackground(): Promise<void>;
+  /** Stops the background work if it still runs, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -224,25 +246,43 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const versionHistory = new VersionHistory(store, info, clock);
   const cluster = new ClusterIdentity(store, info);
   const telemetry = opts.telemetry ?? { ...telemetryDefaults(), ...(opts.dev ? { disable_hostname: true } : {}) };
+  const clusterKey = opts.ha ? new ClusterKey(store) : undefined;
+  // What lives behind the barrier is loaded when it opens and forgotten when it closes; with HA
+  // also when a node takes over as the active one (another node may have changed it meanwhile).
+  // The unseal dependents' work (resuming a KV upgrade, the endpoint review) is the active
+  // node's: with HA a node does it when it takes over, not when it is unsealed as a standby.
+  const loadState = async (activeWork: boolean) => {
+    await cluster.id();
+    await mounts.load();
+    await tokens.saltAccessorIndex();
+    await policies.ensureDefault();
+    await audit.load();
+    await versionHistory.record();
+    await clusterKey?.load();
+    if (activeWork) for (const dependent of unsealDependents) await dependent();
+  };
+  const dropState = () => {
+    for (const dependent of sealDependents) dependent.reset();
+    cluster.reset();
+    tokens.reset();
+    policies.reset();
+    audit.reset();
+  };
+  // Set once the election is built (below): a sealed node gives the lock up first.
+  let beforeSealHa: () => Promise<void> = async () => undefined;
+  let unsealedHa: () => void = () => undefined;
   const seal = new SealManager(
     barrier,
     {
-      // What lives behind the barrier is loaded when it opens and forgotten when it closes.
       afterUnseal: async () => {
-        await cluster.id();
-        await mounts.load();
-        await tokens.saltAccessorIndex();
-        await policies.ensureDefault();
-        await audit.load();
-        await versionHistory.record();
-        for (const dependent of unsealDependents) await dependent();
+        await loadState(!opts.ha);
+        // An unsealed HA node competes for the lock at once rather than at its next round.
+        unsealedHa();
       },
       beforeSeal: async () => {
-        for (const dependent of sealDependents) dependent.reset();
-        cluster.reset();
-        tokens.reset();
-        policies.reset();
-        audit.reset();
+        await beforeSealHa();
+        dropState();
+        clusterKey?.reset();
       },
       createRootToken: async (id) =>
         (await tokens.create({ id, policies: ['root'], parent: null, ttl: 0, display_name: 'root', path: 'auth/token/root' })).id,
@@ -280,6 +320,58 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   // Commits that enqueue outbox operations wake the sync worker at once.
   notifying.onEnqueue(() => sync.worker.notify());
 
+  // High availability: the election gates the background work; a standby forwards requests.
+  let background = { start: () => startWorkers(), stop: () => stopWorkers() };
+  let ha: HaView = SINGLE_NODE;
+  let clusterPsk: ClusterPsk | undefined;
+  let coreHa: CoreServices['ha'];
+  function startWorkers(): void {
+    sync.worker.start();
+    expirySweep.start();
+  }
+  async function stopWorkers(): Promise<void> {
+    await expirySweep.stop();
+    await sync.worker.stop();
+  }
+  if (opts.ha && clusterKey) {
+    const { lock, clusterAddr } = opts.ha;
+    const psk: ClusterPsk = { identity: CLUSTER_PSK_IDENTITY, key: () => clusterKey.current() };
+    const forwarder = new RequestForwarder(psk);
+    const nodeId = randomUUID();
+    const coordinator = new HaCoordinator(
+      {
+        lock,
+        self: () => ({ nodeId, hostname: hostname(), apiAddr: info.apiAddr, clusterAddr, version: info.version }),
+        sealed: () => barrier.isSealed,
+        refreshSeal: async () => {
+          if (!seal.initialized) await seal.load();
+        },
+        onActive: async () => {
+          // The previous active node may have rotated the keyring, changed mounts, policies, audit devices.
+          await barrier.refreshKeyring();
+          dropState();
+          await loadState(true);
+          startWorkers();
+        },
+        onStandby: stopWorkers,
+        echo: (addr) => forwarder.echo(addr),
+        clock,
+        log,
+      },
+      opts.ha.timing,
+    );
+    beforeSealHa = async () => {
+      await coordinator.sealing();
+      forwarder.reset();
+    };
+    unsealedHa = () => coordinator.poke();
+    background = { start: () => coordinator.start(), stop: () => coordinator.stop() };
+    ha = coordinator;
+    clusterPsk = psk;
+    coreHa = { view: coordinator, forwarder };
+    info.storageType = 'postgresql';
+  }
+
   // Auth methods, by the mount type `sys/auth` enables them with.
   const salts = new SaltCache();
   const jwtKeys = new JwtKeyCache(clock);
@@ -306,6 +398,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         audit,
         unmountGuards,
         versionHistory,
+        ha,
         kvUpgrades: kv.upgrades,
         authMethodTypes: new Set(Object.keys(authMethods)),
         openApiDocument: () => buildOpenApi(documented, FERRY_VERSION),
@@ -361,6 +454,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     requests: metrics.requests,
     ui: opts.ui ?? false,
     jsonLimits: { ...DEFAULT_JSON_LIMITS, ...opts.jsonLimits },
+    ha: coreHa,
   };
 
   let rootToken: string | undefined;
@@ -402,10 +496,14 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
       await mounts.load();
       await audit.load();
     },
+    ha,
+    clusterPsk,
+    startBackground: () => background.start(),
+    stopBackground: () => background.stop(),
     close: async () => {
       // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
-      await expirySweep.stop();
-      await sync.worker.stop();
+      await background.stop();
+      await stopWorkers();
       sync.adapters.reset();
       // Closing the barrier drops the keys from memory before the database closes.
       await barrier.close();

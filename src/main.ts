@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { createServer, FERRY_VERSION, VAULT_API_VERSION, type Server } from './compose.js';
 import { buildApp } from './app.js';
 import { prepareUiAssets } from './ui-build.js';
-import { listen, type RunningListener } from './http/server.js';
+import { listen, splitAddress, type RunningListener } from './http/server.js';
+import { clusterServerTls } from './http/forward.js';
+import { PostgresHaLock } from './store/postgres-ha.js';
 import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
 import {
   ConfigError,
@@ -116,6 +118,46 @@ async function reload(ctx: { flags: Flags; configPaths: string[]; log: Logger; s
   log.info({ changes }, changes.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing changed');
 }
 
+/** Where HA's cluster listener listens and what the node advertises to the others. */
+interface HaSettings {
+  connectionUrl: string;
+  /** `host:port` the cluster listener binds. */
+  clusterListen: string;
+  /** `https://host:port` other nodes forward to (`cluster_addr`, `VAULT_CLUSTER_ADDR`). */
+  clusterAddr: string;
+}
+
+/**
+ * HA runs on PostgreSQL storage with `ha_enabled`. As in Vault, the cluster listener listens on
+ * the first listener's `cluster_address`, else on its address with the port + 1, and the node
+ * advertises `VAULT_CLUSTER_ADDR`, else `cluster_addr`, else that address (which must then be a
+ * concrete one: other nodes cannot dial 0.0.0.0).
+ */
+function haSettings(config: ServerConfig | undefined, listeners: ListenerSettings[]): HaSettings | undefined {
+  const ha = haStorage(config);
+  if (!ha) return undefined;
+  const first = listeners[0];
+  if (!first) throw new ConfigError('ha_enabled needs a listener "tcp" stanza: the cluster listener is derived from it');
+  const { host, port } = splitAddress(first.address);
+  const clusterListen = first.clusterAddress ?? `${host.includes(':') ? `[${host}]` : host}:${port + 1}`;
+  let clusterAddr = process.env.VAULT_CLUSTER_ADDR || config?.clusterAddr;
+  if (!clusterAddr) {
+    const bound = splitAddress(clusterListen).host;
+    if (bound === '0.0.0.0' || bound === '::' || bound === '') {
+      throw new ConfigError(`cluster_addr must be set when the cluster listener binds ${clusterListen}: the other nodes need an address they can reach`);
+    }
+    clusterAddr = `https://${clusterListen}`;
+  }
+  return { connectionUrl: ha.connectionUrl, clusterListen, clusterAddr };
+}
+
+/** The PostgreSQL storage stanza's HA settings, when it enables HA. */
+function haStorage(config: ServerConfig | undefined): { connectionUrl: string } | undefined {
+  // TODO(i19-pg): read storage "postgresql" { connection_url, ha_enabled } once the driver's config lands.
+  void config;
+  return undefined;
+}
+
 async function runServer(args: string[]): Promise<number> {
   let flags: Flags;
   try {
@@ -153,6 +195,7 @@ async function runServer(args: string[]): Promise<number> {
   // Vault reads VAULT_API_ADDR over the configuration's api_addr.
   const apiAddr = process.env.VAULT_API_ADDR || config?.apiAddr;
 
+  const ha = haSettings(config, listeners);
   const server = await createServer({
     storagePath,
     ...(storage?.type === 'postgresql'
@@ -167,6 +210,7 @@ async function runServer(args: string[]): Promise<number> {
     telemetry: config?.telemetry,
     ui: config?.ui,
     sync: config?.sync,
+    ha: ha && { lock: new PostgresHaLock({ connectionUrl: ha.connectionUrl }), clusterAddr: ha.clusterAddr },
   });
   // The web UI at /ui/: when the configuration says `ui = true`, and always in dev mode (as Vault).
   const uiAssets = dev || config?.ui ? await prepareUiAssets(log) : undefined;
@@ -183,15 +227,21 @@ async function runServer(args: string[]): Promise<number> {
       });
       running.push(await listen(app, { ...l, log }));
     }
+    if (ha && server.clusterPsk) {
+      // Requests other nodes forward: TLS with the cluster key only, the first listener's limits.
+      const first = listeners[0]!;
+      const app = await buildApp({ ...server.core, maxRequestSize: first.maxRequestSize, jsonLimits: first.jsonLimits, clusterChannel: true });
+      running.push(await listen(app, { ...first, address: ha.clusterListen, tlsDisable: false, tlsOptions: clusterServerTls(server.clusterPsk), log }));
+    }
   } catch (err) {
     for (const r of running) await r.close();
     await server.close();
     throw err;
   }
-  // Secrets sync's background work; a sealed server delivers and sweeps nothing until unsealed.
-  server.sync.worker.start();
-  server.expirySweep.start();
   if (!apiAddr) server.core.info.apiAddr = running[0]!.url;
+  // Secrets sync's background work; a sealed server delivers and sweeps nothing until unsealed.
+  // With HA, the election: only the active node runs it.
+  server.startBackground();
   if (config?.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`, { mode: 0o644 });
 
   // Signal handlers are in place before the banner tells anyone the server is up.
@@ -217,6 +267,7 @@ async function runServer(args: string[]): Promise<number> {
     `             Api Address: ${server.core.info.apiAddr}`,
     ...listeners.map((l, i) => `              Listener ${i + 1}: ${describeListener(l)}`),
     `                  Storage: ${describeStorage(storage, dev)}`,
+    ...(ha ? [`          Cluster Address: ${ha.clusterAddr}`, `               HA Enabled: true`] : []),
     `                Log Level: ${level}`,
     `                   Web UI: ${uiAssets ? `${server.core.info.apiAddr.replace(/\/$/, '')}/ui/` : 'off'}`,
     `                  Version: Ferry v${FERRY_VERSION} (Vault API ${VAULT_API_VERSION})`,
@@ -254,8 +305,7 @@ async function runServer(args: string[]): Promise<number> {
   process.off('SIGHUP', onHangup);
   await reloading;
   for (const r of running) await r.close();
-  await server.expirySweep.stop();
-  await server.sync.worker.stop();
+  await server.stopBackground();
   await server.close();
   if (config?.pidFile) rmSync(config.pidFile, { force: true });
   return 0;

@@ -95,7 +95,8 @@ export const tcpListenerSchema = z.strictObject({
   tls_disable_client_certs: vaultOnly(),
   tls_cipher_suites: vaultOnly(),
   tls_prefer_server_cipher_suites: vaultOnly(),
-  cluster_address: vaultOnly(),
+  /** Where this node listens for requests other nodes forward (HA); the listener's port + 1 by default. */
+  cluster_address: z.string().min(1).optional(),
   max_request_duration: vaultOnly(),
   proxy_protocol_behavior: vaultOnly(),
   proxy_protocol_authorized_addrs: vaultOnly(),

@@ -35,6 +35,8 @@ export interface ListenerConfig {
   /** Largest accepted request body, in bytes. */
   maxRequestSize: number;
   telemetry: { unauthenticatedMetricsAccess: boolean };
+  /** `cluster_address`: where this node listens for forwarded requests (HA only). */
+  clusterAddress?: string;
 }
 
 /** One listener with its timeouts, JSON limits and connection cap (`listener-limits.ts`). */
@@ -290,6 +292,7 @@ function listenerOf(l: TcpListenerConfig): ListenerSettings {
     tlsKeyFile: l.tls_key_file,
     tlsMinVersion: l.tls_min_version,
     tlsMaxVersion: l.tls_max_version,
+    clusterAddress: l.cluster_address,
     // Vault: 0 means the default, a negative value disables the limit.
     maxRequestSize: size === undefined || size === 0 ? DEFAULT_MAX_REQUEST_SIZE : size < 0 ? Number.MAX_SAFE_INTEGER : size,
     telemetry: { unauthenticatedMetricsAccess: l.telemetry?.unauthenticated_metrics_access ?? false },

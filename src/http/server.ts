@@ -25,6 +25,8 @@ export interface ListenerOptions {
   /** Node's names (`TLSv1.2`); Node's defaults when unset. */
   tlsMinVersion?: string;
   tlsMaxVersion?: string;
+  /** TLS options that replace the certificate pair: the cluster listener's pre-shared key (`forward.ts`). */
+  tlsOptions?: tls.TlsOptions;
   /**
    * How LIST is translated: `native` (the default) keeps each connection on Node's native
    * parser, with Node's own timers, until it sends LIST, and then translates it `inline`
@@ -143,10 +145,12 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
     ...(opts.tlsMinVersion ? { minVersion: opts.tlsMinVersion as tls.SecureVersion } : {}),
     ...(opts.tlsMaxVersion ? { maxVersion: opts.tlsMaxVersion as tls.SecureVersion } : {}),
   };
-  let pair = opts.tlsDisable ? undefined : readPair();
+  let pair = opts.tlsDisable || opts.tlsOptions ? undefined : readPair();
   // The handshake comes before the first request's head: it gets the header timeout.
   const handshake = timeouts.readHeaderMs > 0 ? { handshakeTimeout: timeouts.readHeaderMs } : {};
-  const server = opts.tlsDisable ? net.createServer(onSocket) : tls.createServer({ ...pair, ...versions, ...handshake }, onSocket);
+  const server = opts.tlsDisable
+    ? net.createServer(onSocket)
+    : tls.createServer({ ...(opts.tlsOptions ?? { ...pair, ...versions }), ...handshake }, onSocket);
   server.maxConnections = maxConnections;
   const descriptors = openFilesLimit();
   if (descriptors !== undefined && maxConnections + RESERVED_DESCRIPTORS > descriptors) {

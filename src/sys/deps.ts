@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditBroker } from '../audit/broker.js';
+import type { HaView } from '../ha/coordinator.js';
 import type { PolicyStore } from '../auth/policy-store.js';
 import type { MountEntry, TokenEntry } from '../kernel/entries.js';
 import type { Authorizer, LeaseTtls, ServerInfo } from '../kernel/services.js';
@@ -25,6 +26,8 @@ export interface KvUpgradeStarter {
  */
 export interface SystemDeps {
   seal: SealManager;
+  /** High availability: whether this node is active, who is (`sys/leader`, `sys/health`, `sys/ha-status`, `sys/step-down`). */
+  ha: HaView;
   /** Key rotation and key status. */
   barrier: BarrierStore;
   info: ServerInfo;

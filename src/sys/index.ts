@@ -8,6 +8,7 @@ import { authPaths } from './path-auth.js';
 import { capabilitiesAccessorPath } from './path-capabilities-accessor.js';
 import { capabilitiesSelfPath } from './path-capabilities-self.js';
 import { capabilitiesPath } from './path-capabilities.js';
+import { haStatusPath } from './path-ha-status.js';
 import { healthPath } from './path-health.js';
 import { initPath } from './path-init.js';
 import { internalPaths } from './path-internal.js';
@@ -44,6 +45,7 @@ export function systemPaths(deps: SystemDeps): PathSpec[] {
     unsealPath(deps),
     sealPath(deps),
     stepDownPath(deps),
+    haStatusPath(deps),
     ...storagePaths(deps),
     rotatePath(deps),
     keyStatusPath(deps),

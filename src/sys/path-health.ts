@@ -15,7 +15,7 @@ const codeField = () =>
   });
 
 /** `sys/health`: raw, unauthenticated, answered while sealed, with status codes load balancers can read. */
-export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
+export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock' | 'ha'>) =>
   definePath({
     pattern: 'health',
     unauthenticated: true,
@@ -35,20 +35,27 @@ export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
           performancestandbycode: codeField(),
           sealedcode: codeField(),
           uninitcode: codeField(),
+          haunhealthycode: codeField(),
         },
         handler: async (req) => {
           const s = deps.seal.status();
-          const { activecode = 200, sealedcode = 503, uninitcode = 501 } = req.data;
-          for (const code of [activecode, sealedcode, uninitcode]) {
+          const { activecode = 200, standbycode = 429, sealedcode = 503, uninitcode = 501, haunhealthycode = 474 } = req.data;
+          for (const code of [activecode, standbycode, sealedcode, uninitcode, haunhealthycode]) {
             if (code < 100 || code > 599) throw sysErrors.invalidStatusCode(code);
           }
-          const status = !s.initialized ? uninitcode : s.sealed ? sealedcode : activecode;
+          const unsealed = s.initialized && !s.sealed;
+          // A sealed node is no standby: it takes no part in the election until unsealed.
+          const standby = unsealed && !deps.ha.isActive();
+          const link = standby ? deps.ha.standbyLink() : undefined;
+          // A standby that cannot reach the active node cannot forward: unhealthy whatever standbyok says.
+          const standbyStatus = link && !link.healthy ? haunhealthycode : req.data.standbyok === true ? activecode : standbycode;
+          const status = !s.initialized ? uninitcode : s.sealed ? sealedcode : standby ? standbyStatus : activecode;
           return {
             status,
             raw: {
               initialized: s.initialized,
               sealed: s.sealed,
-              standby: false,
+              standby,
               performance_standby: false,
               replication_performance_mode: 'disabled',
               replication_dr_mode: 'disabled',
@@ -58,8 +65,15 @@ export const healthPath = (deps: Pick<SystemDeps, 'seal' | 'info' | 'clock'>) =>
               enterprise: false,
               // As Vault: the cluster's name and id are stored behind the barrier, so only an unsealed server reports them.
               ...(s.initialized && !s.sealed ? { cluster_name: deps.info.clusterName, cluster_id: deps.info.clusterId } : {}),
-              echo_duration_ms: 0,
-              clock_skew_ms: 0,
+              echo_duration_ms: link?.echoDurationMs ?? 0,
+              clock_skew_ms: link?.clockSkewMs ?? 0,
+              // Vault's standbys say whether their link to the active node is up, and when it last answered.
+              ...(link
+                ? {
+                    ha_connection_healthy: link.healthy,
+                    last_request_forwarding_heartbeat_ms: link.lastEcho > 0 ? Math.max(0, deps.clock() - link.lastEcho) : 0,
+                  }
+                : {}),
             },
           };
         },
