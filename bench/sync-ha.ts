@@ -57,7 +57,7 @@ export async function run(): Promise<boolean> {
         const node = nodes[counter % nodes.length]!;
         const name = names[counter % names.length]!;
         const value = { n: ++counter, at: name };
-        let status = 0;
+        let status: number;
         try {
           status = (await cluster.client(node).call('PUT', `kv/data/${name}`, { data: value })).status;
         } catch {

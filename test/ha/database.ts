@@ -24,6 +24,8 @@ export async function haTestDatabase(): Promise<HaTestDatabase | undefined> {
       url: cluster.url(),
       restart: async () => {
         await cluster.stop('fast');
+        // Down long enough for every node to notice and for requests to meet the outage.
+        await new Promise((r) => setTimeout(r, 2000));
         await cluster.start();
       },
       close: () => cluster.destroy(),

@@ -118,7 +118,7 @@ export function writeLoad(target: Target, names: string[], rate: number) {
       const n = names[counter % names.length]!;
       counter++;
       const value = counter;
-      let status = 0;
+      let status: number;
       try {
         status = (await target.call('PUT', `kv/data/${n}`, { data: { n: value, at: n } })).status;
       } catch {
