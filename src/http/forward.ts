@@ -113,10 +113,33 @@ export class RequestForwarder {
     }
     headers[FORWARDED_FOR_HEADER] = wire.remoteAddress;
     const listed = wire.headers[LIST_MARKER_HEADER] !== undefined;
-    const body = wire.body;
-    if (body) headers['content-length'] = String(body.length);
+    if (wire.body) headers['content-length'] = String(wire.body.length);
     else if (!wire.upload) headers['content-length'] = '0';
-    const { req, res } = this.request(clusterAddr, { method: listed ? 'LIST' : wire.method, path: wire.url, headers });
+    const options = { method: listed ? 'LIST' : wire.method, path: wire.url, headers };
+    let answer: IncomingMessage;
+    try {
+      answer = await this.send(clusterAddr, options, wire);
+    } catch (err) {
+      // A kept-alive connection the active node closed just as it was reused: the request never
+      // reached it (Node's advice), so it is sent once more on a fresh one; an upload cannot be.
+      if (!(err as { reused?: boolean }).reused || wire.upload) throw haErrors.forwardingFailed();
+      try {
+        answer = await this.send(clusterAddr, options, wire);
+      } catch {
+        throw haErrors.forwardingFailed();
+      }
+    }
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value === undefined || HOP_BY_HOP.has(name)) continue;
+      out[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return { status: answer.statusCode ?? 502, headers: out, body: answer };
+  }
+
+  /** Sends one forwarded request and resolves with the answer's head; a failure on a reused connection is marked `reused`. */
+  private async send(clusterAddr: string, options: https.RequestOptions, wire: WireRequest): Promise<IncomingMessage> {
+    const { req, res } = this.request(clusterAddr, options);
     req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error('the active node did not answer in time')));
     if (wire.upload) {
       void (async () => {
@@ -128,20 +151,13 @@ export class RequestForwarder {
         }
       })();
     } else {
-      req.end(body);
+      req.end(wire.body);
     }
-    let answer: IncomingMessage;
     try {
-      answer = await res;
-    } catch {
-      throw haErrors.forwardingFailed();
+      return await res;
+    } catch (err) {
+      throw Object.assign(err as Error, { reused: req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET' });
     }
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (value === undefined || HOP_BY_HOP.has(name)) continue;
-      out[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    return { status: answer.statusCode ?? 502, headers: out, body: answer };
   }
 
   /** One echo to the active node's cluster listener: proves the channel and reads its clock. */
