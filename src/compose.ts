@@ -42,6 +42,7 @@ import { JwtKeyCache, jwtBackend } from './auth/jwt/index.js';
 import { randomUUID } from 'node:crypto';
 import { ClusterKey, CLUSTER_PSK_IDENTITY, HaCoordinator, SINGLE_NODE, type HaTiming, type HaView } from './ha/index.js';
 import type { HaLockBackend } from './store/ha-lock.js';
+import { PostgresHaLock } from './store/postgres-ha.js';
 import { RequestForwarder, type ClusterPsk } from './http/forward.js';
 
 export const FERRY_VERSION = '0.1.0';
@@ -91,10 +92,33 @@ export interface CoreOptions {
   /** Sync worker tuning. The worker is built stopped: `main.ts` starts it (and the expiry sweep), tests drive `drainOnce`. */
   syncWorker?: SyncWorkerOptions;
   /**
-   * High availability over a shared database (`storage "postgresql" { ha_enabled = "true" }`):
-   * the election's backend and the address other nodes forward requests to (`cluster_addr`).
+   * High availability, acted on with `postgres.haEnabled` (`storage "postgresql" { ha_enabled = "true" }`):
+   * the address other nodes forward requests to (`cluster_addr`), and test hooks.
    */
-  ha?: { lock: HaLockBackend; clusterAddr: string; timing?: Partial<HaTiming> };
+  ha?: {
+    /** `https://host:port`: where the other nodes forward requests to this one. */
+    clusterAddr: string;
+    /** The election's backend; the PostgreSQL advisory lock on the same database unless a test gives another. */
+    lock?: HaLockBackend;
+    timing?: Partial<HaTiming>;
+  };
+}
+
+/** `storage "postgresql" { connection_url, ha_enabled, max_parallel }`, as the configuration resolved it. */
+export interface PostgresOptions {
+  connectionUrl: string;
+  /** Whether nodes on the database elect one active node; acted on by HA. */
+  haEnabled: boolean;
+  maxParallel?: number;
+}
+
+/** The storage the server runs on, for HA and operators' tooling. */
+export interface StorageInfo {
+  type: 'sqlite' | 'postgresql';
+  /** The configuration's `ha_enabled` (PostgreSQL only; false on SQLite, which one process owns). */
+  haEnabled: boolean;
+  /** The PostgreSQL driver itself (below the barrier): its claim fencing (`fenceClaims`) is HA's. */
+  postgres?: PostgresStore;
 }
 
 /** `storage "postgresql" { connection_url, ha_enabled, max_parallel }`, as the configuration resolved it. */
@@ -246,7 +270,8 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
   const versionHistory = new VersionHistory(store, info, clock);
   const cluster = new ClusterIdentity(store, info);
   const telemetry = opts.telemetry ?? { ...telemetryDefaults(), ...(opts.dev ? { disable_hostname: true } : {}) };
-  const clusterKey = opts.ha ? new ClusterKey(store) : undefined;
+  const haEnabled = opts.postgres?.haEnabled === true;
+  const clusterKey = haEnabled ? new ClusterKey(store) : undefined;
   // What lives behind the barrier is loaded when it opens and forgotten when it closes; with HA
   // also when a node takes over as the active one (another node may have changed it meanwhile).
   // The unseal dependents' work (resuming a KV upgrade, the endpoint review) is the active
@@ -275,7 +300,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     barrier,
     {
       afterUnseal: async () => {
-        await loadState(!opts.ha);
+        await loadState(!haEnabled);
         // An unsealed HA node competes for the lock at once rather than at its next round.
         unsealedHa();
       },
@@ -333,8 +358,9 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     await expirySweep.stop();
     await sync.worker.stop();
   }
-  if (opts.ha && clusterKey) {
-    const { lock, clusterAddr } = opts.ha;
+  if (opts.postgres && clusterKey) {
+    const lock = opts.ha?.lock ?? new PostgresHaLock({ connectionUrl: opts.postgres.connectionUrl });
+    const clusterAddr = opts.ha?.clusterAddr ?? '';
     const psk: ClusterPsk = { identity: CLUSTER_PSK_IDENTITY, key: () => clusterKey.current() };
     const forwarder = new RequestForwarder(psk);
     const nodeId = randomUUID();
@@ -346,11 +372,14 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         refreshSeal: async () => {
           if (!seal.initialized) await seal.load();
         },
-        onActive: async () => {
+        onActive: async (won) => {
           // The previous active node may have rotated the keyring, changed mounts, policies, audit devices.
           await barrier.refreshKeyring();
           dropState();
           await loadState(true);
+          // Outbox claims are made under this term from now on, and the earlier terms' claims (a
+          // dead or deposed node's) are released at once: their late settlements are void.
+          await postgres?.fenceClaims(won.term);
           startWorkers();
         },
         onStandby: stopWorkers,
@@ -358,7 +387,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
         clock,
         log,
       },
-      opts.ha.timing,
+      opts.ha?.timing,
     );
     beforeSealHa = async () => {
       await coordinator.sealing();
@@ -369,7 +398,6 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     ha = coordinator;
     clusterPsk = psk;
     coreHa = { view: coordinator, forwarder };
-    info.storageType = 'postgresql';
   }
 
   // Auth methods, by the mount type `sys/auth` enables them with.
@@ -500,6 +528,7 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     clusterPsk,
     startBackground: () => background.start(),
     stopBackground: () => background.stop(),
+    storage: { type: postgres ? 'postgresql' : 'sqlite', haEnabled: opts.postgres?.haEnabled ?? false, ...(postgres ? { postgres } : {}) },
     close: async () => {
       // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
       await background.stop();

@@ -5,7 +5,6 @@ import { buildApp } from './app.js';
 import { prepareUiAssets } from './ui-build.js';
 import { listen, splitAddress, type RunningListener } from './http/server.js';
 import { clusterServerTls } from './http/forward.js';
-import { PostgresHaLock } from './store/postgres-ha.js';
 import { describeFlags, FlagError, flagOrEnv, HelpRequested, parseFlags, type FlagDef, type Flags } from './config/flags.js';
 import {
   ConfigError,
@@ -153,9 +152,8 @@ function haSettings(config: ServerConfig | undefined, listeners: ListenerSetting
 
 /** The PostgreSQL storage stanza's HA settings, when it enables HA. */
 function haStorage(config: ServerConfig | undefined): { connectionUrl: string } | undefined {
-  // TODO(i19-pg): read storage "postgresql" { connection_url, ha_enabled } once the driver's config lands.
-  void config;
-  return undefined;
+  const storage = config?.storage;
+  return storage?.type === 'postgresql' && storage.haEnabled ? { connectionUrl: storage.connectionUrl } : undefined;
 }
 
 async function runServer(args: string[]): Promise<number> {
@@ -210,7 +208,7 @@ async function runServer(args: string[]): Promise<number> {
     telemetry: config?.telemetry,
     ui: config?.ui,
     sync: config?.sync,
-    ha: ha && { lock: new PostgresHaLock({ connectionUrl: ha.connectionUrl }), clusterAddr: ha.clusterAddr },
+    ...(ha ? { ha: { clusterAddr: ha.clusterAddr } } : {}),
   });
   // The web UI at /ui/: when the configuration says `ui = true`, and always in dev mode (as Vault).
   const uiAssets = dev || config?.ui ? await prepareUiAssets(log) : undefined;
