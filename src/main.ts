@@ -119,7 +119,6 @@ async function reload(ctx: { flags: Flags; configPaths: string[]; log: Logger; s
 
 /** Where HA's cluster listener listens and what the node advertises to the others. */
 interface HaSettings {
-  connectionUrl: string;
   /** `host:port` the cluster listener binds. */
   clusterListen: string;
   /** `https://host:port` other nodes forward to (`cluster_addr`, `VAULT_CLUSTER_ADDR`). */
@@ -133,8 +132,7 @@ interface HaSettings {
  * concrete one: other nodes cannot dial 0.0.0.0).
  */
 function haSettings(config: ServerConfig | undefined, listeners: ListenerSettings[]): HaSettings | undefined {
-  const ha = haStorage(config);
-  if (!ha) return undefined;
+  if (!haStorage(config)) return undefined;
   const first = listeners[0];
   if (!first) throw new ConfigError('ha_enabled needs a listener "tcp" stanza: the cluster listener is derived from it');
   const { host, port } = splitAddress(first.address);
@@ -147,13 +145,13 @@ function haSettings(config: ServerConfig | undefined, listeners: ListenerSetting
     }
     clusterAddr = `https://${clusterListen}`;
   }
-  return { connectionUrl: ha.connectionUrl, clusterListen, clusterAddr };
+  return { clusterListen, clusterAddr };
 }
 
 /** The PostgreSQL storage stanza's HA settings, when it enables HA. */
-function haStorage(config: ServerConfig | undefined): { connectionUrl: string } | undefined {
+function haStorage(config: ServerConfig | undefined): boolean {
   const storage = config?.storage;
-  return storage?.type === 'postgresql' && storage.haEnabled ? { connectionUrl: storage.connectionUrl } : undefined;
+  return storage?.type === 'postgresql' && storage.haEnabled;
 }
 
 async function runServer(args: string[]): Promise<number> {

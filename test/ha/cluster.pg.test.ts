@@ -74,6 +74,25 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     expect(nodes.find((n) => n.active_node)!.last_echo).toBeNull();
   });
 
+  it('a standby that cannot reach the active node answers sys/health 474 (haunhealthycode to change it), and 429 again once it can', async () => {
+    const active = await cluster.settled();
+    const standby = cluster.nodes[standbys(active)[0]!]!;
+    // Frozen, the active node keeps its database session (and so the lock) but answers no echo.
+    cluster.nodes[active]!.proc!.child.kill('SIGSTOP');
+    try {
+      const unhealthy = await waitUntil('the standby to answer 474', async () => {
+        const res = await standby.anonymous.call('GET', 'sys/health');
+        return res.status === 474 ? res : undefined;
+      });
+      expect(unhealthy.body).toMatchObject({ standby: true, ha_connection_healthy: false });
+      expect((await standby.anonymous.call('GET', 'sys/health?haunhealthycode=200')).status).toBe(200);
+    } finally {
+      cluster.nodes[active]!.proc!.child.kill('SIGCONT');
+    }
+    await waitUntil('the standby to answer 429 again', async () => (await standby.anonymous.call('GET', 'sys/health')).status === 429);
+    expect(await cluster.settled()).toBe(active);
+  });
+
   it('a write through any node is visible through every node (standbys forward), a LIST and a narrow-policy token included', async () => {
     const first = cluster.client(0);
     expect((await first.call('POST', 'sys/mounts/shared', { type: 'kv-v2' })).status).toBe(204);
