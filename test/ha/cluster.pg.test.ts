@@ -128,10 +128,19 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
   });
 
   it('the active node SIGKILLed under steady write load with sync running: a standby is active within 15 s, and every association converges cleanly', async () => {
+    await cluster.settled();
     const target = cluster.client(0);
     await setUpSync(target, emu, names);
     await converged(target, emu, names.length, 60_000);
     const active = await cluster.settled();
+    // Only the active node runs the sync worker: the standbys (each node's own sys/metrics) made no AWS call.
+    const awsCalls = async (i: number) => {
+      const res = await fetch(`${cluster.nodes[i]!.url}/v1/sys/metrics?format=prometheus`, { headers: { 'X-Vault-Token': cluster.rootToken } });
+      const text = await res.text();
+      return [...text.matchAll(/^ferry_sync_aws_calls_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    expect(await awsCalls(active)).toBeGreaterThan(0);
+    for (const i of standbys(active)) expect(await awsCalls(i), `AWS calls made by standby node ${i}`).toBe(0);
     const survivor = standbys(active)[0]!;
     // Writes go through a node that survives (a standby, forwarding to whichever node is active).
     const load = writeLoad(cluster.client(survivor), names, 20);
@@ -152,6 +161,8 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     const reader = cluster.client(survivor);
     // Claims the killed node held are handed out again when their lease (30 s) lapses.
     const at = await converged(reader, emu, names.length, 90_000);
+    // The new term released the dead node's claims at once: no waiting out their 30 s leases.
+    expect(at - killedAt).toBeLessThan(20_000);
     expectClean(report, 'HA failover', names.length, await invariants(reader, emu), `; ${writes.accepted} KV writes acknowledged; converged ${at - killedAt} ms after the kill`);
     for (const [name, n] of writes.acknowledged) {
       expect((await reader.call('GET', `kv/data/${name}`)).body.data.data.n, `the acknowledged write of ${name}`).toBeGreaterThanOrEqual(n);
