@@ -42,6 +42,8 @@ export async function run(): Promise<boolean> {
   try {
     process.stdout.write(`three nodes started and unsealed in ${Date.now() - started} ms; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     const names = Array.from({ length: SECRETS }, (_, i) => `bench/s${i}`);
+    const first = await cluster.settled();
+    process.stdout.write(`node ${first} active ${Date.now() - started} ms after the start\n`);
     await setUpSync(cluster.client(0), emu, names);
     await converged(cluster.client(0), emu, names.length, 120_000);
     let counter = 0;
@@ -91,7 +93,7 @@ export async function run(): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 1000));
     const killedAt = Date.now();
     cluster.nodes[active]!.proc!.child.kill('SIGKILL');
-    const next = await waitUntil('a standby to become active', async () => (await cluster.activeNodes())[0] ?? undefined, { timeoutMs: 30_000, intervalMs: 20 });
+    const { index: next } = await waitUntil('a standby to become active', async () => (await cluster.activeNodes()).map((index) => ({ index }))[0], { timeoutMs: 30_000, intervalMs: 20 });
     const failoverMs = Date.now() - killedAt;
     await loading;
     const target: Target = cluster.client(next);
