@@ -528,7 +528,6 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     clusterPsk,
     startBackground: () => background.start(),
     stopBackground: () => background.stop(),
-    storage: { type: postgres ? 'postgresql' : 'sqlite', haEnabled: opts.postgres?.haEnabled ?? false, ...(postgres ? { postgres } : {}) },
     close: async () => {
       // `main.ts` stops them first; stopping again is a no-op, and guards callers that did not.
       await background.stop();
