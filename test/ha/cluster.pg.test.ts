@@ -93,6 +93,20 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     expect(await cluster.settled()).toBe(active);
   });
 
+  it('sys/seal on a standby seals that node only (it leaves the election, the active node keeps serving); unsealed, it is a standby again', async () => {
+    const active = await cluster.settled();
+    const i = standbys(active)[0]!;
+    const node = cluster.nodes[i]!;
+    expect((await cluster.client(i).call('PUT', 'sys/seal')).status).toBe(204);
+    expect((await node.anonymous.call('GET', 'sys/health')).status).toBe(503);
+    expect((await node.anonymous.call('GET', 'sys/seal-status')).body.sealed).toBe(true);
+    expect((await cluster.client(i).call('GET', 'sys/ha-status')).status).toBe(503);
+    expect((await cluster.nodes[active]!.anonymous.call('GET', 'sys/seal-status')).body.sealed).toBe(false);
+    expect(await cluster.settled()).toBe(active);
+    await cluster.unseal(i);
+    await waitUntil(`node ${i} to be a healthy standby again`, async () => (await node.anonymous.call('GET', 'sys/health')).status === 429);
+  });
+
   it('a write through any node is visible through every node (standbys forward), a LIST and a narrow-policy token included', async () => {
     const first = cluster.client(0);
     expect((await first.call('POST', 'sys/mounts/shared', { type: 'kv-v2' })).status).toBe(204);

@@ -28,7 +28,7 @@ export interface HaCluster {
   unseal(i: number): Promise<void>;
   /** The indices of the running nodes whose `sys/leader` says `is_self` (one round of calls). */
   activeNodes(): Promise<number[]>;
-  /** Waits until exactly one running node is active and every running node names it; answers its index. */
+  /** Waits until exactly one running node is active and every running, unsealed node names it; answers its index. */
   settled(timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
@@ -111,6 +111,8 @@ export async function startHaCluster(opts: { size: number; connectionUrl: string
           const live = nodes.filter((n) => n.proc && n.proc.child.exitCode === null && n.proc.child.signalCode === null);
           for (const n of live) {
             const res = await n.anonymous.call('GET', 'sys/leader');
+            // A sealed node takes no part (its sys/leader answers 503, as Vault's does).
+            if (res.status === 503) continue;
             if (res.body?.leader_address !== nodes[active]!.url) return false;
           }
           return true;
