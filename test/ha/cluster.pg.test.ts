@@ -107,6 +107,18 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     await waitUntil(`node ${i} to be a healthy standby again`, async () => (await node.anonymous.call('GET', 'sys/health')).status === 429);
   });
 
+  it('sealing the active node hands leadership to a standby at once; unsealed, the old one rejoins as a standby', async () => {
+    const before = await cluster.settled();
+    const sealedAt = Date.now();
+    expect((await cluster.client(before).call('PUT', 'sys/seal')).status).toBe(204);
+    const after = await cluster.settled();
+    report.push(`seal of the active node ${before}: node ${after} active ${Date.now() - sealedAt} ms later`);
+    expect(after).not.toBe(before);
+    await cluster.unseal(before);
+    await waitUntil(`node ${before} to be a healthy standby`, async () => (await cluster.nodes[before]!.anonymous.call('GET', 'sys/health')).status === 429);
+    expect(await cluster.settled()).toBe(after);
+  });
+
   it('a write through any node is visible through every node (standbys forward), a LIST and a narrow-policy token included', async () => {
     const first = cluster.client(0);
     expect((await first.call('POST', 'sys/mounts/shared', { type: 'kv-v2' })).status).toBe(204);
