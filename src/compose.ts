@@ -373,8 +373,11 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
           if (!seal.initialized) await seal.load();
         },
         onActive: async (won) => {
-          // The previous active node may have rotated the keyring, changed mounts, policies, audit devices.
-          await barrier.refreshKeyring();
+          // The previous active node may have rotated the keyring, changed mounts, policies, audit
+          // devices, KV mounts' settings: everything in memory is dropped and read again (what
+          // refreshFromStorage does, plus what only the active node loads).
+          await barrier.reloadKeyring();
+          kv.forgetCachedConfigs();
           dropState();
           await loadState(true);
           // Outbox claims are made under this term from now on, and the earlier terms' claims (a

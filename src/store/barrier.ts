@@ -167,17 +167,6 @@ export class BarrierStore implements Store {
     this.activeTerm = ring.activeTerm;
   }
 
-  /**
-   * Re-reads the keyring with the root key already held: a node taking over as the active one
-   * from another that may have rotated it meanwhile (several nodes share one database).
-   */
-  async refreshKeyring(): Promise<void> {
-    const root = this.requireRoot();
-    const row = await this.inner.get(KEYRING_KEY);
-    if (!row) throw new Error('barrier: keyring missing');
-    this.install(JSON.parse(open(root, row.value, Buffer.from(KEYRING_KEY), 'keyring').toString('utf8')) as StoredKeyring);
-  }
-
   /** Forgets the root key and every data key. */
   seal(): void {
     this.rootKey = undefined;
