@@ -10,7 +10,7 @@ import { DEFAULT_JSON_LIMITS, type JsonLimits } from './http/json-limits.js';
 import { uiResponse, type UiAssets } from './http/ui-assets.js';
 import { FerryError, methodNotAllowed, notFound, payloadTooLarge } from './kernel/errors.js';
 import { CLUSTER_ECHO_PATH, FORWARDED_FOR_HEADER, answeredLocally, type RequestForwarder } from './http/forward.js';
-import { header } from './http/wire.js';
+import { echoedHeaders, header } from './http/wire.js';
 import type { HaView } from './ha/coordinator.js';
 import { haErrors } from './ha/errors.js';
 
@@ -117,14 +117,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const standbyAnswer = async (wire: import('./http/wire.js').WireRequest): Promise<WireResponse | undefined> => {
     const ha = deps.ha;
     if (!ha?.view.enabled || ha.view.isActive()) return undefined;
-    if (deps.clusterChannel) return errorResponse(haErrors.notActive());
+    // Every answer, errors included, echoes the namespace header, as the dispatcher's do.
+    const echoed = echoedHeaders(wire.headers);
+    if (deps.clusterChannel) return errorResponse(haErrors.notActive(), echoed);
     if (deps.seal.status().sealed || answeredLocally(wire.url)) return undefined;
     const leader = ha.view.leader();
-    if (!leader || leader.nodeId === ha.view.nodeId()) return errorResponse(haErrors.noActiveNode());
+    if (!leader || leader.nodeId === ha.view.nodeId()) return errorResponse(haErrors.noActiveNode(), echoed);
     try {
       return await ha.forwarder.forward(wire, leader.clusterAddr);
     } catch (err) {
-      return errorResponse(err instanceof FerryError ? err : haErrors.forwardingFailed());
+      return errorResponse(err instanceof FerryError ? err : haErrors.forwardingFailed(), echoed);
     }
   };
 

@@ -121,15 +121,17 @@ describe('request forwarding from a standby to the active node', () => {
   it('a node that is no longer active refuses forwarded requests with a 503 the client can retry, never a 500', async () => {
     const p = await pair();
     p.state.active = false;
-    const res = await call(p.standbyUrl, 'GET', '/v1/secret/data/x', 'root');
+    const res = await call(p.standbyUrl, 'GET', '/v1/secret/data/x', 'root', undefined, { 'x-vault-namespace': 'root' });
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ errors: ['this node is not the active node: retry'] });
+    expect(res.headers['x-vault-namespace']).toBe('root');
   });
 
   it('a standby holding another key (another cluster) or none (sealed) cannot forward: 503', async () => {
     const wrong = await pair({ standbyKey: randomBytes(32) });
-    const res = await call(wrong.standbyUrl, 'GET', '/v1/secret/data/x', 'root');
+    const res = await call(wrong.standbyUrl, 'GET', '/v1/secret/data/x', 'root', undefined, { 'x-vault-namespace': 'root' });
     expect(res.status).toBe(503);
+    expect(res.headers['x-vault-namespace']).toBe('root');
     expect(res.body.errors[0]).toMatch(/error forwarding the request to the active node/);
     const none = await pair({ standbyKey: undefined });
     expect((await call(none.standbyUrl, 'GET', '/v1/secret/data/x', 'root')).status).toBe(503);
