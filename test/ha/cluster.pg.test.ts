@@ -4,6 +4,7 @@
  * PostgreSQL restarted under load. One cluster for the file (starting processes is what costs);
  * the tests run in order and each leaves the cluster settled for the next.
  */
+import vault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, type AwsEmulator } from '../support/aws-emulator/index.js';
 import { waitUntil } from '../support/process.js';
@@ -141,6 +142,15 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
       // The narrow token may not write, through any node.
       expect((await reader.call('PUT', 'shared/data/x', { data: { a: 1 } })).status).toBe(403);
     }
+  });
+
+  it('a stock client (node-vault) pointed at a standby works: writes, reads, lists, status', async () => {
+    const active = await cluster.settled();
+    const client = vault({ endpoint: cluster.nodes[standbys(active)[0]!]!.url, token: cluster.rootToken });
+    await client.write('shared/data/node-vault', { data: { via: 'node-vault' } });
+    expect((await client.read('shared/data/node-vault')).data.data).toEqual({ via: 'node-vault' });
+    expect((await client.list('shared/metadata/')).data.keys).toContain('node-vault');
+    expect(await client.status()).toMatchObject({ initialized: true, sealed: false });
   });
 
   it('sys/step-down (through a standby) moves leadership to another node', async () => {
