@@ -25,7 +25,6 @@ export interface AppDeps extends DispatcherDeps {
   jsonLimits?: JsonLimits;
   /** The web UI's built assets, served at `/ui/` (config `ui = true`, and dev mode); no UI when absent. */
   uiAssets?: UiAssets;
-
   /** High availability: a standby forwards what it does not answer itself to the active node. */
   ha?: { view: HaView; forwarder: RequestForwarder };
   /**
