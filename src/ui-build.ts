@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,28 @@ function runViteBuild(paths: UiBuildPaths, outDir: string): Promise<void> {
 const LOCK_STALE_MS = 5 * 60_000;
 
 /**
+ * Whether the process that took the build lock is gone. It writes its pid into the lock; a
+ * process killed mid-build (Ctrl-C during the first start: the signal handlers come later)
+ * leaves the lock behind, and the next start must not wait out LOCK_STALE_MS for it. A lock
+ * with no pid yet is being taken (mkdir, then the write) unless it is older than a few seconds.
+ */
+function lockOwnerIsGone(lock: string, lockedAt: number): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return Date.now() - lockedAt > 10_000;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - lockedAt > 10_000;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
  * Builds `dist-ui/` if it is stale. Several processes may start at once (test workers, a
  * server and `npm run build`): one builds, holding a lock directory, into a directory of its
  * own that then replaces `dist-ui/` in one rename; the others wait for the lock and use what it
@@ -80,19 +102,27 @@ const LOCK_STALE_MS = 5 * 60_000;
 export async function buildUiIfStale(paths: UiBuildPaths = DEFAULT_UI_PATHS, log?: Logger): Promise<boolean> {
   const lock = `${paths.out}.lock`;
   const deadline = Date.now() + LOCK_STALE_MS;
+  let waiting = false;
   for (;;) {
     if (!uiBuildIsStale(paths)) return false;
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const held = statSync(lock, { throwIfNoEntry: false });
       if (!held) continue; // released meanwhile
-      // A lock older than any build is one whose process died: take it over.
-      if (Date.now() - held.mtimeMs > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (another process building the web UI)`, { cause: err });
-      else await new Promise((r) => setTimeout(r, 200));
+      // A lock older than any build, or whose process is gone, is abandoned: take it over.
+      if (Date.now() - held.mtimeMs > LOCK_STALE_MS || lockOwnerIsGone(lock, held.mtimeMs)) {
+        log?.warn({ lock }, 'taking over the web UI build lock: the process that held it is gone');
+        rmSync(lock, { recursive: true, force: true });
+      } else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (another process building the web UI)`, { cause: err });
+      else {
+        if (!waiting) log?.info({ lock }, 'waiting for another process building the web UI');
+        waiting = true;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
   }
   const staging = `${paths.out}.build-${process.pid}`;

@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createServer } from '../../src/compose.js';
 import { loadUiAssets, UI_CSP } from '../../src/http/ui-assets.js';
-import { DEFAULT_UI_PATHS, uiBuildIsStale } from '../../src/ui-build.js';
+import { buildUiIfStale, DEFAULT_UI_PATHS, uiBuildIsStale } from '../../src/ui-build.js';
 import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { FERRY_BIN, runProcess } from '../support/process.js';
 
@@ -111,6 +112,21 @@ describe('building the web UI at start', () => {
     utimesSync(join(dir, 'node_modules/.package-lock.json'), t(5), t(5));
     expect(uiBuildIsStale(paths)).toBe(true);
   });
+
+  it('a build lock left by a process that died (Ctrl-C during the first start) does not hold the next start', async () => {
+    // The signal handlers come after the build: a Ctrl-C during it leaves `dist-ui.lock` behind.
+    // The next start must not wait out the 5-minute staleness of the lock with no word.
+    const dir = tempDirForTest('ferry-ui-lock-');
+    const paths = { ...DEFAULT_UI_PATHS, out: join(dir, 'dist-ui') };
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    mkdirSync(`${paths.out}.lock`);
+    writeFileSync(join(`${paths.out}.lock`, 'pid'), String(dead));
+    const started = Date.now();
+    expect(await buildUiIfStale(paths)).toBe(true);
+    expect(existsSync(join(paths.out, 'index.html'))).toBe(true);
+    expect(existsSync(`${paths.out}.lock`)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 90_000);
 
   it('`ferry server -dev` serves the UI at /ui/ and says where; a configuration without `ui = true` does not', async () => {
     const dev = runProcess(process.execPath, [FERRY_BIN, 'server', '-dev', '-dev-listen-address=127.0.0.1:0', '-dev-root-token-id=root']);
