@@ -237,6 +237,33 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: what narrower tokens see, values, k
     await page.locator('tr[data-destination="team-a"]').getByText('AWS: OK').waitFor();
   });
 
+  it('a crafted link cannot turn the secret page onto another API path (dot segments are refused, not resolved)', async () => {
+    // `/ui/secret?mount=secret&path=../../sys/policies/acl/default`: fetch resolves `..` in the
+    // URL it is given, so an unchecked path sends the signed-in token's GET to sys/policies/….
+    const { page } = await h.newPage();
+    // This page's requests only (pages of earlier tests still poll).
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${h.url}/ui/`);
+    await signInWithToken(page, 'root');
+    for (const [mount, path] of [
+      ['secret', '../../sys/policies/acl/default'],
+      ['secret', 'shared/../../../sys/policies/acl/default'],
+      ['..', 'sys/policies/acl/default'],
+    ] as const) {
+      const from = requests.length;
+      // The page's other load (where the secret syncs) goes by query string: wait for it too.
+      const syncs = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/sys/sync/associations/destinations');
+      await page.goto(`${h.url}/ui/secret?${new URLSearchParams({ mount, path })}`);
+      await page.getByRole('alert').filter({ hasText: /not a valid/ }).waitFor();
+      await syncs;
+      const apiPaths = requests.slice(from).map((u) => new URL(u).pathname).filter((p) => !p.startsWith('/ui/'));
+      expect(apiPaths.length).toBeGreaterThan(0);
+      // Only Ferry's API (a poll of the page before may still land), and never what the link aimed at.
+      expect(apiPaths.filter((p) => !p.startsWith('/v1/') || p.includes('policies') || p.includes('/metadata/') || p.includes('/data/'))).toEqual([]);
+    }
+  });
+
   it('no console error, no server error, no request to a host other than Ferry', () => {
     expect(h.problems).toEqual([]);
     // 503 is Vault's answer while sealed (the banner test); anything else of 500 or more is a bug.

@@ -20,8 +20,18 @@ export interface CallOptions {
   token?: string;
 }
 
-/** Encodes each segment of a path, keeping its slashes. */
-export const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+/**
+ * Encodes one segment of an API path. `.` and `..` are refused: `fetch` resolves them, so a
+ * crafted link (`/ui/secret?mount=secret&path=../../sys/policies/acl/x`) would send the signed-in
+ * token's request to another API path than the page says.
+ */
+export function encodeSegment(segment: string): string {
+  if (segment === '.' || segment === '..') throw new Error(`“${segment}” is not a valid name or path segment.`);
+  return encodeURIComponent(segment);
+}
+
+/** Encodes each segment of a path, keeping its slashes (dot segments refused: `encodeSegment`). */
+export const encodePath = (path: string) => path.split('/').map(encodeSegment).join('/');
 
 /**
  * One call to Ferry's `/v1` API — the only server the UI talks to. Never cached (`no-store`:

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, call, describeError } from '../api';
+import { ApiError, call, describeError, encodeSegment } from '../api';
 import { useLoad, useTitle } from '../hooks';
 import { href, navigate } from '../router';
 import { Alert, Field, Link, messagesByField } from '../components/ui';
@@ -105,7 +105,7 @@ export function CreateDestination() {
     }
     setBusy(true);
     try {
-      const path = `sys/sync/destinations/aws-sm/${encodeURIComponent(name)}`;
+      const path = `sys/sync/destinations/aws-sm/${encodeSegment(name)}`;
       // A write to an existing name would change that destination: refuse instead.
       const exists = await call(path).then(
         () => true,

@@ -25,8 +25,9 @@ interface Metadata {
 export function SecretPage({ mount, path }: { mount: string; path: string }) {
   const m = mount.replace(/\/?$/, '/');
   useTitle(`Secret ${m}${path}`);
-  const api = `${encodePath(m.replace(/\/$/, ''))}`;
-  const meta = useLoad(() => call(`${api}/metadata/${encodePath(path)}`).then((r) => r.data as Metadata), [m, path]);
+  // Built where a refusal (a `..` segment) is caught and shown, not during render.
+  const api = (kind: 'metadata' | 'data') => `${encodePath(m.replace(/\/$/, ''))}/${kind}/${encodePath(path)}`;
+  const meta = useLoad(async () => (await call(api('metadata'))).data as Metadata, [m, path]);
   const syncs = useLoad(
     () =>
       call('sys/sync/associations/destinations', { query: { mount: m, secret_name: path } }).then(
@@ -47,7 +48,7 @@ export function SecretPage({ mount, path }: { mount: string; path: string }) {
   const reveal = async () => {
     setValueError(undefined);
     try {
-      const res = await call(`${api}/data/${encodePath(path)}`, { query: shownVersion ? { version: String(shownVersion) } : {} });
+      const res = await call(api('data'), { query: shownVersion ? { version: String(shownVersion) } : {} });
       setValues((res.data?.data ?? {}) as Record<string, unknown>);
     } catch (err) {
       setValueError(describeError(err));
@@ -112,7 +113,7 @@ export function SecretPage({ mount, path }: { mount: string; path: string }) {
                 </tr>
               </thead>
               <tbody>
-                {Object.entries(md.versions)
+                {Object.entries(md.versions ?? {})
                   .sort(([a], [b]) => Number(b) - Number(a))
                   .map(([n, ver]) => (
                     <tr key={n}>
@@ -142,7 +143,7 @@ export function SecretPage({ mount, path }: { mount: string; path: string }) {
                 setValues(undefined);
               }}
             >
-              {Object.keys(md.versions)
+              {Object.keys(md.versions ?? {})
                 .sort((a, b) => Number(b) - Number(a))
                 .map((n) => (
                   <option key={n} value={n}>
