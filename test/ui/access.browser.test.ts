@@ -264,6 +264,22 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: what narrower tokens see, values, k
     }
   });
 
+  it('create form: an API message goes beside the field it is about, not a field named inside the value it quotes', async () => {
+    // `invalid destination name "eu-region!"` is about the name: the quoted value says "region".
+    const { page } = await h.newPage();
+    await page.goto(`${h.url}/ui/`);
+    await signInWithToken(page, 'root');
+    await page.goto(`${h.url}/ui/sync/new`);
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('eu-region!');
+    await page.getByLabel('Region', { exact: true }).fill('us-east-1');
+    await page.getByRole('button', { name: 'Create destination' }).click();
+    await page.locator('#f-name-error').filter({ hasText: 'invalid destination name' }).waitFor();
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Region', { exact: true }).getAttribute('aria-invalid')).toBeNull();
+    expect(await page.locator('#f-region-error').count()).toBe(0);
+  });
+
   it('no console error, no server error, no request to a host other than Ferry', () => {
     expect(h.problems).toEqual([]);
     // 503 is Vault's answer while sealed (the banner test); anything else of 500 or more is a bug.

@@ -88,7 +88,11 @@ export function messagesByField(messages: string[], fields: string[]): { byField
   // Longer names first, so `sts_endpoint_url` is not taken for `endpoint_url`.
   const ordered = [...fields].sort((a, b) => b.length - a.length);
   for (const m of messages) {
-    const field = ordered.find((f) => new RegExp(`(^|[^a-z_])${f}([^a-z_]|$)`).test(m));
+    // A message led by `field:` is about that field; otherwise the first field it names, outside
+    // the values it quotes (`invalid destination name "eu-region!"` is not about the region).
+    const lead = /^([a-z_]+):/.exec(m)?.[1];
+    const bare = m.replace(/"[^"]*"/g, '""');
+    const field = lead && fields.includes(lead) ? lead : ordered.find((f) => new RegExp(`(^|[^a-z_])${f}([^a-z_]|$)`).test(bare));
     if (field) byField[field] = byField[field] ? `${byField[field]} ${m}` : m;
     else general.push(m);
   }
