@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(opts: Options): Promise<boo
   'sync-ha': () => import('./sync-ha.js'),
   templates: () => import('./templates.js'),
   json: () => import('./json.js'),
+  bulk: () => import('./bulk.js'),
 };
 
 function parseArgs(argv: string[]): { names: string[]; options: Options } {

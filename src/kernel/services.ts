@@ -38,6 +38,11 @@ export interface TokenResolver {
 export interface Authorizer {
   /** Capabilities the token holds on a logical path. */
   capabilities(token: TokenEntry, path: string): Promise<Set<Capability>>;
+  /**
+   * Capabilities a set of policies (by name, as they stand now) grants on a logical path: for a
+   * grant recorded by policy names that outlives the request (sync's prefix associations).
+   */
+  capabilitiesOfPolicies(policyNames: string[], path: string): Promise<Set<Capability>>;
   /** Whether the token holds any capability on the mount or anything under it (KV preflight). */
   hasAnyUnder(token: TokenEntry, mountPath: string): Promise<boolean>;
 }

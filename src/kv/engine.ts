@@ -353,6 +353,32 @@ export class KvV2Engine {
     return this.observe(mount, path);
   }
 
+  /**
+   * Up to `limit` secret paths under `under` (a folder ending with `/`, or '' for the whole
+   * mount), recursively, in key order, after `after` (exclusive; null: from the start). A
+   * cursor walk over folder listings: a folder wholly before the cursor is skipped without being
+   * listed, and no metadata is read. For bounded steps over a large mount (sync's prefixes).
+   */
+  async listPaths(mount: MountEntry, under: string, after: string | null, limit: number): Promise<string[]> {
+    const base = this.keys(mount).metaFolder('');
+    const out: string[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      for (const name of await this.store.list(base + folder)) {
+        if (out.length >= limit) return;
+        const path = folder + name;
+        if (name.endsWith('/')) {
+          // Every path in the folder sorts before the cursor unless the cursor lies inside it.
+          if (after !== null && !after.startsWith(path) && byteOrder(path, after) < 0) continue;
+          await walk(path);
+        } else if (after === null || byteOrder(path, after) > 0) {
+          out.push(path);
+        }
+      }
+    };
+    await walk(under);
+    return out;
+  }
+
   /** Direct children of a folder (`""` = root); folders end with `/`. */
   async list(mount: MountEntry, folder: string, excludeDeleted: boolean): Promise<string[]> {
     const keys = this.keys(mount);
@@ -668,4 +694,9 @@ export class KvV2Engine {
     if (meta) this.committedMeta.delete(value);
     return meta;
   }
+}
+
+/** The store's key order (bytes of UTF-8), which JavaScript's string order differs from past the BMP. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

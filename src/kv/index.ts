@@ -68,6 +68,11 @@ export interface KvFeature {
    * events of its own.
    */
   readLatestForSync(mount: MountEntry, path: string): Promise<SyncSnapshot | undefined>;
+  /**
+   * Up to `limit` paths of KV v2 secrets under `under` (a folder ending with `/`, or ''), in key
+   * order, after the cursor `after` (null: from the start). No metadata is read.
+   */
+  listSecretPaths(mount: MountEntry, under: string, after: string | null, limit: number): Promise<string[]>;
   /** Whether a KV v2 secret exists: it has metadata (written, or created by a metadata write, and not metadata-deleted). */
   secretExists(mount: MountEntry, path: string): Promise<boolean>;
   /** Reads version `version` (0 = current) of a KV v2 secret; undefined when the secret or version does not exist. */
@@ -134,6 +139,10 @@ export function createKvFeature(deps: KvDeps): KvFeature {
       return { incarnation: meta.incarnation, version: meta.current, data: current?.data ?? null, ...(current ? { committedAt: current.createdTime } : {}) };
     },
     forgetCachedConfigs: () => engine.forgetConfigs(),
+    listSecretPaths: async (mount, under, after, limit) => {
+      assertKvV2(mount);
+      return engine.listPaths(mount, under, after, limit);
+    },
     secretExists: async (mount, path) => {
       assertKvV2(mount);
       return engine.exists(mount, path);

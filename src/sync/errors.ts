@@ -185,6 +185,21 @@ export const syncErrors = {
     'association_not_found',
     (mountPath: string, secret: string, type: string, name: string) => `secret "${secret}" of mount ${mountPath} is not associated with destination "${type}/${name}"`,
   ),
+  /** `associations/remove` of a secret that only a prefix association covers. */
+  coveredByPrefix: invalid(
+    'covered_by_prefix',
+    (secret: string, mountPath: string, prefix: string, dest: string) =>
+      `secret "${secret}" of mount ${mountPath} is synced through the prefix "${prefix}" of destination ${dest}, not by an association of its own: remove the prefix (prefixes/remove) to unsync it`,
+  ),
+  missingPrefix: invalid('missing_prefix', () => 'missing required field "prefix": a folder of the mount ending with "/" (e.g. "apps/"), or "" for the whole mount'),
+  invalidPrefix: invalid(
+    'invalid_prefix',
+    (prefix: string) => `invalid prefix "${prefix}": a prefix is a folder of the mount, ending with "/" (e.g. "apps/"), without a leading "/" or empty segments; "" covers the whole mount`,
+  ),
+  prefixNotFound: invalid(
+    'prefix_not_found',
+    (mountPath: string, prefix: string, dest: string) => `the prefix "${prefix}" of mount ${mountPath} is not associated with destination ${dest}`,
+  ),
   /** Looking up the destinations of a secret that has none, or whose mount cannot be resolved. */
   associationsAbsent: () => notFound('sync.associations_absent'),
   /** The unmount guard: a KV mount whose secrets are still synced cannot be disabled. */

@@ -16,6 +16,9 @@ import { AdaptiveBudget, type BudgetChange } from './pacing.js';
 import { associationPaths } from './path-associations.js';
 import { configPaths } from './path-config.js';
 import { destinationAssociationPaths } from './path-destinations-associations.js';
+import { destinationPrefixPaths } from './path-destinations-prefixes.js';
+import { Planner } from './plans.js';
+import { PrefixAssociations } from './prefixes.js';
 import { destinationStatusPaths } from './path-destinations-status.js';
 import { destinationPaths } from './path-destinations.js';
 import type { AdapterRegistry } from './port.js';
@@ -92,6 +95,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
     },
   });
   const claims = new NameClaims(records, (d) => adapters.accountOf(d));
+  const planner = new Planner({ records, adapters, clusterId: () => core.clusterId() });
   const service = new SyncService({
     core,
     records,
@@ -103,6 +107,17 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
         : undefined,
     allowedEndpointPrefixes: deps.config?.allowedEndpointPrefixes ?? [],
     accounts: adapters,
+    planner,
+  });
+  const prefixes = new PrefixAssociations({
+    core,
+    records,
+    claims,
+    source: deps.source,
+    planner,
+    store: core.store,
+    log: core.log,
+    resolveKvMount: (mount) => service.resolveKvMount(mount),
   });
   // Once per process: a failed migration is tried again in the next round.
   let migrated: Promise<void> | undefined;
@@ -150,7 +165,8 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
           budget.configure((revision > 0 ? value.write_budget_per_second : undefined) ?? options.writesPerSecond ?? DEFAULT_WRITE_BUDGET);
           return value.disabled;
         },
-        fanOut: () => fanOutKvEvents({ store: core.store, records, log: core.log }),
+        // KV changes first, then one step of a prefix bring-in or removal (bounded: 500 secrets).
+        fanOut: async () => (await fanOutKvEvents({ store: core.store, records, log: core.log, prefixes })) + (await prefixes.runStep()),
         parkedUntil: (dest, now) => budget.parkedUntil(dest, now),
         repairDrift: () => drift.runDue(),
         reconcile: (payload) => reconciler.reconcile(parseSyncOperation(payload)),
@@ -162,7 +178,14 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
   const main = createWorker(deps.worker);
   const summary = (type: string, name: string) =>
     destinationStatus(
-      { service, budget: main.budget, drift: main.drift, pending: () => pendingSyncKeys(core.store), clock: core.clock },
+      {
+        service,
+        budget: main.budget,
+        drift: main.drift,
+        pending: () => pendingSyncKeys(core.store),
+        prefixes: (t, n) => prefixes.list(t, n),
+        clock: core.clock,
+      },
       type,
       name,
     );
@@ -199,6 +222,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
       ...configPaths(service),
       ...destinationPaths(service),
       ...destinationAssociationPaths(service),
+      ...destinationPrefixPaths(service, prefixes),
       ...destinationStatusPaths(summary),
       ...associationPaths(core, service),
     ],
@@ -224,12 +248,17 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
 }
 
 /** The KV v2 engine as the secret source of sync (by mount accessor). */
-export function kvSecretSource(mounts: Pick<MountTable, 'byAccessor'>, kv: Pick<KvFeature, 'readLatestForSync'>): SecretSource {
+export function kvSecretSource(mounts: Pick<MountTable, 'byAccessor'>, kv: Pick<KvFeature, 'readLatestForSync' | 'listSecretPaths'>): SecretSource {
   return {
     read: async (accessor, path) => {
       const mount = mounts.byAccessor(accessor);
       if (!mount || !isKvV2(mount)) return undefined;
       return kv.readLatestForSync(mount, path);
+    },
+    list: async (accessor, under, after, limit) => {
+      const mount = mounts.byAccessor(accessor);
+      if (!mount || !isKvV2(mount)) return [];
+      return kv.listSecretPaths(mount, under, after, limit);
     },
   };
 }

@@ -146,6 +146,8 @@ export const targetState = z.object({
   drift: z.enum(['value', 'tags', 'deleted']).optional(),
   /** When the last out-of-band change was repaired (ISO). */
   last_repaired_at: z.string().optional(),
+  /** When Ferry took this pre-existing AWS secret over on an `adopt=true` set (ISO; `bulk.md`). */
+  adopted_at: z.string().optional(),
 });
 export type TargetState = z.infer<typeof targetState>;
 
@@ -164,6 +166,18 @@ export const association = z.object({
   removing: z.boolean().optional(),
   /** Random key of the value digests (the record itself is encrypted at rest). */
   salt: z.string().optional(),
+  /**
+   * False when the association exists only because prefixes cover the secret (absent: set
+   * explicitly, as every association was before prefixes existed).
+   */
+  explicit: z.boolean().optional(),
+  /** The prefix associations (`prefixes.ts`) of this destination and mount that cover the secret. */
+  prefixes: z.array(z.string()).optional(),
+  /**
+   * Set by an `adopt=true` set (a sudo holder's): a pre-existing AWS secret at a target name that
+   * is not another Ferry destination's may be taken over. Cleared by a set without it.
+   */
+  adopt: z.boolean().optional(),
   /** By sub-key; a target renamed away is kept as `retired:<name>` until the worker removes it. */
   targets: z.record(z.string(), targetState),
 });
@@ -214,6 +228,47 @@ export const syncOperation = z.object({
 });
 export type SyncOperation = z.infer<typeof syncOperation>;
 
+/**
+ * A prefix association (a Ferry extension): every secret of a mount under `prefix` (a folder,
+ * ending with `/`, or '' for the whole mount) is associated with the destination, existing ones
+ * brought in by bounded steps through the `sync-prefix` queue, later ones by fan-out.
+ */
+export const prefixAssociation = z.object({
+  dest_type: z.literal('aws-sm'),
+  dest_name: z.string(),
+  accessor: z.string(),
+  /** Mount path when set, with trailing slash (display only). */
+  mount: z.string(),
+  prefix: z.string(),
+  /**
+   * The policy names of the token that set the prefix: each secret is checked against them, as
+   * they stand when it is brought in (read on its data path); denied ones are skipped.
+   */
+  policies: z.array(z.string()),
+  created_at: z.string(),
+  /** `bringing-in`: existing secrets are still being associated; `removing`: being taken off. */
+  state: z.enum(['bringing-in', 'complete', 'removing']),
+  /** Secrets associated through this prefix so far (by bring-in or by a later write). */
+  brought_in: z.number().int(),
+  /** Secrets the setter's policies did not let it read: never synced through this prefix. */
+  skipped: z.number().int(),
+});
+export type PrefixAssociation = z.infer<typeof prefixAssociation>;
+
+/** The outbox queue of prefix steps: each brings in (or takes off) a bounded number of secrets. */
+export const PREFIX_QUEUE = 'sync-prefix';
+
+/** One step of a prefix bring-in or removal: the secrets after `after` (in key order), a bounded number. */
+export const prefixStep = z.object({
+  kind: z.enum(['bring-in', 'remove']),
+  dest: z.string(),
+  accessor: z.string(),
+  prefix: z.string(),
+  /** The last secret path the previous step handled; null for the first step. */
+  after: z.string().nullable(),
+});
+export type PrefixStep = z.infer<typeof prefixStep>;
+
 /** The association an operation or order key refers to. */
 export type AssociationRef = Pick<Association, 'dest_type' | 'dest_name' | 'accessor' | 'secret_name'>;
 
@@ -255,7 +310,7 @@ export const ownedSecret = z.object({
   /** `creating`: a CreateSecret was (perhaps) sent and its outcome not recorded yet. */
   state: z.enum(['creating', 'owned']),
   /** How ownership was established: created by Ferry, recognised by its owner tag, or taken over from old records. */
-  via: z.enum(['create', 'owner-tag', 'migration']),
+  via: z.enum(['create', 'owner-tag', 'migration', 'adopt']),
   arn: z.string().optional(),
   /** The ClientRequestToken of the CreateSecret: a replay with it finds the secret it made. */
   request_token: z.string().optional(),

@@ -1,12 +1,17 @@
 import { z } from 'zod';
-import { vString } from '../kernel/fields.js';
+import { vBool, vString } from '../kernel/fields.js';
 import { definePath, param, type PathSpec } from '../kernel/request.js';
 import { syncErrors } from './errors.js';
 import type { SyncService } from './service.js';
+import { planStep } from './plans.js';
 import { associationEntries, associationsResponse } from './views.js';
 
 const destinationParams = { type: param.segment(), name: param.segment() };
 const sourceFields = { mount: vString(), secret_name: vString() };
+/** Ferry's extensions of set and remove: `dry_run` answers the plan (`plans.ts`) and changes nothing; `adopt` (set, sudo) takes over a pre-existing AWS secret. */
+const setFields = { ...sourceFields, adopt: vBool(), dry_run: vBool() };
+const removeFields = { ...sourceFields, dry_run: vBool() };
+const withPlan = associationsResponse.extend({ plan: z.array(planStep).optional() });
 
 /**
  * `sys/sync/destinations/:type/:name/associations` and its `set`, `remove` and `retry` actions.
@@ -40,12 +45,16 @@ export function destinationAssociationPaths(sync: SyncService): PathSpec[] {
         write: op({
           summary: 'Associates a secret with the destination and syncs it (or re-syncs it).',
           operationId: 'system-write-sync-destinations-type-name-associations-set',
-          fields: sourceFields,
-          response: associationsResponse,
+          fields: setFields,
+          response: withPlan,
           handler: async (req) => {
             const { type, name } = req.params;
-            await sync.setAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '', req.token);
-            return associationsOf(type, name);
+            const plan = await sync.setAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '', req.token, {
+              adopt: req.data.adopt === true,
+              dryRun: req.data.dry_run === true,
+            });
+            const listed = await associationsOf(type, name);
+            return plan ? { data: { ...listed.data, plan } } : listed;
           },
         }),
       }),
@@ -76,12 +85,13 @@ export function destinationAssociationPaths(sync: SyncService): PathSpec[] {
         write: op({
           summary: 'Unsyncs a secret from the destination and removes the association.',
           operationId: 'system-write-sync-destinations-type-name-associations-remove',
-          fields: sourceFields,
-          response: associationsResponse,
+          fields: removeFields,
+          response: withPlan,
           handler: async (req) => {
             const { type, name } = req.params;
-            await sync.removeAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '');
-            return associationsOf(type, name);
+            const plan = await sync.removeAssociation(type, name, req.data.mount ?? '', req.data.secret_name ?? '', { dryRun: req.data.dry_run === true });
+            const listed = await associationsOf(type, name);
+            return plan ? { data: { ...listed.data, plan } } : listed;
           },
         }),
       }),

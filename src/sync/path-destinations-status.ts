@@ -14,6 +14,22 @@ export const destinationStatusResponse = z.object({
   queue_depth: z.number().int(),
   oldest_pending_seconds: z.number().int(),
   last_success_at: z.string().optional(),
+  /**
+   * Prefix associations (a Ferry extension): `brought_in` secrets associated through it so far,
+   * `skipped` ones the setter's policies may not read, `pending` ones associated and not synced yet.
+   */
+  prefixes: z
+    .array(
+      z.object({
+        mount: z.string(),
+        prefix: z.string(),
+        state: z.enum(['bringing-in', 'complete', 'removing']),
+        brought_in: z.number().int(),
+        skipped: z.number().int(),
+        pending: z.number().int(),
+      }),
+    )
+    .optional(),
   aws: z.object({
     state: z.enum(['ok', 'throttled', 'unavailable']),
     since: z.string(),

@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { vBool, vDuration, vKeyPairs, vString, vStrings, vInts } from '../kernel/fields.js';
 import { definePath, param, type LogicalRequest, type PathSpec } from '../kernel/request.js';
 import { destinationTypeError, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
 import { mergePatchInput } from './merge-patch.js';
+import { planStep } from './plans.js';
 import type { SyncService } from './service.js';
 import { destinationResponse, destinationView } from './views.js';
 
@@ -30,7 +32,7 @@ const awsSmFields = {
   endpoint_url: vString(),
   sts_endpoint_url: vString(),
 };
-const deleteFields = { purge: vBool(), force_delete: vBool() };
+const deleteFields = { purge: vBool(), force_delete: vBool(), dry_run: vBool() };
 
 const REFUSED = 'Refuses a destination type Ferry does not sync to (a 400 naming the supported types).';
 /** Answers a destination path of a type Ferry does not sync to, as the aws-sm handlers did for any type. */
@@ -119,14 +121,14 @@ export function destinationPaths(sync: SyncService): PathSpec[] {
           },
         }),
         delete: op({
-          summary: 'Deletes a destination; purge=true unsyncs every associated secret first.',
+          summary: 'Deletes a destination; purge=true unsyncs every associated secret first (dry_run=true: the plan, nothing changed).',
           operationId: 'system-delete-sync-destinations-aws-sm-name',
           fields: deleteFields,
+          response: z.object({ plan: z.array(planStep) }),
           handler: async (req) => {
-            await sync.deleteDestination('aws-sm', req.params.name, {
-              purge: req.data.purge === true,
-              force: req.data.force_delete === true,
-            });
+            const opts = { purge: req.data.purge === true, force: req.data.force_delete === true };
+            if (req.data.dry_run === true) return { data: { plan: await sync.planDeleteDestination('aws-sm', req.params.name, opts) } };
+            await sync.deleteDestination('aws-sm', req.params.name, opts);
           },
         }),
       }),

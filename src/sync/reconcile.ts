@@ -327,7 +327,14 @@ class Delivery {
             }),
         ...(outcome.versionId ? { aws_version_id: outcome.versionId } : {}),
         ...(t.drift ? { drift: undefined, last_repaired_at: this.at, repairs: (t.repairs ?? 0) + 1 } : {}),
+        ...(this.writes.adopted.has(t.name) ? { adopted_at: this.at } : {}),
       };
+      if (this.writes.adopted.has(t.name)) {
+        this.r.deps.log.info(
+          { destination: this.op.dest, mount_accessor: this.op.accessor, secret_path: this.op.secret_name, external_name: t.name },
+          'sync adopted a pre-existing AWS secret (adopt=true): its previous value stays as AWSPREVIOUS',
+        );
+      }
       if (t.drift) this.metrics?.driftRepaired(t.drift);
       this.outcomes.set(t.name, written);
       Object.assign(t, written, { status: 'SYNCED', updated_at: this.at } satisfies Partial<TargetState>);

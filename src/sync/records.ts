@@ -14,6 +14,9 @@ import {
   nameClaims as nameClaimsSchema,
   orderKeyOf,
   ownedSecret as ownedSecretSchema,
+  PREFIX_QUEUE,
+  prefixAssociation as prefixSchema,
+  prefixStep as prefixStepSchema,
   syncConfig as syncConfigSchema,
   syncOperation as syncOperationSchema,
   type Association,
@@ -21,6 +24,8 @@ import {
   type Destination,
   type NameClaimant,
   type OwnedSecret,
+  type PrefixAssociation,
+  type PrefixStep,
   type SyncConfig,
   type SyncOperation,
 } from './model.js';
@@ -29,7 +34,9 @@ import {
  * The one owner of what secrets sync stores: the storage keys, the rows (parsed with their zod
  * schemas, never cast), revision-checked saves, the by-secret index that fan-out and the
  * per-secret views read, the ownership records (whose each AWS secret is), the name claims (which
- * associations sync to each AWS name), the layout version migrations key on, and the outbox operation that queues a reconcile. The rest of the feature reads and writes sync's data only through here.
+ * associations sync to each AWS name), the prefix associations and their per-mount fan-out
+ * index, the layout version migrations key on, and the outbox operations that queue a reconcile
+ * or a prefix step. The rest of the feature reads and writes sync's data only through here.
  */
 
 const enc = encodeURIComponent;
@@ -55,7 +62,20 @@ const keys = {
   names: (region: string, external: string) => `sync/names/${enc(region)}/${enc(external)}`,
   /** The layout version of sync's records, for migrations (`migration.ts`). */
   layout: 'sync/layout',
+  /** Prefix associations, per destination (`prefixes.ts`). */
+  prefixesOf: (type: string, name: string) => `sync/prefixes/${type}/${enc(name)}/`,
+  prefix: (type: string, name: string, accessor: string, prefix: string) => `sync/prefixes/${type}/${enc(name)}/${accessor}:${enc(prefix)}`,
+  /** Reverse index: mount → prefix associations, for fan-out of KV writes of secrets not associated yet. */
+  byPrefixOfMount: (accessor: string) => `sync/by-prefix/${accessor}/`,
+  byPrefix: (accessor: string, type: string, name: string, prefix: string) => `sync/by-prefix/${accessor}/${type}:${enc(name)}:${enc(prefix)}`,
+  byPrefixAll: 'sync/by-prefix/',
+  /** The secrets a prefix skipped (its setter's policies denied them), one marker each, so that each is counted once. */
+  prefixSkipped: (type: string, name: string, accessor: string, prefix: string) => `sync/prefix-skipped/${type}/${enc(name)}/${accessor}:${enc(prefix)}/`,
 };
+
+/** The identity of a prefix association: its destination, mount and prefix. */
+export type PrefixRef = Pick<PrefixAssociation, 'dest_type' | 'dest_name' | 'accessor' | 'prefix'>;
+const prefixKey = (p: PrefixRef) => keys.prefix(p.dest_type, p.dest_name, p.accessor, p.prefix);
 
 const associationKey = (a: AssociationRef) => keys.association(a.dest_type, a.dest_name, a.accessor, a.secret_name);
 const bySecretKey = (a: AssociationRef) => keys.bySecret(a.accessor, a.secret_name, a.dest_type, a.dest_name);
@@ -80,6 +100,16 @@ export function syncOp(a: AssociationRef, reason: SyncOperation['reason']): Writ
   const dest = `${a.dest_type}/${a.dest_name}`;
   const payload: SyncOperation = { dest, accessor: a.accessor, secret_name: a.secret_name, reason };
   return { kind: 'enqueue', queue: SYNC_QUEUE, orderKey: orderKeyOf(dest, a.accessor, a.secret_name), payload: JSON.stringify(payload) };
+}
+
+/** An enqueue op for one step of a prefix bring-in or removal; steps of one prefix run in order. */
+export function prefixStepOp(step: PrefixStep): WriteOp {
+  return { kind: 'enqueue', queue: PREFIX_QUEUE, orderKey: `${step.dest}|${step.accessor}|${step.prefix}`, payload: JSON.stringify(step) };
+}
+
+/** Parses a `sync-prefix` outbox payload; throws on anything that is not a prefix step. */
+export function parsePrefixStep(payload: string): PrefixStep {
+  return prefixStepSchema.parse(JSON.parse(payload));
 }
 
 /** Parses a `sync` outbox payload; throws on anything that is not a sync operation. */
@@ -208,6 +238,50 @@ export class SyncChange {
   /** Queues a reconcile of the association with its destination. */
   enqueueSync(a: AssociationRef, reason: SyncOperation['reason']): this {
     this.ops.push(syncOp(a, reason));
+    return this;
+  }
+
+  /** Writes a prefix association; `revision` (0 = must not exist yet) is the one it was read at. */
+  savePrefix(p: PrefixAssociation, revision?: number): this {
+    const key = prefixKey(p);
+    this.ops.push({ kind: 'put', key, value: encode(p) });
+    return this.check(key, revision);
+  }
+
+  /** Forgets a prefix association: its record and its skipped markers (`unindexPrefix` drops its fan-out entry). */
+  deletePrefix(p: PrefixRef, revision?: number): this {
+    const key = prefixKey(p);
+    this.ops.push({ kind: 'delete', key });
+    this.clearSkipped(p);
+    return this.check(key, revision);
+  }
+
+  /** Marks a secret as skipped by a prefix (counted once however often it is met). */
+  markSkipped(p: PrefixRef, secret: string): this {
+    this.ops.push({ kind: 'put', key: keys.prefixSkipped(p.dest_type, p.dest_name, p.accessor, p.prefix) + enc(secret), value: Buffer.from('') });
+    return this;
+  }
+
+  /** Forgets which secrets a prefix skipped (it is set again, and checks them afresh). */
+  clearSkipped(p: PrefixRef): this {
+    this.ops.push({ kind: 'deletePrefix', prefix: keys.prefixSkipped(p.dest_type, p.dest_name, p.accessor, p.prefix) });
+    return this;
+  }
+
+  /** Adds the prefix's fan-out entry: KV writes under it in its mount reach `fanOutKvEvents`. */
+  indexPrefix(p: PrefixRef): this {
+    this.ops.push({ kind: 'put', key: keys.byPrefix(p.accessor, p.dest_type, p.dest_name, p.prefix), value: Buffer.from('') });
+    return this;
+  }
+
+  unindexPrefix(p: PrefixRef): this {
+    this.ops.push({ kind: 'delete', key: keys.byPrefix(p.accessor, p.dest_type, p.dest_name, p.prefix) });
+    return this;
+  }
+
+  /** Queues the next step of a prefix bring-in or removal. */
+  enqueuePrefixStep(step: PrefixStep): this {
+    this.ops.push(prefixStepOp(step));
     return this;
   }
 
@@ -402,15 +476,60 @@ export class SyncRecords {
     return [...grouped.values()];
   }
 
-  /** Accessors of the mounts with at least one associated secret (one listing, no decoding). */
+  /** Accessors of the mounts with at least one associated secret or prefix association (two listings, no decoding). */
   async syncedMountAccessors(): Promise<Set<string>> {
-    return new Set((await this.store.list(keys.bySecretAll)).map((a) => a.replace(/\/$/, '')));
+    const listed = [...(await this.store.list(keys.bySecretAll)), ...(await this.store.list(keys.byPrefixAll))];
+    return new Set(listed.map((a) => a.replace(/\/$/, '')));
+  }
+
+  // ---- prefix associations -----------------------------------------------------------------
+
+  async prefix(type: string, name: string, accessor: string, prefix: string): Promise<Row<PrefixAssociation> | undefined> {
+    const row = await this.store.get(keys.prefix(type, name, accessor, prefix));
+    return row ? { value: decode(prefixSchema, row.value), revision: row.revision } : undefined;
+  }
+
+  /** Whether a prefix already skipped a secret. */
+  async skippedBy(p: PrefixRef, secret: string): Promise<boolean> {
+    return (await this.store.get(keys.prefixSkipped(p.dest_type, p.dest_name, p.accessor, p.prefix) + enc(secret))) !== undefined;
+  }
+
+  /** The prefix associations of a destination, with their revisions. */
+  async prefixesOf(type: string, name: string): Promise<Array<Row<PrefixAssociation>>> {
+    const rows = await this.store.scan(keys.prefixesOf(type, name));
+    return rows.map((r) => ({ value: decode(prefixSchema, r.value), revision: r.revision }));
+  }
+
+  /** The prefix associations over a mount, from the fan-out index (no record read). */
+  async prefixesOfMount(accessor: string): Promise<PrefixRef[]> {
+    return (await this.store.list(keys.byPrefixOfMount(accessor))).map((entry) => {
+      const [type, encName, encPrefix] = entry.split(':');
+      return { dest_type: type as 'aws-sm', dest_name: decodeURIComponent(encName!), accessor, prefix: decodeURIComponent(encPrefix!) };
+    });
   }
 
   /** The associated secrets of one mount. */
   async associatedSecretsOfMount(accessor: string): Promise<string[]> {
     const rows = await this.store.list(`${keys.bySecretAll}${accessor}/`);
     return rows.map((r) => decodeURIComponent(r.replace(/\/$/, '')));
+  }
+
+  /**
+   * Up to `limit` secrets of a mount associated with a destination under `prefix`, in key order,
+   * after `after` (null: from the start): one listing of the mount's association keys.
+   */
+  async associatedSecretsUnder(type: string, name: string, accessor: string, prefix: string, after: string | null, limit: number): Promise<string[]> {
+    const names = await this.store.list(`${keys.associationPrefix(type, name)}${accessor}/`);
+    const out: string[] = [];
+    const cursor = after === null ? undefined : enc(after);
+    for (const encoded of names) {
+      if (cursor !== undefined && encoded <= cursor) continue;
+      const secret = decodeURIComponent(encoded);
+      if (!secret.startsWith(prefix)) continue;
+      out.push(secret);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Whether the destination of `a` has associations besides `a`, with two indexed listings. */

@@ -9,10 +9,11 @@ import { withRetry } from '../store/store.js';
 import { isKvV2, normaliseMountPath } from '../sys/mount-table.js';
 import { applyAwsSmInput, checkDestinationType, type AwsSmInput } from './destinations.js';
 import { syncErrors } from './errors.js';
-import { DEFAULT_SYNC_CONFIG, MAX_RECONCILE_INTERVAL, MAX_WRITE_BUDGET, nowIso, type Association, type Destination, type SyncConfig, type TargetState } from './model.js';
+import { DEFAULT_SYNC_CONFIG, MAX_RECONCILE_INTERVAL, MAX_WRITE_BUDGET, nowIso, type Association, type Destination, type SyncConfig } from './model.js';
 import { endpointAllowed, hasEndpointOverride, operatorChanges } from './operator-fields.js';
-import { effectiveTemplate, externalNames } from './naming.js';
+import { currentNames, draftAssociation, markedRemoving } from './association-draft.js';
 import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
+import type { Planner, PlanStep } from './plans.js';
 import type { AdapterRegistry } from './port.js';
 import type { SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
@@ -44,6 +45,16 @@ export interface SyncServiceDeps {
   allowedEndpointPrefixes?: readonly string[];
   /** The AWS account of a stored destination, and of one being written (`AdapterRegistry`). */
   accounts: Pick<AdapterRegistry, 'accountOf' | 'accountOfCandidate'>;
+  /** What a change would do in AWS, for `dry_run=true` (`plans.ts`). */
+  planner: Planner;
+}
+
+/** Options of `associations/set` beyond Vault's fields (Ferry extensions). */
+export interface SetOptions {
+  /** Take over a pre-existing AWS secret that is no other Ferry destination's (needs sudo on the destination's path). */
+  adopt?: boolean;
+  /** Answer the plan and change nothing. */
+  dryRun?: boolean;
 }
 
 /** What a destination's AWS account follows: its role (the ARN names it), else its static keys, else the server's identity (''). */
@@ -248,6 +259,8 @@ export class SyncService {
     const dest = row.value;
     const associations = await this.records.associationsOf(type, name);
     const change = this.records.change();
+    // Its prefix associations go at once, whatever follows: no secret is brought in any more.
+    for (const p of await this.records.prefixesOf(type, name)) change.deletePrefix(p.value, p.revision).unindexPrefix(p.value);
     if (associations.length === 0 || opts.force) {
       // Its ownership records go too: what it synced stays in AWS, no longer Ferry's.
       change.deleteDestination(type, name, row.revision).deleteAssociationsOf(type, name).deleteOwnedOf(type, name);
@@ -268,6 +281,23 @@ export class SyncService {
     }
     await change.commit();
     return false;
+  }
+
+  /**
+   * The plan of a destination delete (`dry_run=true`): with `purge`, a delete of every AWS
+   * secret Ferry owns for its associations; with `force_delete` (or no associations), nothing in
+   * AWS. Refused as the delete itself would be. Changes nothing.
+   */
+  async planDeleteDestination(type: string, name: string, opts: { purge: boolean; force: boolean }): Promise<PlanStep[]> {
+    checkDestinationType(type);
+    const dest = await this.getDestination(type, name);
+    if (!dest) return [];
+    const associations = await this.records.associationsOf(type, name);
+    if (associations.length === 0 || opts.force) return [];
+    if (!opts.purge) throw syncErrors.destinationHasAssociations(type, name, associations.length);
+    const plan: PlanStep[] = [];
+    for (const a of associations) plan.push(...(await this.deps.planner.forRemoval(dest, a)));
+    return plan;
   }
 
   // ---- associations -----------------------------------------------------------------
@@ -316,21 +346,23 @@ export class SyncService {
   }
 
   private markRemoving(a: Association): Association {
-    const at = this.now();
-    const next = structuredClone(a);
-    next.removing = true;
-    for (const t of Object.values(next.targets)) {
-      t.status = 'UNSYNCING';
-      t.updated_at = at;
-    }
-    return next;
+    return markedRemoving(a, this.now());
   }
 
   /**
    * `associations/set`: creates the association (or refreshes an existing one, re-applying
-   * the destination's current granularity and template) and queues its sync.
+   * the destination's current granularity and template) and queues its sync. An association
+   * that prefixes already cover becomes explicit too. `adopt` (sudo on the destination's path)
+   * lets the worker take over a pre-existing AWS secret; `dryRun` answers the plan instead.
    */
-  async setAssociation(type: string, name: string, mountParam: string, secretName: string, token: TokenEntry | null): Promise<void> {
+  async setAssociation(
+    type: string,
+    name: string,
+    mountParam: string,
+    secretName: string,
+    token: TokenEntry | null,
+    opts: SetOptions = {},
+  ): Promise<PlanStep[] | undefined> {
     checkDestinationType(type);
     const mount = this.resolveKvMount(mountParam);
     const secret = secretName;
@@ -342,7 +374,11 @@ export class SyncService {
       const caps = await this.deps.core.authorizer.capabilities(token, `${mount.path}data/${secret}`);
       if (caps.has('deny') || !caps.has('read')) throw syncErrors.secretReadDenied(secret, mount.path.replace(/\/$/, ''));
     }
-    await withRetry(async () => {
+    const destinationPath = `sys/sync/destinations/${type}/${name}`;
+    if (opts.adopt && !(await this.hasSudo({ token, path: destinationPath }))) {
+      throw syncErrors.sudoRequired(['adopt=true (taking over a pre-existing AWS secret)'], destinationPath);
+    }
+    return withRetry(async () => {
       const destRow = await this.records.destination(type, name);
       if (!destRow) throw syncErrors.destinationNotFound(type, name);
       const dest = destRow.value;
@@ -352,46 +388,21 @@ export class SyncService {
 
       const row = await this.records.association(type, name, mount.accessor, secret);
       const previous = row?.value;
-      const granularity = dest.options.granularity_level;
-      const template = effectiveTemplate(dest.options);
-      const subKeys = granularity === 'secret-path' ? [''] : Object.keys(state.data ?? {});
-      const names = externalNames(dest, mount, secret, template, subKeys);
-      if (granularity === 'secret-key' && new Set(Object.values(names)).size !== subKeys.length) throw syncErrors.duplicateKeyNames();
-      const at = this.now();
-      const targets: Record<string, TargetState> = {};
-      for (const subKey of subKeys) {
-        const old = previous && !previous.removing ? previous.targets[subKey] : undefined;
-        targets[subKey] =
-          old && old.name === names[subKey]
-            ? { ...old, status: 'PENDING', updated_at: at, attempts: 0 }
-            : { sub_key: subKey, name: names[subKey]!, status: 'PENDING', updated_at: at };
-      }
-      // Targets renamed by a new template or granularity stay listed for removal by the worker.
-      const retired = previous ? Object.values(previous.targets).filter((t) => !Object.values(targets).some((n) => n.name === t.name)) : [];
-      for (const t of retired) targets[`retired:${t.name}`] = { ...t, status: 'UNSYNCING', updated_at: at };
-
-      const association: Association = {
-        dest_type: 'aws-sm',
-        dest_name: name,
-        accessor: mount.accessor,
-        mount: mount.path,
-        secret_name: secret,
-        granularity,
-        template,
-        created_at: previous?.created_at ?? at,
-        targets,
-      };
+      const association = draftAssociation(dest, mount, secret, state, previous, this.now());
+      delete association.explicit;
+      if (opts.adopt) association.adopt = true;
       const change = this.records.change();
       // The names it syncs to are claimed in the same commit; a name another association syncs where this one would is refused.
-      const current = Object.entries(targets).filter(([key]) => !key.startsWith('retired:'));
-      const taken = await this.deps.claims.claim(change, dest, claimantOf(association), current.map(([, t]) => t.name));
+      const taken = await this.deps.claims.claim(change, dest, claimantOf(association), currentNames(association));
       if (taken) throw collisionError(taken.name, taken.collision);
+      if (opts.dryRun) return this.deps.planner.forSet(dest, association, previous, opts.adopt === true);
       await change
         .saveAssociation(association, row?.revision ?? 0)
         .index(association)
         .enqueueSync(association, 'set')
         .checkDestination(type, name, destRow.revision)
         .commit();
+      return undefined;
     });
   }
 
@@ -436,18 +447,32 @@ export class SyncService {
     });
   }
 
-  /** `associations/remove`: marks the association for unsync; the worker deletes it once AWS is clean. */
-  async removeAssociation(type: string, name: string, mountParam: string, secretName: string): Promise<void> {
+  /**
+   * `associations/remove`: marks the association for unsync; the worker deletes it once AWS is
+   * clean. An association prefixes also cover stays (only its explicit mark goes); one that only
+   * prefixes cover is refused with a 400 naming the prefix. `dryRun` answers the plan instead.
+   */
+  async removeAssociation(type: string, name: string, mountParam: string, secretName: string, opts: { dryRun?: boolean } = {}): Promise<PlanStep[] | undefined> {
     checkDestinationType(type);
-    if (!(await this.getDestination(type, name))) throw syncErrors.destinationNotFound(type, name);
+    const dest = await this.getDestination(type, name);
+    if (!dest) throw syncErrors.destinationNotFound(type, name);
     if (!mountParam) throw syncErrors.missingField('mount');
     if (!secretName) throw syncErrors.missingField('secret_name');
     const m = this.deps.core.mounts.get(normaliseMountPath(mountParam));
     if (!m) throw syncErrors.mountNotFound(normaliseMountPath(mountParam));
-    await withRetry(async () => {
+    return withRetry(async () => {
       const row = await this.records.association(type, name, m.accessor, secretName);
-      if (!row || row.value.removing) return;
-      await this.records.change().saveAssociation(this.markRemoving(row.value), row.revision).enqueueSync(row.value, 'remove').commit();
+      if (!row || row.value.removing) return opts.dryRun ? [] : undefined;
+      const a = row.value;
+      if (a.prefixes && a.prefixes.length > 0) {
+        if (a.explicit === false) throw syncErrors.coveredByPrefix(secretName, m.path, a.prefixes[0]!, `${type}/${name}`);
+        if (opts.dryRun) return [];
+        await this.records.change().saveAssociation({ ...a, explicit: false }, row.revision).commit();
+        return undefined;
+      }
+      if (opts.dryRun) return this.deps.planner.forRemoval(dest, a);
+      await this.records.change().saveAssociation(this.markRemoving(a), row.revision).enqueueSync(a, 'remove').commit();
+      return undefined;
     });
   }
 
@@ -455,6 +480,8 @@ export class SyncService {
   async guardUnmount(mount: MountEntry): Promise<void> {
     const secrets = await this.records.associatedSecretsOfMount(mount.accessor);
     if (secrets.length > 0) throw syncErrors.mountHasAssociations(mount.path, secrets);
+    const prefixes = await this.records.prefixesOfMount(mount.accessor);
+    if (prefixes.length > 0) throw syncErrors.mountHasAssociations(mount.path, prefixes.map((p) => `${p.prefix || '(whole mount)'} → ${p.dest_type}/${p.dest_name}`));
   }
 }
 

@@ -16,4 +16,9 @@ export interface SecretState {
 export interface SecretSource {
   /** Undefined when the secret does not exist at all (no metadata). */
   read(accessor: string, path: string): Promise<SecretState | undefined>;
+  /**
+   * Up to `limit` secret paths of a mount under `under` (a folder ending with `/`, or ''), in
+   * key order, after `after` (null: from the start); none for a mount that is not KV v2.
+   */
+  list(accessor: string, under: string, after: string | null, limit: number): Promise<string[]>;
 }

@@ -1,5 +1,5 @@
 import { keysOfPending, type PendingKey, type Store } from '../store/store.js';
-import { destinationOfOrderKey, nowIso, SYNC_QUEUE } from './model.js';
+import { destinationOfOrderKey, nowIso, SYNC_QUEUE, type PrefixAssociation } from './model.js';
 import type { DriftRepair } from './drift.js';
 import type { AdaptiveBudget } from './pacing.js';
 import type { WriteClass } from './port.js';
@@ -45,6 +45,8 @@ export interface DestinationStatusDeps {
   budget: AdaptiveBudget;
   drift: DriftRepair;
   pending: () => Promise<PendingKey[]>;
+  /** The destination's prefix associations (`prefixes.ts`), for their progress. */
+  prefixes?: (type: string, name: string) => Promise<PrefixAssociation[]>;
   clock: () => number;
 }
 
@@ -60,7 +62,11 @@ export async function destinationStatus(deps: DestinationStatusDeps, type: strin
   let lastSuccess: string | undefined;
   let failing = 0;
   const associations = await service.associationsForDisplay(type, name);
+  // Per prefix: its associations whose AWS secrets are not all synced yet.
+  const unsynced = new Map<string, number>();
   for (const a of associations) {
+    const waiting = Object.entries(a.targets).some(([subKey, t]) => !subKey.startsWith('retired:') && t.status !== 'SYNCED');
+    if (waiting) for (const p of a.prefixes ?? []) unsynced.set(`${a.accessor}|${p}`, (unsynced.get(`${a.accessor}|${p}`) ?? 0) + 1);
     for (const [subKey, t] of Object.entries(a.targets)) {
       if (subKey.startsWith('retired:')) continue;
       counts[t.status] = (counts[t.status] ?? 0) + 1;
@@ -69,6 +75,7 @@ export async function destinationStatus(deps: DestinationStatusDeps, type: strin
     }
   }
   const queue = queueByDestination(await deps.pending()).get(ref) ?? { depth: 0 };
+  const prefixes = (await deps.prefixes?.(type, name)) ?? [];
   const b = budget.view(ref, now);
   return {
     name,
@@ -79,6 +86,18 @@ export async function destinationStatus(deps: DestinationStatusDeps, type: strin
     queue_depth: queue.depth,
     oldest_pending_seconds: queue.oldestAt === undefined ? 0 : Math.max(0, Math.round((now - queue.oldestAt) / 1000)),
     ...(lastSuccess ? { last_success_at: lastSuccess } : {}),
+    ...(prefixes.length > 0
+      ? {
+          prefixes: prefixes.map((p) => ({
+            mount: p.mount,
+            prefix: p.prefix,
+            state: p.state,
+            brought_in: p.brought_in,
+            skipped: p.skipped,
+            pending: unsynced.get(`${p.accessor}|${p.prefix}`) ?? 0,
+          })),
+        }
+      : {}),
     aws: {
       state: b.health,
       since: nowIso(b.since),

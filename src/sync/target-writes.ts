@@ -53,6 +53,8 @@ export class TargetWrites {
   readonly missing = new Map<string, string>();
   /** Optional permissions that worked in this delivery. */
   readonly granted = new Set<string>();
+  /** Names of pre-existing secrets this delivery took over (`adopt=true`). */
+  readonly adopted = new Set<string>();
 
   constructor(private readonly deps: TargetWritesDeps) {}
 
@@ -135,7 +137,13 @@ export class TargetWrites {
     return this.adoptOwn(t, spec);
   }
 
-  /** A secret Ferry has no record of: written only if it carries this destination's owner tag. */
+  /**
+   * A secret Ferry has no record of: written only if it carries this destination's owner tag —
+   * or, when the association was set with `adopt=true` (by a sudo holder), if it carries no
+   * Ferry owner tag at all (untagged, or only Vault's `hashicorp:vault`). Another destination's
+   * owner tag is never overwritten, and without DescribeSecret nothing is taken over. The update
+   * makes a new version, so the previous value stays in AWS as `AWSPREVIOUS`.
+   */
   private async adoptOwn(t: TargetState, spec: ExternalSecretSpec): Promise<WriteOutcome> {
     const { adapter } = this.deps;
     const existing = await adapter.describe(t.name);
@@ -149,7 +157,8 @@ export class TargetWrites {
     this.granted.add('secretsmanager:DescribeSecret');
     const verdict = judgeByTags(existing.tags, this.deps.ownerTag);
     if (verdict.kind === 'other') throw ownershipErrors.ownedElsewhere(t.name, verdict.owner);
-    if (verdict.kind === 'unowned') throw ownershipErrors.notOurs(t.name, 'untagged');
+    const adopting = verdict.kind === 'unowned';
+    if (adopting && this.deps.association.adopt !== true) throw ownershipErrors.notOurs(t.name, 'untagged');
     const written = await adapter.update(existing.arn, spec, {
       appliedTags: existing.tags,
       appliedReplicas: existing.replicas,
@@ -159,7 +168,8 @@ export class TargetWrites {
       throw new DeliveryError('transient', 'PENDING', 'NameBeingDeleted', `the secret "${t.name}" is being deleted in AWS; retrying`);
     }
     await this.deps.afterCall();
-    await this.commitOwned(t, undefined, written.arn, 'owner-tag');
+    await this.commitOwned(t, undefined, written.arn, adopting ? 'adopt' : 'owner-tag');
+    if (adopting) this.adopted.add(t.name);
     return this.note(written);
   }
 

@@ -34,9 +34,15 @@ export const associationEntry = z.object({
   /** …consecutive failed attempts, and when the next one is due… */
   attempts: z.number().int(),
   next_attempt_at: z.string().optional(),
-  /** …and the out-of-band changes drift repair undid. */
+  /** …the out-of-band changes drift repair undid… */
   drift_repairs: z.number().int().optional(),
   last_repaired_at: z.string().optional(),
+  /** …the prefix association that brought the secret in (`prefixes.ts`), and whether it is also set explicitly… */
+  prefix: z.string().optional(),
+  explicit: z.boolean().optional(),
+  /** …and a pre-existing AWS secret taken over on `adopt=true`. */
+  adopted: z.boolean().optional(),
+  adopted_at: z.string().optional(),
 });
 
 export const associationsResponse = z.object({
@@ -65,6 +71,8 @@ export function associationEntries(a: Association): Record<string, z.infer<typeo
       ...(t.next_attempt_at ? { next_attempt_at: t.next_attempt_at } : {}),
       ...(t.repairs ? { drift_repairs: t.repairs } : {}),
       ...(t.last_repaired_at ? { last_repaired_at: t.last_repaired_at } : {}),
+      ...(a.prefixes && a.prefixes.length > 0 ? { prefix: a.prefixes[0], explicit: a.explicit !== false } : {}),
+      ...(t.adopted_at ? { adopted: true, adopted_at: t.adopted_at } : {}),
     };
   }
   return out;

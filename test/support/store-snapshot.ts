@@ -1,7 +1,7 @@
 import type { Store } from '../../src/store/store.js';
 
-/** The outbox queues Ferry writes: KV change events and sync operations. */
-const QUEUES = ['kv-events', 'sync'];
+/** The outbox queues Ferry writes: KV change events, sync operations and prefix steps. */
+const QUEUES = ['kv-events', 'sync', 'sync-prefix'];
 
 /** Fields whose change is bookkeeping, not a change of what is stored: times, and a token's remaining uses. */
 const VOLATILE = /(^|_)(time|created|updated|at)$|^(createdAt|updatedAt|availableAt|num_uses)$/;
