@@ -252,6 +252,8 @@ export const prefixAssociation = z.object({
   brought_in: z.number().int(),
   /** Secrets the setter's policies did not let it read: never synced through this prefix. */
   skipped: z.number().int(),
+  /** Bumped by every set: a bring-in of an earlier set stops, the new one starts from the beginning. */
+  run: z.number().int().optional(),
 });
 export type PrefixAssociation = z.infer<typeof prefixAssociation>;
 
@@ -266,6 +268,8 @@ export const prefixStep = z.object({
   prefix: z.string(),
   /** The last secret path the previous step handled; null for the first step. */
   after: z.string().nullable(),
+  /** The prefix record's `run` the bring-in belongs to. */
+  run: z.number().int().optional(),
 });
 export type PrefixStep = z.infer<typeof prefixStep>;
 

@@ -150,25 +150,46 @@ describe('a prefix over a folder', () => {
     expect(t.emu.requestLog().filter((e) => e.operation === 'CreateSecret')).toHaveLength(3);
   });
 
-  it('brings a large folder in by bounded steps of 500, progress in the status, each secret exactly once', async () => {
+  it('brings a large folder in by bounded steps of 500, progress in the status, each secret exactly once; a set again mid-way starts over and finishes', async () => {
     // Delivery paused: only the bring-in steps run.
     expect((await t.call('PUT', '/v1/sys/sync/config', { body: { disabled: true } })).statusCode).toBe(200);
     const names = Array.from({ length: 1001 }, (_, i) => `bulk/${String(i % 7)}/s${i}`);
     for (const n of names) await put(n, { n });
     await put('bulk-other', { n: 0 });
     await drainKvEvents();
-    expect((await setPrefix('bulk/')).statusCode).toBe(200);
+    // The setter may not read bulk/5/ at first (143 secrets, all after the 500th in key order).
+    const policy = (denied: boolean) =>
+      t.call('PUT', '/v1/sys/policies/acl/bulk-sync', {
+        body: {
+          policy:
+            'path "sys/sync/destinations/aws-sm/d/prefixes/set" { capabilities = ["update"] }\n' +
+            'path "my-kv/data/*" { capabilities = ["read"] }\n' +
+            (denied ? 'path "my-kv/data/bulk/5/*" { capabilities = ["deny"] }\n' : ''),
+        },
+      });
+    expect((await policy(true)).statusCode).toBe(204);
+    const token = (await t.call('POST', '/v1/auth/token/create', { body: { policies: ['bulk-sync'] } })).json().auth.client_token as string;
+    expect((await setPrefix('bulk/', { token })).statusCode).toBe(200);
     const seen: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 2; i++) {
       await t.server.sync.worker.drainOnce();
-      const p = (await status()).prefixes[0];
-      seen.push(p.brought_in);
-      if (p.state === 'complete') break;
+      seen.push((await status()).prefixes[0].brought_in);
     }
-    expect(seen).toEqual([500, 1000, 1001]);
+    expect(seen).toEqual([500, 1000 - 143]);
+    expect((await status()).prefixes[0]).toMatchObject({ state: 'bringing-in', skipped: 143 });
+
+    // The policy widened and the prefix set again mid-way: a new bring-in from the start; the
+    // earlier one stops (it would otherwise finish first and cut the new one short).
+    expect((await policy(false)).statusCode).toBe(204);
+    expect((await setPrefix('bulk/', { token })).statusCode).toBe(200);
+    for (let i = 0; i < 8 && (await status()).prefixes[0].state !== 'complete'; i++) {
+      await t.server.sync.worker.drainOnce();
+      seen.push((await status()).prefixes[0].brought_in);
+    }
+    expect((await status()).prefixes[0]).toMatchObject({ state: 'complete', brought_in: 1001, skipped: 0, pending: 1001 });
+    expect(seen.every((n, i) => i === 0 || n >= seen[i - 1]!)).toBe(true);
     const keys = Object.values(await listed()).map((e: any) => e.secret_name).sort();
     expect(keys).toEqual([...names].sort());
-    expect((await status()).prefixes[0]).toMatchObject({ state: 'complete', pending: 1001 });
   });
 
   it('lists the paths of a mount in key order with a cursor: every secret once, folders and look-alikes (a, a-b, a/x) in order', async () => {
