@@ -101,13 +101,14 @@ export class PrefixAssociations {
         state: 'bringing-in',
         brought_in: row?.value.brought_in ?? 0,
         skipped: 0,
+        run: (row?.value.run ?? 0) + 1,
       };
       await this.deps.records
         .change()
         .savePrefix(record, row?.revision ?? 0)
         .clearSkipped(record)
         .indexPrefix(record)
-        .enqueuePrefixStep({ kind: 'bring-in', dest: `${type}/${name}`, accessor: mount.accessor, prefix, after: null })
+        .enqueuePrefixStep({ kind: 'bring-in', dest: `${type}/${name}`, accessor: mount.accessor, prefix, after: null, run: record.run })
         .checkDestination(type, name, destRow.revision)
         .commit();
       return undefined;
@@ -198,7 +199,9 @@ export class PrefixAssociations {
     const row = await records.prefix(type, name, step.accessor, step.prefix);
     const dest = (await records.destination(type, name))?.value;
     const mount = this.deps.core.mounts.byAccessor(step.accessor);
-    if (!row || row.value.state !== 'bringing-in' || !dest || dest.purge_initiated_at || !mount) return change;
+    // A step of an earlier set's bring-in (the prefix was set again meanwhile) stops: the new one covers everything.
+    const current = row?.value.state === 'bringing-in' && (row.value.run ?? 0) === (step.run ?? 0);
+    if (!row || !current || !dest || dest.purge_initiated_at || !mount) return change;
     const paths = await this.deps.source.list(step.accessor, step.prefix, step.after, PREFIX_STEP);
     const p = { ...row.value };
     for (const path of paths) this.count(p, await this.associate(change, dest, mount, path, row.value));
