@@ -209,6 +209,21 @@ describe('a prefix over a folder', () => {
   });
 });
 
+describe('a destination deleted', () => {
+  it('drops its prefixes with force_delete: nothing is brought in any more, and the mount can be disabled', async () => {
+    await put('apps/a', { v: 1 });
+    expect((await setPrefix('apps/')).statusCode).toBe(200);
+    await deliver();
+    expect((await t.call('DELETE', '/v1/sys/sync/destinations/aws-sm/d?force_delete=true')).statusCode).toBe(204);
+    expect(await t.server.core.store.list('sync/prefixes/')).toEqual([]);
+    expect(await t.server.core.store.list('sync/by-prefix/')).toEqual([]);
+    await put('apps/b', { v: 1 });
+    await deliver(1);
+    expect(inAws(awsName('apps/b'))).toBe(false);
+    expect((await t.call('DELETE', '/v1/sys/mounts/my-kv')).statusCode).toBe(204);
+  });
+});
+
 describe('the setter’s policies', () => {
   it('never syncs a secret under a denied sub-path, counts it skipped, and stops bringing in new secrets once the policy is revoked', async () => {
     const token = await tokenWithPolicy(
