@@ -209,6 +209,41 @@ describe('a prefix over a folder', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('two workers running the same bring-in step at once commit it once: every secret associated and synced once, counted once', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `apps/s${i}`);
+    for (const n of names) await put(n, { n });
+    await drainKvEvents();
+    expect((await setPrefix('apps/')).statusCode).toBe(200);
+    const other = t.server.sync.createWorker();
+    await Promise.all([t.server.sync.worker.drainOnce(), other.drainOnce()]);
+    await deliver();
+    expect((await status()).prefixes[0]).toMatchObject({ state: 'complete', brought_in: 30, pending: 0 });
+    expect(synced()).toEqual(names.map(awsName).sort());
+    expect(t.emu.requestLog().filter((e) => e.operation === 'CreateSecret')).toHaveLength(30);
+  });
+
+  it('associates an existing secret with a second destination’s prefix, leaving the first destination’s association as it is', async () => {
+    expect((await dest('e', { secret_name_template: 'vault-e/{{ .SecretPath }}' })).statusCode).toBe(200);
+    await put('apps/a', { v: 1 });
+    expect((await associate('apps/a')).statusCode).toBe(200);
+    expect((await setPrefix('apps/', { dest: 'e' })).statusCode).toBe(200);
+    await deliver();
+    expect((await listed('d'))[`${accessor()}/apps/a`].prefix).toBeUndefined();
+    expect((await listed('e'))[`${accessor()}/apps/a`]).toMatchObject({ prefix: 'apps/', explicit: false, sync_status: 'SYNCED' });
+    expect(synced()).toEqual([awsName('apps/a'), 'vault-e/apps/a'].sort());
+  });
+
+  it('with secret-key granularity, brings in one AWS secret per key', async () => {
+    expect((await dest('keys', { granularity: 'secret-key' })).statusCode).toBe(200);
+    await put('apps/db', { user: 'u', password: 'p' });
+    expect((await setPrefix('apps/', { dest: 'keys' })).statusCode).toBe(200);
+    await deliver();
+    expect(synced()).toEqual([`${awsName('apps/db')}/password`, `${awsName('apps/db')}/user`]);
+    expect(valueIn(`${awsName('apps/db')}/user`)).toBe('u');
+  });
+});
+
 describe('a destination deleted', () => {
   it('drops its prefixes with force_delete: nothing is brought in any more, and the mount can be disabled', async () => {
     await put('apps/a', { v: 1 });
