@@ -209,7 +209,7 @@ describe('a prefix over a folder', () => {
   });
 });
 
-describe('concurrency', () => {
+describe('other destinations and granularities', () => {
   it('associates an existing secret with a second destination’s prefix, leaving the first destination’s association as it is', async () => {
     expect((await dest('e', { secret_name_template: 'vault-e/{{ .SecretPath }}' })).statusCode).toBe(200);
     await put('apps/a', { v: 1 });
