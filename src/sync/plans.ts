@@ -32,6 +32,14 @@ export interface PlannerDeps {
   clusterId(): Promise<string>;
 }
 
+/** AWS lookups one plan makes at most (a prefix over thousands of secrets): the rest are `unknown`. */
+export const PLAN_DESCRIBE_LIMIT = 1_000;
+
+/** What one plan may still ask AWS. */
+export interface PlanBudget {
+  describes: number;
+}
+
 const UNREADABLE =
   'AWS denied secretsmanager:DescribeSecret: Ferry cannot tell whether a secret exists there; it creates one if there is none and writes nothing if there is';
 
@@ -42,7 +50,13 @@ export class Planner {
    * The steps of syncing `next` (an association as a set would store it) where `previous` was:
    * each current target's name, renames of targets whose name changed, deletions of names left.
    */
-  async forSet(dest: Destination, next: Association, previous: Association | undefined, adopt: boolean): Promise<PlanStep[]> {
+  async forSet(
+    dest: Destination,
+    next: Association,
+    previous: Association | undefined,
+    adopt: boolean,
+    budget: PlanBudget = { describes: PLAN_DESCRIBE_LIMIT },
+  ): Promise<PlanStep[]> {
     const steps: PlanStep[] = [];
     const kept = previous && !previous.removing ? previous : undefined;
     const renamedFrom = new Set<string>();
@@ -53,13 +67,13 @@ export class Planner {
       const old = kept?.targets[subKey];
       if (old && old.name !== t.name && (await this.ownedBy(dest, old, next))) {
         renamedFrom.add(old.name);
-        const target = await this.judge(dest, next, t, adopt);
+        const target = await this.judge(dest, next, t, adopt, budget);
         // A rename is a create of the new name and a delete of the old one; anything else about the new name wins.
         steps.push(target.action === 'create' ? { action: 'rename', name: t.name, old_name: old.name } : target);
         if (target.action !== 'create') steps.push({ action: 'delete', name: old.name });
         continue;
       }
-      steps.push(await this.judge(dest, next, t, adopt));
+      steps.push(await this.judge(dest, next, t, adopt, budget));
     }
     for (const [subKey, t] of Object.entries(next.targets)) {
       if (!subKey.startsWith('retired:') || renamedFrom.has(t.name)) continue;
@@ -83,13 +97,15 @@ export class Planner {
   }
 
   /** What a delivery would do with one target name of `a`. */
-  private async judge(dest: Destination, a: Association, t: TargetState, adopt: boolean): Promise<PlanStep> {
+  private async judge(dest: Destination, a: Association, t: TargetState, adopt: boolean, budget: PlanBudget): Promise<PlanStep> {
     const name = t.name;
     const o = (await this.deps.records.owned(dest.type, dest.name, name))?.value;
     if (o && (o.accessor !== a.accessor || o.secret_name !== a.secret_name)) {
       return { action: 'conflict', name, owner: `${dest.type}/${dest.name} (${o.accessor}/${o.secret_name})`, reason: 'another association of this destination syncs it' };
     }
     if (o?.state === 'owned') return { action: 'update', name };
+    if (budget.describes <= 0) return { action: 'unknown', name, reason: `not looked up: a plan asks AWS about ${PLAN_DESCRIBE_LIMIT} names at most` };
+    budget.describes--;
     let existing;
     try {
       existing = await this.deps.adapters.adapterFor(dest).describe(name);

@@ -10,7 +10,7 @@ import { syncErrors } from './errors.js';
 import { PREFIX_QUEUE, nowIso, type Association, type Destination, type PrefixAssociation, type PrefixStep } from './model.js';
 import { claimantOf, type NameClaims, type NameCollision } from './name-claims.js';
 import { effectiveTemplate } from './naming.js';
-import type { Planner, PlanStep } from './plans.js';
+import { PLAN_DESCRIBE_LIMIT, type PlanBudget, type Planner, type PlanStep } from './plans.js';
 import { parsePrefixStep, splitDestinationRef, type PrefixRef, type Row, type SyncChange, type SyncRecords } from './records.js';
 import type { SecretSource } from './source.js';
 
@@ -148,6 +148,8 @@ export class PrefixAssociations {
   private async planSet(dest: Destination, mount: MountEntry, prefix: string, policies: string[]): Promise<PlanStep[]> {
     const plan: PlanStep[] = [];
     const scratch = this.deps.records.change();
+    // One budget of AWS lookups for the whole plan, however many secrets the prefix covers.
+    const budget: PlanBudget = { describes: PLAN_DESCRIBE_LIMIT };
     for (let after: string | null = null; ; ) {
       const paths = await this.deps.source.list(mount.accessor, prefix, after, PREFIX_STEP);
       for (const path of paths) {
@@ -155,7 +157,7 @@ export class PrefixAssociations {
         if (existing && !existing.value.removing) continue;
         if (!(await this.mayRead(policies, mount, path))) continue;
         const draft = await this.draft(scratch, dest, mount, path, prefix);
-        if (draft) plan.push(...draft.conflicts, ...(await this.deps.planner.forSet(dest, draft.a, undefined, false)));
+        if (draft) plan.push(...draft.conflicts, ...(await this.deps.planner.forSet(dest, draft.a, undefined, false, budget)));
       }
       if (paths.length < PREFIX_STEP) return plan;
       after = paths.at(-1)!;

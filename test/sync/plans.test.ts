@@ -1,6 +1,8 @@
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { guidePolicies } from '../support/aws-emulator/index.js';
+import { Planner } from '../../src/sync/plans.js';
+import { SyncRecords } from '../../src/sync/records.js';
 import { logicalSnapshot } from '../support/store-snapshot.js';
 import { emulatorDestination, outOfBandClient, syncIdentity, useSyncServer } from '../support/sync.js';
 
@@ -212,6 +214,23 @@ describe('prefixes/set, prefixes/remove and destination delete with purge', () =
     await deliver();
     expectDone(plan, before);
     expect((await t.call('GET', destPath())).statusCode).toBe(404);
+  });
+
+  it('asks AWS about a bounded number of names per plan; the rest are unknown, saying why', async () => {
+    await destination();
+    const records = new SyncRecords(t.server.core.store);
+    const planner = new Planner({ records, adapters: t.server.sync.adapters, clusterId: () => Promise.resolve('c') });
+    const dest = (await records.destination('aws-sm', 'd'))!.value;
+    const draft = (secret: string) => ({
+      dest_type: 'aws-sm' as const, dest_name: 'd', accessor: 'kv_x', mount: 'my-kv/', secret_name: secret, granularity: 'secret-path' as const,
+      template: '', created_at: '', targets: { '': { sub_key: '', name: `vault/kv_x/${secret}`, status: 'PENDING' as const, updated_at: '' } },
+    });
+    const budget = { describes: 1 };
+    expect(await planner.forSet(dest, draft('a'), undefined, false, budget)).toEqual([{ action: 'create', name: 'vault/kv_x/a' }]);
+    expect(await planner.forSet(dest, draft('b'), undefined, false, budget)).toEqual([
+      { action: 'unknown', name: 'vault/kv_x/b', reason: 'not looked up: a plan asks AWS about 1000 names at most' },
+    ]);
+    expect(t.emu.requestLog().filter((e) => e.operation === 'DescribeSecret')).toHaveLength(1);
   });
 
   it('refuses a dry run the real request would refuse, with the same error', async () => {
