@@ -280,17 +280,18 @@ export class PrefixAssociations {
    */
   private async associate(change: SyncChange, dest: Destination, mount: MountEntry, path: string, p: PrefixAssociation): Promise<Outcome> {
     const existing = await this.deps.records.association(dest.type, dest.name, mount.accessor, path);
-    if (existing) {
-      // One being removed is left to finish; the next write of the secret brings it in again.
-      if (existing.value.removing || existing.value.prefixes?.includes(p.prefix)) return 'covered';
-      change.saveAssociation({ ...existing.value, prefixes: [...(existing.value.prefixes ?? []), p.prefix] }, existing.revision);
-      return 'covered';
-    }
+    // One being removed is left to finish; the next write of the secret brings it in again.
+    if (existing && (existing.value.removing || existing.value.prefixes?.includes(p.prefix))) return 'covered';
+    // Checked for an existing association too: the prefix would keep it synced once the rest lets go.
     if (!(await this.mayRead(p.policies, mount, path))) {
       // Met again (a later write, the step after a fan-out): counted once.
       if (await this.deps.records.skippedBy(p, path)) return 'covered';
       change.markSkipped(p, path);
       return 'skipped';
+    }
+    if (existing) {
+      change.saveAssociation({ ...existing.value, prefixes: [...(existing.value.prefixes ?? []), p.prefix] }, existing.revision);
+      return 'covered';
     }
     const draft = (await this.draft(change, dest, mount, path, p.prefix))?.a;
     if (!draft) return 'gone';

@@ -273,6 +273,18 @@ describe('the setter’s policies', () => {
     expect(synced()).toEqual([awsName('apps/public')]);
     expect((await status()).prefixes[0]).toMatchObject({ brought_in: 1, skipped: 2 });
 
+    // A secret the setter may not read but someone set explicitly: the prefix does not take it on,
+    // so removing the explicit association unsyncs it.
+    await put('apps/private/z', { v: 'SECRET-MARKER' });
+    expect((await associate('apps/private/z')).statusCode).toBe(200);
+    expect((await setPrefix('apps/', { token })).statusCode).toBe(200);
+    await deliver(2);
+    expect((await listed())[`${accessor()}/apps/private/z`].prefix).toBeUndefined();
+    expect((await unassociate('apps/private/z')).statusCode).toBe(200);
+    await deliver(2);
+    expect(synced()).toEqual([awsName('apps/public')]);
+    expect((await status()).prefixes[0]).toMatchObject({ brought_in: 1, skipped: 3 });
+
     // The policy revoked: a new secret no longer flows; one already synced goes on being delivered.
     expect((await t.call('DELETE', '/v1/sys/policies/acl/apps-sync')).statusCode).toBe(204);
     await put('apps/new', { v: 1 });
@@ -280,7 +292,7 @@ describe('the setter’s policies', () => {
     await deliver(2);
     expect(synced()).toEqual([awsName('apps/public')]);
     expect(valueIn(awsName('apps/public'))).toBe(JSON.stringify({ v: 2 }));
-    expect((await status()).prefixes[0]).toMatchObject({ brought_in: 1, skipped: 3 });
+    expect((await status()).prefixes[0]).toMatchObject({ brought_in: 1, skipped: 4 });
     expect(JSON.stringify(await status())).not.toContain('SECRET-MARKER');
   });
 
