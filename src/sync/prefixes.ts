@@ -249,19 +249,33 @@ export class PrefixAssociations {
   async fanOut(change: SyncChange, accessor: string, path: string, covering: PrefixRef[], associated: Set<string>, progress: Map<string, Row<PrefixAssociation>>): Promise<void> {
     const mount = this.deps.core.mounts.byAccessor(accessor);
     if (!mount) return;
-    const done = new Set<string>();
+    // Per destination, every prefix of it that covers the secret (overlapping ones: `apps/` and `apps/x/`).
+    const byDest = new Map<string, Array<Row<PrefixAssociation>>>();
     for (const ref of covering) {
       const dest = `${ref.dest_type}/${ref.dest_name}`;
-      if (associated.has(dest) || done.has(dest) || !underPrefix(path, ref.prefix)) continue;
+      if (associated.has(dest) || !underPrefix(path, ref.prefix)) continue;
       const key = `${dest}|${accessor}|${ref.prefix}`;
       const row = progress.get(key) ?? (await this.deps.records.prefix(ref.dest_type, ref.dest_name, accessor, ref.prefix));
       if (!row || row.value.state === 'removing') continue;
-      const destination = (await this.deps.records.destination(ref.dest_type, ref.dest_name))?.value;
-      if (!destination || destination.purge_initiated_at) continue;
-      const outcome = await this.associate(change, destination, mount, path, row.value);
-      this.count(row.value, outcome);
       progress.set(key, row);
-      if (outcome === 'added' || outcome === 'covered') done.add(dest);
+      byDest.set(dest, [...(byDest.get(dest) ?? []), row]);
+    }
+    for (const rows of byDest.values()) {
+      const { dest_type, dest_name } = rows[0]!.value;
+      const destination = (await this.deps.records.destination(dest_type, dest_name))?.value;
+      if (!destination || destination.purge_initiated_at) continue;
+      // The first prefix whose setter may read the secret makes the association; the others that may read it are listed on it too.
+      const allowed: Array<Row<PrefixAssociation>> = [];
+      for (const row of rows) {
+        if (await this.mayRead(row.value.policies, mount, path)) allowed.push(row);
+        else if (!(await this.deps.records.skippedBy(row.value, path))) {
+          change.markSkipped(row.value, path);
+          row.value.skipped++;
+        }
+      }
+      if (allowed.length === 0) continue;
+      const outcome = await this.associate(change, destination, mount, path, allowed[0]!.value, allowed.slice(1).map((r) => r.value.prefix));
+      if (outcome === 'added') for (const row of allowed) row.value.brought_in++;
     }
   }
 
@@ -278,7 +292,7 @@ export class PrefixAssociations {
    * the setter's policies let it read the secret, its names claimed — a name another association
    * syncs makes that target a conflict, never written — and its sync queued.
    */
-  private async associate(change: SyncChange, dest: Destination, mount: MountEntry, path: string, p: PrefixAssociation): Promise<Outcome> {
+  private async associate(change: SyncChange, dest: Destination, mount: MountEntry, path: string, p: PrefixAssociation, also: string[] = []): Promise<Outcome> {
     const existing = await this.deps.records.association(dest.type, dest.name, mount.accessor, path);
     // One being removed is left to finish; the next write of the secret brings it in again.
     if (existing && (existing.value.removing || existing.value.prefixes?.includes(p.prefix))) return 'covered';
@@ -295,6 +309,7 @@ export class PrefixAssociations {
     }
     const draft = (await this.draft(change, dest, mount, path, p.prefix))?.a;
     if (!draft) return 'gone';
+    draft.prefixes!.push(...also);
     change.saveAssociation(draft, 0).index(draft).enqueueSync(draft, 'set');
     return 'added';
   }

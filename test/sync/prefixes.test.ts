@@ -227,6 +227,20 @@ describe('other destinations and granularities', () => {
     expect(synced()).toEqual([awsName('apps/a'), awsName('apps/b'), 'vault-e/apps/a', 'vault-e/apps/b'].sort());
   });
 
+  it('keeps a secret two overlapping prefixes cover synced when one of them is removed, whichever brought it in', async () => {
+    await put('apps/x/old', { v: 1 });
+    expect((await setPrefix('apps/')).statusCode).toBe(200);
+    expect((await setPrefix('apps/x/')).statusCode).toBe(200);
+    await deliver();
+    await put('apps/x/new', { v: 1 });
+    await put('apps/y', { v: 1 });
+    await deliver();
+    expect((await removePrefix('apps/')).statusCode).toBe(200);
+    await deliver();
+    expect(synced()).toEqual([awsName('apps/x/new'), awsName('apps/x/old')]);
+    expect((await listed())[`${accessor()}/apps/x/new`]).toMatchObject({ prefix: 'apps/x/', sync_status: 'SYNCED' });
+  });
+
   it('with secret-key granularity, brings in one AWS secret per key', async () => {
     expect((await dest('keys', { granularity: 'secret-key' })).statusCode).toBe(200);
     await put('apps/db', { user: 'u', password: 'p' });
