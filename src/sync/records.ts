@@ -268,9 +268,12 @@ export class SyncChange {
     return this;
   }
 
-  /** Adds the prefix's fan-out entry: KV writes under it in its mount reach `fanOutKvEvents`. */
+  /**
+   * Adds the prefix's fan-out entry, and marks its KV mount as watched (as `index` does), so that
+   * KV writes under it append their events and reach `fanOutKvEvents`.
+   */
   indexPrefix(p: PrefixRef): this {
-    this.ops.push({ kind: 'put', key: keys.byPrefix(p.accessor, p.dest_type, p.dest_name, p.prefix), value: Buffer.from('') });
+    this.ops.push({ kind: 'put', key: keys.byPrefix(p.accessor, p.dest_type, p.dest_name, p.prefix), value: Buffer.from('') }, kvWatchOp(p.accessor));
     return this;
   }
 
