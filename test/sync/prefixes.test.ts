@@ -90,6 +90,16 @@ describe('a prefix over a folder', () => {
     expect(inAws(awsName('apps/after'))).toBe(false);
   });
 
+  it('brings in a secret written later on a mount that has a prefix and no association (the prefix makes KV record its changes)', async () => {
+    // A first round: sync's records are migrated, and KV stops recording changes of mounts nobody watches.
+    await deliver(1);
+    expect((await setPrefix('apps/')).statusCode).toBe(200);
+    await deliver(1);
+    await put('apps/later', { v: 'later' });
+    await t.server.sync.worker.drainOnce();
+    expect(valueIn(awsName('apps/later'))).toBe(JSON.stringify({ v: 'later' }));
+  });
+
   it('keeps explicit and prefix-derived apart: removing the explicit association leaves the prefix one; a secret only the prefix covers cannot be removed (400 naming the prefix)', async () => {
     await put('apps/a', { v: 1 });
     await put('apps/b', { v: 2 });
