@@ -18,6 +18,13 @@ export interface BudgetOptions {
   probeIntervalMs?: number;
   /** Throttling answers in a row (with no success between) after which only probes go out. */
   throttledAfter?: number;
+  /**
+   * Calls one destination may have waiting on AWS at once. An endpoint that stalls and then
+   * answers everything it was sent at once (a starved emulator, a network hiccup) would otherwise
+   * see every call sent meanwhile arrive together, past AWS's burst: throttling. Each call that
+   * `take` lets go holds a slot until its caller calls `done`.
+   */
+  maxInFlight?: number;
   /** Told when a destination's budget or health changes (metrics, logs). */
   onChange?: (destination: string, change: BudgetChange) => void;
 }
@@ -50,6 +57,9 @@ interface Bucket {
   sweptAt: number;
 }
 
+/** Calls to one destination waiting on AWS at once: 10 calls answered together stay well inside AWS's burst of 50. */
+export const DEFAULT_MAX_IN_FLIGHT = 10;
+
 /** A queued call not back this long after its turn was abandoned (its association went, say): its entry is dropped. */
 const QUEUED_STALE_MS = 60_000;
 
@@ -62,6 +72,8 @@ interface DestinationState {
   probing: boolean;
   throttledInARow: number;
   throttledTotal: number;
+  /** Calls let go by `take` and not yet `done`. */
+  inFlight: number;
 }
 
 /**
@@ -87,6 +99,7 @@ export class AdaptiveBudget {
       minPerSecond: options.minPerSecond ?? 1,
       probeIntervalMs: options.probeIntervalMs ?? 1000,
       throttledAfter: options.throttledAfter ?? 3,
+      maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     };
   }
 
@@ -114,7 +127,7 @@ export class AdaptiveBudget {
   private state(destination: string, now: number): DestinationState {
     let s = this.states.get(destination);
     if (!s) {
-      s = { buckets: new Map(), health: 'ok', since: now, probeAt: 0, probing: false, throttledInARow: 0, throttledTotal: 0 };
+      s = { buckets: new Map(), health: 'ok', since: now, probeAt: 0, probing: false, throttledInARow: 0, throttledTotal: 0, inFlight: 0 };
       this.states.set(destination, s);
     }
     return s;
@@ -161,19 +174,29 @@ export class AdaptiveBudget {
       if (now >= s.probeAt) {
         s.probing = true;
         s.probeAt = now + this.opts.probeIntervalMs;
+        s.inFlight++;
         return 0;
       }
       return s.probeAt - now;
     }
     const b = this.bucket(s, group, now);
+    // Every slot is held by a call AWS has not answered yet (it is slow, or stalled).
+    const full = s.inFlight >= this.opts.maxInFlight;
+    // No burst builds up while slots are full: calls let go when AWS answers again go at the rate.
+    if (full) b.tokens = Math.min(b.tokens, 0);
     const turn = key === undefined ? undefined : b.queued.get(key);
     if (turn !== undefined) {
       if (turn > now) return turn - now;
       b.queued.delete(key!);
-      return 0;
-    }
-    if (b.tokens >= 1) {
+      if (!full) {
+        s.inFlight++;
+        return 0;
+      }
+      // Its turn came while no slot was free: it queues again, behind the others, and its turn
+      // is spent — while AWS is stalled, turns go by without calls instead of piling up.
+    } else if (b.tokens >= 1 && !full) {
       b.tokens -= 1;
+      s.inFlight++;
       return 0;
     }
     const wait = Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
@@ -181,8 +204,24 @@ export class AdaptiveBudget {
       b.tokens -= 1;
       b.queued.set(key, now + wait);
       this.sweep(b, now);
+      return wait;
     }
+    // No key: only told how long to wait.
     return wait;
+  }
+
+  /**
+   * A call `take` let go was answered, failed, or was never made (its delivery crashed): its
+   * slot is free again. Callers call it exactly once per `take` that answered 0, in a `finally`.
+   */
+  done(destination: string): void {
+    const s = this.states.get(destination);
+    if (s && s.inFlight > 0) s.inFlight--;
+  }
+
+  /** Calls to the destination let go and not yet done. */
+  inFlight(destination: string): number {
+    return this.states.get(destination)?.inFlight ?? 0;
   }
 
   /** Drops queued calls that never came back for their turn (their tokens stay spent: a slot lost, once). */

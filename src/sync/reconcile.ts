@@ -341,6 +341,8 @@ class Delivery {
       this.succeeded(t, state.committedAt);
     } catch (err) {
       this.fail(t, err);
+    } finally {
+      this.r.budget.done(this.op.dest);
     }
   }
 
@@ -374,10 +376,16 @@ class Delivery {
     } catch (err) {
       this.fail(t, err);
       return false;
+    } finally {
+      this.r.budget.done(this.op.dest);
     }
   }
 
-  /** Takes a token of the destination's write budget for `t`'s call, or defers it to its turn (`pacing.ts`). */
+  /**
+   * Takes a token and an in-flight slot of the destination's write budget for `t`'s call, or
+   * defers it to its turn (`pacing.ts`). True: the caller makes the call and frees the slot
+   * (`budget.done`) in a `finally`, whatever the outcome — success, refusal, throttling, outage, crash.
+   */
   private paced(group: WriteClass, t: TargetState): boolean {
     this.group = group;
     const wait = this.r.budget.take(this.op.dest, group, this.now, `${this.op.accessor}/${this.op.secret_name}\u0000${t.name}`);

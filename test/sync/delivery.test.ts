@@ -187,6 +187,43 @@ describe('sync delivery', () => {
     expect(t.emu.listSecretNames('us-east-1')).toHaveLength(10);
   });
 
+  it('sends at most 10 calls at once to a destination whose AWS is slow; the others go as slots free, each once', async () => {
+    const n = 25;
+    for (let i = 0; i < n; i++) {
+      await put(`slow${i}`, { i });
+      await associate(`slow${i}`);
+    }
+    // Every CreateSecret waits 300 ms (real time) for its answer: one round's 25 deliveries overlap.
+    t.emu.injectFault({ kind: 'latency', latencyMs: 300, operation: 'CreateSecret', count: n });
+    const creates = () => t.emu.requestLog().filter((e) => e.operation === 'CreateSecret').length;
+    await worker().drainOnce();
+    expect(creates()).toBe(10);
+    for (let round = 0; round < 30 && Object.values(await statuses()).some((s: any) => s.sync_status !== 'SYNCED'); round++) {
+      t.clock.advance(1000);
+      await worker().drainOnce();
+    }
+    expect(Object.values(await statuses()).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
+    expect(creates()).toBe(n);
+  });
+
+  it('frees the in-flight slot of every call, whatever AWS answers: throttling and outages leave no slot held', async () => {
+    const n = 14;
+    for (let i = 0; i < n; i++) {
+      await put(`f${i}`, { i });
+      await associate(`f${i}`);
+    }
+    // 14 failed calls, more than the 10 slots: one slot kept by each would stop the destination for good.
+    t.emu.injectFault({ kind: 'throttle', operation: 'CreateSecret', count: 7 });
+    t.emu.injectFault({ kind: '500', operation: 'CreateSecret', count: 7 });
+    for (let round = 0; round < 60 && Object.values(await statuses()).some((s: any) => s.sync_status !== 'SYNCED'); round++) {
+      t.clock.advance(1000);
+      await worker().drainOnce();
+    }
+    const failed = t.emu.requestLog().filter((e) => e.operation === 'CreateSecret' && e.status !== 200);
+    expect(failed).toHaveLength(n);
+    expect(Object.values(await statuses()).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
+  });
+
   it('reports a final error on the association and re-queues it when the destination changes', async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', {
       body: { access_key_id: 'AKIAFERRYTEST0000002', secret_access_key: 'x', region: 'us-east-1', endpoint_url: t.emu.endpoint },
