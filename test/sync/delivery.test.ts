@@ -224,6 +224,23 @@ describe('sync delivery', () => {
     expect(Object.values(await statuses()).every((s: any) => s.sync_status === 'SYNCED')).toBe(true);
   });
 
+  it('gives up on a call AWS does not answer within the 10 s request timeout (the SDK only warned), so it holds no slot', { timeout: 30_000 }, async () => {
+    await put('stuck', { v: 1 });
+    await associate('stuck');
+    t.emu.injectFault({ kind: 'latency', latencyMs: 12_000, operation: 'CreateSecret', count: 1 });
+    const started = Date.now();
+    await worker().drainOnce();
+    expect(Date.now() - started).toBeLessThan(11_500);
+    const [s] = Object.values(await statuses());
+    expect(s.last_error).toMatch(/ETIMEDOUT|TimeoutError/);
+    // Retried once AWS answers again: the same request token, one version.
+    for (let round = 0; round < 10 && (Object.values(await statuses())[0] as any).sync_status !== 'SYNCED'; round++) {
+      t.clock.advance(2000);
+      await worker().drainOnce();
+    }
+    expect((Object.values(await statuses())[0] as any).sync_status).toBe('SYNCED');
+  });
+
   it('reports a final error on the association and re-queues it when the destination changes', async () => {
     await t.call('PUT', '/v1/sys/sync/destinations/aws-sm/bad', {
       body: { access_key_id: 'AKIAFERRYTEST0000002', secret_access_key: 'x', region: 'us-east-1', endpoint_url: t.emu.endpoint },

@@ -108,7 +108,15 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       // Retries belong to the worker (one policy, jittered backoff, status reporting).
       maxAttempts: 1,
       // The destination's sockets, checked by its strict-networking policy (`connections.ts`).
-      requestHandler: { requestTimeout: 10_000, connectionTimeout: 5_000, httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent },
+      // throwOnRequestTimeout: without it the SDK only logs a warning at requestTimeout and goes on
+      // waiting, so a call AWS never answers would hold its in-flight slot (`pacing.ts`) for good.
+      requestHandler: {
+        requestTimeout: 10_000,
+        throwOnRequestTimeout: true,
+        connectionTimeout: 5_000,
+        httpAgent: agents.httpAgent,
+        httpsAgent: agents.httpsAgent,
+      },
     });
     observeCalls(this.client, destination, observer, classifyAwsError);
   }
@@ -369,7 +377,13 @@ export class AwsSecretsManagerAdapter implements DestinationAdapter {
       ...(this.credentials.provider ? { credentials: this.credentials.provider } : {}),
       maxAttempts: 1,
       // Asked while an API request waits: a short bound.
-      requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, httpAgent: this.agents.httpAgent, httpsAgent: this.agents.httpsAgent },
+      requestHandler: {
+        requestTimeout: 5_000,
+        throwOnRequestTimeout: true,
+        connectionTimeout: 3_000,
+        httpAgent: this.agents.httpAgent,
+        httpsAgent: this.agents.httpsAgent,
+      },
     });
     try {
       return (await sts.send(new GetCallerIdentityCommand({}))).Account;
