@@ -5,9 +5,12 @@
  * file-backed dev server, worker running); the emulator, the load and the measurements run here,
  * through a pool of kept-alive connections (`lib/vault-client.ts`).
  *
- *  setup: 100,000 KV secrets, 10,000 of them associated with one destination, seeded in Ferry's
- *     process (`lib/seed.ts`: KV writes through its app, associations through its sync service),
- *     then the initial sync waited for until every associated secret is in AWS. By
+ *  setup: 100,000 KV secrets, 10,000 of them associated with one destination, seeded by a
+ *     short-lived process on the same file (`lib/seed.ts`: KV writes through its app, associations
+ *     through its sync service, its worker stopped); then Ferry — the measured process — starts on
+ *     that file, is unsealed, and runs the initial sync, waited for until every associated secret
+ *     is in AWS. So Ferry's memory is that of a server holding these records, not the seeding's
+ *     garbage (`BENCH_SCALE_SEED_IN=ferry` seeds in Ferry's process instead, as before). By
  *     default the initial sync is seeded fast — the emulator's CreateSecret quota and Ferry's
  *     budget are raised for it and put back to 50/s and 48/s before anything is measured —
  *     because 10,000 creates at 48/s take 3.5 minutes; `BENCH_SCALE_SEED=real` waits them out.
@@ -22,10 +25,13 @@
  *     of the first write, 22.9 s at 48/s.
  *  memory: the Ferry process's VmRSS (sampled every 500 ms from /proc/<pid>/status) after setup
  *     and while syncing, and its VmHWM (the peak, setup included) at the end — target < 256 MB.
+ *     Ferry runs under tsx (about 40 MB more than the compiled `dist/`: tsx's loader thread) with
+ *     `MALLOC_ARENA_MAX=2`, as the Dockerfile ships it.
  *
  * Settings: BENCH_SCALE_KV (KV secrets, default 100000), BENCH_SCALE_ASSOCIATED (default 10000),
  * BENCH_SCALE_SECONDS (phase H, default 60), BENCH_SCALE_BUDGET (default 48), BENCH_SCALE_SEED
- * (`fast` or `real`), BENCH_SCALE_CONNECTIONS (client pool, default 32).
+ * (`fast` or `real`), BENCH_SCALE_CONNECTIONS (client pool, default 32), BENCH_SCALE_SEED_IN
+ * (`process` or `ferry`), BENCH_SCALE_MALLOC_ARENA_MAX (default 2; `default` for glibc's).
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,6 +47,11 @@ const HOT_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 60);
 const BUDGET = Number(process.env.BENCH_SCALE_BUDGET ?? 48);
 const SEED = process.env.BENCH_SCALE_SEED ?? 'fast';
 const CONNECTIONS = Number(process.env.BENCH_SCALE_CONNECTIONS ?? 32);
+/** `process` (default): seeded by a short-lived process on the same file, before Ferry starts on it; `ferry`: in Ferry's own process. */
+const SEED_IN = process.env.BENCH_SCALE_SEED_IN ?? 'process';
+/** glibc's malloc arenas in the target (`MALLOC_ARENA_MAX`, as the Dockerfile sets it); `default` leaves glibc's. */
+const ARENAS = process.env.BENCH_SCALE_MALLOC_ARENA_MAX ?? '2';
+const TARGET_ENV: Record<string, string> = ARENAS === 'default' ? {} : { MALLOC_ARENA_MAX: ARENAS };
 const HOT = 200;
 const HOT_RATE = 200;
 const BURST_SECRETS = 1000;
@@ -126,18 +137,34 @@ async function cpuSince(target: Target<unknown>): Promise<() => Promise<string>>
 interface Ferry {
   url: string;
   rootToken: string;
+  /** The dev server's unseal key (a seeding process's, to unseal Ferry reopened on its file). */
+  unsealKey?: string;
 }
 
 export async function run(): Promise<boolean> {
-  say(`started ${new Date().toISOString()}, load average ${load()}; Ferry in its own process (tsx), ${CONNECTIONS} client connections`);
+  say(
+    `started ${new Date().toISOString()}, load average ${load()}; Ferry in its own process (tsx), MALLOC_ARENA_MAX ${ARENAS}, ` +
+      `seeded ${SEED_IN === 'ferry' ? "in Ferry's process" : 'by a separate process'}, ${CONNECTIONS} client connections`,
+  );
   const emu = await startAwsEmulator();
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-sync-scale-'));
-  // --expose-gc: only for the memory breakdown at the end (a full GC on request, after VmRSS/VmHWM are read).
-  const target = await startTarget<Ferry>('ferry-server.ts', [dir], ['--expose-gc']);
-  const ferry: VaultClient = vaultClient(target.info.url, target.info.rootToken, CONNECTIONS);
-  const call = ferry.call;
-  const memory = new MemoryWatch(target.pid);
-  const idle = memory.sample();
+  const targets: Array<Target<Ferry>> = [];
+  const clients: VaultClient[] = [];
+  const start = async (mode: 'seed' | 'reopen' | undefined) => {
+    // --expose-gc: only for the memory breakdown at the end (a full GC on request, after VmRSS/VmHWM are read).
+    const t = await startTarget<Ferry>('ferry-server.ts', mode ? [dir, `--${mode}`] : [dir], ['--expose-gc'], TARGET_ENV);
+    targets.push(t);
+    const client = vaultClient(t.info.url, t.info.rootToken, CONNECTIONS);
+    clients.push(client);
+    return { t, client };
+  };
+  // The seeding process: Ferry itself (SEED_IN=ferry), or a short-lived one on the same file.
+  const seeder = await start(SEED_IN === 'ferry' ? undefined : 'seed');
+  let target = seeder.t;
+  let ferry: VaultClient = seeder.client;
+  let call = ferry.call;
+  let memory = new MemoryWatch(target.pid);
+  let idle = memory.sample();
   let met = true;
   try {
     await call('PUT', 'sys/sync/destinations/aws-sm/bench', {
@@ -155,7 +182,7 @@ export async function run(): Promise<boolean> {
     const accessor: string = (await call('GET', 'sys/mounts/secret')).data.accessor;
     const awsName = (n: string) => `vault/${accessor}/${n}`;
 
-    // ---- setup: 100,000 KV secrets, every tenth associated, seeded in Ferry's process -------
+    // ---- setup: 100,000 KV secrets, every tenth associated ------------------------------------
     memory.enter('setup');
     const every = Math.max(1, Math.floor(KV_SECRETS / ASSOCIATED));
     const t0 = Date.now();
@@ -165,12 +192,26 @@ export async function run(): Promise<boolean> {
     );
     if (seed.error) throw new Error(`seeding failed: ${seed.error}`);
     const associated = seed.associated;
+    let seededIn = `in Ferry's process in ${seconds(Date.now() - t0)} s`;
+    if (SEED_IN !== 'ferry') {
+      // The seeder goes; Ferry starts on the file it left, is unsealed, and syncs what it finds.
+      const seederPeak = memory.sample().hwm;
+      memory.stop();
+      await seeder.t.stop();
+      ({ t: target, client: ferry } = await start('reopen'));
+      call = ferry.call;
+      memory = new MemoryWatch(target.pid);
+      idle = memory.sample();
+      await call('PUT', 'sys/unseal', { key: seeder.t.info.unsealKey });
+      memory.enter('setup');
+      seededIn = `by a seeding process in ${seconds(Date.now() - t0)} s (its VmHWM ${mb(seederPeak).toFixed(0)} MB), then Ferry started on the file and unsealed`;
+    }
     const writtenAt = Date.now();
     const expectedInitial = new Map(associated.map((n) => [awsName(n), JSON.stringify(seededValue(Number(n.slice('scale/s'.length))))]));
     const seeded = await waitUntil(() => [...expectedInitial].every(([n, v]) => currentValue(emu, n) === v), SEED === 'fast' ? 600_000 : 900_000, 500);
     const afterSetup = memory.sample();
     say(
-      `setup: ${KV_SECRETS} KV secrets written and ${associated.length} associated in Ferry's process in ${seconds(writtenAt - t0)} s; initial sync ` +
+      `setup: ${KV_SECRETS} KV secrets written and ${associated.length} associated ${seededIn}; initial sync ` +
         `(${SEED === 'fast' ? 'seeded with the CreateSecret quota and the budget raised' : `at ${BUDGET}/s`}) ` +
         `${seeded === undefined ? 'NOT complete' : `complete ${seconds(seeded - writtenAt)} s later`}; load average ${load()}`,
     );
@@ -331,8 +372,8 @@ export async function run(): Promise<boolean> {
     );
   } finally {
     memory.stop();
-    ferry.close();
-    await target.stop();
+    for (const c of clients) c.close();
+    for (const t of targets) await t.stop();
     await emu.close();
     rmSync(dir, { recursive: true, force: true });
   }

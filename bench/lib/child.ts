@@ -31,11 +31,11 @@ function profileFlags(): string[] {
  * whatever the benchmark needs) once it listens, then serves until killed. An IPC channel
  * carries CPU-time queries.
  */
-export async function startTarget<I>(script: string, args: string[], nodeFlags: string[] = []): Promise<Target<I>> {
+export async function startTarget<I>(script: string, args: string[], nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<Target<I>> {
   const path = fileURLToPath(new URL(`../targets/${script}`, import.meta.url));
   const child: ChildProcess = spawn(process.execPath, [...profileFlags(), ...nodeFlags, '--import', 'tsx', path, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', ...env },
   });
   const info = await new Promise<I>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });

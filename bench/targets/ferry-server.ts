@@ -2,8 +2,15 @@
  * Ferry's dev server (KV v2 at `secret/`, root token `root`) on a FILE-backed SQLite store
  * in the given directory: WAL with synchronous=NORMAL, as in production; or, given a second
  * argument, on the (empty) PostgreSQL database at that URL. No audit device.
- * Prints `{"url": …, "rootToken": …}` once it listens. Seeds KV secrets and associations when
- * the parent asks (`lib/seed.ts`).
+ * Prints `{"url": …, "rootToken": …, "unsealKey": …}` once it listens. Seeds KV secrets and
+ * associations when the parent asks (`lib/seed.ts`).
+ *
+ * `ferry-server.ts <dir> [<postgresql url>] [--seed|--reopen]`:
+ * - (neither): the dev server, its sync worker running, as `main.ts` runs it;
+ * - `--seed`: the dev server with its sync worker stopped, for a short-lived process that only
+ *   seeds the store (so the measured process does not carry the seeding's garbage);
+ * - `--reopen`: a server on the store a `--seed` process left (not dev: sealed; the parent
+ *   unseals it over HTTP with the printed key), its sync worker running.
  */
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
@@ -12,16 +19,18 @@ import { listen } from '../../src/http/server.js';
 import { answerCpuQueries } from '../lib/cpu.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from '../lib/seed.js';
 
-const [dir, postgresUrl] = process.argv.slice(2);
-if (!dir) throw new Error('usage: ferry-server.ts <dir> [<postgresql url>]');
+const args = process.argv.slice(2);
+const mode = args.includes('--seed') ? 'seed' : args.includes('--reopen') ? 'reopen' : undefined;
+const [dir, postgresUrl] = args.filter((a) => !a.startsWith('--'));
+if (!dir) throw new Error('usage: ferry-server.ts <dir> [<postgresql url>] [--seed|--reopen]');
 const server = await createServer({
   storagePath: join(dir, 'ferry.db'),
   ...(postgresUrl ? { postgres: { connectionUrl: postgresUrl, haEnabled: false } } : {}),
-  dev: true,
+  dev: mode !== 'reopen',
   devRootTokenId: 'root',
 });
-// As `main.ts` does: sync's background work runs (idle here, with nothing associated).
-server.sync.worker.start();
+// As `main.ts` does: sync's background work runs (it waits for the unseal of a reopened store).
+if (mode !== 'seed') server.sync.worker.start();
 server.expirySweep.start();
 const app = await buildApp(server.core);
 const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
@@ -42,7 +51,7 @@ process.on('message', (message: unknown) => {
 /** Writes the KV secrets (64 at a time) and sets every `every`-th one's association (`lib/seed.ts`). */
 async function seed(m: SeedRequest): Promise<string[]> {
   const associated: string[] = [];
-  const headers = { 'x-vault-token': server.rootToken! };
+  const headers = { 'x-vault-token': server.rootToken ?? 'root' };
   for (let start = 0; start < m.kv; start += 64) {
     const batch = Array.from({ length: Math.min(64, m.kv - start) }, (_, k) => start + k);
     await Promise.all(
@@ -59,7 +68,7 @@ async function seed(m: SeedRequest): Promise<string[]> {
   }
   return associated;
 }
-process.stdout.write(`${JSON.stringify({ url: listener.url, rootToken: server.rootToken })}\n`);
+process.stdout.write(`${JSON.stringify({ url: listener.url, rootToken: server.rootToken ?? 'root', unsealKey: server.devUnsealKey })}\n`);
 process.on('SIGTERM', () => {
   void listener.close().then(async () => {
     await server.close();
