@@ -113,6 +113,11 @@ export function nativeFirst(
       chunk === null || !Buffer.isBuffer(chunk) ? push(chunk, encoding) : push(rewriter.push(chunk));
     // Reading stops (Node's own pause listener stops the handle) until the new parser reads on.
     socket.pause();
+    // And nothing restarts it meanwhile: Node's drain listener resumes a connection it paused for
+    // back-pressure (a large answer still being written), and the bytes would flow to the refused
+    // parser's data listener — a 400 written into the answer, and the connection cut.
+    const resume = socket.resume;
+    socket.resume = () => socket;
     socket.push(rest);
     if (parser._consumed) parser.unconsume();
     parser._consumed = false;
@@ -123,6 +128,7 @@ export function nativeFirst(
       const inFlight = (socket as Socket & { _httpMessage?: { once(event: 'close', cb: () => void): void } | null })._httpMessage;
       if (inFlight) return inFlight.once('close', () => setImmediate(rehand));
       if (socket.destroyed) return;
+      socket.resume = resume;
       for (const [event, listeners] of found) for (const l of listeners) socket.removeListener(event, l);
       nodeListeners.delete(socket);
       (socket as Socket & { parser?: unknown }).parser = null;
