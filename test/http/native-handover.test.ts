@@ -56,3 +56,36 @@ describe.each(['native', 'inline'] as const)('native-first hand-over under back-
     expect(JSON.parse(got[2]!.body).data).toEqual({ keys: ['big'] });
   }, 30_000);
 });
+
+/** What comes back on one connection for `payload`, until the server closes it (or 2 s pass). */
+async function exchangeUntilClosed(port: number, payload: string): Promise<Buffer> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write(payload);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+  socket.destroy();
+  return Buffer.concat(chunks);
+}
+
+describe.each(['native', 'inline', 'wrap'] as const)('a refused request pipelined behind good ones (%s translation)', (mode) => {
+  const srv = useListeningServer({}, { listTranslation: mode });
+
+  it('answers the requests read before it first, then the 400 (as Go does), and nothing after', async () => {
+    const health = 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const got = responses(await exchangeUntilClosed(srv.listener.port, health + health + 'FOO /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n' + health));
+    expect(got.map((r) => r.status)).toEqual([200, 200, 400]);
+    expect(JSON.parse(got[0]!.body)).toMatchObject({ initialized: true });
+  });
+
+  it('answers a request that closes the connection, and ignores what a client pipelines after it (HTTP/1.0, Connection: close)', async () => {
+    const list = 'LIST /v1/secret/metadata/ HTTP/1.1\r\nHost: x\r\nX-Vault-Token: root\r\n\r\n';
+    for (const closing of ['GET /v1/sys/health HTTP/1.0\r\n\r\n', 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']) {
+      const got = responses(await exchangeUntilClosed(srv.listener.port, closing + list));
+      expect(got.map((r) => r.status)).toEqual([200]);
+    }
+  });
+});
