@@ -111,17 +111,26 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
   };
   // Before the app's own listener, which reads the headers.
   httpServer.prependListener('request', onRequest);
-  let clientErrorListeners: Array<(...args: unknown[]) => void> = [];
-  const onClientError = (err: Error, socket: net.Socket) => {
+  // Connections whose parser refused a request: its later errors (more bytes read meanwhile) are not answered again.
+  const refused = new WeakSet<object>();
+  const onClientError = (err: Error & { code?: string }, socket: net.Socket) => {
     if (native?.clientError(err, socket)) return;
-    for (const l of clientErrorListeners) l.call(httpServer, err, socket);
+    if (refused.has(socket)) return;
+    refused.add(socket);
+    // The app's handler (Fastify's 400) writes its answer and destroys the connection: as in Go,
+    // the requests read before the refused one are answered first (a request after one that
+    // closes the connection — HTTP/1.0, `Connection: close` — is then not answered at all).
+    const answer = () => {
+      const inFlight = (socket as net.Socket & { _httpMessage?: { once(event: 'close', cb: () => void): void } | null })._httpMessage;
+      if (inFlight && !socket.destroyed && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') return void inFlight.once('close', () => setImmediate(answer));
+      for (const l of clientErrorListeners) l.call(httpServer, err, socket);
+    };
+    answer();
   };
-  if (native) {
-    // The app's handler (Fastify's 400) answers what the hand-over does not take.
-    clientErrorListeners = httpServer.listeners('clientError') as Array<(...args: unknown[]) => void>;
-    httpServer.removeAllListeners('clientError');
-    httpServer.on('clientError', onClientError);
-  }
+  // The app's handler (Fastify's 400) answers what the hand-over does not take, after the answers in flight.
+  const clientErrorListeners = httpServer.listeners('clientError') as Array<(...args: unknown[]) => void>;
+  httpServer.removeAllListeners('clientError');
+  httpServer.on('clientError', onClientError);
   const sockets = new Set<net.Socket>();
   const onSocket = (socket: net.Socket) => {
     // Sockets handed over by 'connection' miss the accept-time TCP_NODELAY that Node's HTTP
@@ -193,10 +202,8 @@ export async function listen(app: FastifyInstance, opts: ListenerOptions): Promi
       sweeper.stop();
       native?.stop();
       httpServer.off('request', onRequest);
-      if (native) {
-        httpServer.off('clientError', onClientError);
-        for (const l of clientErrorListeners) httpServer.on('clientError', l);
-      }
+      httpServer.off('clientError', onClientError);
+      for (const l of clientErrorListeners) httpServer.on('clientError', l);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
