@@ -107,6 +107,8 @@ export class HaCoordinator implements HaView {
   private wake: (() => void) | undefined;
   private transitions: Promise<unknown> = Promise.resolve();
   private lastProblem = '';
+  /** Counts the lock connection's failures: a promotion the lock was lost during is void. */
+  private lockLosses = 0;
   private readonly timing: HaTiming;
 
   constructor(
@@ -115,6 +117,7 @@ export class HaCoordinator implements HaView {
   ) {
     this.timing = { ...DEFAULT_HA_TIMING, ...timing };
     deps.lock.onConnectionLost((err) => {
+      this.lockLosses++;
       if (!this.active) return;
       // No waiting for the loop: the lock is already gone, another node may be taking over.
       void this.demote(`the database connection holding the lock failed (${err.message})`, false);
@@ -203,8 +206,9 @@ export class HaCoordinator implements HaView {
       if (this.active) {
         if (!(await lock.stillHeld())) await this.demote('the lock is no longer held', false);
       } else if (this.deps.clock() >= this.cooldownUntil) {
+        const losses = this.lockLosses;
         const won = await lock.tryAcquire(this.deps.self());
-        if (won) await this.promote(won);
+        if (won) await this.promote(won, losses);
       }
       if (!this.active) this.current = await lock.leader();
       const now = this.deps.clock();
@@ -256,11 +260,15 @@ export class HaCoordinator implements HaView {
     return run;
   }
 
-  private promote(won: HaLeaderRecord): Promise<void> {
+  /** `losses`: the lock connection's failure count before the lock was taken. */
+  private promote(won: HaLeaderRecord, losses: number): Promise<void> {
     return this.exclusive(async () => {
       if (this.active) return;
       try {
         await this.deps.onActive(won);
+        // The lock's connection failed while the state was loading: the lock went with it and
+        // another node may hold it now; becoming active would make two active nodes.
+        if (this.lockLosses !== losses) throw new Error('the database connection holding the lock failed while taking over');
       } catch (err) {
         this.deps.log.error({ error: (err as Error).message }, 'HA: could not take over as the active node; giving the lock back');
         await this.deps.onStandby().catch(() => undefined);

@@ -81,7 +81,7 @@ interface TestNode {
   events: string[];
 }
 
-function cluster(n: number, opts: { failActivation?: string } = {}) {
+function cluster(n: number, opts: { failActivation?: string; duringActivation?: (node: TestNode) => void } = {}) {
   const clock = manualClock(Date.parse('2026-12-02T12:00:00Z'));
   const db = new FakeDatabase(clock);
   const nodes: TestNode[] = [];
@@ -96,6 +96,8 @@ function cluster(n: number, opts: { failActivation?: string } = {}) {
         sealed: () => node.sealed,
         onActive: async () => {
           if (opts.failActivation === id) throw new Error('mount table unreadable');
+          opts.duringActivation?.(node);
+          await new Promise((r) => setImmediate(r));
           node.workers = true;
           node.events.push('start');
         },
@@ -215,6 +217,25 @@ describe('HA election', () => {
     expect(c.db.holder).toBeUndefined();
     await c.nodes[1]!.coordinator.tick();
     expect(c.active()).toEqual(['node-1']);
+  });
+
+  it('the lock connection failing while the node is still loading its state leaves it a standby (no active node without the lock)', async () => {
+    // Review #19: the connection-lost listener ignored a node not yet marked active, so a node
+    // whose lock went while onActive ran (reloading keyring, mounts, policies) became active anyway,
+    // workers running, while another node could take the free lock: two active nodes.
+    let killed = false;
+    const c = cluster(2, {
+      duringActivation: (node) => {
+        if (node.id !== 'node-0' || killed) return;
+        killed = true;
+        node.lock.kill();
+      },
+    });
+    await c.nodes[0]!.coordinator.tick();
+    await c.nodes[1]!.coordinator.tick();
+    expect(c.db.holder).toBe('node-1');
+    expect(c.active()).toEqual(['node-1']);
+    expect(c.nodes[0]!.workers).toBe(false);
   });
 
   it('a standby echoes the active node; its link is healthy while echoes answer and unhealthy once they stop', async () => {
