@@ -14,6 +14,18 @@ import { echoedHeaders, header } from './http/wire.js';
 import type { HaView } from './ha/coordinator.js';
 import { haErrors } from './ha/errors.js';
 
+/** With HA: the node's state, the forwarder, and what a standby does before answering a request itself. */
+export interface StandbyServices {
+  view: HaView;
+  forwarder: RequestForwarder;
+  /**
+   * Called before a standby answers a request itself (`sys/metrics`, `sys/seal`, …): its cached
+   * tokens and policies are reloaded only when it becomes active, and the active node may have
+   * revoked or changed any of them since.
+   */
+  beforeLocalAnswer?: () => void;
+}
+
 /**
  * What the HTTP application needs: the services of the request pipeline, the request metrics,
  * the body limits and the listener's choices (`unauthenticatedMetricsAccess`).
@@ -26,7 +38,7 @@ export interface AppDeps extends DispatcherDeps {
   /** The web UI's built assets, served at `/ui/` (config `ui = true`, and dev mode); no UI when absent. */
   uiAssets?: UiAssets;
   /** High availability: a standby forwards what it does not answer itself to the active node. */
-  ha?: { view: HaView; forwarder: RequestForwarder };
+  ha?: StandbyServices;
   /**
    * This app serves the cluster listener: its requests were forwarded by other nodes, which the
    * channel's TLS authenticated, so the client address they pass on is believed; they are
@@ -119,7 +131,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Every answer, errors included, echoes the namespace header, as the dispatcher's do.
     const echoed = echoedHeaders(wire.headers);
     if (deps.clusterChannel) return errorResponse(haErrors.notActive(), echoed);
-    if (deps.seal.status().sealed || answeredLocally(wire.url)) return undefined;
+    if (deps.seal.status().sealed) return undefined;
+    if (answeredLocally(wire.url)) {
+      ha.beforeLocalAnswer?.();
+      return undefined;
+    }
     const leader = ha.view.leader();
     if (!leader || leader.nodeId === ha.view.nodeId()) return errorResponse(haErrors.noActiveNode(), echoed);
     try {

@@ -169,7 +169,7 @@ export interface CoreServices {
   /** The listener's JSON limits, checked on every body as it arrives. */
   jsonLimits: JsonLimits;
   /** With HA: the node's state, and the forwarder a standby hands client requests to. */
-  ha?: { view: HaView; forwarder: RequestForwarder };
+  ha?: { view: HaView; forwarder: RequestForwarder; beforeLocalAnswer?: () => void };
 }
 
 /** The security services behind the service interfaces, for tests, benchmarks and operators' tooling. */
@@ -400,7 +400,13 @@ export async function createServer(opts: CoreOptions): Promise<Server> {
     background = { start: () => coordinator.start(), stop: () => coordinator.stop() };
     ha = coordinator;
     clusterPsk = psk;
-    coreHa = { view: coordinator, forwarder };
+    // A standby's own answers (sys/metrics, sys/seal) check tokens and policies against storage,
+    // not against copies the active node may have revoked or changed since.
+    const beforeLocalAnswer = () => {
+      tokens.forgetCachedEntries();
+      policies.reset();
+    };
+    coreHa = { view: coordinator, forwarder, beforeLocalAnswer };
   }
 
   // Auth methods, by the mount type `sys/auth` enables them with.

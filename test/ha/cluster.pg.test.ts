@@ -144,6 +144,27 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     }
   });
 
+  it('a token revoked through the active node no longer works for what a standby answers itself (sys/metrics; sys/seal alike)', async () => {
+    // Review #19: a standby answers sys/metrics and sys/seal with its own token store and
+    // policies, whose in-memory copies are reloaded only when the node becomes active: a token
+    // (or policy) revoked through the active node stayed good on a standby that had used it.
+    const active = await cluster.settled();
+    const s = standbys(active)[0]!;
+    const root = cluster.client(active);
+    expect((await root.call('PUT', 'sys/policies/acl/metrics-reader', { policy: 'path "sys/metrics" { capabilities = ["read"] }' })).status).toBe(204);
+    const token = (await root.call('POST', 'auth/token/create', { policies: ['metrics-reader'] })).body.auth.client_token as string;
+    const metrics = () => fetch(`${cluster.nodes[s]!.url}/v1/sys/metrics?format=prometheus`, { headers: { 'X-Vault-Token': token } }).then((r) => r.status);
+    expect(await metrics()).toBe(200);
+    expect((await root.call('POST', 'auth/token/revoke', { token })).status).toBe(204);
+    expect(await metrics()).toBe(403);
+    // A policy emptied through the active node is emptied on the standby too.
+    const second = (await root.call('POST', 'auth/token/create', { policies: ['metrics-reader'] })).body.auth.client_token as string;
+    const metrics2 = () => fetch(`${cluster.nodes[s]!.url}/v1/sys/metrics?format=prometheus`, { headers: { 'X-Vault-Token': second } }).then((r) => r.status);
+    expect(await metrics2()).toBe(200);
+    expect((await root.call('PUT', 'sys/policies/acl/metrics-reader', { policy: 'path "sys/nothing" { capabilities = ["read"] }' })).status).toBe(204);
+    expect(await metrics2()).toBe(403);
+  });
+
   it('a stock client (node-vault) pointed at a standby works: writes, reads, lists, status', async () => {
     const active = await cluster.settled();
     const client = vault({ endpoint: cluster.nodes[standbys(active)[0]!]!.url, token: cluster.rootToken });
