@@ -6,6 +6,13 @@ import type { HaLeaderRecord, HaLockBackend, HaNodeAdvert, HaNodeRecord } from '
  * Advisory locks are scoped to the current database, so one Ferry cluster per database.
  */
 const LOCK_KEYS = [0x46455252, 1] as const;
+/**
+ * How long the lock's session may stay silent before PostgreSQL ends it (and frees the lock). The
+ * node asks something on it every 250–500 ms; a node that stops asking — its process stopped, its
+ * event loop hung, its machine frozen, while the kernel keeps the TCP connection up — loses the
+ * lock on the server's own clock, and a standby takes over. PostgreSQL 14 and later.
+ */
+export const LOCK_SESSION_IDLE_TIMEOUT_MS = 10_000;
 /** A transaction-scoped lock that serialises the tables' creation between nodes starting together. */
 const DDL_KEYS = [0x46455252, 2] as const;
 
@@ -59,10 +66,10 @@ const toLeader = (r: LeaderRow): HaLeaderRecord => ({
  * connection of its own, outside the store's pool. PostgreSQL frees a session lock the moment
  * the session ends — a killed node's socket closes, and the lock is free for the next standby's
  * try — so there is no lease to expire and no comparison of clocks between machines: a node
- * whose process is gone can never be taken for alive because its clock ran slow, and a live
- * node never loses the lock because it was paused. The session's server-side TCP keepalives
- * (set below) bound how long PostgreSQL takes to notice a node that vanished without closing
- * its socket (a cut network): about 11 s.
+ * whose process is gone can never be taken for alive because its clock ran slow. The session's
+ * server-side TCP keepalives (set below) bound how long PostgreSQL takes to notice a node that
+ * vanished without closing its socket (a cut network): about 11 s; its idle timeout
+ * (`LOCK_SESSION_IDLE_TIMEOUT_MS`) how long a frozen or hung node, whose socket stays up, keeps it.
  */
 export class PostgresHaLock implements HaLockBackend {
   private client: pg.Client | undefined;
@@ -105,6 +112,9 @@ export class PostgresHaLock implements HaLockBackend {
     client.on('end', () => onLost(new Error('the HA lock connection closed')));
     try {
       await client.connect();
+      // Not in the startup options: a server before 14 would refuse the connection for it.
+      const [{ version }] = (await client.query<{ version: number }>("SELECT current_setting('server_version_num')::int AS version")).rows as [{ version: number }];
+      if (version >= 140_000) await client.query(`SET idle_session_timeout = ${LOCK_SESSION_IDLE_TIMEOUT_MS}`);
       if (!this.tablesReady) {
         await client.query('BEGIN');
         try {

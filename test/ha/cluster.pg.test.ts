@@ -94,6 +94,40 @@ describe.skipIf(!db)('HA: three nodes on one PostgreSQL', () => {
     expect(await cluster.settled()).toBe(active);
   });
 
+  it('a frozen active node (SIGSTOP: its socket open, its process not running) loses leadership; resumed, it is a standby', async () => {
+    // Review #19: the advisory lock lived as long as the lock's TCP session, which the kernel keeps
+    // up for a stopped or hung process: no standby ever took over and every standby answered 474
+    // (forwarded requests waited on the frozen node) until it was resumed. The lock session now
+    // has an idle timeout on PostgreSQL's side, so a node that stops asking loses the lock.
+    const before = await cluster.settled();
+    const others = standbys(before);
+    const frozenAt = Date.now();
+    cluster.nodes[before]!.proc!.child.kill('SIGSTOP');
+    let after = -1;
+    try {
+      after = await waitUntil(
+        'a standby to become active while the active node is frozen',
+        async () => {
+          for (const i of others) {
+            const res = await cluster.nodes[i]!.anonymous.call('GET', 'sys/leader');
+            if (res.body?.is_self === true) return i + 1;
+          }
+          return undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      ) - 1;
+      report.push(`SIGSTOP of the active node ${before}: node ${after} active ${Date.now() - frozenAt} ms later`);
+      expect(Date.now() - frozenAt).toBeLessThan(15_000);
+      // The other standby forwards to the new active node once it has read the new leader record.
+      const via = cluster.client(others.find((i) => i !== after)!);
+      await waitUntil('a write through the other standby', async () => (await via.call('PUT', 'sys/policies/acl/frozen', { policy: 'path "x" { capabilities = ["read"] }' })).status === 204, { timeoutMs: 5_000 });
+    } finally {
+      cluster.nodes[before]!.proc!.child.kill('SIGCONT');
+    }
+    expect(await cluster.settled()).toBe(after);
+    await waitUntil(`node ${before} to be a standby`, async () => (await cluster.nodes[before]!.anonymous.call('GET', 'sys/health')).status === 429);
+  }, 60_000);
+
   it('sys/seal on a standby seals that node only (it leaves the election, the active node keeps serving); unsealed, it is a standby again', async () => {
     const active = await cluster.settled();
     const i = standbys(active)[0]!;
