@@ -135,6 +135,24 @@ describePostgres('two Ferry nodes on one PostgreSQL database', () => {
     expect((await a.call('PUT', '/v1/sys/policies/acl/p%00x', { body: { policy: 'path "x" { capabilities = ["read"] }' } })).statusCode).not.toBe(500);
   });
 
+  it('quotes, backslashes, $1, LIKE and regex metacharacters and SQL in paths are data (review #19): stored, read back, listed in order, never a 500', async () => {
+    const [a, b] = await nodes();
+    const names = [`o'brien`, `x'); DROP TABLE ferry_entries; --`, 'back\\slash', '$1', '100%_done', 'dir[a-z]*', 'E\'\\x00\'', 'ünï€😀'];
+    for (const name of names) {
+      const res = await a.call('PUT', `/v1/secret/data/q/${encodeURIComponent(name)}`, { body: { data: { name } } });
+      expect(res.statusCode, name).toBe(200);
+    }
+    for (const name of names) expect((await b.call('GET', `/v1/secret/data/q/${encodeURIComponent(name)}`)).json().data.data, name).toEqual({ name });
+    const byCodePoint = [...names].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1));
+    expect((await b.call('LIST', '/v1/secret/metadata/q/')).json().data.keys).toEqual(byCodePoint);
+    // A LIKE-looking prefix lists nothing it does not hold.
+    expect((await b.call('LIST', '/v1/secret/metadata/q%25/')).statusCode).toBe(404);
+    // Multi-byte and long: a 400 or a 200, never a 500.
+    const long = '€'.repeat(1500) + randomBytes(600).toString('hex');
+    expect([200, 400]).toContain((await a.call('PUT', `/v1/secret/data/${encodeURIComponent(long)}`, { body: { data: { x: '1' } } })).statusCode);
+    expect((await a.call('PUT', `/v1/sys/policies/acl/${encodeURIComponent(`p'; --`)}`, { body: { policy: 'path "x" { capabilities = ["read"] }' } })).statusCode).not.toBe(500);
+  });
+
   it('a path too long for PostgreSQL\'s index is a 400 saying so, never a 500, and nothing is written', async () => {
     const [a] = await nodes();
     // Random, so that PostgreSQL cannot compress the key under its btree limit (~2,700 bytes).
