@@ -29,8 +29,13 @@ const ECHOING_FIELDS: Record<string, string[]> = {
   // A policy document's parse error points at the offending token: it is the one way to find it.
   policy: ['/sys/policies/acl/{name}', '/sys/policy/{name}'],
   rules: ['/sys/policies/acl/{name}', '/sys/policy/{name}'],
-  // Mount and secret names in the sync associations ("mount <x> is not a KV v2 mount").
-  mount: ['/sys/sync/destinations/{type}/{name}/associations/set', '/sys/sync/destinations/{type}/{name}/associations/remove'],
+  // Mount and secret names in the sync associations and prefixes ("mount <x> is not a KV v2 mount").
+  mount: [
+    '/sys/sync/destinations/{type}/{name}/associations/set',
+    '/sys/sync/destinations/{type}/{name}/associations/remove',
+    '/sys/sync/destinations/{type}/{name}/prefixes/set',
+    '/sys/sync/destinations/{type}/{name}/prefixes/remove',
+  ],
 };
 
 const echoes = (field: string, template: string) => ECHOING_FIELDS[field]?.some((t) => t === '*' || t === template) ?? false;
