@@ -7,7 +7,8 @@ import { CHROMIUM_MISSING, seriousA11yViolations, signInWithToken, startUiHarnes
  * Issue 20's acceptance flow in a real browser (Debian's Chromium, playwright-core): sign in,
  * create a destination against the emulator, associate two secrets, watch them reach SYNCED
  * without a reload, see a change move updated_at, break the destination's AWS credentials and
- * see the error on the association and the summary, retry after fixing, delete with purge.
+ * see the error on the association and the summary, retry after fixing (an IAM deny, then a wrong
+ * secret key set through the edit form), delete with purge.
  * The steps run in order on one page (one browser per file).
  */
 if (CHROMIUM_MISSING) {
@@ -20,6 +21,7 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: the secrets sync flow in Chromium',
   let page: Page;
   let userArn: string;
   const keys = { accessKeyId: 'AKIAUIFLOWUSER000001', secretAccessKey: 'ui-flow-secret-key' };
+  const WRONG_SECRET_KEY = 'ui-flow-wrong-secret-key';
   const DEST = 'ui-dest';
   const row = (secret: string) => page.locator(`tr[data-secret="${secret}"]`);
 
@@ -157,6 +159,63 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: the secrets sync flow in Chromium',
     expect(JSON.parse(h.emu.getSecret('us-east-1', name)!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString!)).toEqual({ token: 'web-token-3' });
   });
 
+  it("really broken keys: a wrong secret key set through the edit form shows AWS's signature error on the row and in the summary; the fixed key syncs the new value", async () => {
+    const summary = page.locator('section[aria-labelledby="summary-title"]');
+    const current = (suffix: string) => {
+      const name = h.emu.listSecretNames('us-east-1').find((n) => n.endsWith(suffix))!;
+      return JSON.parse(h.emu.getSecret('us-east-1', name)!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString!);
+    };
+    await page.evaluate(() => ((globalThis as any).__sameDocument = true));
+    // Break: the same access key ID with a secret AWS does not know, through the edit form (a merge patch of that field only).
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('New secret access key').fill(WRONG_SECRET_KEY);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: `Edit ${DEST}` }).waitFor({ state: 'detached' });
+    await page.getByText('Saved: secret_access_key.').waitFor();
+    const broken = (await h.api('GET', `sys/sync/destinations/aws-sm/${DEST}`)).body.data.connection_details;
+    expect(broken.access_key_id).toBe('*****');
+    expect(broken.endpoint_url).toBe(h.emu.endpoint);
+    expect((await h.api('POST', 'secret/data/web', { data: { token: 'web-token-4' } })).status).toBe(200);
+
+    // The emulator checks the signature with the key's real secret: AWS's InvalidSignatureException, final.
+    await row('secret/web').locator('.badge', { hasText: 'CLIENT_SIDE_ERROR' }).waitFor({ timeout: 20_000 });
+    await row('secret/web').locator('.error-text', { hasText: 'InvalidSignatureException' }).waitFor();
+    await row('secret/web').locator('.error-text', { hasText: 'does not match the signature you provided' }).waitFor();
+    // Only the changed secret fails: the other association's value is already in AWS.
+    await page.getByTestId('with-last-error').filter({ hasText: /^1$/ }).waitFor({ timeout: 10_000 });
+    await summary.locator('.badge', { hasText: 'CLIENT_SIDE_ERROR' }).waitFor();
+    await row('secret/app/db').locator('.badge', { hasText: 'SYNCED' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as any).__sameDocument)).toBe(true);
+    expect(current('/web')).toEqual({ token: 'web-token-3' });
+    expect(await page.content()).not.toContain(WRONG_SECRET_KEY);
+
+    // Fix: the right secret through the edit form; "Retry failed" for whatever is still failed.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('New secret access key').fill(keys.secretAccessKey);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: `Edit ${DEST}` }).waitFor({ state: 'detached' });
+    await page.getByText('Saved: secret_access_key.').waitFor();
+    // The PATCH re-queues the failed associations itself; "Retry failed" is pressed while any stays failed.
+    const retry = page.getByRole('button', { name: /^Retry failed/ });
+    await waitUntil(
+      'both associations to be SYNCED again',
+      async () => {
+        if (await retry.isVisible()) await retry.click({ timeout: 1_000 }).catch(() => {});
+        for (const secret of ['secret/app/db', 'secret/web']) {
+          if ((await row(secret).locator('.badge', { hasText: 'SYNCED' }).count()) !== 1) return false;
+          if ((await row(secret).locator('.error-text').count()) !== 0) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+    await page.getByTestId('with-last-error').filter({ hasText: /^0$/ }).waitFor({ timeout: 10_000 });
+    expect(await summary.locator('.badge', { hasText: 'CLIENT_SIDE_ERROR' }).count()).toBe(0);
+    expect(current('/web')).toEqual({ token: 'web-token-4' });
+    expect(current('/db')).toEqual({ password: 'db-password-1' });
+    expect(await page.evaluate(() => (globalThis as any).__sameDocument)).toBe(true);
+  });
+
   it('edit sends a merge patch of the changed fields only', async () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('Custom tags (key=value, one per line)').fill('team=payments');
@@ -199,6 +258,6 @@ describe.skipIf(!!CHROMIUM_MISSING)('web UI: the secrets sync flow in Chromium',
     expect(h.requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
     expect(h.requests.length).toBeGreaterThan(10);
     const logs = h.logs.join('');
-    for (const value of ['db-password-1', 'web-token-1', 'web-token-2', 'web-token-3', keys.secretAccessKey]) expect(logs).not.toContain(value);
+    for (const value of ['db-password-1', 'web-token-1', 'web-token-2', 'web-token-3', 'web-token-4', keys.secretAccessKey, WRONG_SECRET_KEY]) expect(logs).not.toContain(value);
   });
 });
