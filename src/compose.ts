@@ -121,23 +121,6 @@ export interface StorageInfo {
   postgres?: PostgresStore;
 }
 
-/** `storage "postgresql" { connection_url, ha_enabled, max_parallel }`, as the configuration resolved it. */
-export interface PostgresOptions {
-  connectionUrl: string;
-  /** Whether nodes on the database elect one active node; acted on by HA. */
-  haEnabled: boolean;
-  maxParallel?: number;
-}
-
-/** The storage the server runs on, for HA and operators' tooling. */
-export interface StorageInfo {
-  type: 'sqlite' | 'postgresql';
-  /** The configuration's `ha_enabled` (PostgreSQL only; false on SQLite, which one process owns). */
-  haEnabled: boolean;
-  /** The PostgreSQL driver itself (below the barrier): its claim fencing (`fenceClaims`) is HA's. */
-  postgres?: PostgresStore;
-}
-
 /**
  * The services the composition root built, as the app layer (`buildApp`, `main.ts`), tests
  * and tools reach them. No feature sees this record: each declares the narrow dependencies
