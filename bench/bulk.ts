@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
 import { startTarget } from './lib/child.js';
+import { pool } from './lib/pool.js';
 
 const SECRETS = Number(process.env.BENCH_BULK_SECRETS ?? 10_000);
 const REGION = 'us-east-1';
@@ -28,15 +29,6 @@ interface Ferry {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 function client(ferry: Ferry) {
   return async (method: string, path: string, body?: unknown): Promise<any> => {

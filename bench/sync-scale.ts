@@ -36,10 +36,12 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAwsEmulator, type AwsEmulator } from '../test/support/aws-emulator/index.js';
+import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
 import { startTarget, type Target } from './lib/child.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from './lib/seed.js';
 import { vaultClient, type VaultClient } from './lib/vault-client.js';
+import { pool } from './lib/pool.js';
+import { currentValue } from './lib/emulator-reads.js';
 
 const KV_SECRETS = Number(process.env.BENCH_SCALE_KV ?? 100_000);
 const ASSOCIATED = Number(process.env.BENCH_SCALE_ASSOCIATED ?? 10_000);
@@ -64,18 +66,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' / ');
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-const currentValue = (emu: AwsEmulator, name: string) =>
-  emu.getSecret(REGION, name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
 
 async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 50): Promise<number | undefined> {
   const start = Date.now();

@@ -19,9 +19,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startAwsEmulator, type AwsEmulator } from '../test/support/aws-emulator/index.js';
+import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
 import { startTarget } from './lib/child.js';
 import { vaultClient } from './lib/vault-client.js';
+import { pool } from './lib/pool.js';
+import { currentValue } from './lib/emulator-reads.js';
 
 const SECRETS = Number(process.env.BENCH_SYNC_SECRETS ?? 1000);
 const PHASE_A_SECONDS = Number(process.env.BENCH_SYNC_SECONDS ?? 25);
@@ -39,18 +41,6 @@ function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
-
-const currentValue = (emu: AwsEmulator, name: string) =>
-  emu.getSecret(REGION, name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.secretString;
 
 async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 5): Promise<number | undefined> {
   const start = performance.now();
