@@ -5,20 +5,13 @@ import { syncErrors } from './errors.js';
 import { planStep, type PlanStep } from './plans.js';
 import type { PrefixAssociations } from './prefixes.js';
 import type { SyncService } from './service.js';
+import { prefixProgress } from './views.js';
 
 const destinationParams = { type: param.segment(), name: param.segment() };
 const prefixFields = { mount: vString(), prefix: vString(), dry_run: vBool() };
 
 /** One prefix association as listed: names and counts only. */
-const prefixEntry = z.object({
-  accessor: z.string(),
-  mount: z.string(),
-  prefix: z.string(),
-  state: z.enum(['bringing-in', 'complete', 'removing']),
-  brought_in: z.number().int(),
-  skipped: z.number().int(),
-  created_at: z.string(),
-});
+const prefixEntry = z.object({ accessor: z.string(), ...prefixProgress.shape, created_at: z.string() });
 const prefixesResponse = z.object({
   associated_prefixes: z.record(z.string(), prefixEntry),
   store_name: z.string(),

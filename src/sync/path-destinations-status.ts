@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePath, param, type PathSpec } from '../kernel/request.js';
 import { syncErrors } from './errors.js';
+import { prefixProgress } from './views.js';
 
 const countByStatus = z.record(z.string(), z.number().int());
 
@@ -18,18 +19,7 @@ export const destinationStatusResponse = z.object({
    * Prefix associations (a Ferry extension): `brought_in` secrets associated through it so far,
    * `skipped` ones the setter's policies may not read, `pending` ones associated and not synced yet.
    */
-  prefixes: z
-    .array(
-      z.object({
-        mount: z.string(),
-        prefix: z.string(),
-        state: z.enum(['bringing-in', 'complete', 'removing']),
-        brought_in: z.number().int(),
-        skipped: z.number().int(),
-        pending: z.number().int(),
-      }),
-    )
-    .optional(),
+  prefixes: z.array(prefixProgress.extend({ pending: z.number().int() })).optional(),
   aws: z.object({
     state: z.enum(['ok', 'throttled', 'unavailable']),
     since: z.string(),

@@ -78,6 +78,15 @@ export function associationEntries(a: Association): Record<string, z.infer<typeo
   return out;
 }
 
+/** A prefix association's progress (a Ferry extension), as its listing and the destination summary show it. */
+export const prefixProgress = z.object({
+  mount: z.string(),
+  prefix: z.string(),
+  state: z.enum(['bringing-in', 'complete', 'removing']),
+  brought_in: z.number().int(),
+  skipped: z.number().int(),
+});
+
 export const configResponse = z.object({
   disabled: z.boolean(),
   queue_capacity: z.number().int(),
