@@ -79,6 +79,27 @@ function prefixEnd(prefix: string): string | undefined {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
+/**
+ * The checks of a commit that its puts can make themselves, by key with the revision expected:
+ * a key checked once whose first op in the commit is a put, with no earlier `deletePrefix`
+ * covering it (any earlier op on the key would change what the check must see).
+ */
+function fusableChecks(ops: WriteOp[], checks: RevisionCheck[]): Map<string, number> {
+  const untouched = new Map<string, number | null>();
+  for (const c of checks) untouched.set(c.key, untouched.has(c.key) ? null : c.revision);
+  const fused = new Map<string, number>();
+  let prefixes: string[] | undefined;
+  for (const op of ops) {
+    if (op.kind === 'deletePrefix') (prefixes ??= []).push(op.prefix);
+    if (op.kind !== 'put' && op.kind !== 'delete') continue;
+    const expected = untouched.get(op.key);
+    if (expected === undefined) continue;
+    untouched.delete(op.key);
+    if (op.kind === 'put' && expected !== null && !prefixes?.some((p) => op.key.startsWith(p))) fused.set(op.key, expected);
+  }
+  return fused;
+}
+
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for the dev server. */
   path: string;
@@ -142,6 +163,9 @@ export class SqliteStore implements Store, StoreSnapshots {
         `INSERT INTO entries (key, value, revision) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, revision = excluded.revision`,
       ),
+      // A put checked against the revision it replaces (0: the key must not exist); no row changed = conflict.
+      putIfRevision: this.db.prepare('UPDATE entries SET value = ?, revision = ? WHERE key = ? AND revision = ?'),
+      putNew: this.db.prepare('INSERT INTO entries (key, value, revision) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING'),
       del: this.db.prepare('DELETE FROM entries WHERE key = ?'),
       delRange: this.db.prepare('DELETE FROM entries WHERE key >= ? AND key < ?'),
       delAll: this.db.prepare('DELETE FROM entries'),
@@ -249,7 +273,12 @@ export class SqliteStore implements Store, StoreSnapshots {
 
   /** The body of `commit`'s transaction; a failed check throws, which rolls everything back. */
   private applyCommit(ops: WriteOp[], checks: RevisionCheck[], now: number): number | undefined {
+    // A check of a key the commit puts before anything else touches it is made by that put
+    // itself (a conditional write: one statement instead of a read and a write); the others
+    // are read first. Either way every check sees the state before the commit.
+    const fused = checks.length > 0 ? fusableChecks(ops, checks) : undefined;
     for (const check of checks) {
+      if (fused?.has(check.key)) continue;
       const row = this.stmts.rev.get(check.key);
       if ((row?.revision ?? 0) !== check.revision) throw new RevisionConflict(check.key);
     }
@@ -257,10 +286,21 @@ export class SqliteStore implements Store, StoreSnapshots {
     let revision: number | undefined;
     for (const op of ops) {
       switch (op.kind) {
-        case 'put':
+        case 'put': {
           revision ??= this.stmts.nextRevision.get()!.value;
-          this.stmts.put.run(op.key, op.value, revision);
+          const expected = fused?.get(op.key);
+          if (expected === undefined) {
+            this.stmts.put.run(op.key, op.value, revision);
+            break;
+          }
+          fused!.delete(op.key);
+          const written =
+            expected === 0
+              ? this.stmts.putNew.run(op.key, op.value, revision).changes
+              : this.stmts.putIfRevision.run(op.value, revision, op.key, expected).changes;
+          if (written !== 1) throw new RevisionConflict(op.key);
           break;
+        }
         case 'delete':
           this.stmts.del.run(op.key);
           break;

@@ -314,6 +314,55 @@ function portSuite(makeStore: MakeStore, opts: StoreContractOptions): void {
       expect(await valueOf('own')).toBe('x');
     });
 
+    it('a check of a key the commit also changes sees the state before every op, whatever the ops do first', async () => {
+      await store.commit([put('pre/p/a', 'a1'), put('pre/p/c', 'c1'), put('pre/b', 'b1')]);
+      const r = await revisionOf('pre/b');
+      // A prefix delete, a delete and an earlier put of the checked key come before its put.
+      await store.commit([{ kind: 'deletePrefix', prefix: 'pre/p/' }, put('pre/p/a', 'a2')], [{ key: 'pre/p/a', revision: r }]);
+      await store.commit([{ kind: 'delete', key: 'pre/b' }, put('pre/b', 'b2')], [{ key: 'pre/b', revision: r }]);
+      await store.commit([put('pre/new', 'n1'), put('pre/new', 'n2')], [{ key: 'pre/new', revision: 0 }]);
+      expect(await valueOf('pre/p/a')).toBe('a2');
+      expect(await store.get('pre/p/c')).toBeUndefined();
+      expect(await valueOf('pre/b')).toBe('b2');
+      expect(await valueOf('pre/new')).toBe('n2');
+      // The same shapes with a stale check apply nothing.
+      const stale = await revisionOf('pre/p/a');
+      await store.commit([put('pre/p/a', 'a3'), put('pre/p/c', 'c3')]);
+      await expect(
+        store.commit([{ kind: 'deletePrefix', prefix: 'pre/p/' }, put('pre/p/a', 'a4')], [{ key: 'pre/p/a', revision: stale }]),
+      ).rejects.toBeInstanceOf(RevisionConflict);
+      await expect(store.commit([put('pre/x', 'x'), put('pre/new', 'n3')], [{ key: 'pre/new', revision: 0 }])).rejects.toBeInstanceOf(RevisionConflict);
+      expect(await valueOf('pre/p/a')).toBe('a3');
+      expect(await valueOf('pre/p/c')).toBe('c3');
+      expect(await valueOf('pre/new')).toBe('n2');
+      expect(await store.get('pre/x')).toBeUndefined();
+    });
+
+    it('a failed check of a key put late in a commit undoes the ops before it', async () => {
+      await store.commit([put('late/a', 'a1'), put('late/b', 'b1')]);
+      const ra = await revisionOf('late/a');
+      const stale = await revisionOf('late/b');
+      await store.commit([put('late/b', 'b2')]);
+      const err = await rejection(
+        store.commit(
+          [put('late/a', 'a2'), put('late/new', 'x'), enqueue('late', 'never'), put('late/b', 'b3')],
+          [{ key: 'late/a', revision: ra }, { key: 'late/b', revision: stale }],
+        ),
+      );
+      expect(err).toBeInstanceOf(RevisionConflict);
+      expect((err as RevisionConflict).key).toBe('late/b');
+      expect(await valueOf('late/a')).toBe('a1');
+      expect(await valueOf('late/b')).toBe('b2');
+      expect(await store.get('late/new')).toBeUndefined();
+      expect(await pending()).toEqual([]);
+      // The same commit with the current revisions applies, each put giving the commit's revision.
+      const rb = await revisionOf('late/b');
+      await store.commit([put('late/a', 'a2'), put('late/b', 'b3')], [{ key: 'late/a', revision: ra }, { key: 'late/b', revision: rb }]);
+      expect(await valueOf('late/b')).toBe('b3');
+      expect(await revisionOf('late/a')).toBe(await revisionOf('late/b'));
+      expect(await revisionOf('late/a')).toBeGreaterThan(rb);
+    });
+
     it('a commit of checks alone verifies them and writes nothing', async () => {
       await store.commit([put('only', 'x')]);
       const r = await revisionOf('only');
