@@ -18,7 +18,6 @@ import {
   DEFAULT_CONFIG,
   INLINE_DATA_MAX,
   KvKeys,
-  dataJson,
   decode,
   decodeMeta,
   encode,
@@ -452,8 +451,7 @@ export class KvV2Engine {
     meta.current = n;
     meta.updated = now;
     // Measured as text: the bytes are only needed when the data goes to an entry of its own.
-    // The text is remembered for the encodings of this version that follow (`dataJson`).
-    const json = dataJson(data);
+    const json = JSON.stringify(data);
     const ops: WriteOp[] = [];
     if (Buffer.byteLength(json) <= INLINE_DATA_MAX) meta.data = data;
     else {
@@ -464,7 +462,7 @@ export class KvV2Engine {
     // Inline data of the superseded version moves to an entry of its own (it had none while
     // it was current), unless it was destroyed or is pruned right away.
     if (previousInline && !dropped.includes(previous)) {
-      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: Buffer.from(dataJson(previousInline)) });
+      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousInline) });
     }
     for (const old of dropped) {
       if (!(old === previous && previousInline !== undefined)) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });

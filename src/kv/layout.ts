@@ -123,61 +123,27 @@ interface CompactMeta {
   n: [number, number] | null;
 }
 
-/**
- * The JSON text of data objects the engine has serialised, so that a version's data is turned
- * into text once: when it is written (measured for the inline limit), and not again when the
- * metadata entry is re-encoded or the data moves to its version entry. Stored data is never
- * changed in place (the engine's metadata, which holds it, is committed as encoded).
- */
-const dataTexts = new WeakMap<object, string>();
-
-/** `JSON.stringify(data)`, remembered per data object (see `dataTexts`). */
-export function dataJson(data: Record<string, unknown>): string {
-  let text = dataTexts.get(data);
-  if (text === undefined) {
-    text = JSON.stringify(data);
-    dataTexts.set(data, text);
-  }
-  return text;
-}
-
-/**
- * The encoded tail (`created,deletion,destroyed]`) of a version table row, by row object with
- * the values it was made from: every write re-encodes the whole table, whose rows rarely
- * change, and turning a millisecond timestamp into text is most of a row's cost.
- */
-const rowTexts = new WeakMap<StoredVersion, { created: number; deletion: number | null; destroyed: boolean; text: string }>();
-
-function rowTail(v: StoredVersion): string {
-  const known = rowTexts.get(v);
-  if (known && known.created === v.created && known.deletion === v.deletion && known.destroyed === v.destroyed) return known.text;
-  const text = `${num(v.created)},${v.deletion === null ? 'null' : num(v.deletion)},${v.destroyed ? 1 : 0}]`;
-  rowTexts.set(v, { created: v.created, deletion: v.deletion, destroyed: v.destroyed, text });
-  return text;
-}
-
-/** A number as JSON writes it (`null` when not finite). */
-const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
-
-/**
- * Encodes `meta` in its compact form (`CompactMeta`), as `JSON.stringify` of that form would,
- * byte for byte (fields in the order i, c, u, v, o, m, r, a, x, h, n, d), but built as text
- * from cached pieces: version rows and data already encoded are not encoded again.
- */
 export function encodeMeta(meta: StoredMeta): Buffer {
-  let text =
-    `{"i":${JSON.stringify(meta.incarnation)},"c":${num(meta.created)},"u":${num(meta.updated)},"v":${num(meta.current)},` +
-    `"o":${num(meta.oldest)},"m":${num(meta.maxVersions)},"r":${meta.casRequired ? 1 : 0},"a":${num(meta.deleteVersionAfter)},` +
-    `"x":${meta.custom === null ? 'null' : JSON.stringify(meta.custom)},"h":[`;
-  let first = true;
+  const compact: CompactMeta = {
+    i: meta.incarnation,
+    c: meta.created,
+    u: meta.updated,
+    v: meta.current,
+    o: meta.oldest,
+    m: meta.maxVersions,
+    r: meta.casRequired ? 1 : 0,
+    a: meta.deleteVersionAfter,
+    x: meta.custom,
+    h: [],
+    n: meta.notified ? [meta.notified.version, meta.notified.deletion] : null,
+  };
   // Version numbers are integer keys: they iterate in ascending order.
   for (const n in meta.versions) {
-    text += `${first ? '' : ','}[${n},${rowTail(meta.versions[n]!)}`;
-    first = false;
+    const v = meta.versions[n]!;
+    compact.h.push([Number(n), v.created, v.deletion, v.destroyed ? 1 : 0]);
   }
-  text += `],"n":${meta.notified ? `[${num(meta.notified.version)},${num(meta.notified.deletion)}]` : 'null'}`;
-  if (meta.data !== undefined) text += `,"d":${meta.data === null ? 'null' : dataJson(meta.data)}`;
-  return Buffer.from(`${text}}`);
+  if (meta.data !== undefined) compact.d = meta.data;
+  return Buffer.from(JSON.stringify(compact));
 }
 
 export function decodeMeta(value: Buffer): StoredMeta {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataJson, decodeMeta, encodeMeta, type StoredMeta } from '../../src/kv/layout.js';
+import { decodeMeta, encodeMeta, type StoredMeta } from '../../src/kv/layout.js';
 
 /** The compact form as first defined: `JSON.stringify` of an object with the fields in this order. */
 function reference(meta: StoredMeta): string {
@@ -71,12 +71,5 @@ describe('KV v2 metadata entry encoding (layout.ts)', () => {
     expect(encodeMeta(meta).toString('utf8')).toBe(reference(meta));
     meta.versions[12]!.deletion = null;
     expect(encodeMeta(meta).toString('utf8')).toBe(reference(meta));
-  });
-
-  it('the text of a data object is made once and reused', () => {
-    const data = { a: 1 };
-    const text = dataJson(data);
-    expect(text).toBe('{"a":1}');
-    expect(dataJson(data)).toBe(text);
   });
 });
