@@ -127,6 +127,11 @@ export class Acl {
  */
 export class AclAuthorizer implements Authorizer {
   private compiled = new Map<string, Acl>();
+  /**
+   * The same compiled ACLs by a token entry's policy-name array (`currentFor`); replaced when
+   * a policy changes, as `compiled` is cleared.
+   */
+  private byNames = new WeakMap<readonly string[], Acl>();
   private generation = -1;
 
   constructor(private readonly policies: PolicyStore) {}
@@ -134,6 +139,7 @@ export class AclAuthorizer implements Authorizer {
   async aclFor(policyNames: string[]): Promise<Acl> {
     if (this.generation !== this.policies.generation) {
       this.compiled.clear();
+      this.byNames = new WeakMap();
       this.generation = this.policies.generation;
     }
     const key = policyNames.join('\u0000');
@@ -154,7 +160,12 @@ export class AclAuthorizer implements Authorizer {
   async capabilities(token: TokenEntry, path: string): Promise<Set<Capability>> {
     // Not through capabilitiesOfPolicies: every request asks, and each async layer costs a turn.
     if (token.policies.includes('root')) return new Set(ALL);
-    return (this.current(token.policies) ?? (await this.aclFor(token.policies))).capabilities(path);
+    return (this.currentFor(token) ?? (await this.aclFor(token.policies))).capabilities(path);
+  }
+
+  cachedCapabilities(token: TokenEntry, path: string): Set<Capability> | undefined {
+    if (token.policies.includes('root')) return new Set(ALL);
+    return this.currentFor(token)?.capabilities(path);
   }
 
   async capabilitiesOfPolicies(policyNames: string[], path: string): Promise<Set<Capability>> {
@@ -165,6 +176,21 @@ export class AclAuthorizer implements Authorizer {
   /** The compiled ACL of a policy set if it is cached and no policy changed since (no await: every request asks). */
   private current(policyNames: string[]): Acl | undefined {
     return this.generation === this.policies.generation ? this.compiled.get(policyNames.join('\u0000')) : undefined;
+  }
+
+  /**
+   * `current` for a token's policies, found by the array itself: a token entry is frozen and
+   * never changes (`TokenStore`), and a cached one hands every request the same array, so its
+   * names need not be joined into a key each time.
+   */
+  private currentFor(token: TokenEntry): Acl | undefined {
+    if (this.generation !== this.policies.generation) return undefined;
+    let acl = this.byNames.get(token.policies);
+    if (!acl) {
+      acl = this.compiled.get(token.policies.join('\u0000'));
+      if (acl) this.byNames.set(token.policies, acl);
+    }
+    return acl;
   }
 
   async hasAnyUnder(token: TokenEntry, mountPath: string): Promise<boolean> {

@@ -21,7 +21,7 @@ import {
   unsupportedPath,
 } from '../kernel/errors.js';
 import { deepFreeze } from '../kernel/immutable.js';
-import type { LogicalRequest, LogicalResponse, OperationKey, PathSpec } from '../kernel/request.js';
+import { plainParamMinLength, type LogicalRequest, type LogicalResponse, type OperationKey, type PathSpec } from '../kernel/request.js';
 import type { AuditSink, Authorizer, BackendResolver, MountResolver, SealState, TokenResolver } from '../kernel/services.js';
 import { statusOf } from './render-error.js';
 import { matchPath, normaliseMatch } from './router.js';
@@ -39,6 +39,10 @@ export interface PipelineDeps {
   /** This listener's `telemetry { unauthenticated_metrics_access }`: `sys/metrics` needs no token on it. */
   unauthenticatedMetricsAccess?: boolean;
 }
+
+/** No fields, no names: shared, frozen. */
+const NO_FIELDS: Record<string, z.ZodType> = Object.freeze({});
+const NONE: readonly string[] = Object.freeze([]);
 
 /** Allow-listed forms of frozen response data, by the data object (see `allowListed`). */
 const allowListedOnce = new WeakMap<object, { schema: z.ZodType; data: Record<string, unknown> }>();
@@ -95,8 +99,10 @@ export class RequestPipeline {
     if (request.method === 'HEAD' && !spec.raw) throw methodNotAllowed();
 
     // While sealed the token store is behind the barrier: the paths that answer then are
-    // unauthenticated and are served without looking the token up.
-    const found = request.clientToken && !isSealed && !open ? await this.deps.tokens.lookup(request.clientToken) : undefined;
+    // unauthenticated and are served without looking the token up. A token in use is found
+    // in memory, without the promise and turn of the lookup.
+    const clientToken = isSealed || open ? null : request.clientToken;
+    const found = clientToken ? (this.deps.tokens.cachedLookup?.(clientToken) ?? (await this.deps.tokens.lookup(clientToken))) : undefined;
     // A token bound to CIDR blocks (a login role's token_bound_cidrs) is no token outside them;
     // a login token whose auth method was disabled is none at all, even before its revocation ends.
     const usable =
@@ -132,44 +138,64 @@ export class RequestPipeline {
       decodeParams(req, spec, match.params);
       if (!(await spec.exists(req))) req.operation = 'create';
     }
-    if (!spec.unauthenticated && !open && !spec.aclExempt && token && !(await this.allowed(token, req, spec.sudo === true))) {
-      await this.deny(req);
+    if (!spec.unauthenticated && !open && !spec.aclExempt && token) {
+      const listed = req.operation === 'list' ? `${req.path}/` : req.path;
+      const aclPath = listed === '/' ? '' : listed;
+      // A token whose policies are compiled is judged without a promise and a turn.
+      const caps = this.deps.authorizer.cachedCapabilities?.(token, aclPath) ?? (await this.deps.authorizer.capabilities(token, aclPath));
+      if (!permits(caps, req.operation, spec.sudo === true)) await this.deny(req);
     }
 
-    let unknown: string[] = [];
-    const handle = async () => {
-      decodeParams(req, spec, match.params);
-      const validated = validate(opSpec.fields ?? {}, request.data);
-      req.data = validated.values;
-      unknown = spec.takesArbitraryInput ? [] : validated.unknown;
-      // A limited-use token gets a use here or a 403: the use is spent atomically per token.
-      if (token && token.num_uses > 0) req.token = await this.deps.tokens.consumeUse(token);
-      let out: LogicalResponse | void;
-      try {
-        out = await opSpec.handler(req);
-      } finally {
-        // The last use is revoked again once its request is done (as Vault's revocation-pending
-        // token is): a child token created by that request would otherwise outlive it, unlimited.
-        if (token && token.num_uses > 0 && req.token?.num_uses === 0) await this.deps.tokens.revokeUsedUp(req.token);
-      }
-      // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
-      return out ?? (unknown.length > 0 ? { data: null } : undefined);
-    };
+    // Fields the operation does not declare: reported in a warning, never refused.
+    const fields = opSpec.fields ?? NO_FIELDS;
+    const unknown = spec.takesArbitraryInput ? NONE : unknownFields(fields, request.data);
     // Without an audit device (or on a path Vault does not audit) there is no exchange to record.
-    const res = open || this.deps.audit.audits?.(req.path) === false ? await handle() : await this.audited(req, handle);
+    const res =
+      open || this.deps.audit.audits?.(req.path) === false
+        ? await this.handle(req, spec, opSpec, fields, match.params, unknown)
+        : await this.audited(req, () => this.handle(req, spec, opSpec, fields, match.params, unknown));
 
     const handled: HandledRequest = {
       requestId,
       response: res ?? undefined,
       data: res?.data ?? null,
-      warnings: [...(res?.warnings ?? [])],
+      warnings: res?.warnings ? [...res.warnings] : [],
       mountType: res?.mountType ?? backend.mountType,
       injector: spec.injector === true,
     };
     if (!res || res.empty || res.raw !== undefined || res.stream) return handled;
-    if (unknown.length > 0) handled.warnings.push(`Endpoint ignored these unrecognized parameters: [${unknown.sort().join(' ')}]`);
+    if (unknown.length > 0) handled.warnings.push(`Endpoint ignored these unrecognized parameters: [${[...unknown].sort().join(' ')}]`);
     if (handled.data && opSpec.response) handled.data = this.allowListed(spec, opSpec.response, handled.data);
     return handled;
+  }
+
+  /**
+   * Validation and the handler: what the audited exchange surrounds. A method rather than a
+   * closure made per request: under tsx every named closure also costs a property definition.
+   */
+  private async handle(
+    req: LogicalRequest<Record<string, unknown>, Record<string, unknown>>,
+    spec: PathSpec,
+    opSpec: NonNullable<PathSpec['operations'][OperationKey]>,
+    fields: Record<string, z.ZodType>,
+    params: Record<string, string>,
+    unknown: readonly string[],
+  ): Promise<LogicalResponse | undefined> {
+    decodeParams(req, spec, params);
+    req.data = validate(fields, req.raw);
+    // A limited-use token gets a use here or a 403: the use is spent atomically per token.
+    const token = req.token;
+    if (token && token.num_uses > 0) req.token = await this.deps.tokens.consumeUse(token);
+    let out: LogicalResponse | void;
+    try {
+      out = await opSpec.handler(req);
+    } finally {
+      // The last use is revoked again once its request is done (as Vault's revocation-pending
+      // token is): a child token created by that request would otherwise outlive it, unlimited.
+      if (token && token.num_uses > 0 && req.token?.num_uses === 0) await this.deps.tokens.revokeUsedUp(req.token);
+    }
+    // Vault answers 200 with the unknown-parameter warning where it would otherwise answer 204.
+    return out ?? (unknown.length > 0 ? { data: null } : undefined);
   }
 
   /**
@@ -206,14 +232,6 @@ export class RequestPipeline {
     );
   }
 
-  private async allowed(token: TokenEntry, req: LogicalRequest<unknown, unknown>, sudo: boolean): Promise<boolean> {
-    const aclPath = req.operation === 'list' ? `${req.path}/` : req.path;
-    const caps = await this.deps.authorizer.capabilities(token, aclPath === '/' ? '' : aclPath);
-    if (caps.has('deny')) return false;
-    const needed: Capability = req.operation;
-    if (!caps.has(needed)) return false;
-    return !sudo || caps.has('sudo');
-  }
 
   /**
    * Only what the operation's response schema names leaves the server; a response that fails it
@@ -236,6 +254,12 @@ export class RequestPipeline {
   }
 }
 
+/** Whether capabilities allow an operation (and sudo, where the path needs it). */
+function permits(caps: Set<Capability>, operation: Capability, sudo: boolean): boolean {
+  if (caps.has('deny') || !caps.has(operation)) return false;
+  return !sudo || caps.has('sudo');
+}
+
 /**
  * Puts the matched parameters through the path's schemas once (`req.params` is the raw match
  * until then). A module function rather than a closure made per request: under tsx every named
@@ -249,20 +273,28 @@ function decodeParams(req: LogicalRequest<unknown, unknown>, spec: PathSpec, raw
 function decodeParamsOf(spec: PathSpec, raw: Record<string, string>): Record<string, unknown> {
   if (!spec.params) return raw;
   const out: Record<string, unknown> = { ...raw };
-  for (const [name, schema] of Object.entries(spec.params)) {
-    const parsed = schema.safeParse(raw[name]);
+  for (const name in spec.params) {
+    const schema = spec.params[name]!;
+    const value = raw[name];
+    // A schema `param` made as it is asks only for a string of some length, and answers it as
+    // it is: what zod would decide, without zod.
+    const minLength = plainParamMinLength(schema);
+    if (minLength !== undefined && typeof value === 'string' && value.length >= minLength) continue;
+    const parsed = schema.safeParse(value);
     if (!parsed.success) throw unsupportedPath();
     out[name] = parsed.data;
   }
   return out;
 }
 
-/** Decodes the declared fields (Vault's weak typing); undeclared ones are reported, not refused. */
-function validate(fields: Record<string, z.ZodType>, data: Record<string, unknown>): { values: Record<string, unknown>; unknown: string[] } {
+/** Decodes the declared fields (Vault's weak typing); undeclared ones are left out (`unknownFields` reports them). */
+function validate(fields: Record<string, z.ZodType>, data: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(fields)) {
+  // `for…in` over a declaration's own plain object: its fields in order, without an entries array per request.
+  for (const name in fields) {
     const input = data[name];
     if (input === undefined || input === null) continue;
+    const schema = fields[name]!;
     const parsed = schema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -271,8 +303,16 @@ function validate(fields: Record<string, z.ZodType>, data: Record<string, unknow
     }
     values[name] = parsed.data;
   }
-  const unknown = Object.keys(data).filter((k) => !(k in fields));
-  return { values, unknown };
+  return values;
+}
+
+/** The request's fields that the operation does not declare (most requests: none, and nothing is allocated). */
+function unknownFields(fields: Record<string, z.ZodType>, data: Record<string, unknown>): readonly string[] {
+  let unknown: string[] | undefined;
+  for (const name of Object.keys(data)) {
+    if (!(name in fields)) (unknown ??= []).push(name);
+  }
+  return unknown ?? NONE;
 }
 
 function describeExpected(schema: z.ZodType): string {

@@ -75,14 +75,32 @@ export type ParamShape = Record<string, ParamSchema>;
 /** The decoded parameters of a path with schemas `P`. */
 export type Params<P extends ParamShape> = { [K in keyof P]: z.output<P[K]> };
 
+/**
+ * The schemas `param` makes, with the least length each asks for: a string that long is its
+ * own decoded value. Every request decodes its path's parameters, so the pipeline checks these
+ * two facts itself instead of running zod (`plainParamMinLength`). A schema derived from one
+ * (`param.segment().regex(…)`) is a new object, not in here, and goes through zod.
+ */
+const plainParams = new WeakMap<ParamSchema, number>();
+
+function plain<S extends ParamSchema>(schema: S, minLength: number): S {
+  plainParams.set(schema, minLength);
+  return schema;
+}
+
+/** For a schema made by `param` as it is: the least length it asks of a string. Undefined for any other schema. */
+export function plainParamMinLength(schema: ParamSchema): number | undefined {
+  return plainParams.get(schema);
+}
+
 /** Schemas for the three kinds of pattern parameter; a feature narrows them where Vault's path regex does. */
 export const param = {
   /** `:name`: one non-empty segment. */
-  segment: () => z.string().min(1),
+  segment: () => plain(z.string().min(1), 1),
   /** `:name+`: one or more segments. */
-  rest: () => z.string().min(1),
+  rest: () => plain(z.string().min(1), 1),
   /** `:name*`: zero or more segments (may be empty). */
-  optionalRest: () => z.string(),
+  optionalRest: () => plain(z.string(), 0),
 };
 
 /** One Vault path family, declared as data: the pattern, its operations and their schemas. */

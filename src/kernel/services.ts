@@ -26,6 +26,11 @@ export interface TokenResolver {
   /** The live entry for a token id; undefined when unknown, expired or revoked. */
   lookup(tokenId: string): Promise<TokenEntry | undefined>;
   /**
+   * `lookup` without a promise, when the entry is in memory and live; undefined when it is not
+   * (then `lookup` decides). The pipeline asks it first: every request looks its token up.
+   */
+  cachedLookup?(tokenId: string): TokenEntry | undefined;
+  /**
    * Spends one use of a limited-use token, atomically per token; returns the entry after the
    * use, or throws permission denied when none was left.
    */
@@ -38,6 +43,11 @@ export interface TokenResolver {
 export interface Authorizer {
   /** Capabilities the token holds on a logical path. */
   capabilities(token: TokenEntry, path: string): Promise<Set<Capability>>;
+  /**
+   * `capabilities` without a promise, when the token's policies are compiled and none changed
+   * since; undefined when they are not (then `capabilities` decides). Every request asks.
+   */
+  cachedCapabilities?(token: TokenEntry, path: string): Set<Capability> | undefined;
   /**
    * Capabilities a set of policies (by name, as they stand now) grants on a logical path: for a
    * grant recorded by policy names that outlives the request (sync's prefix associations).

@@ -271,3 +271,29 @@ describe('lookup by token and by accessor, and the accessor list', () => {
     expect((await t.call('GET', '/v1/auth/token/accessors?list=true', { token: sudo })).statusCode).toBe(200);
   });
 });
+
+describe('the token store answering from memory (every request looks its token up)', () => {
+  it('answers a cached live token as lookup does, and nothing for one that expired, was revoked or is unknown', async () => {
+    const { SqliteStore } = await import('../../src/store/sqlite.js');
+    const { TokenStore } = await import('../../src/auth/token/store.js');
+    const clock = manualClock(Date.parse('2026-03-01T12:00:00Z'));
+    const tokens = new TokenStore(closeAfterTest(new SqliteStore({ path: ':memory:' })), clock);
+    const { id } = await tokens.create({ policies: ['default'], parent: null, ttl: 30 });
+    // Not read yet: memory does not answer, lookup does (and caches it).
+    expect(tokens.cachedLookup(id)).toBeUndefined();
+    const entry = await tokens.lookup(id);
+    expect(entry?.policies).toEqual(['default']);
+    expect(tokens.cachedLookup(id)).toBe(entry);
+    expect(tokens.cachedLookup('hvs.unknown')).toBeUndefined();
+    clock.advance(31 * SECOND);
+    expect(tokens.cachedLookup(id)).toBeUndefined();
+    expect(await tokens.lookup(id)).toBeUndefined();
+
+    const other = await tokens.create({ policies: ['default'], parent: null, ttl: 0 });
+    expect(await tokens.lookup(other.id)).toBeDefined();
+    expect(tokens.cachedLookup(other.id)).toBeDefined();
+    await tokens.revokeTree(other.entry.hash);
+    expect(tokens.cachedLookup(other.id)).toBeUndefined();
+    expect(await tokens.lookup(other.id)).toBeUndefined();
+  });
+});

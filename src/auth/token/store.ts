@@ -278,11 +278,20 @@ export class TokenStore implements TokenResolver {
   /** The live entry for a token id, or undefined if unknown, expired or revoked. */
   async lookup(tokenId: string): Promise<TokenEntry | undefined> {
     if (tokenId.startsWith(BATCH_TOKEN_PREFIX)) return this.batchEntry(tokenId);
-    // Every request looks its token up: a token in use is answered from memory without further awaits.
-    const hash = this.hashes.get(tokenId) ?? (await this.hash(tokenId));
-    const cached = this.cache.get(hash);
-    if (cached && cached.num_uses !== USED_UP && !this.expired(cached)) return cached;
-    return this.lookupByHash(hash);
+    return this.cachedLookup(tokenId) ?? this.lookupByHash(await this.hash(tokenId));
+  }
+
+  /**
+   * `lookup` answered from memory, without a promise: the entry of a token in use whose hash
+   * and entry are cached and which is live (not spent, not expired). Undefined says only that
+   * memory cannot answer — `lookup` must be asked. Every request looks its token up, and each
+   * async layer on that path costs a promise and a turn of the microtask queue.
+   */
+  cachedLookup(tokenId: string): TokenEntry | undefined {
+    // A batch token is not stored, so never cached: it is opened anew each time (`lookup`).
+    const hash = tokenId.startsWith(BATCH_TOKEN_PREFIX) ? undefined : this.hashes.get(tokenId);
+    const cached = hash === undefined ? undefined : this.cache.get(hash);
+    return cached && cached.num_uses !== USED_UP && !this.expired(cached) ? cached : undefined;
   }
 
   private expired(entry: TokenEntry): boolean {
