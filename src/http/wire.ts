@@ -5,7 +5,7 @@
  * empty bodies on the way out. What happens in between (routing, seal, token, ACL, audit,
  * validation) is the request pipeline's (`pipeline.ts`).
  */
-import { envelope, envelopeJson } from '../kernel/envelope.js';
+import { envelope, envelopeHead, envelopeJson, envelopeTail } from '../kernel/envelope.js';
 import { parseBool, parseDuration } from '../kernel/fields.js';
 import type { MountEntry } from '../kernel/entries.js';
 import type { LogicalResponse, Operation, PathSpec } from '../kernel/request.js';
@@ -245,8 +245,11 @@ export function parseWireRequest(wire: WireRequest): ParsedRequest {
   };
 }
 
-/** JSON of frozen response data, by the data object. */
-const frozenDataJson = new WeakMap<object, string>();
+/**
+ * Frozen response data serialised, by the data object: its JSON, and the envelope's tail
+ * around it (`envelopeTail`) for the common answer — no warnings, no auth — of one mount type.
+ */
+const frozenDataJson = new WeakMap<object, { json: string; mountType?: string; tail?: string }>();
 
 /** A handled request as bytes: 204, an empty or raw body, or Vault's envelope. */
 export function renderResponse(request: ParsedRequest, handled: HandledRequest, echoed: Readonly<Record<string, string>>): WireResponse {
@@ -260,13 +263,21 @@ export function renderResponse(request: ParsedRequest, handled: HandledRequest, 
   if (res.text !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : res.text };
   if (res.raw !== undefined) return { status, headers, body: request.method === 'HEAD' ? '' : JSON.stringify(res.raw) };
   if (handled.data && !handled.injector && Object.isFrozen(handled.data)) {
-    // Data that never changes (see the pipeline's allow-list) is serialised once.
-    let json = frozenDataJson.get(handled.data);
-    if (json === undefined) {
-      json = JSON.stringify(handled.data);
-      frozenDataJson.set(handled.data, json);
+    // Data that never changes (see the pipeline's allow-list) is serialised once; so is the
+    // rest of its common answer, and only the request id is new.
+    let known = frozenDataJson.get(handled.data);
+    if (known === undefined) {
+      known = { json: JSON.stringify(handled.data) };
+      frozenDataJson.set(handled.data, known);
     }
-    return { status, headers, body: envelopeJson(handled.requestId, handled.mountType, json, { warnings: handled.warnings, auth: res.auth }) };
+    if (handled.warnings.length > 0 || (res.auth !== undefined && res.auth !== null)) {
+      return { status, headers, body: envelopeJson(handled.requestId, handled.mountType, known.json, { warnings: handled.warnings, auth: res.auth }) };
+    }
+    if (known.tail === undefined || known.mountType !== handled.mountType) {
+      known.tail = envelopeTail(handled.mountType, known.json, {});
+      known.mountType = handled.mountType;
+    }
+    return { status, headers, body: envelopeHead(handled.requestId) + known.tail };
   }
   const body = envelope(handled.requestId, handled.mountType, { data: handled.data, warnings: handled.warnings, auth: res.auth });
   return { status, headers, body: JSON.stringify(handled.injector && handled.data ? { ...handled.data, ...body } : body) };
