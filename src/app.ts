@@ -94,7 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
 
   const handle = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply, upload?: Readable) => {
-    const started = performance.now();
+    // Without HA nothing is forwarded: no promise and turn for it. The request's duration,
+    // where this reports one, is Fastify's own clock (`elapsedTime`): no second reading here.
+    const standby = deps.ha?.view.enabled === true;
     const socketAddress = request.socket.remoteAddress ?? '';
     const wire = {
       method: request.method,
@@ -104,15 +106,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       remoteAddress: deps.clusterChannel ? (header(request.headers, FORWARDED_FOR_HEADER) ?? socketAddress) : socketAddress,
       upload,
     };
-    const answered = await standbyAnswer(wire);
+    const answered = standby ? await standbyAnswer(wire) : undefined;
     // A forwarded request is counted by the node that routes it; here only as unrouted.
-    if (answered) deps.requests.requestAnswered(request.method, undefined, undefined, answered.status, (performance.now() - started) / 1000);
+    if (answered) deps.requests.requestAnswered(request.method, undefined, undefined, answered.status, reply.elapsedTime / 1000);
     const res = answered ?? (await dispatcher.handle(wire));
     // Paths only: query strings and bodies may carry secrets and never reach the log. The
     // entry is only built when it is written (debug is off unless asked for).
     if (deps.log.isLevelEnabled('debug')) {
       deps.log.debug(
-        { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(performance.now() - started) },
+        { method: request.method, path: request.url.split('?')[0], status: res.status, ms: Math.round(reply.elapsedTime) },
         'request',
       );
     }
