@@ -25,19 +25,21 @@
  *     of the first write, 22.9 s at 48/s.
  *  memory: the Ferry process's VmRSS (sampled every 500 ms from /proc/<pid>/status) after setup
  *     and while syncing, and its VmHWM (the peak, setup included) at the end — target < 256 MB.
- *     Ferry runs under tsx (about 40 MB more than the compiled `dist/`: tsx's loader thread) with
- *     `MALLOC_ARENA_MAX=2`, as the Dockerfile ships it.
+ *     Ferry runs compiled (tsc's JavaScript, as the container image runs `dist/`) with
+ *     `MALLOC_ARENA_MAX=2`, as the Dockerfile ships it; `BENCH_SCALE_RUNTIME=tsx` runs its
+ *     TypeScript through tsx instead (about 45 MB more resident memory: tsx's loader thread).
  *
  * Settings: BENCH_SCALE_KV (KV secrets, default 100000), BENCH_SCALE_ASSOCIATED (default 10000),
  * BENCH_SCALE_SECONDS (phase H, default 60), BENCH_SCALE_BUDGET (default 48), BENCH_SCALE_SEED
  * (`fast` or `real`), BENCH_SCALE_CONNECTIONS (client pool, default 32), BENCH_SCALE_SEED_IN
- * (`process` or `ferry`), BENCH_SCALE_MALLOC_ARENA_MAX (default 2; `default` for glibc's).
+ * (`process` or `ferry`), BENCH_SCALE_MALLOC_ARENA_MAX (default 2; `default` for glibc's),
+ * BENCH_SCALE_RUNTIME (`compiled`, the default, or `tsx`).
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
-import { startTarget, type Target } from './lib/child.js';
+import { startTarget, type Target, type TargetRuntime } from './lib/child.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from './lib/seed.js';
 import { vaultClient, type VaultClient } from './lib/vault-client.js';
 import { pool } from './lib/pool.js';
@@ -54,6 +56,9 @@ const SEED_IN = process.env.BENCH_SCALE_SEED_IN ?? 'process';
 /** glibc's malloc arenas in the target (`MALLOC_ARENA_MAX`, as the Dockerfile sets it); `default` leaves glibc's. */
 const ARENAS = process.env.BENCH_SCALE_MALLOC_ARENA_MAX ?? '2';
 const TARGET_ENV: Record<string, string> = ARENAS === 'default' ? {} : { MALLOC_ARENA_MAX: ARENAS };
+/** How Ferry (and the seeding process) run: `compiled` (the product as shipped) or `tsx` (see `lib/child.ts`). */
+const RUNTIME = (process.env.BENCH_SCALE_RUNTIME ?? 'compiled') as TargetRuntime;
+if (RUNTIME !== 'compiled' && RUNTIME !== 'tsx') throw new Error(`BENCH_SCALE_RUNTIME must be compiled or tsx, not ${String(RUNTIME)}`);
 const HOT = 200;
 const HOT_RATE = 200;
 const BURST_SECRETS = 1000;
@@ -133,7 +138,7 @@ interface Ferry {
 
 export async function run(): Promise<boolean> {
   say(
-    `started ${new Date().toISOString()}, load average ${load()}; Ferry in its own process (tsx), MALLOC_ARENA_MAX ${ARENAS}, ` +
+    `started ${new Date().toISOString()}, load average ${load()}; Ferry in its own process (${RUNTIME}), MALLOC_ARENA_MAX ${ARENAS}, ` +
       `seeded ${SEED_IN === 'ferry' ? "in Ferry's process" : 'by a separate process'}, ${CONNECTIONS} client connections`,
   );
   const emu = await startAwsEmulator();
@@ -142,7 +147,7 @@ export async function run(): Promise<boolean> {
   const clients: VaultClient[] = [];
   const start = async (mode: 'seed' | 'reopen' | undefined) => {
     // --expose-gc: only for the memory breakdown at the end (a full GC on request, after VmRSS/VmHWM are read).
-    const t = await startTarget<Ferry>('ferry-server.ts', mode ? [dir, `--${mode}`] : [dir], ['--expose-gc'], TARGET_ENV);
+    const t = await startTarget<Ferry>('ferry-server.ts', mode ? [dir, `--${mode}`] : [dir], ['--expose-gc'], TARGET_ENV, RUNTIME);
     targets.push(t);
     const client = vaultClient(t.info.url, t.info.rootToken, CONNECTIONS);
     clients.push(client);
