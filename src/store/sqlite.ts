@@ -184,6 +184,11 @@ export class SqliteStore implements Store, StoreSnapshots {
       enqueue: this.db.prepare(
         'INSERT INTO outbox (queue, order_key, payload, available_at, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
+      // `joinWaiting`: nothing when an unclaimed item of the order key waits (over the (queue, order_key, id) index).
+      enqueueUnlessWaiting: this.db.prepare<[string, string, string, number, number, string, string]>(
+        `INSERT INTO outbox (queue, order_key, payload, available_at, created_at) SELECT ?, ?, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE queue = ? AND order_key = ? AND claimed_by IS NULL)`,
+      ),
       claimable: this.db.prepare<[string, number, number, number], OutboxRow>(
         `SELECT o.id, o.queue, o.order_key, o.payload, o.attempts, o.available_at, o.created_at FROM outbox o
          WHERE o.queue = ? AND o.available_at <= ? AND (o.claim_until IS NULL OR o.claim_until < ?)
@@ -311,7 +316,8 @@ export class SqliteStore implements Store, StoreSnapshots {
           break;
         }
         case 'enqueue':
-          this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
+          if (op.joinWaiting) this.stmts.enqueueUnlessWaiting.run(op.queue, op.orderKey, op.payload, now, now, op.queue, op.orderKey);
+          else this.stmts.enqueue.run(op.queue, op.orderKey, op.payload, now, now);
           break;
         case 'dequeue':
           if (op.ids.length > 0) this.stmts.dequeue.run(JSON.stringify(op.ids));

@@ -23,8 +23,14 @@ export type WriteOp =
   | { kind: 'delete'; key: string }
   /** Deletes every key under the prefix (used when a mount or a secret's metadata goes). */
   | { kind: 'deletePrefix'; prefix: string }
-  /** Appends an outbox operation in the same atomic action as the writes it describes. */
-  | { kind: 'enqueue'; queue: string; orderKey: string; payload: string }
+  /**
+   * Appends an outbox operation in the same atomic action as the writes it describes.
+   * `joinWaiting`: for a consumer that acts on the latest state rather than on each payload
+   * (sync), an item of the same queue and order key that waits unclaimed already covers this
+   * one, whose payload would only be coalesced into it; the driver may then append nothing, so
+   * that a hot target keeps one waiting item instead of one per change. A driver may ignore it.
+   */
+  | { kind: 'enqueue'; queue: string; orderKey: string; payload: string; joinWaiting?: boolean }
   /**
    * Removes unclaimed outbox items by id, for a consumer that reads a batch with
    * `pendingOutbox` and handles it in one atomic action (no lease needed: the items and

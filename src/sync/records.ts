@@ -95,11 +95,23 @@ export function splitDestinationRef(dest: string): { type: string; name: string 
   return { type: type!, name: rest.join('/') };
 }
 
-/** An enqueue op for one association's reconcile, in the same commit as the change that needs it. */
+/**
+ * An enqueue op for one association's reconcile, in the same commit as the change that needs it.
+ * A KV change joins a reconcile of the association that waits unclaimed (deferred to its turn
+ * in the budget or its write interval, or not claimed yet): that reconcile reads the secret's
+ * latest state when it runs, which this change is already part of, so a hot secret keeps one
+ * waiting item rather than one per write (each scanned by every claim while it waited).
+ */
 export function syncOp(a: AssociationRef, reason: SyncOperation['reason']): WriteOp {
   const dest = `${a.dest_type}/${a.dest_name}`;
   const payload: SyncOperation = { dest, accessor: a.accessor, secret_name: a.secret_name, reason };
-  return { kind: 'enqueue', queue: SYNC_QUEUE, orderKey: orderKeyOf(dest, a.accessor, a.secret_name), payload: JSON.stringify(payload) };
+  return {
+    kind: 'enqueue',
+    queue: SYNC_QUEUE,
+    orderKey: orderKeyOf(dest, a.accessor, a.secret_name),
+    payload: JSON.stringify(payload),
+    ...(reason === 'kv-change' ? { joinWaiting: true } : {}),
+  };
 }
 
 /** An enqueue op for one step of a prefix bring-in or removal; steps of one prefix run in order. */

@@ -87,3 +87,29 @@ describe('SqliteStore ownership of its file', () => {
     await again.close();
   });
 });
+
+describe('SqliteStore enqueue with joinWaiting', () => {
+  const join = (payload: string) => ({ kind: 'enqueue' as const, queue: 'q', orderKey: 'k', payload, joinWaiting: true });
+  const payloads = async (store: SqliteStore) => (await store.pendingOutbox('q')).map((i) => i.payload);
+
+  it('appends nothing while an unclaimed item of the order key waits, and appends behind one that is claimed', async () => {
+    const store = closeAfterTest(new SqliteStore({ path: ':memory:' }));
+    await store.commit([join('first')]);
+    await store.commit([join('joins first'), { kind: 'enqueue', queue: 'q', orderKey: 'other', payload: 'other key', joinWaiting: true }]);
+    expect(await payloads(store)).toEqual(['first', 'other key']);
+
+    // Claimed: its delivery may have read the state already, so a later change needs an item of its own.
+    const [claimed] = await store.claimOutbox('q', 'w', 1, 60_000, Date.now(), { coalesce: true });
+    await store.commit([join('second')]);
+    await store.commit([join('joins second')]);
+    expect(await payloads(store)).toEqual(['first', 'other key', 'second']);
+
+    // Deferred (settled for a retry), an item is unclaimed again: later changes join it.
+    await store.settleOutbox(claimed!.id, 'w', { outcome: 'retry', availableAt: Date.now() + 1000 });
+    await store.commit([join('joins first again')]);
+    expect(await payloads(store)).toEqual(['first', 'other key', 'second']);
+    // Without joinWaiting, every enqueue appends.
+    await store.commit([{ kind: 'enqueue', queue: 'q', orderKey: 'k', payload: 'plain' }]);
+    expect(await payloads(store)).toEqual(['first', 'other key', 'second', 'plain']);
+  });
+});

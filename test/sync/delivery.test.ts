@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { emulatorDestination, useSyncServer } from '../support/sync.js';
+import { SYNC_QUEUE } from '../../src/sync/model.js';
 import { SimulatedCrash } from '../../src/sync/worker.js';
 
 /**
@@ -138,6 +139,24 @@ describe('sync delivery', () => {
     await drain();
     expect(await revision()).toBeGreaterThan(before);
     expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":5}');
+  });
+
+  it('keeps one waiting outbox item for a secret written while its delivery waits: later changes join it, none is lost', async () => {
+    await put('s', { n: 0 });
+    await associate('s');
+    await drain();
+    const waiting = async () => (await t.server.core.store.pendingOutbox(SYNC_QUEUE)).length;
+    // The clock stands still: the first change is claimed and deferred to the write interval; the others find it waiting.
+    for (let i = 1; i <= 20; i++) {
+      await put('s', { n: i });
+      await drain(1);
+    }
+    expect(await waiting()).toBe(1);
+    t.clock.advance(1000);
+    await drain();
+    expect(await waiting()).toBe(0);
+    expect(awsWrites()).toHaveLength(2);
+    expect(t.emu.getSecret('us-east-1', awsName('s'))!.versions.find((v) => v.stages.includes('AWSCURRENT'))!.secretString).toBe('{"n":20}');
   });
 
   it('pauses delivery while sys/sync/config is disabled, keeping the operations, and resumes after', async () => {
