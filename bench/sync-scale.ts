@@ -35,7 +35,7 @@
  * (`process` or `ferry`), BENCH_SCALE_MALLOC_ARENA_MAX (default 2; `default` for glibc's),
  * BENCH_SCALE_RUNTIME (`compiled`, the default, or `tsx`).
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
@@ -89,6 +89,13 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
 }
 const mb = (kb: number) => kb / 1024;
 
+/** Kilobytes of a process's resident memory that is anonymous (heaps, malloc) and file-backed (code, mapped files), from smaps_rollup. */
+function residentKinds(pid: number): { anon: number; file: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { anon: kb('Anonymous'), file: kb('Rss') - kb('Anonymous') };
+}
+
 /** Samples a process's memory every 500 ms, keeping the largest VmRSS of each named phase. */
 class MemoryWatch {
   readonly maxRss = new Map<string, number>();
@@ -101,6 +108,8 @@ class MemoryWatch {
   enter(phase: string): void {
     this.phase = phase;
     this.sample();
+    // Beside the target's own lines (`targets/ferry-server.ts`), when it traces its memory.
+    if (process.env.BENCH_MEMORY_TRACE) appendFileSync(process.env.BENCH_MEMORY_TRACE, `${JSON.stringify({ phase, at: Date.now(), pid: this.pid })}\n`);
   }
   sample(): { rss: number; hwm: number } {
     const m = memoryOf(this.pid);
@@ -347,6 +356,7 @@ export async function run(): Promise<boolean> {
     const metrics = await fetch(`${target.info.url}/v1/sys/metrics?format=prometheus`, { headers: { 'x-vault-token': target.info.rootToken } });
     const throttledTotal = counterSum(await metrics.text(), 'ferry_sync_throttled_total');
     const end = memory.sample();
+    const kinds = residentKinds(target.pid);
     memory.stop();
     const heap = await target.ask<MemoryDone>({ type: MEMORY_REQUEST }, MEMORY_DONE);
     const heapLine = (u: NodeJS.MemoryUsage) =>
@@ -360,7 +370,10 @@ export async function run(): Promise<boolean> {
         `burst ${mb(memory.maxRss.get('burst') ?? 0).toFixed(0)}), max during setup ${mb(memory.maxRss.get('setup') ?? 0).toFixed(0)} MB; ` +
         `VmHWM (peak of the whole run) ${mb(end.hwm).toFixed(0)} MB (target < ${MEMORY_LIMIT_MB} MB) — ${memoryOk ? 'met' : 'MISSED'}`,
     );
-    say(`  Ferry's V8 at the end: ${heapLine(heap.before)}; after a full GC: ${heapLine(heap.after)}`);
+    say(
+      `  Ferry's V8 at the end: ${heapLine(heap.before)}; after a full GC: ${heapLine(heap.after)}; resident before the GC: ` +
+        `${mb(kinds.anon).toFixed(0)} MB anonymous, ${mb(kinds.file).toFixed(0)} MB file-backed`,
+    );
     say(
       `Ferry's ferry_sync_throttled_total over the run: ${throttledTotal}; most client requests in flight: ${ferry.maxInFlight} ` +
         `(over ${CONNECTIONS} connections); load average at the end ${load()}`,

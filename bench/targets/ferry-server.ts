@@ -12,6 +12,9 @@
  * - `--reopen`: a server on the store a `--seed` process left (not dev: sealed; the parent
  *   unseals it over HTTP with the printed key), its sync worker running.
  */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { createServer } from '../../src/compose.js';
@@ -35,10 +38,14 @@ server.expirySweep.start();
 const app = await buildApp(server.core);
 const listener = await listen(app, { address: '127.0.0.1:0', tlsDisable: true });
 answerCpuQueries();
+traceMemory(process.env.BENCH_MEMORY_TRACE);
+const heapProfile = sampleHeap(process.env.BENCH_HEAP_DIR);
 process.on('message', (message: unknown) => {
   if ((message as { type?: string } | null)?.type === MEMORY_REQUEST) {
     const before = process.memoryUsage();
+    heapProfile?.();
     (globalThis as { gc?: () => void }).gc?.();
+    if (process.env.BENCH_HEAP_DIR) writeHeapSnapshot(join(process.env.BENCH_HEAP_DIR, `ferry-${process.pid}.heapsnapshot`));
     process.send?.({ type: MEMORY_DONE, before, after: process.memoryUsage() } satisfies MemoryDone);
     return;
   }
@@ -75,3 +82,37 @@ process.on('SIGTERM', () => {
     process.exit(0);
   });
 });
+
+/**
+ * BENCH_MEMORY_TRACE=<file>: appends the process's `process.memoryUsage()` (MB) as one JSON
+ * line every 500 ms (the benchmark adds a line at each phase), to see which of V8's heap, its external memory or the rest (native:
+ * SQLite, OpenSSL, malloc) makes a peak of resident memory. For finding costs only.
+ */
+function traceMemory(file: string | undefined): void {
+  if (!file) return;
+  const started = Date.now();
+  const mbOf = (bytes: number) => Math.round(bytes / 1048576);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const line = { t: (Date.now() - started) / 1000, at: Date.now(), pid: process.pid, rss: mbOf(m.rss), heapTotal: mbOf(m.heapTotal), heapUsed: mbOf(m.heapUsed), external: mbOf(m.external), arrayBuffers: mbOf(m.arrayBuffers) };
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+  }, 500).unref();
+}
+
+/**
+ * BENCH_HEAP_DIR=<dir>: V8's sampling heap profiler runs from the start, counting what full
+ * garbage collections free too (not what scavenges free): the allocations that lived long
+ * enough to be promoted to the old generation and died there — what grows V8's heap between
+ * full collections. Written, with a heap snapshot after a full GC, when the benchmark asks
+ * for the memory breakdown at its end (`ferry-<pid>.heapprofile` / `.heapsnapshot`).
+ */
+function sampleHeap(dir: string | undefined): (() => void) | undefined {
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+  return () =>
+    session.post('HeapProfiler.stopSampling', (err, result) => {
+      if (!err) writeFileSync(join(dir, `ferry-${process.pid}.heapprofile`), JSON.stringify(result.profile));
+    });
+}
