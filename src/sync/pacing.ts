@@ -19,6 +19,14 @@ export interface BudgetOptions {
   /** Throttling answers in a row (with no success between) after which only probes go out. */
   throttledAfter?: number;
   /**
+   * The burst each quota group may send at once, in seconds of its current rate (default ¼ s: 12
+   * calls at 48/s). AWS's bucket holds one second at its rate (50): a burst of a whole second (48)
+   * would leave it 2 calls, refilled by only 2 a second at 48/s against 50/s, so any calls arriving
+   * bunched (a worker round, an event loop that stalled) would find it empty. A quarter second
+   * leaves it 38, and costs a quarter of a second once, at the start of a backlog.
+   */
+  burstSeconds?: number;
+  /**
    * Calls one destination may have waiting on AWS at once. An endpoint that stalls and then
    * answers everything it was sent at once (a starved emulator, a network hiccup) would otherwise
    * see every call sent meanwhile arrive together, past AWS's burst: throttling. Each call that
@@ -51,14 +59,36 @@ interface Bucket {
   /** Below zero while calls are queued: a queued call's token is taken when it is queued. */
   tokens: number;
   at: number;
+  /**
+   * The calls actually let go, as a second bucket of the same rate and burst (below zero only
+   * for the pause after a throttling answer).
+   * Turns order the calls; this bounds what goes out: calls back late for their turns (a busy
+   * worker) go when there is room, instead of on top of the calls whose turns are now.
+   */
+  sent: number;
   /** Queued calls by key: when each may go, its token already taken. */
   queued: Map<string, number>;
   /** When stale entries of `queued` were last dropped. */
   sweptAt: number;
+  /** The latest `now` at which a call of the group was let go. */
+  lastGoneAt: number;
+  /**
+   * When the rate was last cut for throttling, as the `lastGoneAt` of then: calls let go before
+   * the cut met the same congestion, and their throttling answers cut nothing more.
+   */
+  cutAfter: number;
 }
 
-/** Calls to one destination waiting on AWS at once: 10 calls answered together stay well inside AWS's burst of 50. */
-export const DEFAULT_MAX_IN_FLIGHT = 10;
+/**
+ * Calls to one destination waiting on AWS at once. When AWS (or the network) stalls and then
+ * answers everything at once, these arrive together: 20 stays well inside what AWS's bucket of 50
+ * still holds after Ferry's burst (¼ s), and lets the budget's rate through while each call takes
+ * up to 400 ms (a loaded machine), where 10 capped it at 25/s.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 20;
+
+/** The default `burstSeconds`. */
+export const DEFAULT_BURST_SECONDS = 0.25;
 
 /** A queued call not back this long after its turn was abandoned (its association went, say): its entry is dropped. */
 const QUEUED_STALE_MS = 60_000;
@@ -80,7 +110,8 @@ interface DestinationState {
  * Per-destination AWS budgets, one token bucket per quota group, shared by every association
  * of the destination (each delivery takes one token per call it makes, in the order the worker
  * claims them). The rate starts under AWS's 50 requests/s and adapts, as TCP's congestion
- * window does: a throttling answer halves it (down to `minPerSecond`), each success regrows it
+ * window does: a throttling answer halves it (down to `minPerSecond`; once per congestion, not
+ * once per call that met it), each success regrows it
  * by a twentieth of the configured rate. Throttling answers in a row, or an AWS that does not
  * answer, turn the destination to probing: one call every `probeIntervalMs`, everything else
  * parked; the first answer releases it at once (at least half the configured rate), so
@@ -99,6 +130,7 @@ export class AdaptiveBudget {
       minPerSecond: options.minPerSecond ?? 1,
       probeIntervalMs: options.probeIntervalMs ?? 1000,
       throttledAfter: options.throttledAfter ?? 3,
+      burstSeconds: options.burstSeconds ?? DEFAULT_BURST_SECONDS,
       maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
     };
   }
@@ -111,7 +143,7 @@ export class AdaptiveBudget {
   /**
    * A new configured rate (`sys/sync/config` `write_budget_per_second`), applied at once: each
    * group keeps its place between the floor and the configured rate (a group halved by throttling
-   * stays halved, of the new rate), and its burst never exceeds its new rate.
+   * stays halved, of the new rate), and its burst is that of its new rate.
    */
   configure(perSecond: number): void {
     const previous = this.opts.perSecond;
@@ -133,15 +165,26 @@ export class AdaptiveBudget {
     return s;
   }
 
+  /** How many calls a group at `rate` may send at once (at least one). */
+  private burst(rate: number): number {
+    return Math.max(1, rate * this.opts.burstSeconds);
+  }
+
   private bucket(s: DestinationState, group: WriteClass, now: number): Bucket {
     let b = s.buckets.get(group);
     if (!b) {
-      b = { rate: this.opts.perSecond, tokens: this.opts.perSecond, at: now, queued: new Map(), sweptAt: now };
+      const full = this.burst(this.opts.perSecond);
+      b = { rate: this.opts.perSecond, tokens: full, sent: full, at: now, queued: new Map(), sweptAt: now, lastGoneAt: -Infinity, cutAfter: -Infinity };
       s.buckets.set(group, b);
     }
-    // Refill; the burst is one second's worth at the current rate.
-    b.tokens = Math.min(b.rate, b.tokens + (Math.max(0, now - b.at) / 1000) * b.rate);
-    b.at = now;
+    // Refill up to the burst. Callers' clocks are read at different moments (a delivery reads its
+    // records first), so an earlier `now` after a later one refills nothing and does not move `at`
+    // back — which would count the same time twice at the next call.
+    const refill = (Math.max(0, now - b.at) / 1000) * b.rate;
+    const cap = this.burst(b.rate);
+    b.tokens = Math.min(cap, b.tokens + refill);
+    b.sent = Math.min(cap, b.sent + refill);
+    b.at = Math.max(b.at, now);
     return b;
   }
 
@@ -183,22 +226,26 @@ export class AdaptiveBudget {
     // Every slot is held by a call AWS has not answered yet (it is slow, or stalled).
     const full = s.inFlight >= this.opts.maxInFlight;
     // No burst builds up while slots are full: calls let go when AWS answers again go at the rate.
-    if (full) b.tokens = Math.min(b.tokens, 0);
+    if (full) {
+      b.tokens = Math.min(b.tokens, 0);
+      b.sent = Math.min(b.sent, 0);
+    }
+    // A call goes only with a free slot and room in what went out lately.
+    const canGo = !full && b.sent >= 1;
     const turn = key === undefined ? undefined : b.queued.get(key);
     if (turn !== undefined) {
       if (turn > now) return turn - now;
       b.queued.delete(key!);
-      if (!full) {
-        s.inFlight++;
-        return 0;
-      }
-      // Its turn came while no slot was free: it queues again, behind the others, and its turn
-      // is spent — while AWS is stalled, turns go by without calls instead of piling up.
-    } else if (b.tokens >= 1 && !full) {
+      if (canGo) return this.letGo(s, b, now);
+      // Its turn came while no slot was free, or while the calls back late for their turns had
+      // used the room: it queues again, behind the others, and its turn is spent — while AWS is
+      // stalled, turns go by without calls instead of piling up.
+    } else if (b.tokens >= 1 && canGo) {
       b.tokens -= 1;
-      s.inFlight++;
-      return 0;
+      return this.letGo(s, b, now);
     }
+    // Turns follow what can go out: tokens the calls let go cannot use are no turns.
+    b.tokens = Math.min(b.tokens, b.sent);
     const wait = Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
     if (key !== undefined) {
       b.tokens -= 1;
@@ -208,6 +255,13 @@ export class AdaptiveBudget {
     }
     // No key: only told how long to wait.
     return wait;
+  }
+
+  private letGo(s: DestinationState, b: Bucket, now: number): 0 {
+    b.sent -= 1;
+    b.lastGoneAt = Math.max(b.lastGoneAt, now);
+    s.inFlight++;
+    return 0;
   }
 
   /**
@@ -246,7 +300,8 @@ export class AdaptiveBudget {
     const s = this.state(destination, now);
     if (s.health !== 'ok') return Math.max(now, s.probeAt);
     const b = this.bucket(s, group, now);
-    return b.tokens >= 1 ? now : now + Math.ceil(((1 - b.tokens) / b.rate) * 1000);
+    const short = Math.max(1 - b.tokens, 1 - b.sent);
+    return short <= 0 ? now : now + Math.ceil((short / b.rate) * 1000);
   }
 
   /**
@@ -267,17 +322,27 @@ export class AdaptiveBudget {
     return released;
   }
 
-  /** A throttling answer: the group's rate halves; throttling in a row turns the destination to probing. Answers the retry time. */
+  /**
+   * A throttling answer to a call made at `now`: the group's rate halves, and nothing goes for a
+   * burst's time (AWS's bucket is empty); throttling in a row turns the destination to probing.
+   * Answers the retry time. One congestion is one cut, as in TCP: the calls in flight when AWS
+   * ran dry are all throttled, and their answers — to calls let go before the cut — neither
+   * halve the rate again nor count as throttling in a row (five such answers used to take 48/s
+   * to 3/s, and three parked the destination).
+   */
   throttled(destination: string, group: WriteClass | undefined, now: number): number {
     const s = this.state(destination, now);
     s.throttledTotal++;
-    s.throttledInARow++;
     s.probing = false;
-    if (group) {
-      const b = this.bucket(s, group, now);
+    const b = group ? this.bucket(s, group, now) : undefined;
+    if (b && now <= b.cutAfter) return this.nextSlot(destination, group!, now);
+    s.throttledInARow++;
+    if (group && b) {
       this.setRate(destination, group, b, Math.max(this.opts.minPerSecond, b.rate / 2));
       this.dropQueue(b);
       b.tokens = 0;
+      b.sent = -this.burst(b.rate);
+      b.cutAfter = Math.max(b.lastGoneAt, now);
     }
     if (s.health === 'ok' && s.throttledInARow >= this.opts.throttledAfter) {
       s.probeAt = now + this.opts.probeIntervalMs;
@@ -317,7 +382,8 @@ export class AdaptiveBudget {
   private setRate(destination: string, group: WriteClass, b: Bucket, rate: number): void {
     if (rate === b.rate) return;
     b.rate = rate;
-    b.tokens = Math.min(b.tokens, rate);
+    b.tokens = Math.min(b.tokens, this.burst(rate));
+    b.sent = Math.min(b.sent, this.burst(rate));
     this.opts.onChange?.(destination, { kind: 'rate', group, perSecond: rate });
   }
 

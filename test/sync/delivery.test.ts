@@ -206,17 +206,19 @@ describe('sync delivery', () => {
     expect(t.emu.listSecretNames('us-east-1')).toHaveLength(10);
   });
 
-  it('sends at most 10 calls at once to a destination whose AWS is slow; the others go as slots free, each once', async () => {
-    const n = 25;
+  it('sends at most 20 calls at once to a destination whose AWS is slow; the others go as slots free, each once', async () => {
+    const n = 45;
+    // A budget whose burst (a quarter second's worth) is above the cap, so that the cap binds.
+    await t.call('PATCH', '/v1/sys/sync/config', { body: { write_budget_per_second: 1000 }, headers: { 'content-type': 'application/merge-patch+json' } });
     for (let i = 0; i < n; i++) {
       await put(`slow${i}`, { i });
       await associate(`slow${i}`);
     }
-    // Every CreateSecret waits 300 ms (real time) for its answer: one round's 25 deliveries overlap.
+    // Every CreateSecret waits 300 ms (real time) for its answer: one round's 45 deliveries overlap.
     t.emu.injectFault({ kind: 'latency', latencyMs: 300, operation: 'CreateSecret', count: n });
     const creates = () => t.emu.requestLog().filter((e) => e.operation === 'CreateSecret').length;
     await worker().drainOnce();
-    expect(creates()).toBe(10);
+    expect(creates()).toBe(20);
     for (let round = 0; round < 30 && Object.values(await statuses()).some((s: any) => s.sync_status !== 'SYNCED'); round++) {
       t.clock.advance(1000);
       await worker().drainOnce();

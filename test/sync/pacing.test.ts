@@ -12,8 +12,8 @@ const UNBOUNDED = Number.POSITIVE_INFINITY;
 
 describe("the write budget's queue of calls beyond it", () => {
   it('gives each waiting call its own turn, 1/rate after the previous one, in arrival order; back at its turn it goes without another token', () => {
-    const budget = new AdaptiveBudget({ perSecond: 10, maxInFlight: UNBOUNDED });
-    // One second's worth goes at once.
+    const budget = new AdaptiveBudget({ perSecond: 10, burstSeconds: 1, maxInFlight: UNBOUNDED });
+    // One second's worth (the burst here) goes at once.
     for (let i = 0; i < 10; i++) expect(budget.take(D, 'update', 0, `s${i}`)).toBe(0);
     // The next five are queued 100 ms apart.
     const waits = Array.from({ length: 5 }, (_, i) => budget.take(D, 'update', 0, `q${i}`));
@@ -54,15 +54,15 @@ describe("the write budget's queue of calls beyond it", () => {
       }
     }
     expect(went).toBe(1000);
-    // 48 at once, then 952 at 48/s: about 19.8 s.
-    expect(last).toBeGreaterThan(19_500);
-    expect(last).toBeLessThan(20_200);
+    // A quarter second's worth (12) at once, then 988 at 48/s: about 20.6 s.
+    expect(last).toBeGreaterThan(20_300);
+    expect(last).toBeLessThan(20_900);
     // Each call was tried twice at most: once queued, once at its turn.
     expect(tries).toBeLessThanOrEqual(2000);
   });
 
   it('a call without a key is only told how long to wait, and takes no turn', () => {
-    const budget = new AdaptiveBudget({ perSecond: 2, maxInFlight: UNBOUNDED });
+    const budget = new AdaptiveBudget({ perSecond: 2, burstSeconds: 1, maxInFlight: UNBOUNDED });
     expect(budget.take(D, 'tag', 0)).toBe(0);
     expect(budget.take(D, 'tag', 0)).toBe(0);
     expect(budget.take(D, 'tag', 0)).toBe(500);
@@ -70,19 +70,24 @@ describe("the write budget's queue of calls beyond it", () => {
     expect(budget.take(D, 'tag', 0, 'k')).toBe(500);
   });
 
-  it('drops the queue on a throttling answer: turns handed out at the old pace are queued again at the new one', () => {
-    const budget = new AdaptiveBudget({ perSecond: 10, maxInFlight: UNBOUNDED });
+  it('drops the queue on a throttling answer: turns handed out at the old pace are queued again at the new one, after a pause', () => {
+    const budget = new AdaptiveBudget({ perSecond: 10, burstSeconds: 1, maxInFlight: UNBOUNDED });
     for (let i = 0; i < 10; i++) budget.take(D, 'update', 0, `s${i}`);
     for (let i = 0; i < 5; i++) budget.take(D, 'update', 0, `q${i}`);
     const retryAt = budget.throttled(D, 'update', 0);
-    // Halved to 5/s: one call every 200 ms, starting afresh.
-    expect(retryAt).toBe(200);
-    expect(budget.take(D, 'update', 100, 'q0')).toBe(100);
-    expect(budget.take(D, 'update', 100, 'q1')).toBe(300);
+    // Halved to 5/s; AWS's bucket is empty, so nothing goes for a burst's time (1 s here, 5
+    // calls), then one call every 200 ms, queued afresh in the order they come back.
+    expect(retryAt).toBe(1200);
+    expect(budget.take(D, 'update', 100, 'q0')).toBe(1100);
+    expect(budget.take(D, 'update', 100, 'q1')).toBe(1300);
+    expect(budget.take(D, 'update', 200, 'q0')).toBe(1000);
+    expect(budget.take(D, 'update', 1200, 'q0')).toBe(0);
+    expect(budget.take(D, 'update', 1200, 'q1')).toBe(200);
+    expect(budget.take(D, 'update', 1400, 'q1')).toBe(0);
   });
 
   it('drops the queue when the destination is parked, so that released operations do not all go at once on stale turns', () => {
-    const budget = new AdaptiveBudget({ perSecond: 10, probeIntervalMs: 1000, maxInFlight: UNBOUNDED });
+    const budget = new AdaptiveBudget({ perSecond: 10, burstSeconds: 1, probeIntervalMs: 1000, maxInFlight: UNBOUNDED });
     for (let i = 0; i < 10; i++) budget.take(D, 'update', 0, `s${i}`);
     for (let i = 0; i < 20; i++) budget.take(D, 'update', 0, `q${i}`);
     budget.unavailable(D, 0);
@@ -96,7 +101,94 @@ describe("the write budget's queue of calls beyond it", () => {
   });
 });
 
+describe('what goes out at once, and after a throttling answer (AWS: a bucket of one second at 50/s)', () => {
+  /** Calls let go in each window of `ms` starting at each of `sent`: the largest count. */
+  const mostIn = (sent: number[], ms: number) => Math.max(0, ...sent.map((t) => sent.filter((u) => u >= t && u < t + ms).length));
+
+  it("bursts a quarter second's worth, not a second's: AWS's bucket keeps 38 of its 50 for calls that arrive bunched", () => {
+    const budget = new AdaptiveBudget({ perSecond: 48, maxInFlight: UNBOUNDED });
+    let went = 0;
+    for (let i = 0; i < 48; i++) if (budget.take(D, 'update', 0, `s${i}`) === 0) went++;
+    expect(went).toBe(12);
+    // The rest queue at the rate, 1/48 s apart.
+    expect(budget.take(D, 'update', 0, 'next')).toBe(Math.ceil((37 / 48) * 1000));
+  });
+
+  it('lets calls back late for their turns (a busy worker) go at the rate, not on top of the calls due now', () => {
+    const budget = new AdaptiveBudget({ perSecond: 48, maxInFlight: UNBOUNDED });
+    const due = new Map<string, number>();
+    const sent: number[] = [];
+    let tries = 0;
+    for (let i = 0; i < 200; i++) {
+      const wait = budget.take(D, 'update', 0, `s${i}`);
+      if (wait === 0) sent.push(0);
+      // The worker is busy for the first 2 s: nothing queued comes back before then.
+      else due.set(`s${i}`, Math.max(2000, wait));
+    }
+    for (let now = 0; due.size > 0 && now < 20_000; now += 5) {
+      for (const [key, at] of due) {
+        if (at > now) continue;
+        tries++;
+        const wait = budget.take(D, 'update', now, key);
+        if (wait === 0) {
+          sent.push(now);
+          due.delete(key);
+        } else due.set(key, now + wait);
+      }
+    }
+    expect(due.size).toBe(0);
+    // About 90 turns had passed at 2 s: they do not all go then.
+    expect(sent.filter((t) => t === 2000).length).toBeLessThanOrEqual(12);
+    // Never more than the burst plus a second at the rate in any second, so never past AWS's 50 + 50.
+    expect(mostIn(sent, 1000)).toBeLessThanOrEqual(12 + 48 + 1);
+    // The backlog still drains at the rate once the worker is back: 188 calls from 2 s on.
+    expect(Math.max(...sent)).toBeLessThan(2000 + (188 / 48) * 1000 + 500);
+    expect(tries).toBeLessThanOrEqual(3 * 188);
+  });
+
+  it('cuts the rate once per congestion: throttling answers to calls let go before the cut neither halve it again nor park the destination', () => {
+    const budget = new AdaptiveBudget({ perSecond: 48, maxInFlight: UNBOUNDED });
+    for (let i = 0; i < 10; i++) expect(budget.take(D, 'update', i * 10, `s${i}`)).toBe(0);
+    // AWS's bucket was empty: all ten are throttled, their answers arriving one after the other.
+    for (let i = 0; i < 10; i++) budget.throttled(D, 'update', i * 10);
+    expect(budget.view(D, 200).rates.update).toBe(24);
+    expect(budget.view(D, 200).health).toBe('ok');
+    expect(budget.view(D, 200).throttled_total).toBe(10);
+    // A call let go after the cut and throttled is a new congestion: the rate halves again.
+    const wait = budget.take(D, 'update', 200, 'after');
+    expect(budget.take(D, 'update', 200 + wait, 'after')).toBe(0);
+    budget.throttled(D, 'update', 200 + wait);
+    expect(budget.view(D, 1000).rates.update).toBe(12);
+  });
+
+  it('pauses after a cut: AWS answered that its bucket is empty, so nothing goes for a burst of the new rate', () => {
+    const budget = new AdaptiveBudget({ perSecond: 48, maxInFlight: UNBOUNDED });
+    expect(budget.take(D, 'update', 0, 'a')).toBe(0);
+    const retryAt = budget.throttled(D, 'update', 0);
+    // 24/s: a burst of 6 calls, so the next call goes 7/24 s later.
+    expect(retryAt).toBe(Math.ceil((7 / 24) * 1000));
+    expect(budget.take(D, 'update', 100, 'b')).toBeGreaterThan(150);
+  });
+
+  it('refills once for each moment, whatever order the callers read their clocks in', () => {
+    const budget = new AdaptiveBudget({ perSecond: 10, burstSeconds: 1, maxInFlight: UNBOUNDED });
+    for (let i = 0; i < 10; i++) expect(budget.take(D, 'tag', 0)).toBe(0);
+    for (let i = 0; i < 10; i++) expect(budget.take(D, 'tag', 1000)).toBe(0);
+    // A delivery that read its clock at 500 asks after one that read it at 1000: no token, and
+    // the half second between is not counted again for the next caller.
+    expect(budget.take(D, 'tag', 500)).toBeGreaterThan(0);
+    expect(budget.take(D, 'tag', 1000)).toBeGreaterThan(0);
+  });
+});
+
 describe("the cap on a destination's calls in flight", () => {
+  it('lets 20 calls wait on AWS at once by default: at 48/s, calls taking 400 ms still keep the rate', () => {
+    const budget = new AdaptiveBudget({ perSecond: 100 });
+    for (let i = 0; i < 20; i++) expect(budget.take(D, 'update', 0, `s${i}`)).toBe(0);
+    expect(budget.take(D, 'update', 0, 'more')).toBeGreaterThan(0);
+    expect(budget.inFlight(D)).toBe(20);
+  });
+
   it('lets at most maxInFlight calls wait on AWS at once; a call whose turn comes while every slot is held queues again behind the others', () => {
     const budget = new AdaptiveBudget({ perSecond: 10, maxInFlight: 2 });
     // Tokens are there, slots are not: the third call is queued (its token taken), not let go.
