@@ -38,7 +38,7 @@
 import { appendFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAwsEmulator } from '../test/support/aws-emulator/index.js';
+import { startAwsEmulator, type RequestLogEntry } from '../test/support/aws-emulator/index.js';
 import { startTarget, type Target, type TargetRuntime } from './lib/child.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from './lib/seed.js';
 import { vaultClient, type VaultClient } from './lib/vault-client.js';
@@ -126,6 +126,23 @@ function counterSum(text: string, name: string): number {
   let sum = 0;
   for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
+}
+
+/**
+ * AWS's write calls in each second from `start`, as the emulator received them, throttled ones
+ * in brackets: how even the pacing is (a mean hides bunching and gaps).
+ */
+function writesPerSecond(log: RequestLogEntry[], start: number): string {
+  const counts: number[] = [];
+  const throttled: number[] = [];
+  for (const e of log) {
+    if (!WRITE_OPERATIONS.includes(e.operation) || e.time < start) continue;
+    const i = Math.floor((e.time - start) / 1000);
+    for (let j = counts.length; j <= i; j++) [counts[j], throttled[j]] = [0, 0];
+    counts[i]!++;
+    if (e.errorCode === 'ThrottlingException') throttled[i]!++;
+  }
+  return counts.map((n, i) => (throttled[i] ? `${n}(${throttled[i]})` : `${n}`)).join(' ');
 }
 
 /** Ferry's CPU time from now to the call of the returned function, as seconds and a share of one core. */
@@ -310,6 +327,7 @@ export async function run(): Promise<boolean> {
         `Ferry's CPU ${cpuHot} — ` +
         `${!loadKept ? `INVALID: the load reached ${sentRate.toFixed(0)} of ${HOT_RATE} writes/s (the bench process got too little CPU)` : hotOk ? 'met' : 'MISSED'}`,
     );
+    say(`  H: AWS write calls in each second from the first KV write (throttled in brackets): ${writesPerSecond(logH, startH)}`);
 
     // ---- burst: 2,000 writes over 1,000 secrets ----------------------------------------------
     await sleep(2000);
@@ -351,6 +369,7 @@ export async function run(): Promise<boolean> {
         `${Number.isFinite(burstSeconds) ? burstSeconds.toFixed(1) : 'NOT (120 s)'} s (target ≤ 1.1 × ${BURST_SECRETS} ÷ ${budget} = ${burstTarget.toFixed(1)} s) ` +
         `with ${awsWritesC} AWS writes, ${throttledC} throttled answers, ${failedBurst} failed KV writes, ${mismatched} secrets not at KV's latest; Ferry's CPU ${cpuBurst} — ${burstOk ? 'met' : 'MISSED'}`,
     );
+    say(`  burst: AWS write calls in each second from the first KV write (throttled in brackets): ${writesPerSecond(logC, startC)}`);
 
     // ---- memory and Ferry's own counts ------------------------------------------------------------
     const metrics = await fetch(`${target.info.url}/v1/sys/metrics?format=prometheus`, { headers: { 'x-vault-token': target.info.rootToken } });
