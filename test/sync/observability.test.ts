@@ -159,15 +159,18 @@ describe('the configured write budget (sys/sync/config write_budget_per_second, 
       await put(`s${i}`, { v: i });
       await associate(`s${i}`);
     }
-    // The clock stands still: the bucket holds one second's worth, three calls, and refills only as time passes.
+    // The clock stands still: the bucket holds a quarter second's worth (at least one call), and
+    // refills only as time passes: the others go one every third of a second.
     await drain();
-    expect(created()).toBe(3);
+    expect(created()).toBe(1);
     expect((await summary()).budget_per_second).toEqual({ create: 3, update: 3, delete: 3, tag: 3 });
     const m = new Scrape((await t.call('GET', '/v1/sys/metrics?format=prometheus')).body);
     expect(m.value('ferry_sync_write_budget', { destination_type: 'aws-sm', destination: 'd', quota_group: 'create' })).toBe(3);
-    t.clock.advance(700);
-    await drain();
-    expect(created()).toBe(5);
+    for (let step = 1; step <= 4; step++) {
+      t.clock.advance(350);
+      await drain();
+      expect(created()).toBe(1 + step);
+    }
     expect(awsCurrent('s4')).toBe(JSON.stringify({ v: 4 }));
     // Raised again: the next round's bucket grows to the new rate.
     await patch({ write_budget_per_second: 48 });
@@ -407,15 +410,17 @@ describe("sync's metrics after a scripted workload", () => {
     expect(m.value('ferry_sync_queue_depth', d)).toBe(2);
     expect(m.value('ferry_sync_oldest_pending_seconds', d)).toBe(12);
     await t.call('PATCH', '/v1/sys/sync/config', { body: { disabled: false }, headers: { 'content-type': 'application/merge-patch+json' } });
-    t.emu.injectFault({ kind: 'throttle', operation: 'CreateSecret', count: 3 });
+    // Three congestions: in each round both calls are throttled, which cuts the rate once (the
+    // second call was sent before the cut); the third cut in a row parks the destination.
+    t.emu.injectFault({ kind: 'throttle', operation: 'CreateSecret', count: 6 });
     for (let i = 0; i < 3; i++) {
       await t.server.sync.worker.drainOnce();
-      t.clock.advance(100);
+      t.clock.advance(1000);
     }
     m = new Scrape((await t.call('GET', '/v1/sys/metrics?format=prometheus')).body);
     expect(m.value('ferry_sync_write_budget', { ...d, quota_group: 'create' })).toBeLessThan(45 / 4);
-    expect(m.value('ferry_sync_throttled_total', { ...d, operation: 'CreateSecret' })).toBe(3);
-    expect((await summary()).aws).toMatchObject({ state: 'throttled', throttled_answers: 3 });
+    expect(m.value('ferry_sync_throttled_total', { ...d, operation: 'CreateSecret' })).toBe(6);
+    expect((await summary()).aws).toMatchObject({ state: 'throttled', throttled_answers: 6 });
     t.clock.advance(2000);
     await drain();
     expect((await summary()).aws.state).toBe('ok');
