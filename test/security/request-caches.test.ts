@@ -105,6 +105,12 @@ describe('capabilities answered from memory', () => {
     expect((await read(t, token)).statusCode).toBe(403);
     expect((await t.call('PUT', '/v1/sys/seal')).statusCode).toBe(204);
     expect((await read(t, token)).statusCode).toBe(503);
+    const unsealed = await t.call('PUT', '/v1/sys/unseal', { token: null, body: { key: t.server.devUnsealKey } });
+    expect(unsealed.json().sealed).toBe(false);
+    // The token was read again from storage, and the policy too: still denied, then allowed once widened.
+    expect((await read(t, token)).statusCode).toBe(403);
+    await t.call('PUT', '/v1/sys/policies/acl/reader', { body: { policy: READ_SECRET } });
+    expect((await read(t, token)).statusCode).toBe(200);
   });
 });
 
