@@ -13,7 +13,10 @@ import { DeliveryError, type WriteClass } from './port.js';
  */
 
 export interface AttemptContext {
+  /** The delivery's clock, read when it started: the budget's bookkeeping and the status fields go by it. */
   now: number;
+  /** The clock read when AWS's answer was recorded: the delivery latency ends here, the AWS call included. */
+  answeredAt: number;
   /** `<type>/<name>` of the destination. */
   destination: string;
   /** The quota group of the call that failed or succeeded, when one was made. */
@@ -73,7 +76,7 @@ export function recordSuccess(t: TargetState, ctx: AttemptContext, committedAt: 
   delete t.last_error_at;
   delete t.next_attempt_at;
   t.attempts = 0;
-  ctx.metrics?.delivered('success', committedAt === undefined ? undefined : Math.max(0, ctx.now - committedAt) / 1000);
+  ctx.metrics?.delivered('success', committedAt === undefined ? undefined : Math.max(0, ctx.answeredAt - committedAt) / 1000);
   return ctx.budget.answered(ctx.destination, ctx.group, ctx.now, true);
 }
 

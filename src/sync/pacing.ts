@@ -324,7 +324,7 @@ export class AdaptiveBudget {
 
   /**
    * A throttling answer to a call made at `now`: the group's rate halves, and nothing goes for a
-   * burst's time (AWS's bucket is empty); throttling in a row turns the destination to probing.
+   * burst's time plus one call's interval at the halved rate (AWS's bucket is empty); throttling in a row turns the destination to probing.
    * Answers the retry time. One congestion is one cut, as in TCP: the calls in flight when AWS
    * ran dry are all throttled, and their answers — to calls let go before the cut — neither
    * halve the rate again nor count as throttling in a row (five such answers used to take 48/s

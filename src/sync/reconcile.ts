@@ -402,6 +402,7 @@ class Delivery {
     const { opts, budget } = this.r;
     return {
       now: this.now,
+      answeredAt: this.r.deps.clock(),
       destination: this.op.dest,
       group: this.group,
       budget,

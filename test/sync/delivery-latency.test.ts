@@ -3,11 +3,10 @@ import { Scrape } from '../support/prometheus.js';
 import { emulatorDestination, useSyncServer } from '../support/sync.js';
 
 /**
- * Cold review (session 6): `ferry_sync_delivery_duration_seconds` is documented (README,
- * Metrics) as "Time from the KV commit to AWS confirming the delivery". It is observed in
- * `recordSuccess` (`src/sync/attempts.ts`) as `ctx.now - committedAt`, where `ctx.now` is the
- * delivery's clock read when it started (`Reconciliation.now`, `src/sync/reconcile.ts`), before
- * the AWS call: the call's own time — what a slow or stalled AWS adds — is left out.
+ * `ferry_sync_delivery_duration_seconds` is documented (README, Metrics) as "Time from the KV
+ * commit to AWS confirming the delivery". A cold review (session 6) found it observed at the
+ * delivery's start clock, before the AWS call, so a slow or stalled AWS never showed in it; it is
+ * now observed at the answer (`AttemptContext.answeredAt`).
  */
 const t = useSyncServer();
 
