@@ -227,7 +227,7 @@ export function createSyncFeature(core: SyncDeps, deps: SyncFeatureDeps): SyncFe
       ...associationPaths(core, service),
     ],
     createWorker: (options) => createWorker(options).worker,
-    followedSecrets: async () => (await records.associatedSecrets()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
+    followedSecrets: async () => (await records.associatedSecretPaths()).map((s) => ({ mountAccessor: s.accessor, path: s.secret })),
     reviewEndpoints: async () => {
       const unconfirmed: string[] = [];
       for (const name of (await records.destinationNames('aws-sm')).sort()) {

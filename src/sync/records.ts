@@ -316,6 +316,8 @@ export class SyncRecords {
   /** Commits that removed association records so far (in this process, which is the only writer). */
   private removals = 0;
   private readonly removalWaiters = new Set<() => void>();
+  /** `sys/sync/config` as last parsed, with the revision it was read at. */
+  private parsedConfig: Row<SyncConfig> | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -356,7 +358,23 @@ export class SyncRecords {
   async config(): Promise<Row<SyncConfig>> {
     const row = await this.store.get(keys.config);
     if (!row) return { value: { ...DEFAULT_SYNC_CONFIG }, revision: 0 };
-    return { value: decode(syncConfigSchema, row.value), revision: row.revision };
+    // Read by every worker round (twice: the brake and the drift interval): parsed once per revision.
+    if (this.parsedConfig?.revision !== row.revision) this.parsedConfig = { value: decode(syncConfigSchema, row.value), revision: row.revision };
+    return { value: { ...this.parsedConfig.value }, revision: row.revision };
+  }
+
+  /**
+   * The secrets with at least one association, by mount accessor: listings of the by-secret
+   * index's key names only (one per mount), where `associatedSecrets` reads and decrypts every
+   * entry. What KV's expiry sweep follows, every 30 s.
+   */
+  async associatedSecretPaths(): Promise<Array<{ accessor: string; secret: string }>> {
+    const out: Array<{ accessor: string; secret: string }> = [];
+    for (const folder of await this.store.list(keys.bySecretAll)) {
+      const accessor = folder.replace(/\/$/, '');
+      for (const secret of await this.associatedSecretsOfMount(accessor)) out.push({ accessor, secret });
+    }
+    return out;
   }
 
   // ---- destinations ----------------------------------------------------------------------
