@@ -104,10 +104,6 @@ interface DestinationState {
   throttledTotal: number;
   /** Calls let go by `take` and not yet `done`. */
   inFlight: number;
-  /** When each call in flight was let go, oldest first (`done` pairs an answer with the oldest). */
-  goneAt: number[];
-  /** How long AWS takes to answer a call, smoothed (ms); unknown until a call was `done` with its time. */
-  latencyMs: number | undefined;
 }
 
 /**
@@ -163,7 +159,7 @@ export class AdaptiveBudget {
   private state(destination: string, now: number): DestinationState {
     let s = this.states.get(destination);
     if (!s) {
-      s = { buckets: new Map(), health: 'ok', since: now, probeAt: 0, probing: false, throttledInARow: 0, throttledTotal: 0, inFlight: 0, goneAt: [], latencyMs: undefined };
+      s = { buckets: new Map(), health: 'ok', since: now, probeAt: 0, probing: false, throttledInARow: 0, throttledTotal: 0, inFlight: 0 };
       this.states.set(destination, s);
     }
     return s;
@@ -172,19 +168,6 @@ export class AdaptiveBudget {
   /** How many calls a group at `rate` may send at once (at least one). */
   private burst(rate: number): number {
     return Math.max(1, rate * this.opts.burstSeconds);
-  }
-
-  /**
-   * The pace of turns: the group's rate, or what the in-flight slots let through if that is less
-   * (Little's law: `maxInFlight` calls each taking `latencyMs` free a slot every
-   * `latencyMs / maxInFlight`). When the slots bind — a budget raised far above what AWS's answer
-   * times allow, or a slow AWS — turns handed out at the rate would mostly find every slot held
-   * and queue again, 1/rate later: at 10,000/s a backlog of creates came back every millisecond,
-   * each time re-reading and decrypting its records, about a dozen times per call that went.
-   */
-  private turnRate(s: DestinationState, b: Bucket): number {
-    if (s.latencyMs === undefined || !Number.isFinite(this.opts.maxInFlight)) return b.rate;
-    return Math.min(b.rate, (this.opts.maxInFlight * 1000) / Math.max(1, s.latencyMs));
   }
 
   private bucket(s: DestinationState, group: WriteClass, now: number): Bucket {
@@ -197,11 +180,10 @@ export class AdaptiveBudget {
     // Refill up to the burst. Callers' clocks are read at different moments (a delivery reads its
     // records first), so an earlier `now` after a later one refills nothing and does not move `at`
     // back — which would count the same time twice at the next call.
-    const elapsed = Math.max(0, now - b.at) / 1000;
+    const refill = (Math.max(0, now - b.at) / 1000) * b.rate;
     const cap = this.burst(b.rate);
-    // Turns (tokens) come at the pace the slots allow; what goes out (`sent`) is bounded by the rate.
-    b.tokens = Math.min(cap, b.tokens + elapsed * this.turnRate(s, b));
-    b.sent = Math.min(cap, b.sent + elapsed * b.rate);
+    b.tokens = Math.min(cap, b.tokens + refill);
+    b.sent = Math.min(cap, b.sent + refill);
     b.at = Math.max(b.at, now);
     return b;
   }
@@ -236,7 +218,6 @@ export class AdaptiveBudget {
         s.probing = true;
         s.probeAt = now + this.opts.probeIntervalMs;
         s.inFlight++;
-        s.goneAt.push(now);
         return 0;
       }
       return s.probeAt - now;
@@ -265,7 +246,7 @@ export class AdaptiveBudget {
     }
     // Turns follow what can go out: tokens the calls let go cannot use are no turns.
     b.tokens = Math.min(b.tokens, b.sent);
-    const wait = Math.max(1, Math.ceil(((1 - b.tokens) / this.turnRate(s, b)) * 1000));
+    const wait = Math.max(1, Math.ceil(((1 - b.tokens) / b.rate) * 1000));
     if (key !== undefined) {
       b.tokens -= 1;
       b.queued.set(key, now + wait);
@@ -280,29 +261,16 @@ export class AdaptiveBudget {
     b.sent -= 1;
     b.lastGoneAt = Math.max(b.lastGoneAt, now);
     s.inFlight++;
-    s.goneAt.push(now);
     return 0;
   }
 
   /**
    * A call `take` let go was answered, failed, or was never made (its delivery crashed): its
-   * slot is free again. Callers call it exactly once per `take` that answered 0, in a `finally`,
-   * with the time it ended: AWS's answer time, smoothed, paces turns when the slots bind (`turnRate`).
+   * slot is free again. Callers call it exactly once per `take` that answered 0, in a `finally`.
    */
-  done(destination: string, now?: number): void {
+  done(destination: string): void {
     const s = this.states.get(destination);
-    if (!s || s.inFlight === 0) return;
-    s.inFlight--;
-    const since = s.goneAt.shift();
-    if (now === undefined || since === undefined) return;
-    // One slow answer (a stall) moves the estimate at most to twice itself: a slow AWS is
-    // learned over a few calls, and a stall that ended does not slow the turns that follow.
-    const sample = Math.max(0, now - since);
-    if (s.latencyMs === undefined) {
-      s.latencyMs = sample;
-      // Turns handed out before any answer was timed went at the budget's pace: queued again at the slots'.
-      for (const b of s.buckets.values()) this.dropQueue(b);
-    } else s.latencyMs = 0.8 * s.latencyMs + 0.2 * Math.min(sample, 2 * s.latencyMs + 50);
+    if (s && s.inFlight > 0) s.inFlight--;
   }
 
   /** Calls to the destination let go and not yet done. */
@@ -423,8 +391,6 @@ export class AdaptiveBudget {
     const previous = s.health;
     // Parked: every queued turn is void; released operations come back together and queue afresh.
     if (health !== 'ok') for (const b of s.buckets.values()) this.dropQueue(b);
-    // What AWS took to answer before an outage or throttling says nothing of after: learned afresh.
-    s.latencyMs = undefined;
     s.health = health;
     s.since = now;
     this.opts.onChange?.(destination, { kind: 'health', health, previous });

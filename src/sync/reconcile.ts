@@ -342,7 +342,7 @@ class Delivery {
     } catch (err) {
       this.fail(t, err);
     } finally {
-      this.r.budget.done(this.op.dest, this.r.deps.clock());
+      this.r.budget.done(this.op.dest);
     }
   }
 
@@ -377,7 +377,7 @@ class Delivery {
       this.fail(t, err);
       return false;
     } finally {
-      this.r.budget.done(this.op.dest, this.r.deps.clock());
+      this.r.budget.done(this.op.dest);
     }
   }
 
