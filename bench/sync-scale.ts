@@ -57,6 +57,8 @@ const SEED_IN = process.env.BENCH_SCALE_SEED_IN ?? 'process';
 const ARENAS = process.env.BENCH_SCALE_MALLOC_ARENA_MAX ?? '2';
 const TARGET_ENV: Record<string, string> = ARENAS === 'default' ? {} : { MALLOC_ARENA_MAX: ARENAS };
 /** How Ferry (and the seeding process) run: `compiled` (the product as shipped) or `tsx` (see `lib/child.ts`). */
+/** Extra Node/V8 flags for Ferry's process (space-separated), for trying V8 settings; none by default. */
+const EXTRA_FLAGS = (process.env.BENCH_SCALE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const RUNTIME = (process.env.BENCH_SCALE_RUNTIME ?? 'compiled') as TargetRuntime;
 if (RUNTIME !== 'compiled' && RUNTIME !== 'tsx') throw new Error(`BENCH_SCALE_RUNTIME must be compiled or tsx, not ${String(RUNTIME)}`);
 const HOT = 200;
@@ -173,7 +175,7 @@ export async function run(): Promise<boolean> {
   const clients: VaultClient[] = [];
   const start = async (mode: 'seed' | 'reopen' | undefined) => {
     // --expose-gc: only for the memory breakdown at the end (a full GC on request, after VmRSS/VmHWM are read).
-    const t = await startTarget<Ferry>('ferry-server.ts', mode ? [dir, `--${mode}`] : [dir], ['--expose-gc'], TARGET_ENV, RUNTIME);
+    const t = await startTarget<Ferry>('ferry-server.ts', mode ? [dir, `--${mode}`] : [dir], ['--expose-gc', ...EXTRA_FLAGS], TARGET_ENV, RUNTIME);
     targets.push(t);
     const client = vaultClient(t.info.url, t.info.rootToken, CONNECTIONS);
     clients.push(client);

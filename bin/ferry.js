@@ -6,6 +6,10 @@
 import { existsSync } from 'node:fs';
 import process from 'node:process';
 import { URL } from 'node:url';
+import { applyV8Settings } from './v8-settings.js';
+
+// Before the server allocates anything (see v8-settings.js).
+applyV8Settings();
 
 const sources = new URL('../src/main.ts', import.meta.url);
 if (existsSync(sources)) {

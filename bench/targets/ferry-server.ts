@@ -12,7 +12,7 @@
  * - `--reopen`: a server on the store a `--seed` process left (not dev: sealed; the parent
  *   unseals it over HTTP with the printed key), its sync worker running.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
@@ -21,6 +21,10 @@ import { createServer } from '../../src/compose.js';
 import { listen } from '../../src/http/server.js';
 import { answerCpuQueries } from '../lib/cpu.js';
 import { MEMORY_DONE, MEMORY_REQUEST, SEED_DONE, SEED_REQUEST, seededValue, type MemoryDone, type SeedDone, type SeedRequest } from '../lib/seed.js';
+
+// The product's V8 settings, as `bin/ferry.js` applies them, unless BENCH_FERRY_V8=default (V8's
+// own, for before/after comparisons). Before the server allocates anything.
+if (process.env.BENCH_FERRY_V8 !== 'default') (await productV8Settings()).applyV8Settings();
 
 const args = process.argv.slice(2);
 const mode = args.includes('--seed') ? 'seed' : args.includes('--reopen') ? 'reopen' : undefined;
@@ -115,4 +119,13 @@ function sampleHeap(dir: string | undefined): (() => void) | undefined {
     session.post('HeapProfiler.stopSampling', (err, result) => {
       if (!err) writeFileSync(join(dir, `ferry-${process.pid}.heapprofile`), JSON.stringify(result.profile));
     });
+}
+
+/** `bin/v8-settings.js` of this checkout, whether this runs from `bench/targets/` (tsx) or compiled into `tmp/bench-targets/`. */
+async function productV8Settings(): Promise<{ applyV8Settings(): void }> {
+  for (let dir = new URL('..', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    const settings = new URL('bin/v8-settings.js', dir);
+    if (existsSync(settings)) return (await import(settings.href)) as { applyV8Settings(): void };
+  }
+  throw new Error('bin/v8-settings.js not found above bench/targets/');
 }
