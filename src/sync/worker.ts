@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { OutboxItem, Store } from '../store/store.js';
 import { SYNC_QUEUE, destinationOfOrderKey } from './model.js';
+import { Doorbell } from './doorbell.js';
 import { backoffMs } from './pacing.js';
+import { settleOrLeave } from './settle.js';
 
 export interface DeliveryLoopOptions {
   /** Claim lease; a crashed worker's claims become claimable again after it. */
@@ -58,7 +60,7 @@ export class SyncWorker {
   private readonly opts: Required<DeliveryLoopOptions>;
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly doorbell: Doorbell;
   private readonly inFlight = new Set<number>();
   private readonly runningDeliveries = new Set<Promise<void>>();
   private readonly perDestination = new Map<string, number>();
@@ -77,6 +79,7 @@ export class SyncWorker {
       backoffCapMs: 30_000,
       ...options,
     };
+    this.doorbell = new Doorbell(this.opts.pollMs, this.opts.wakeDelayMs);
   }
 
   /** Starts the delivery loop. */
@@ -89,14 +92,14 @@ export class SyncWorker {
   /** Stops after the current round; claimed but unfinished items are released by their lease. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.doorbell.ring();
     await this.loop;
     this.loop = undefined;
   }
 
   /** Wakes the loop (called when something was enqueued). */
   notify(): void {
-    this.wake?.();
+    this.doorbell.ring();
   }
 
   /** One round, awaited to the end: fan out KV changes, then deliver due sync operations. Returns items handled. */
@@ -115,17 +118,7 @@ export class SyncWorker {
         this.deps.log.error({ err: { message: (err as Error).message } }, 'sync worker round failed');
       }
       if (!this.running) break;
-      if (!progressed) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.opts.pollMs);
-          this.wake = () => {
-            // A short pause lets a burst of enqueues be claimed as one batch.
-            clearTimeout(timer);
-            setTimeout(resolve, this.opts.wakeDelayMs);
-          };
-        });
-        this.wake = undefined;
-      }
+      if (!progressed) await this.doorbell.wait();
     }
     await Promise.allSettled([...this.runningDeliveries]);
   }
@@ -147,7 +140,7 @@ export class SyncWorker {
       const delivery = this.deliverAndSettle(item).finally(() => {
         this.perDestination.set(dest, (this.perDestination.get(dest) ?? 1) - 1);
         this.runningDeliveries.delete(delivery);
-        this.wake?.();
+        this.doorbell.ring();
       });
       this.runningDeliveries.add(delivery);
     }
@@ -171,26 +164,6 @@ export class SyncWorker {
     return { fannedOut, items: claimed.filter((i) => !this.inFlight.has(i.id)) };
   }
 
-  /**
-   * Settles an item, trying a few times when the store refuses (a busy database); if it still
-   * refuses, the item is left claimed: its lease hands it out again, and reconciling it again is
-   * harmless (it reads the latest state, and its AWS writes are idempotent).
-   */
-  private async settleOrLeave(item: OutboxItem, settlement: Parameters<SyncWorkerDeps['store']['settleOutbox']>[2]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.store.settleOutbox(item.id, this.owner, settlement);
-        return;
-      } catch (err) {
-        if (attempt >= 5) {
-          this.deps.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync could not settle a delivery; its lease will hand it out again');
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
-  }
-
   /** Reconciles one claimed item and settles it; an unexpected failure is retried with backoff. */
   private async deliverAndSettle(item: OutboxItem, rethrowCrash = false): Promise<void> {
     this.inFlight.add(item.id);
@@ -201,7 +174,9 @@ export class SyncWorker {
         return;
       }
       const result = await this.deps.reconcile(item.payload);
-      await this.settleOrLeave(
+      await settleOrLeave(
+        this.deps,
+        this.owner,
         item,
         result.outcome === 'done' ? { outcome: 'done', upTo: item.coalescedUpTo } : { outcome: 'retry', availableAt: result.at },
       );
@@ -214,7 +189,7 @@ export class SyncWorker {
       }
       this.deps.log.error({ err: { message: (err as Error).message }, orderKey: item.orderKey }, 'sync delivery failed unexpectedly');
       const availableAt = this.deps.clock() + backoffMs(item.attempts, this.opts.backoffBaseMs, this.opts.backoffCapMs);
-      await this.settleOrLeave(item, { outcome: 'retry', availableAt });
+      await settleOrLeave(this.deps, this.owner, item, { outcome: 'retry', availableAt });
     } finally {
       this.inFlight.delete(item.id);
     }
