@@ -18,6 +18,7 @@ import {
   DEFAULT_CONFIG,
   INLINE_DATA_MAX,
   KvKeys,
+  PAST_INLINE_MAX,
   decode,
   decodeMeta,
   encode,
@@ -317,16 +318,18 @@ export class KvV2Engine {
     const v = meta.versions[n];
     if (n <= 0 || !v) return { kind: 'missing' };
     if (versionState(v, this.clock()) !== 'live') return { kind: 'gone', view: viewOf(meta, n) };
-    // The current version's data is usually inline: no store read, and no await.
-    const data = n === meta.current && meta.data !== undefined ? meta.data : await this.dataOf(mount, meta, n);
+    // The data of the current and recent versions is usually inline: no store read, and no await.
+    const data = (n === meta.current ? meta.data : meta.past?.[n]) ?? (await this.dataOf(mount, meta, n));
     // Destroyed or pruned between the two reads by a concurrent request.
     if (!data) return { kind: 'missing' };
     return { kind: 'found', view: viewOf(meta, n), data };
   }
 
-  /** The data of version `n`: a small current one is in the metadata entry, the others in their own entries. */
+  /** The data of version `n`: inline in the metadata entry (`data`, `past`) or in its own entry. */
   private async dataOf(mount: MountEntry, meta: StoredMeta, n: number): Promise<Record<string, unknown> | null> {
     if (n === meta.current && meta.data !== undefined) return meta.data;
+    const kept = meta.past?.[n];
+    if (kept !== undefined) return kept;
     const entry = await this.store.get(this.keys(mount).version(meta.incarnation, n));
     return entry ? decode<Record<string, unknown>>(entry.value) : null;
   }
@@ -459,13 +462,19 @@ export class KvV2Engine {
       ops.push({ kind: 'put', key: keys.version(meta.incarnation, n), value: Buffer.from(json) });
     }
     const dropped = prune(meta, effectiveMaxVersions(config, meta));
-    // Inline data of the superseded version moves to an entry of its own (it had none while
-    // it was current), unless it was destroyed or is pruned right away.
-    if (previousInline && !dropped.includes(previous)) {
-      ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousInline) });
-    }
     for (const old of dropped) {
-      if (!(old === previous && previousInline !== undefined)) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+      // The superseded version's inline data was never stored apart; a pruned inline one goes with the entry.
+      if (old === previous && previousInline !== undefined) continue;
+      if (meta.past?.[old] !== undefined) delete meta.past[old];
+      else ops.push({ kind: 'delete', key: keys.version(meta.incarnation, old) });
+    }
+    // Inline data of the superseded version stays inline among the earlier versions' while
+    // there is room, else moves to an entry of its own (it had none while it was current),
+    // unless it was destroyed or is pruned right away.
+    if (previousInline && !dropped.includes(previous)) {
+      const past = (meta.past ??= {});
+      if (Object.keys(past).length < PAST_INLINE_MAX) past[previous] = previousInline;
+      else ops.push({ kind: 'put', key: keys.version(meta.incarnation, previous), value: encode(previousInline) });
     }
     return { result: viewOf(meta, n), meta, ops, event };
   }
@@ -529,8 +538,10 @@ export class KvV2Engine {
         if (!v || v.destroyed) continue;
         v.destroyed = true;
         destroyed = true;
-        // The current version's data may be inline (cleared with the entry) or in its own entry.
-        if (n !== meta.current || meta.data === undefined) ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
+        // A version's data may be inline (cleared with the entry) or in its own entry.
+        if (n === meta.current && meta.data !== undefined) meta.data = null;
+        else if (meta.past?.[n] !== undefined) delete meta.past[n];
+        else ops.push({ kind: 'delete', key: keys.version(meta.incarnation, n) });
         if (n === meta.current) meta.data = null;
       }
       return destroyed ? { result: undefined, meta, ops, event: 'destroy' } : { result: undefined };

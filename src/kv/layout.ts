@@ -7,18 +7,24 @@ import type { MountEntry } from '../kernel/entries.js';
  * | key                               | value                                              |
  * |-----------------------------------|----------------------------------------------------|
  * | `config`                          | mount-wide settings (`StoredConfig`)               |
- * | `meta/<path>`                     | one secret's metadata, version table and, when small, current data |
- * | `ver/<incarnation>/<n>`           | the data of version n, unless it is the current one kept inline |
+ * | `meta/<path>`                     | one secret's metadata, version table and, when small, the data of the current and recent versions |
+ * | `ver/<incarnation>/<n>`           | the data of version n, unless it is kept inline in the metadata entry |
  *
  * One metadata entry per secret keeps every decision of a write (CAS, retention, expiry) to
  * a single read, and every write to one atomic commit checked against that entry's revision.
  * A small current version's data lives in that entry too, so that the common read (latest
- * version) is one store read; a write moves the superseded data to its version entry.
+ * version) is one store read. A write keeps the superseded data inline too (`past`), up to
+ * `PAST_INLINE_MAX` versions, so that the common write (a secret past its first versions) is one
+ * put of one encrypted entry; beyond that the superseded data moves to its version entry. Each
+ * version's data lives in exactly one place: inline (`data` or `past`) or its own entry.
  *
  * The metadata entry is stored in a compact form (`encodeMeta`): SQLite keeps a row of a
  * WITHOUT ROWID table on its b-tree page only up to about 1000 bytes and spills the rest to
- * overflow pages, which every read and write of the row then also touches. Readable field
- * names and a version table of objects put a secret with 10 versions just past that limit.
+ * overflow pages, which every read and write of the row then also touches. With the recent
+ * versions' data inline, a secret of 10 small versions (about 100 bytes each) is past that
+ * limit: its row has one overflow page. Measured (see the README's Benchmarks), one put of a
+ * row with an overflow page costs a write less than the three rows (metadata, superseded
+ * version, pruned version) and two encryptions it replaces.
  * Versions are keyed by the secret's incarnation rather than its path, so that removing a
  * secret is one prefix delete that cannot touch a sibling (`a` vs `a/b`), and data of a deleted
  * secret can never resurface under a re-created one. Listing reads only the `meta/` subtree.
@@ -64,6 +70,12 @@ export interface StoredMeta {
    */
   data?: Record<string, unknown> | null;
   /**
+   * Data of earlier (not current) versions kept inline, by decimal version number; a version
+   * not listed here has its data in its own entry (or none: destroyed, pruned). Absent when
+   * empty, and in entries written before this field existed.
+   */
+  past?: Record<string, Record<string, unknown>>;
+  /**
    * The soft deletion of the current version that an event has already covered (the `delete`
    * that made it, or any event emitted after it, since consumers re-read the state), so that
    * an observed `delete_version_after` expiry is reported once and only when nothing did.
@@ -107,7 +119,17 @@ export const decode = <T>(value: Buffer): T => JSON.parse(value.toString('utf8')
 /** Current data up to this size (JSON bytes) is kept in the metadata entry; see the layout above. */
 export const INLINE_DATA_MAX = 384;
 
-/** The stored form of `StoredMeta`: short names, versions as `[n, created, deletion, destroyed]`. */
+/**
+ * At most this many earlier versions' data is kept inline (each was inline as current data, so
+ * at most `INLINE_DATA_MAX` bytes): the metadata entry stays within a few KB however large
+ * `max_versions` is. 9 keeps every version of a secret under the default 10 in one entry.
+ */
+export const PAST_INLINE_MAX = 9;
+
+/**
+ * The stored form of `StoredMeta`: short names, versions as `[n, created, deletion, destroyed]`,
+ * inline earlier versions' data as `[n, data]` in ascending order (`p`, absent when none).
+ */
 interface CompactMeta {
   i: string;
   c: number;
@@ -121,6 +143,7 @@ interface CompactMeta {
   h: Array<[number, number, number | null, 0 | 1]>;
   d?: Record<string, unknown> | null;
   n: [number, number] | null;
+  p?: Array<[number, Record<string, unknown>]>;
 }
 
 export function encodeMeta(meta: StoredMeta): Buffer {
@@ -143,6 +166,11 @@ export function encodeMeta(meta: StoredMeta): Buffer {
     compact.h.push([Number(n), v.created, v.deletion, v.destroyed ? 1 : 0]);
   }
   if (meta.data !== undefined) compact.d = meta.data;
+  if (meta.past) {
+    const p: Array<[number, Record<string, unknown>]> = [];
+    for (const n in meta.past) p.push([Number(n), meta.past[n]!]);
+    if (p.length > 0) compact.p = p;
+  }
   return Buffer.from(JSON.stringify(compact));
 }
 
@@ -164,5 +192,10 @@ export function decodeMeta(value: Buffer): StoredMeta {
     notified: c.n ? { version: c.n[0], deletion: c.n[1] } : null,
   };
   if ('d' in c) meta.data = c.d;
+  if (c.p) {
+    const past: Record<string, Record<string, unknown>> = {};
+    for (const [n, data] of c.p) past[n] = data;
+    meta.past = past;
+  }
   return meta;
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decodeMeta, encode, encodeMeta } from '../../src/kv/layout.js';
+import type { WriteOp } from '../../src/store/store.js';
 import { HOUR, T0, envelope, events, expectError, expectNotFound, iso, put, useKv, versionMeta } from './helpers.js';
 
 const t = useKv();
@@ -365,9 +367,92 @@ describe('KV v2 large values (kept outside the metadata entry)', () => {
     expect(stored).toContain('"v3"');
   });
 
-  it('the metadata entry of a secret with 10 small versions stays under SQLite\'s ~1000-byte in-page limit', async () => {
-    for (let i = 0; i < 12; i++) await put(t, 'team/app/db-credentials', { username: 'svc-app', password: 'Zq8v!r2L#pW9xT4m@Kc7', host: 'db.internal', port: 5432 });
-    const [meta] = (await t.server.core.store.scan('logical/')).filter((e) => e.key.endsWith('/meta/team/app/db-credentials'));
-    expect(meta!.key.length + meta!.value.length + 33).toBeLessThan(1000);
+  it('a secret of 10 small versions is one entry (every version\'s data inline), within SQLite\'s in-page ~1000 bytes plus one 4 KB overflow page', async () => {
+    const value = (i: number) => ({ username: 'svc-app', password: `Zq8v!r2L#pW9xT4m@Kc${i}`, host: 'db.internal', port: 5432 });
+    for (let i = 0; i < 12; i++) await put(t, 'team/app/db-credentials', value(i));
+    const stored = await t.server.core.store.scan('logical/');
+    const entries = stored.filter((e) => !e.key.endsWith('/config'));
+    expect(entries.map((e) => e.key.replace(/^logical\/[^/]+\//, ''))).toEqual(['meta/team/app/db-credentials']);
+    // One overflow page holds 4092 bytes: a write rewrites the row's b-tree page and that page.
+    expect(entries[0]!.key.length + entries[0]!.value.length + 33).toBeLessThan(1000 + 4092);
+    for (let n = 3; n <= 12; n++) {
+      expect((await t.call('GET', `/v1/secret/data/team/app/db-credentials?version=${n}`)).json().data.data).toEqual(value(n - 1));
+    }
+  });
+
+  it('keeps at most 9 earlier versions inline whatever max_versions is; the others have their own entries', async () => {
+    await t.call('PUT', '/v1/secret/metadata/many', { body: { max_versions: 30 } });
+    for (let i = 1; i <= 40; i++) await put(t, 'many', { i });
+    const stored = await t.server.core.store.scan('logical/');
+    const [meta] = stored.filter((e) => e.key.endsWith('/meta/many'));
+    // Versions 11–40 are kept. 1–9 were superseded while there was room inline, 10–29 while
+    // there was none; pruning 1–9 (writes 31–39) made room for 30–38; 39 found none again.
+    expect(decodeMeta(meta!.value).past).toEqual(Object.fromEntries([30, 31, 32, 33, 34, 35, 36, 37, 38].map((n) => [n, { i: n }])));
+    expect(stored.filter((e) => e.key.includes('/ver/')).map((e) => Number(e.key.split('/').pop())).sort((a, b) => a - b)).toEqual([
+      ...Array.from({ length: 19 }, (_, k) => 11 + k),
+      39,
+    ]);
+    for (let n = 11; n <= 40; n++) expect((await t.call('GET', `/v1/secret/data/many?version=${n}`)).json().data.data).toEqual({ i: n });
+    expect((await t.call('GET', '/v1/secret/data/many?version=10')).statusCode).toBe(404);
+  });
+
+  it('destroying and pruning inline earlier versions removes their data from the metadata entry', async () => {
+    await t.call('PUT', '/v1/secret/metadata/short', { body: { max_versions: 3 } });
+    for (let i = 1; i <= 3; i++) await put(t, 'short', { secret: `value-${i}` });
+    await t.call('PUT', '/v1/secret/destroy/short', { body: { versions: [2] } });
+    await put(t, 'short', { secret: 'value-4' });
+    const stored = (await t.server.core.store.scan('logical/')).filter((e) => !e.key.endsWith('/config'));
+    expect(stored).toHaveLength(1);
+    const text = stored[0]!.value.toString('utf8');
+    expect(text).not.toContain('value-1');
+    expect(text).not.toContain('value-2');
+    expect(text).toContain('value-3');
+    expect((await t.call('GET', '/v1/secret/data/short?version=2')).json().data.metadata.destroyed).toBe(true);
+    expect((await t.call('GET', '/v1/secret/data/short?version=3')).json().data.data).toEqual({ secret: 'value-3' });
+  });
+});
+
+describe('KV v2 secrets stored before earlier versions were kept inline', () => {
+  /** Rewrites `path` (written once) in the earlier layout: versions 1–10, 1–9 in entries of their own, 10 inline. */
+  async function legacySecret(path: string): Promise<{ base: string; incarnation: string }> {
+    await put(t, path, { v: 0 });
+    const [entry] = (await t.server.core.store.scan('logical/')).filter((e) => e.key.endsWith(`/meta/${path}`));
+    const base = entry!.key.slice(0, -`meta/${path}`.length);
+    const meta = decodeMeta(entry!.value);
+    meta.versions = {};
+    for (let n = 1; n <= 10; n++) meta.versions[n] = { created: T0 + n, deletion: null, destroyed: false };
+    meta.current = 10;
+    meta.data = { v: 10 };
+    const ops: WriteOp[] = [{ kind: 'put', key: entry!.key, value: encodeMeta(meta) }];
+    for (let n = 1; n <= 9; n++) ops.push({ kind: 'put', key: `${base}ver/${meta.incarnation}/${n}`, value: encode({ v: n }) });
+    await t.server.core.store.commit(ops, [{ key: entry!.key, revision: entry!.revision }]);
+    expect(encodeMeta(meta).toString('utf8')).not.toContain('"p":');
+    return { base, incarnation: meta.incarnation };
+  }
+
+  const versionEntries = async (incarnation: string) =>
+    (await t.server.core.store.scan('logical/'))
+      .filter((e) => e.key.includes(`/ver/${incarnation}/`))
+      .map((e) => Number(e.key.split('/').pop()))
+      .sort((a, b) => a - b);
+
+  it('read, list, delete, undelete, destroy, write (pruning their entries) and remove as before', async () => {
+    const { incarnation } = await legacySecret('old');
+    for (let n = 1; n <= 10; n++) expect((await t.call('GET', `/v1/secret/data/old?version=${n}`)).json().data.data).toEqual({ v: n });
+    expect((await t.call('LIST', '/v1/secret/metadata/')).json().data.keys).toEqual(['old']);
+    await t.call('POST', '/v1/secret/delete/old', { body: { versions: [5] } });
+    expect((await t.call('GET', '/v1/secret/data/old?version=5')).statusCode).toBe(404);
+    await t.call('POST', '/v1/secret/undelete/old', { body: { versions: [5] } });
+    expect((await t.call('GET', '/v1/secret/data/old?version=5')).json().data.data).toEqual({ v: 5 });
+    await t.call('PUT', '/v1/secret/destroy/old', { body: { versions: [4] } });
+    expect(await versionEntries(incarnation)).toEqual([1, 2, 3, 5, 6, 7, 8, 9]);
+    await put(t, 'old', { v: 11 });
+    await put(t, 'old', { v: 12 });
+    // Versions 1 and 2 pruned with their entries; 10 and 11 superseded, kept inline.
+    expect(await versionEntries(incarnation)).toEqual([3, 5, 6, 7, 8, 9]);
+    for (const n of [3, 5, 6, 7, 8, 9, 10, 11, 12]) expect((await t.call('GET', `/v1/secret/data/old?version=${n}`)).json().data.data).toEqual({ v: n });
+    expect((await t.call('GET', '/v1/secret/data/old?version=4')).json().data.metadata.destroyed).toBe(true);
+    await t.call('DELETE', '/v1/secret/metadata/old');
+    expect((await t.server.core.store.scan('logical/')).filter((e) => !e.key.endsWith('/config'))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMeta, encodeMeta, type StoredMeta } from '../../src/kv/layout.js';
 
-/** The compact form as first defined: `JSON.stringify` of an object with the fields in this order. */
+/** The compact form as first defined (`p`, inline earlier versions, added after): `JSON.stringify` of an object with the fields in this order. */
 function reference(meta: StoredMeta): string {
   const compact: Record<string, unknown> = {
     i: meta.incarnation,
@@ -17,6 +17,7 @@ function reference(meta: StoredMeta): string {
     n: meta.notified ? [meta.notified.version, meta.notified.deletion] : null,
   };
   if (meta.data !== undefined) compact.d = meta.data;
+  if (meta.past && Object.keys(meta.past).length > 0) compact.p = Object.entries(meta.past).map(([n, d]) => [Number(n), d]);
   return JSON.stringify(compact);
 }
 
@@ -53,6 +54,7 @@ describe('KV v2 metadata entry encoding (layout.ts)', () => {
         return m;
       })(),
       { ...sample(), versions: {}, current: 0, oldest: 0, data: null },
+      { ...sample(), past: { 6: { a: 'x' }, 10: { b: ['y', 1] }, 11: {} } },
     ];
     for (const meta of variants) {
       const encoded = encodeMeta(meta);
