@@ -113,3 +113,38 @@ describe('SqliteStore enqueue with joinWaiting', () => {
     expect(await payloads(store)).toEqual(['first', 'other key', 'second', 'plain']);
   });
 });
+
+describe('SqliteStore page size', () => {
+  const pageSizeOf = (file: string) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.pragma('page_size', { simple: true });
+    } finally {
+      db.close();
+    }
+  };
+
+  it('makes a new database with 8 KB pages, so a KV metadata entry of about 2000 bytes stays on its b-tree page', async () => {
+    const file = join(tempDirForTest('ferry-page-'), 'f.db');
+    const store = new SqliteStore({ path: file });
+    await store.commit([{ kind: 'put', key: 'k', value: Buffer.alloc(1900, 1) }]);
+    await store.close();
+    expect(pageSizeOf(file)).toBe(8192);
+  });
+
+  it('keeps the page size of an existing database (made with 4 KB pages) and reads and writes it as before', async () => {
+    const file = join(tempDirForTest('ferry-page-'), 'f.db');
+    const old = new Database(file);
+    old.pragma('page_size = 4096');
+    old.exec('CREATE TABLE scratch (x); DROP TABLE scratch');
+    old.close();
+    const first = new SqliteStore({ path: file });
+    await first.commit([{ kind: 'put', key: 'k', value: Buffer.from('v1') }]);
+    await first.close();
+    const second = closeAfterTest(new SqliteStore({ path: file }));
+    expect((await second.get('k'))?.value.toString()).toBe('v1');
+    await second.commit([{ kind: 'put', key: 'k', value: Buffer.alloc(3000, 2) }]);
+    expect((await second.get('k'))?.value).toEqual(Buffer.alloc(3000, 2));
+    expect(pageSizeOf(file)).toBe(4096);
+  });
+});
