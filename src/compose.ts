@@ -45,6 +45,12 @@ import type { HaLockBackend } from './store/ha-lock.js';
 import { PostgresHaLock } from './store/postgres-ha.js';
 import { RequestForwarder, type ClusterPsk } from './http/forward.js';
 
+/**
+ * The composition root of a Ferry server: every feature created and wired to its dependencies.
+ * Longer than 400 lines on purpose: the wiring is kept in one place, in the order things must be
+ * created, so that a reader sees every dependency of every feature here and nowhere else.
+ */
+
 export const FERRY_VERSION = '0.1.0';
 /**
  * The Vault release whose API Ferry implements: the newest whose secrets-sync fields Ferry

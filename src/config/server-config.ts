@@ -17,6 +17,13 @@ import {
 import { closestKey } from './suggest.js';
 import { listenerLimits, type ListenerLimits } from './listener-limits.js';
 
+/**
+ * Ferry's HCL server configuration, read and checked. Longer than 400 lines on purpose: parsing,
+ * stanza normalisation, the schema of every stanza and the problem report with file and line are
+ * one reader, so that every unknown key and every bad value is reported, with its position, by one
+ * code path (an unknown configuration key is an error, never ignored).
+ */
+
 export class ConfigError extends Error {}
 
 export const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;

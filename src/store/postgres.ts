@@ -15,6 +15,12 @@ import {
   type WriteOp,
 } from './store.js';
 
+/**
+ * The PostgreSQL driver of the store port. Longer than 400 lines on purpose: it implements the
+ * whole port (atomic commits with revision checks, listing, the outbox's claim, settle and
+ * recovery, fencing) over one pool and one schema, and its statements must agree with that schema.
+ */
+
 export interface PostgresStoreOptions {
   /** A libpq-style URL (`postgres://user:password@host:5432/database?sslmode=require`). */
   connectionUrl: string;

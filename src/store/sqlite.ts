@@ -14,6 +14,12 @@ import {
 } from './store.js';
 
 /**
+ * The SQLite driver of the store port. Longer than 400 lines on purpose: it implements the whole
+ * port (atomic commits with revision checks, listing, the outbox's claim, settle and recovery,
+ * snapshots) over one connection and one schema, and its statements must agree with that schema.
+ */
+
+/**
  * Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`.
  * Never edit a shipped migration: append a new one.
  */

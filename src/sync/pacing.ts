@@ -1,5 +1,12 @@
 import type { WriteClass } from './port.js';
 
+/**
+ * The adaptive AWS budget of each destination. Longer than 400 lines on purpose: `AdaptiveBudget`
+ * is one state machine (token and sent buckets, queued turns, in-flight slots, health and probing)
+ * whose methods read and write the same state, and its comments keep the measured reasons for
+ * each constant.
+ */
+
 /** How a destination's AWS is answering, as its budget has seen it. */
 export type DestinationHealth =
   /** Answering: calls go out at the budget's rate. */

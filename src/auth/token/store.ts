@@ -7,6 +7,12 @@ import { RevisionConflict, withRetry, type Store, type WriteOp } from '../../sto
 import { BATCH_TOKEN_PREFIX, BatchTokens } from './batch.js';
 import { tokenErrors } from './errors.js';
 
+/**
+ * The token store. Longer than 400 lines on purpose: it is the one owner of token entries and their
+ * indexes (id, accessor, parent, mount); creation, lookup, use counting, renewal and revocation
+ * share those keys and their revision-checked commits, which a split would spread over files.
+ */
+
 export interface CreateTokenInput {
   id?: string;
   policies: string[];
