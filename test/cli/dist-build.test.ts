@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -67,9 +67,9 @@ describe('the compiled build', () => {
       const dir = tempDirForTest('ferry-dist-');
       const build = runProcess('npm', ['run', '-s', 'build', '--', '--outDir', join(dir, 'dist')]);
       expect(await build.exited, build.stderr() + build.stdout()).toBe(0);
-      // A packed release: bin, dist and package.json, no src/ (so the bin runs dist/).
-      mkdirSync(join(dir, 'bin'));
-      copyFileSync(join(ROOT, 'bin/ferry.js'), join(dir, 'bin/ferry.js'));
+      // A packed release: all of bin/ (as package.json's `files` ships it), dist and package.json,
+      // no src/ (so the bin runs dist/).
+      cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
       copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
       const linked = linkProductionDependencies(dir);
       expect(linked).toEqual(expect.arrayContaining(['fastify', 'better-sqlite3', 'pino', 'zod']));
