@@ -22,7 +22,7 @@ import {
   decode,
   decodeMeta,
   encode,
-  encodeMeta,
+  fitMetaEntry,
   type StoredConfig,
   type StoredMeta,
   type StoredVersion,
@@ -660,7 +660,7 @@ export class KvV2Engine {
     if (!metaChanged && !decision.ops?.length) return decision.result;
 
     const ops: WriteOp[] = [];
-    const encoded = after ? encodeMeta(after) : undefined;
+    const encoded = after ? fitMetaEntry(after, this.keys(mount), ops) : undefined;
     if (!encoded) ops.push({ kind: 'delete', key: metaKey });
     else ops.push({ kind: 'put', key: metaKey, value: encoded });
     if (decision.ops) ops.push(...decision.ops);

@@ -1,5 +1,6 @@
 import { MountTable } from '../sys/mount-table.js';
 import type { MountEntry } from '../kernel/entries.js';
+import type { WriteOp } from '../store/store.js';
 
 /**
  * Storage layout of a KV v2 mount, under `MountTable.dataPrefix(mount)` (`logical/<uuid>/`):
@@ -14,8 +15,9 @@ import type { MountEntry } from '../kernel/entries.js';
  * a single read, and every write to one atomic commit checked against that entry's revision.
  * A small current version's data lives in that entry too, so that the common read (latest
  * version) is one store read. A write keeps the superseded data inline too (`past`), up to
- * `PAST_INLINE_MAX` versions, so that the common write (a secret past its first versions) is one
- * put of one encrypted entry; beyond that the superseded data moves to its version entry. Each
+ * `PAST_INLINE_MAX` versions and `META_ENTRY_MAX` bytes, so that the common write (a secret past
+ * its first versions) is one put of one encrypted entry; beyond that the oldest inline data moves
+ * to its version entry. Each
  * version's data lives in exactly one place: inline (`data` or `past`) or its own entry.
  *
  * The metadata entry is stored in a compact form (`encodeMeta`): SQLite keeps a row of a
@@ -40,7 +42,7 @@ export interface StoredConfig {
   deleteVersionAfter: number;
 }
 
-/** One version's bookkeeping; its data lives in its own entry. */
+/** One version's bookkeeping; its data is inline in the metadata entry (`data`, `past`) or in its own entry. */
 export interface StoredVersion {
   /** Unix ms. */
   created: number;
@@ -123,10 +125,20 @@ export const INLINE_DATA_MAX = 384;
 
 /**
  * At most this many earlier versions' data is kept inline (each was inline as current data, so
- * at most `INLINE_DATA_MAX` bytes): the metadata entry stays within a few KB however large
- * `max_versions` is. 9 keeps every version of a secret under the default 10 in one entry.
+ * at most `INLINE_DATA_MAX` bytes), and only while the entry stays within `META_ENTRY_MAX`: 9
+ * keeps every version of a secret under the default 10 in one entry when its values are small
+ * (about 100 bytes each, as most secrets are); larger ones keep fewer inline.
  */
 export const PAST_INLINE_MAX = 9;
+
+/**
+ * The encoded metadata entry's size (bytes, before encryption) beyond which its oldest inline
+ * earlier versions move to their own entries (`fitMetaEntry`). With the barrier's encryption
+ * overhead and a key of a long path it stays under the ~2000 bytes SQLite keeps on an 8 KB
+ * b-tree page (see the layout above): a count alone would let ten 350-byte values make a 4 KB
+ * entry that spills to overflow pages and costs every read and write of the secret.
+ */
+export const META_ENTRY_MAX = 1800;
 
 /**
  * The stored form of `StoredMeta`: short names, versions as `[n, created, deletion, destroyed]`,
@@ -200,4 +212,25 @@ export function decodeMeta(value: Buffer): StoredMeta {
     meta.past = past;
   }
   return meta;
+}
+
+/**
+ * The metadata entry to store for `meta`: encoded, and if that is over `META_ENTRY_MAX`, with
+ * its oldest inline earlier versions moved to their own entries (their puts appended to `ops`)
+ * until it is within, or none is left inline. Changes `meta` to match what is stored.
+ */
+export function fitMetaEntry(meta: StoredMeta, keys: KvKeys, ops: WriteOp[]): Buffer {
+  const encoded = encodeMeta(meta);
+  if (encoded.length <= META_ENTRY_MAX || !meta.past) return encoded;
+  let excess = encoded.length - META_ENTRY_MAX;
+  // Integer keys iterate in ascending order: oldest first. Each moved version saves at least its data's bytes.
+  for (const n of Object.keys(meta.past)) {
+    if (excess <= 0) break;
+    const data = encode(meta.past[n]);
+    ops.push({ kind: 'put', key: keys.version(meta.incarnation, Number(n)), value: data });
+    delete meta.past[n];
+    excess -= data.length;
+  }
+  if (Object.keys(meta.past).length === 0) delete meta.past;
+  return encodeMeta(meta);
 }

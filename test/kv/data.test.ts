@@ -380,6 +380,30 @@ describe('KV v2 large values (kept outside the metadata entry)', () => {
     }
   });
 
+  it('keeps inline only the earlier versions that fit the entry in its page: ten 350-byte versions make one entry under ~2000 bytes, the oldest in their own entries', async () => {
+    // Each value just under INLINE_DATA_MAX, so every one is inline while current.
+    const value = (i: number) => ({ key: `-----BEGIN OPENSSH PRIVATE KEY----- ${String(i).padStart(3, '0')} ${'k'.repeat(300)}` });
+    for (let i = 1; i <= 10; i++) await put(t, 'ssh', value(i));
+    const stored = (await t.server.core.store.scan('logical/')).filter((e) => !e.key.endsWith('/config'));
+    const [meta] = stored.filter((e) => e.key.endsWith('/meta/ssh'));
+    expect(meta!.key.length + meta!.value.length + 33).toBeLessThan(2000);
+    const inline = Object.keys(decodeMeta(meta!.value).past ?? {}).map(Number);
+    const own = stored.filter((e) => e.key.includes('/ver/')).map((e) => Number(e.key.split('/').pop()));
+    // Each earlier version in exactly one place, the newest ones inline.
+    expect([...own, ...inline].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(inline.length).toBeGreaterThan(0);
+    expect(Math.min(...inline)).toBeGreaterThan(Math.max(...own));
+    for (let n = 1; n <= 10; n++) expect((await t.call('GET', `/v1/secret/data/ssh?version=${n}`)).json().data.data).toEqual(value(n));
+    // A version that moved out is destroyed and pruned from its own entry like any other.
+    await t.call('PUT', '/v1/secret/destroy/ssh', { body: { versions: [own[0]] } });
+    await t.call('POST', '/v1/secret/metadata/ssh', { body: { max_versions: 2 } });
+    await put(t, 'ssh', value(11));
+    const after = (await t.server.core.store.scan('logical/')).filter((e) => !e.key.endsWith('/config'));
+    expect(after.filter((e) => e.key.includes('/ver/'))).toEqual([]);
+    expect(after.map((e) => e.value.toString('utf8')).join('\n')).not.toContain(' 009 ');
+    expect((await t.call('GET', '/v1/secret/data/ssh?version=10')).json().data.data).toEqual(value(10));
+  });
+
   it('keeps at most 9 earlier versions inline whatever max_versions is; the others have their own entries', async () => {
     await t.call('PUT', '/v1/secret/metadata/many', { body: { max_versions: 30 } });
     for (let i = 1; i <= 40; i++) await put(t, 'many', { i });
