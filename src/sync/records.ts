@@ -316,8 +316,8 @@ export class SyncRecords {
   /** Commits that removed association records so far (in this process, which is the only writer). */
   private removals = 0;
   private readonly removalWaiters = new Set<() => void>();
-  /** `sys/sync/config` as last parsed, with the revision it was read at. */
-  private parsedConfig: Row<SyncConfig> | undefined;
+  /** `sys/sync/config` as last parsed, with the stored bytes it was parsed from. */
+  private parsedConfig: { bytes: Buffer; value: SyncConfig } | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -358,8 +358,10 @@ export class SyncRecords {
   async config(): Promise<Row<SyncConfig>> {
     const row = await this.store.get(keys.config);
     if (!row) return { value: { ...DEFAULT_SYNC_CONFIG }, revision: 0 };
-    // Read by every worker round (twice: the brake and the drift interval): parsed once per revision.
-    if (this.parsedConfig?.revision !== row.revision) this.parsedConfig = { value: decode(syncConfigSchema, row.value), revision: row.revision };
+    // Read by every worker round (twice: the brake and the drift interval): parsed once per stored
+    // value. Compared by bytes, not revision: a forced snapshot restore can bring another value
+    // under a revision this process has already seen.
+    if (!this.parsedConfig?.bytes.equals(row.value)) this.parsedConfig = { bytes: Buffer.from(row.value), value: decode(syncConfigSchema, row.value) };
     return { value: { ...this.parsedConfig.value }, revision: row.revision };
   }
 

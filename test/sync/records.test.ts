@@ -44,7 +44,7 @@ describe('sync records read on a timer', () => {
     expect(sorted(listed)).toEqual(sorted(await records.associatedSecrets()));
   });
 
-  it('parses sys/sync/config once per revision, and a later write is read at once', async () => {
+  it('parses sys/sync/config once per stored value, and a later write is read at once', async () => {
     const { store } = countingStore();
     const records = new SyncRecords(store);
     await store.commit([{ kind: 'put', key: 'sync/config', value: Buffer.from(JSON.stringify({ disabled: false, queue_capacity: 100000 })) }]);
@@ -56,5 +56,18 @@ describe('sync records read on a timer', () => {
     const second = await records.config();
     expect(second.value).toMatchObject({ disabled: true, queue_capacity: 5 });
     expect(second.revision).toBeGreaterThan(first.revision);
+  });
+
+  it('reads a sys/sync/config that another value replaced under the same revision (a forced snapshot restore may bring one)', async () => {
+    const { store } = countingStore();
+    const records = new SyncRecords(store);
+    await store.commit([{ kind: 'put', key: 'sync/config', value: Buffer.from(JSON.stringify({ disabled: false, queue_capacity: 100000 })) }]);
+    const first = await records.config();
+    const get = store.get.bind(store);
+    const restored = Buffer.from(JSON.stringify({ disabled: true, queue_capacity: 7 }));
+    store.get = async (key) => (key === 'sync/config' ? { value: restored, revision: first.revision } : get(key));
+    const second = await records.config();
+    expect(second.revision).toBe(first.revision);
+    expect(second.value).toMatchObject({ disabled: true, queue_capacity: 7 });
   });
 });
