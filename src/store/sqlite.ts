@@ -47,6 +47,11 @@ const MIGRATIONS: string[] = [
   // check read before the delete pass). It starts above every revision already stored.
   `CREATE TABLE revision_counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
    INSERT INTO revision_counter (id, value) SELECT 1, COALESCE(MAX(revision), 0) FROM entries;`,
+  // No table changes: the schema version moves because KV metadata entries may now hold earlier
+  // versions' data inline (src/kv/layout.ts, `past`), which an older Ferry would read as missing
+  // and drop at its next write to the secret. An older Ferry refuses to restore a snapshot whose
+  // schema version is newer than it knows, so a snapshot of this store cannot be restored there.
+  `SELECT 1;`,
 ];
 
 /**
@@ -247,6 +252,10 @@ export class SqliteStore implements Store, StoreSnapshots {
 
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
+    // A newer Ferry's store may hold entries in forms this one would misread and then overwrite.
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the database's Ferry schema is version ${current}, newer than this Ferry knows (${MIGRATIONS.length}): upgrade Ferry`);
+    }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/kernel/errors.js';
 import { BarrierStore } from '../../src/store/barrier.js';
 import { NotifyingStore } from '../../src/store/notifying.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { RevisionConflict, withRetry, type WriteOp } from '../../src/store/store.js';
 import { closeAfterTest } from '../support/fixtures.js';
@@ -139,7 +140,7 @@ describePostgres('PostgreSQL store', () => {
       const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ connectionUrl: db.url(), maxParallel: 2 })));
       for (const s of stores) closeAfterTest(s);
       const { rows } = await pgExec(db.url(), 'SELECT version FROM ferry_schema');
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: PG_MIGRATIONS.length }]);
       await stores[0]!.commit([put('k', 'v')]);
       expect((await stores[3]!.get('k'))!.value.toString()).toBe('v');
     });

@@ -77,6 +77,25 @@ describe('SqliteStore migrations', () => {
   });
 });
 
+describe('SqliteStore schema versions', () => {
+  it('refuses a database whose schema is newer than this Ferry knows, and leaves it as it was', async () => {
+    const file = join(tempDirForTest('ferry-newer-'), 'f.db');
+    const made = new SqliteStore({ path: file });
+    await made.commit([{ kind: 'put', key: 'a', value: Buffer.from('x') }]);
+    await made.close();
+    const raw = new Database(file);
+    const known = raw.pragma('user_version', { simple: true }) as number;
+    expect(known).toBeGreaterThanOrEqual(3);
+    raw.pragma(`user_version = ${known + 1}`);
+    raw.close();
+    expect(() => new SqliteStore({ path: file })).toThrow(`the database's Ferry schema is version ${known + 1}, newer than this Ferry knows (${known}): upgrade Ferry`);
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(known + 1);
+    expect(after.prepare('SELECT count(*) AS n FROM entries').get()).toEqual({ n: 1 });
+    after.close();
+  });
+});
+
 describe('SqliteStore ownership of its file', () => {
   it('refuses a second store on a file another one holds', async () => {
     const file = join(tempDirForTest('ferry-lock-'), 'f.db');
