@@ -65,7 +65,7 @@ describe('sync records read on a timer', () => {
     const first = await records.config();
     const get = store.get.bind(store);
     const restored = Buffer.from(JSON.stringify({ disabled: true, queue_capacity: 7 }));
-    store.get = async (key) => (key === 'sync/config' ? { value: restored, revision: first.revision } : get(key));
+    store.get = async (key) => (key === 'sync/config' ? { key, value: restored, revision: first.revision } : get(key));
     const second = await records.config();
     expect(second.revision).toBe(first.revision);
     expect(second.value).toMatchObject({ disabled: true, queue_capacity: 7 });
