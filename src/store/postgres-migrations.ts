@@ -105,8 +105,10 @@ export const PG_MIGRATIONS: string[] = [
    END
    $fn$;`,
   // No table changes: the schema version moves because KV metadata entries may now hold earlier
-  // versions' data inline (src/kv/layout.ts, \`past\`), which an older Ferry would read as missing
+  // versions' data inline (src/kv/layout.ts, `past`), which an older Ferry would read as missing
   // and drop at its next write to the secret. An older Ferry refuses a schema newer than it knows,
   // so once a node of this version has started, older nodes no longer start on the database.
-  `COMMENT ON TABLE ferry_entries IS 'Ferry store entries (schema 2: KV metadata may hold earlier versions inline)';`,
+  // A statement that needs no privilege: a COMMENT ON would need the tables' owner, and an
+  // upgrade needs only CREATE on the schema (README, PostgreSQL storage).
+  `SELECT 1`,
 ];

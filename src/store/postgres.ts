@@ -251,7 +251,10 @@ export class PostgresStore implements Store, StoreSnapshots {
   private async migrate(): Promise<void> {
     await this.inTransaction('BEGIN', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS ferry_schema (version integer NOT NULL)');
+      // Created only when absent: CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when
+      // the table exists, and a start with nothing to migrate needs only reads and writes.
+      const { rows: found } = await client.query<{ present: boolean }>("SELECT to_regclass('ferry_schema') IS NOT NULL AS present");
+      if (!found[0]!.present) await client.query('CREATE TABLE ferry_schema (version integer NOT NULL)');
       const { rows } = await client.query<{ version: number }>('SELECT version FROM ferry_schema');
       const current = rows[0]?.version ?? 0;
       if (current > PG_MIGRATIONS.length) {

@@ -156,7 +156,7 @@ export class SqliteStore implements Store, StoreSnapshots {
         this.db.pragma('journal_mode = WAL');
       }
       this.db.pragma('synchronous = NORMAL');
-      // A checkpoint every 40 MB of WAL (10,000 pages of 4 KB, 5,000 of 8 KB) rather than SQLite's
+      // A checkpoint every 40 MiB of WAL (10,240 pages of 4 KB, 5,120 of 8 KB) rather than SQLite's
       // 1,000 pages: it copies
       // each page changed since the last one back to the database file once, however often it
       // changed, and a KV write changes the same few hundred hot pages over and over; the

@@ -116,4 +116,27 @@ describePostgres('review 7: PostgreSQL across the schema bump', () => {
     closeAfterTest(store);
     expect((await pgExec(db.url(), 'SELECT version FROM ferry_schema')).rows).toEqual([{ version: PG_MIGRATIONS.length }]);
   });
+
+  it('starts with a role that only reads and writes (no CREATE on the schema) once the schema is up to date, and serves', async () => {
+    await resetDatabase(db.url());
+    await (await PostgresStore.open({ connectionUrl: db.url() })).close();
+    const role = `ferry_rw_${Date.now()}`;
+    await pgExec(db.url(), `CREATE ROLE ${role} LOGIN PASSWORD 'pw'`);
+    await pgExec(
+      db.url(),
+      `REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+       GRANT USAGE ON SCHEMA public TO ${role};
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role};
+       GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${role};`,
+    );
+    const url = new URL(db.url());
+    url.username = role;
+    url.password = 'pw';
+    const store = closeAfterTest(await PostgresStore.open({ connectionUrl: url.toString() }));
+    await store.commit([put('k', 'v')]);
+    expect((await store.get('k'))!.value.toString()).toBe('v');
+    // A first start still needs CREATE: refused with PostgreSQL's reason.
+    await pgExec(db.url(), 'DROP TABLE ferry_schema');
+    await expect(PostgresStore.open({ connectionUrl: url.toString() })).rejects.toThrow(/permission denied for schema public/);
+  });
 });
