@@ -25,7 +25,11 @@ function peakHeapMb(applySettings: boolean): number {
       max = Math.max(max, process.memoryUsage().heapTotal);
     }
     process.stdout.write(String(Math.round(max / 1048576)));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  // --single-threaded-gc: marking on the main thread, so the heap at each full collection is set by
+  // the growth limit alone. With concurrent marking on a busy machine (CI runs test files in
+  // parallel) the marker threads lag, allocation runs past the limit, and both processes peaked
+  // alike (119 against 121 MB in one CI run).
+  const run = spawnSync(process.execPath, ['--single-threaded-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
   expect(run.status, run.stderr).toBe(0);
   return Number(run.stdout);
 }
@@ -38,7 +42,7 @@ describe("Ferry's V8 settings", () => {
   it('keep a churning heap well under what V8 keeps by default (the old generation grows to 1.5× what survived, not up to 4×)', { timeout: 120_000 }, () => {
     const withDefaults = peakHeapMb(false);
     const withSettings = peakHeapMb(true);
-    // 121 against 79 MB on the development machine.
+    // 124 against 84 MB on the development machine, idle or with four busy processes beside it.
     expect(withSettings).toBeLessThan(0.8 * withDefaults);
   });
 
