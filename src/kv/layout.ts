@@ -17,8 +17,8 @@ import type { WriteOp } from '../store/store.js';
  * version) is one store read. A write keeps the superseded data inline too (`past`), up to
  * `PAST_INLINE_MAX` versions and `META_ENTRY_MAX` bytes, so that the common write (a secret past
  * its first versions) is one put of one encrypted entry; beyond that the oldest inline data moves
- * to its version entry. Each
- * version's data lives in exactly one place: inline (`data` or `past`) or its own entry.
+ * to its version entry. Each version's data lives in exactly one place: inline (`data` or
+ * `past`) or its own entry.
  *
  * The metadata entry is stored in a compact form (`encodeMeta`): SQLite keeps a row of a
  * WITHOUT ROWID table on its b-tree page only up to about 1000 bytes and spills the rest to

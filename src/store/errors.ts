@@ -25,3 +25,10 @@ export const storeErrors = {
    */
   unavailable: (cause?: unknown): FerryError => withCause(unavailable(), cause),
 };
+
+/**
+ * A store made by a newer Ferry, refused at start by either driver: its entries may be in forms
+ * this Ferry would misread and then overwrite. Not a client's error: the server does not start.
+ */
+export const newerSchemaError = (found: number, known: number): Error =>
+  new Error(`the database's Ferry schema is version ${found}, newer than this Ferry knows (${known}): upgrade Ferry`);

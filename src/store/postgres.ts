@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { storeErrors } from './errors.js';
+import { newerSchemaError, storeErrors } from './errors.js';
 import { outboxItemOf, type OutboxRow } from './outbox-rows.js';
 import { PG_MIGRATIONS } from './postgres-migrations.js';
 import { SqliteStore, type StoreCopy } from './sqlite.js';
@@ -257,9 +257,7 @@ export class PostgresStore implements Store, StoreSnapshots {
       if (!found[0]!.present) await client.query('CREATE TABLE ferry_schema (version integer NOT NULL)');
       const { rows } = await client.query<{ version: number }>('SELECT version FROM ferry_schema');
       const current = rows[0]?.version ?? 0;
-      if (current > PG_MIGRATIONS.length) {
-        throw new Error(`the database's Ferry schema is version ${current}, newer than this Ferry knows (${PG_MIGRATIONS.length}): upgrade Ferry`);
-      }
+      if (current > PG_MIGRATIONS.length) throw newerSchemaError(current, PG_MIGRATIONS.length);
       for (let v = current; v < PG_MIGRATIONS.length; v++) await client.query(PG_MIGRATIONS[v]!);
       if (rows.length === 0) await client.query('INSERT INTO ferry_schema (version) VALUES ($1)', [PG_MIGRATIONS.length]);
       else await client.query('UPDATE ferry_schema SET version = $1', [PG_MIGRATIONS.length]);

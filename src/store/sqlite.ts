@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { newerSchemaError } from './errors.js';
 import { outboxItemOf, type OutboxRow } from './outbox-rows.js';
 import {
   RevisionConflict,
@@ -157,11 +158,11 @@ export class SqliteStore implements Store, StoreSnapshots {
       }
       this.db.pragma('synchronous = NORMAL');
       // A checkpoint every 40 MiB of WAL (10,240 pages of 4 KB, 5,120 of 8 KB) rather than SQLite's
-      // 1,000 pages: it copies
-      // each page changed since the last one back to the database file once, however often it
-      // changed, and a KV write changes the same few hundred hot pages over and over; the
-      // checkpoints' writes and fsyncs were a tenth of a write's CPU. Durability is the same
-      // (the WAL is the log either way); the WAL file grows to about 40 MB before it is reused.
+      // 1,000 pages: it copies each page changed since the last one back to the database file
+      // once, however often it changed, and a KV write changes the same few hundred hot pages
+      // over and over; the checkpoints' writes and fsyncs were a tenth of a write's CPU.
+      // Durability is the same (the WAL is the log either way); the WAL file grows to about
+      // 40 MiB before it is reused.
       const pageSize = this.db.pragma('page_size', { simple: true }) as number;
       this.db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / pageSize)}`);
       this.migrate();
@@ -252,10 +253,7 @@ export class SqliteStore implements Store, StoreSnapshots {
 
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
-    // A newer Ferry's store may hold entries in forms this one would misread and then overwrite.
-    if (current > MIGRATIONS.length) {
-      throw new Error(`the database's Ferry schema is version ${current}, newer than this Ferry knows (${MIGRATIONS.length}): upgrade Ferry`);
-    }
+    if (current > MIGRATIONS.length) throw newerSchemaError(current, MIGRATIONS.length);
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
