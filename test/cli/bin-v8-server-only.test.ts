@@ -1,4 +1,4 @@
-// Review 7: the bin applies Ferry's V8 settings for `ferry server` only (bin/ferry.js).
+// The bin applies Ferry's V8 settings for `ferry server` only (bin/ferry.js).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ const SPY = `data:text/javascript,${encodeURIComponent(
 
 const run = (...args: string[]) => spawnSync(process.execPath, ['--import', SPY, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
 
-describe('review 7: the bin and the V8 settings', () => {
+describe('the bin and the V8 settings', () => {
   it('sets --heap-growing-percent for `ferry server` (even one refused at once), not for `ferry version`', { timeout: 120_000 }, () => {
     const server = run('server', '-no-such-flag');
     expect(server.status).not.toBe(0);

@@ -1,4 +1,4 @@
-// Review 7: KV v2 metadata entries that spill their oldest inline versions (fitMetaEntry,
+// KV v2 metadata entries that spill their oldest inline versions (fitMetaEntry,
 // META_ENTRY_MAX). A seeded random walk of every KV operation, with injected revision conflicts,
 // checked after each step against the store: each retained version's data in exactly one place,
 // no orphaned version entry, every readable version reads back what was written.
@@ -56,7 +56,7 @@ async function checkStore(written: Map<string, Map<number, unknown>>, step: stri
   expect(orphans, `${step}: orphaned version entries`).toEqual([]);
 }
 
-describe('review 7: KV metadata entries spilling inline versions (fitMetaEntry)', () => {
+describe('KV metadata entries spilling inline versions (fitMetaEntry)', () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`random walk ${seed}: each version's data lives in exactly one place and reads back, under injected revision conflicts`, async () => {
       const random = rng(seed);

@@ -1,4 +1,4 @@
-// Review 7: the schema bump (SQLite 3, PostgreSQL 2) against snapshots of the previous release
+// The schema bump (SQLite 3, PostgreSQL 2) against snapshots of the previous release
 // (SQLite user_version 2, 4 KB pages) and a PostgreSQL database of the previous release (schema 1).
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres-migrations.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { sqliteFileWith4kPages } from './sqlite-files.js';
 import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { describePostgres, pgExec, resetDatabase, usePostgresDatabase } from '../support/postgres.js';
 
@@ -13,11 +14,7 @@ const put = (key: string, value: string) => ({ kind: 'put' as const, key, value:
 
 /** A store file as the previous release left it: schema 2, 4 KB pages, an initialised server in it. */
 async function previousReleaseSnapshot(): Promise<string> {
-  const file = join(tempDirForTest('ferry-prev-'), 'snap.db');
-  const raw = new Database(file);
-  raw.pragma('page_size = 4096');
-  raw.exec('CREATE TABLE t (x); DROP TABLE t;');
-  raw.close();
+  const file = sqliteFileWith4kPages('ferry-prev-');
   const store = new SqliteStore({ path: file });
   await store.commit([put('barrier/seal-config', 'sc'), put('barrier/keyring', 'kr'), put('logical/x', 'old')]);
   await store.close();
@@ -28,7 +25,7 @@ async function previousReleaseSnapshot(): Promise<string> {
   return file;
 }
 
-describe('review 7: a snapshot of the previous release (schema 2)', () => {
+describe('a snapshot of the previous release (SQLite schema 2)', () => {
   it('restores into a SQLite store of this release, which keeps its own schema version', async () => {
     const snap = await previousReleaseSnapshot();
     const file = join(tempDirForTest('ferry-cur-'), 'f.db');
@@ -57,8 +54,8 @@ describe('review 7: a snapshot of the previous release (schema 2)', () => {
   });
 });
 
-describePostgres('review 7: PostgreSQL across the schema bump', () => {
-  const db = usePostgresDatabase('review7');
+describePostgres('PostgreSQL across the schema bump', () => {
+  const db = usePostgresDatabase('schema_versions');
 
   it('a schema-1 database (previous release) is migrated to 2 at open; a snapshot of the previous release restores; the snapshot it writes is schema 3', async () => {
     const first = await PostgresStore.open({ connectionUrl: db.url() });

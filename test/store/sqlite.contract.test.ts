@@ -7,6 +7,7 @@ import { BarrierStore } from '../../src/store/barrier.js';
 import { NotifyingStore } from '../../src/store/notifying.js';
 import { ReadCachingStore } from '../../src/store/read-cache.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { sqliteFileWith4kPages } from './sqlite-files.js';
 import { closeAfterTest, tempDirForTest } from '../support/fixtures.js';
 import { storeContract } from './contract.js';
 
@@ -152,11 +153,7 @@ describe('SqliteStore page size', () => {
   });
 
   it('keeps the page size of an existing database (made with 4 KB pages) and reads and writes it as before', async () => {
-    const file = join(tempDirForTest('ferry-page-'), 'f.db');
-    const old = new Database(file);
-    old.pragma('page_size = 4096');
-    old.exec('CREATE TABLE scratch (x); DROP TABLE scratch');
-    old.close();
+    const file = sqliteFileWith4kPages('ferry-page-');
     const first = new SqliteStore({ path: file });
     await first.commit([{ kind: 'put', key: 'k', value: Buffer.from('v1') }]);
     await first.close();
